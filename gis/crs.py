@@ -1,0 +1,150 @@
+"""Coordinate reference systems: refuse to guess, and analyse in metres.
+
+Analysis runs in one metric CRS: the CGCS2000 3-degree Gauss-Krüger zone
+(EPSG:4534–4554, central meridians 75°E–135°E, no zone prefix on eastings) for data
+in China, UTM elsewhere, unless the user names one. Results go back to the source CRS.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import geopandas as gpd
+import numpy as np
+from pyproj import CRS
+from pyproj.aoi import AreaOfInterest
+from pyproj.database import query_utm_crs_info
+
+from gis.errors import CRSError
+
+__all__ = ["metric_crs", "parse_crs", "require_crs", "to_metric"]
+
+logger = logging.getLogger(__name__)
+
+# CGCS2000 / 3-degree Gauss-Kruger CM 75E is EPSG:4534; each 3 degrees east adds one.
+_GK3_FIRST_EPSG = 4534
+_GK3_FIRST_CM = 75
+_GK3_LAST_CM = 135
+# Rough mainland-China envelope (lon, lat) used only to choose GK over UTM.
+_CHINA_BBOX = (73.0, 18.0, 135.5, 53.6)
+
+
+def parse_crs(value: str | int | CRS, *, what: str = "crs") -> CRS:
+    """Turn ``"EPSG:4547"``, ``4547`` or a WKT/PROJ string into a `pyproj.CRS`.
+
+    Raises
+    ------
+    CRSError
+        If pyproj does not recognise the value.
+    """
+    try:
+        return CRS.from_user_input(value)
+    except Exception as err:  # pyproj raises CRSError/TypeError/ValueError variously
+        msg = f"`{what}` {value!r} is not a CRS pyproj knows; use e.g. 'EPSG:4490' or 'EPSG:4547'."
+        raise CRSError(msg) from err
+
+
+def require_crs(
+    gdf: gpd.GeoDataFrame, *, source: str, crs: str | int | CRS | None = None
+) -> gpd.GeoDataFrame:
+    """Return ``gdf`` with a CRS, never guessing one.
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame
+        A layer as read from ``source``.
+    source : str
+        File name used in messages.
+    crs : str, int or CRS, optional
+        CRS the user supplies for a layer that has none. If the layer has a
+        different CRS already, that is an error, not an override.
+
+    Raises
+    ------
+    CRSError
+        If the layer has no CRS and none is given, or the given one contradicts the file's.
+    """
+    if crs is not None:
+        given = parse_crs(crs)
+        if gdf.crs is None:
+            return gdf.set_crs(given)
+        if not CRS(gdf.crs).equals(given, ignore_axis_order=True):
+            msg = (
+                f"{source}: the file says its CRS is {CRS(gdf.crs).to_string()} but `--crs` gives "
+                f"{given.to_string()}; drop `--crs` or fix the file's CRS (.prj) first."
+            )
+            raise CRSError(msg)
+        return gdf
+    if gdf.crs is None:
+        msg = (
+            f"{source}: the layer has no CRS. Pass one (e.g. `--crs EPSG:4490` for CGCS2000 "
+            "lon/lat, `--crs EPSG:4547` for CGCS2000 GK CM 114E) or add the .prj file."
+        )
+        raise CRSError(msg)
+    return gdf
+
+
+def metric_crs(gdf: gpd.GeoDataFrame) -> CRS:
+    """Choose a metric CRS for analysing ``gdf``.
+
+    The layer's own CRS when it is already projected in metres (not Web Mercator);
+    else the CGCS2000 3-degree Gauss-Krüger zone whose central meridian is nearest the
+    layer's centre when that centre lies in China; otherwise the UTM zone of the centre.
+
+    Raises
+    ------
+    CRSError
+        If the layer has no CRS or no finite extent.
+    """
+    if gdf.crs is None:
+        msg = "Cannot choose a metric CRS for a layer without a CRS; set one first."
+        raise CRSError(msg)
+    if _is_true_metric(CRS(gdf.crs)):
+        # Already in local metres (a GK zone, UTM, a city grid): reprojecting would only
+        # add scale error.
+        return CRS(gdf.crs)
+    lonlat = gdf.geometry.to_crs(4326) if not CRS(gdf.crs).equals(CRS(4326)) else gdf.geometry
+    minx, miny, maxx, maxy = lonlat.total_bounds
+    if not np.all(np.isfinite([minx, miny, maxx, maxy])):
+        msg = "Cannot choose a metric CRS: the layer has no finite coordinates."
+        raise CRSError(msg)
+    lon, lat = (minx + maxx) / 2, (miny + maxy) / 2
+    x0, y0, x1, y1 = _CHINA_BBOX
+    if x0 <= lon <= x1 and y0 <= lat <= y1:
+        cm = int(round(lon / 3.0) * 3)
+        cm = min(max(cm, _GK3_FIRST_CM), _GK3_LAST_CM)
+        return CRS.from_epsg(_GK3_FIRST_EPSG + (cm - _GK3_FIRST_CM) // 3)
+    infos = query_utm_crs_info(
+        datum_name="WGS 84",
+        area_of_interest=AreaOfInterest(lon, lat, lon, lat),
+    )
+    if not infos:
+        msg = f"No UTM zone covers lon {lon:.3f}, lat {lat:.3f}; pass `--crs` with a metric CRS."
+        raise CRSError(msg)
+    return CRS.from_epsg(int(infos[0].code))
+
+
+def _is_true_metric(crs: CRS) -> bool:
+    """Projected in metres and not a (Web) Mercator, whose scale error grows with latitude."""
+    if not crs.is_projected or crs.axis_info[0].unit_name not in ("metre", "meter"):
+        return False
+    op = crs.coordinate_operation
+    method = (op.method_name if op is not None else "").lower()
+    return "mercator" not in method or "transverse" in method
+
+
+def to_metric(gdf: gpd.GeoDataFrame, crs: CRS) -> gpd.GeoDataFrame:
+    """Reproject ``gdf`` to the metric ``crs`` (a no-op when it is already there).
+
+    Raises
+    ------
+    CRSError
+        If ``crs`` is not projected in metres.
+    """
+    crs = CRS(crs)
+    if not crs.is_projected or crs.axis_info[0].unit_name not in ("metre", "meter"):
+        msg = f"Analysis CRS {crs.to_string()} is not projected in metres; pass a metric CRS."
+        raise CRSError(msg)
+    if CRS(gdf.crs).equals(crs):
+        return gdf
+    return gdf.to_crs(crs)

@@ -1,0 +1,739 @@
+"""Read and check the input layers: estates, services, streets and gates.
+
+Formats: GeoPackage, GeoJSON, Shapefile (``.cpg`` honoured; GBK detected when absent),
+zipped Shapefile, CSV/XLSX with lon/lat columns (UTF-8, UTF-8 with BOM or GBK) and
+OpenStreetMap ``.osm`` / ``.osm.pbf`` (see `gis.osm`).
+
+Common Chinese field names (小区名称, 建成年份, 户数, 建筑面积 …) are recognised as aliases
+of the canonical English fields; the mapping used is logged and kept in
+``gdf.attrs["notes"]`` with every repair, so reports can show what was done.
+
+Every reader returns a GeoDataFrame in the file's own CRS with canonical columns,
+never guesses a CRS, and raises `InputError` (or `CRSError`) naming the file, the rows
+and the fix.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from gis.crs import require_crs
+from gis.errors import GeometryError, InputError
+from gis.osm import SERVICE_TAG_KEYS, read_osm
+from gis.standards import Standard
+
+__all__ = [
+    "ESTATE_FIELDS",
+    "GATE_FIELDS",
+    "SERVICE_FIELDS",
+    "STREET_FIELDS",
+    "classify_services",
+    "read_estates",
+    "read_gates",
+    "read_services",
+    "read_streets",
+    "read_table",
+]
+
+logger = logging.getLogger(__name__)
+
+# Canonical field -> accepted names (compared case-insensitively, spaces and brackets ignored).
+ESTATE_FIELDS: dict[str, tuple[str, ...]] = {
+    "estate_id": ("estate_id", "小区编号", "小区代码", "小区id", "编号", "id", "osm_id"),
+    "name": ("name", "小区名称", "小区名", "名称", "项目名称"),
+    "build_year": (
+        "build_year", "建成年份", "建成年代", "建成时间", "竣工年份", "建设年代", "建成年", "年代",
+        "start_date",
+    ),
+    "households": ("households", "户数", "总户数", "住户数", "居民户数"),
+    "floor_area_m2": (
+        "floor_area_m2", "floor_area", "建筑面积", "总建筑面积", "建筑面积m2", "建筑面积平方米",
+        "建筑面积㎡",
+    ),
+    "buildings": ("buildings", "楼栋数", "栋数", "楼栋", "幢数"),
+    "subdistrict": ("subdistrict", "所属街道", "街道", "街道办", "乡镇街道"),
+    "community": ("community", "所属社区", "社区", "居委会"),
+    "shantytown": ("shantytown", "棚改计划", "棚改", "纳入棚改", "棚户区改造"),
+}
+SERVICE_FIELDS: dict[str, tuple[str, ...]] = {
+    "service_id": ("service_id", "设施编号", "编号", "id", "osm_id", "poi_id"),
+    "name": ("name", "名称", "设施名称", "poi名称"),
+    "category": ("category", "类别", "设施类别", "分类"),
+    "poi_type": ("poi_type", "类型", "type", "poi类型", "大类"),
+}
+STREET_FIELDS: dict[str, tuple[str, ...]] = {
+    "name": ("name", "道路名称", "路名", "名称"),
+    "road_class": ("road_class", "道路等级", "等级", "highway", "fclass"),
+    "width_m": ("width_m", "道路宽度", "宽度", "路宽", "width"),
+}
+GATE_FIELDS: dict[str, tuple[str, ...]] = {
+    "estate_id": ("estate_id", "小区编号", "小区代码", "小区id"),
+    "name": ("name", "名称", "出入口名称", "门"),
+}
+_LON = ("lon", "lng", "longitude", "经度", "x", "坐标x")
+_LAT = ("lat", "latitude", "纬度", "y", "坐标y")
+_VECTOR = {".gpkg", ".geojson", ".json", ".shp", ".zip", ".fgb", ".kml"}
+_TABLE = {".csv", ".txt", ".xlsx", ".xls"}
+_MAX_LISTED = 5
+
+
+# ---------------------------------------------------------------------------
+# public readers
+
+
+def read_estates(
+    path: str | Path,
+    *,
+    layer: str | None = None,
+    crs: Any = None,
+    encoding: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read estate (小区) boundaries.
+
+    Parameters
+    ----------
+    path : str or Path
+        Polygon layer; see the module docstring for formats.
+    layer : str, optional
+        Layer name inside a multi-layer file (GeoPackage).
+    crs : str, int or CRS, optional
+        CRS of a file that has none (CSV has none; a Shapefile without ``.prj``).
+    encoding : str, optional
+        Text encoding of attributes; detected when not given.
+
+    Returns
+    -------
+    GeoDataFrame
+        Columns ``estate_id`` (str, unique), ``name``, ``build_year`` (Int64),
+        ``households`` (float, NaN if unknown), ``floor_area_m2`` (m², float),
+        ``buildings``, ``subdistrict``, ``community``, ``shantytown`` (bool) where the
+        file has them, plus ``geometry`` (Polygon/MultiPolygon, valid). ``attrs["notes"]``
+        lists the field mapping and any repairs.
+
+    Raises
+    ------
+    InputError
+        Missing/duplicate ids, non-numeric or negative values, non-polygon rows, empty layer.
+    CRSError
+        No CRS and none given.
+    """
+    gdf, notes, src = _read_any(path, role="estates", layer=layer, crs=crs, encoding=encoding)
+    gdf = _rename(gdf, ESTATE_FIELDS, src, notes)
+    gdf = _polygons(gdf, src, notes, from_osm=_is_osm(path))
+    gdf = _ids(gdf, "estate_id", src, notes, fallback="name")
+    for field in ("households", "floor_area_m2", "buildings"):
+        gdf = _numeric(gdf, field, src, minimum=0)
+    if "build_year" in gdf.columns:
+        gdf["build_year"] = _years(gdf["build_year"], gdf["estate_id"], src)
+    if "shantytown" in gdf.columns:
+        gdf["shantytown"] = _flags(gdf["shantytown"])
+    if "name" not in gdf.columns:
+        gdf["name"] = gdf["estate_id"]
+    gdf["name"] = gdf["name"].astype(object).where(gdf["name"].notna(), gdf["estate_id"])
+    if "households" not in gdf.columns:
+        gdf["households"] = np.nan
+        notes.append(f"{src}: no households (户数) field; household totals are unknown.")
+    return _finish(gdf, ["estate_id", "name", *ESTATE_FIELDS], notes)
+
+
+def read_services(
+    path: str | Path,
+    standard: Standard,
+    *,
+    layer: str | None = None,
+    crs: Any = None,
+    encoding: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read service points and classify them into the standard's categories.
+
+    Polygons (a parking lot, a clinic's building) become representative points.
+    A ``category`` column (类别) may hold the standard's keys or names; otherwise each
+    point is classified from OSM tags or POI type/name text (see `classify_services`).
+
+    Parameters
+    ----------
+    path : str or Path
+        Point or polygon layer; see the module docstring for formats.
+    standard : Standard
+        Gives the categories and the words and tags that identify them.
+    layer, crs, encoding
+        As in `read_estates`.
+
+    Returns
+    -------
+    GeoDataFrame
+        Columns ``service_id``, ``name``, ``category`` (a category key, or missing when
+        unmatched), ``geometry`` (Point). Unmatched rows are kept and listed in
+        ``attrs["notes"]``; analysis ignores them.
+
+    Raises
+    ------
+    InputError
+        Empty layer, or no row matches any category.
+    CRSError
+        No CRS and none given.
+    """
+    gdf, notes, src = _read_any(path, role="services", layer=layer, crs=crs, encoding=encoding)
+    gdf = _rename(gdf, SERVICE_FIELDS, src, notes)
+    gdf = _drop_empty(gdf, src, notes)
+    kinds = gdf.geometry.geom_type
+    if not kinds.isin(["Point"]).all():
+        multi = kinds == "MultiPoint"
+        other = ~kinds.isin(["Point", "MultiPoint"])
+        geoms = gdf.geometry.values.copy()
+        geoms[multi.values] = shapely.get_geometry(geoms[multi.values], 0)
+        geoms[other.values] = shapely.point_on_surface(geoms[other.values])
+        gdf = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
+        if other.any():
+            notes.append(
+                f"{src}: {int(other.sum())} non-point services (areas/lines) placed at a point "
+                "inside them."
+            )
+    gdf["geometry"] = shapely.force_2d(gdf.geometry.values)
+    if "service_id" not in gdf.columns:
+        gdf["service_id"] = [f"S{i + 1}" for i in range(len(gdf))]
+    gdf["service_id"] = gdf["service_id"].astype(str)
+    if "name" not in gdf.columns:
+        gdf["name"] = None
+    gdf["category"] = classify_services(gdf, standard, source=src, notes=notes)
+    if gdf["category"].isna().all():
+        msg = (
+            f"{src}: no service matches any category of {Path(standard.path).name} "
+            f"({', '.join(standard.keys)}). Add a 类别/category column with those names, or "
+            "extend the standard's names / poi_words / osm_tags."
+        )
+        raise InputError(msg)
+    keep = ["service_id", "name", "category", *[c for c in gdf.columns if c == "poi_type"]]
+    return _finish(gdf, keep, notes)
+
+
+def read_streets(
+    path: str | Path,
+    *,
+    layer: str | None = None,
+    crs: Any = None,
+    encoding: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read street centre-lines (LineString/MultiLineString, or OSM ways).
+
+    Returns
+    -------
+    GeoDataFrame
+        One LineString per row (multi-lines exploded), 2D, with ``name``,
+        ``road_class`` and ``width_m`` (metres) where the file has them.
+
+    Raises
+    ------
+    InputError
+        Empty layer or rows that are not lines.
+    CRSError
+        No CRS and none given.
+    """
+    gdf, notes, src = _read_any(path, role="streets", layer=layer, crs=crs, encoding=encoding)
+    gdf = _rename(gdf, STREET_FIELDS, src, notes)
+    gdf = _drop_empty(gdf, src, notes)
+    kinds = gdf.geometry.geom_type
+    bad = ~kinds.isin(["LineString", "MultiLineString"])
+    if bad.any():
+        msg = (
+            f"{src}: {_rows(bad)} are {', '.join(sorted(set(kinds[bad])))}, not lines; a "
+            "street layer holds road centre-lines. Remove those rows or convert them to lines."
+        )
+        raise GeometryError(msg)
+    gdf = gdf.explode(index_parts=False).reset_index(drop=True)
+    gdf["geometry"] = shapely.force_2d(gdf.geometry.values)
+    if "width_m" in gdf.columns:
+        gdf = _numeric(gdf, "width_m", src, minimum=0)
+    return _finish(gdf, list(STREET_FIELDS), notes)
+
+
+def read_gates(
+    path: str | Path,
+    estates: gpd.GeoDataFrame,
+    *,
+    layer: str | None = None,
+    crs: Any = None,
+    encoding: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read estate gates (小区出入口) and check they name known estates.
+
+    Returns
+    -------
+    GeoDataFrame
+        Columns ``estate_id``, ``name``, ``geometry`` (Point).
+
+    Raises
+    ------
+    InputError
+        No ``estate_id`` column, or ids that are not in ``estates``.
+    """
+    gdf, notes, src = _read_any(path, role="gates", layer=layer, crs=crs, encoding=encoding)
+    gdf = _rename(gdf, GATE_FIELDS, src, notes)
+    gdf = _drop_empty(gdf, src, notes)
+    if "estate_id" not in gdf.columns:
+        msg = (
+            f"{src}: gates need an estate_id (小区编号) column saying which estate each gate "
+            "belongs to; add it and run again."
+        )
+        raise InputError(msg)
+    gdf["estate_id"] = gdf["estate_id"].astype(str).str.strip()
+    unknown = ~gdf["estate_id"].isin(estates["estate_id"])
+    if unknown.any():
+        ids = _list(gdf.loc[unknown, "estate_id"].unique())
+        msg = (
+            f"{src}: {_rows(unknown)} name estates that are not in the estates layer ({ids}); "
+            "fix the ids or remove those gates."
+        )
+        raise InputError(msg)
+    bad = gdf.geometry.geom_type != "Point"
+    if bad.any():
+        msg = f"{src}: {_rows(bad)} are not points; a gate is one point on the boundary."
+        raise GeometryError(msg)
+    gdf["geometry"] = shapely.force_2d(gdf.geometry.values)
+    if "name" not in gdf.columns:
+        gdf["name"] = None
+    return _finish(gdf, ["estate_id", "name"], notes)
+
+
+def classify_services(
+    services: pd.DataFrame,
+    standard: Standard,
+    *,
+    source: str = "services",
+    notes: list[str] | None = None,
+) -> pd.Series:
+    """Give each service row a category key of ``standard``, or missing.
+
+    Order of evidence: an explicit ``category`` value equal to a key, a Chinese or
+    English name, or one of the category's ``names``; then OSM tag columns
+    (``amenity``, ``shop`` …); then the first category whose ``poi_words`` occur in
+    ``category``, ``poi_type`` or ``name`` text. Unmatched values are added to
+    ``notes`` with counts, never dropped silently.
+
+    Returns
+    -------
+    Series
+        Category keys (object dtype) aligned with ``services``.
+    """
+    notes = notes if notes is not None else []
+    out = pd.Series([None] * len(services), index=services.index, dtype=object)
+    lookup: dict[str, str] = {}
+    for c in standard.categories:
+        for label in (c.key, c.name_zh, c.name_en, *c.names):
+            lookup.setdefault(_norm(label), c.key)
+    if "category" in services.columns:
+        given = services["category"].astype(str).map(_norm)
+        out = given.map(lookup).astype(object).where(given.map(lookup).notna(), None)
+    for c in standard.categories:
+        for key, value in c.osm_tags:
+            if key in services.columns:
+                hit = out.isna() & (services[key].astype(str).str.strip() == value)
+                out[hit] = c.key
+    texts = [services[f].astype(str) for f in ("category", "poi_type", "name") if f in services]
+    for text in texts:
+        for c in standard.categories:
+            if not c.poi_words:
+                continue
+            pattern = "|".join(map(_escape, c.poi_words))
+            hit = out.isna() & text.str.contains(pattern, regex=True, na=False)
+            out[hit] = c.key
+    unmatched = out.isna()
+    if unmatched.any():
+        field = next((f for f in ("category", "poi_type", "name") if f in services), None)
+        what = ""
+        if field is not None:
+            counts = services.loc[unmatched, field].astype(str).value_counts()
+            what = "; values: " + ", ".join(f"{k} ×{v}" for k, v in counts.head(10).items())
+            if len(counts) > 10:
+                what += f" … ({len(counts)} distinct)"
+        notes.append(
+            f"{source}: {int(unmatched.sum())} of {len(services)} services match no category and "
+            f"are left out{what}."
+        )
+    return out
+
+
+def read_table(
+    path: str | Path, *, encoding: str | None = None, sheet: str | int | None = None
+) -> tuple[pd.DataFrame, str]:
+    """Read a CSV or Excel table, detecting UTF-8, UTF-8 with BOM or GBK.
+
+    Returns
+    -------
+    (DataFrame, str)
+        The table and the encoding used (``"xlsx"`` for Excel).
+
+    Raises
+    ------
+    InputError
+        Unreadable file, unknown encoding or empty table.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xls"):
+        try:
+            df = pd.read_excel(path, sheet_name=sheet or 0, dtype=object)
+        except ImportError as err:
+            msg = f"{path}: reading .xls needs the xlrd package; save the sheet as .xlsx instead."
+            raise InputError(msg) from err
+        except Exception as err:
+            msg = f"{path}: not a readable Excel file ({err}); re-save it as .xlsx from Excel/WPS."
+            raise InputError(msg) from err
+        used = "xlsx"
+    else:
+        tried = [encoding] if encoding else ["utf-8-sig", "gb18030"]
+        df = None
+        used = ""
+        for enc in tried:
+            try:
+                df = pd.read_csv(path, encoding=enc, dtype=object, skipinitialspace=True)
+                used = enc
+                break
+            except UnicodeDecodeError:
+                continue
+            except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+                msg = f"{path}: not a readable CSV table ({err}). Check the delimiter and header."
+                raise InputError(msg) from err
+        if df is None:
+            msg = (
+                f"{path}: text is neither UTF-8 nor GBK; save it as UTF-8 or pass `--encoding`."
+            )
+            raise InputError(msg)
+    df.columns = [str(c).strip() for c in df.columns]
+    if len(df) == 0:
+        msg = f"{path}: the table has a header but no rows."
+        raise InputError(msg)
+    return df, used
+
+
+# ---------------------------------------------------------------------------
+# reading
+
+
+def _read_any(
+    path: str | Path, *, role: str, layer: str | None, crs: Any, encoding: str | None
+) -> tuple[gpd.GeoDataFrame, list[str], str]:
+    path = Path(path)
+    src = path.name
+    notes: list[str] = []
+    if not path.exists():
+        msg = f"{path}: no such file. Check the path (relative paths start from {Path.cwd()})."
+        raise InputError(msg)
+    name = path.name.lower()
+    if _is_osm(path):
+        gdf = read_osm(path, role)  # type: ignore[arg-type]
+    elif path.suffix.lower() in _TABLE:
+        gdf = _read_points_table(path, encoding, notes)
+    elif path.suffix.lower() in _VECTOR:
+        gdf = _read_vector(path, layer, encoding, notes)
+    else:
+        msg = (
+            f"{path}: unknown format {path.suffix or '(no extension)'!r}; use GeoPackage (.gpkg), "
+            "GeoJSON, Shapefile (.shp or zipped), CSV/XLSX with lon/lat, or .osm/.osm.pbf."
+        )
+        raise InputError(msg)
+    if len(gdf) == 0:
+        msg = f"{path}: the {role} layer is empty (no rows)."
+        raise InputError(msg)
+    gdf = require_crs(gdf, source=src, crs=crs)
+    return gdf, notes, src
+
+
+def _read_vector(
+    path: Path, layer: str | None, encoding: str | None, notes: list[str]
+) -> gpd.GeoDataFrame:
+    target: str | Path = path
+    if path.suffix.lower() == ".zip":
+        target = f"/vsizip/{path}"
+    kwargs: dict[str, Any] = {"layer": layer} if layer else {}
+    if encoding:
+        kwargs["encoding"] = encoding
+    shp_without_cpg = path.suffix.lower() == ".shp" and not path.with_suffix(".cpg").exists()
+    try:
+        if shp_without_cpg and not encoding:
+            try:
+                return gpd.read_file(target, encoding="utf-8", **kwargs)
+            except UnicodeDecodeError:
+                notes.append(f"{path.name}: no .cpg file; attributes read as GBK.")
+                return gpd.read_file(target, encoding="gb18030", **kwargs)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # GDAL chatter on odd files
+            return gpd.read_file(target, **kwargs)
+    except UnicodeDecodeError as err:
+        msg = f"{path}: attributes are not in the declared encoding; pass `--encoding gbk`."
+        raise InputError(msg) from err
+    except Exception as err:  # pyogrio.errors.DataSourceError and friends
+        hint = ""
+        if path.suffix.lower() == ".gpkg":
+            try:
+                import pyogrio
+
+                names = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+                hint = f" Layers in the file: {', '.join(names)}."
+            except Exception:  # the file itself is unreadable: the first message says so
+                hint = ""
+        msg = f"{path}: cannot be read as a vector layer ({err}).{hint}"
+        raise InputError(msg) from err
+
+
+def _read_points_table(path: Path, encoding: str | None, notes: list[str]) -> gpd.GeoDataFrame:
+    df, used = read_table(path, encoding=encoding)
+    if used == "gb18030":
+        notes.append(f"{path.name}: text read as GBK.")
+    lon = _find(df.columns, _LON)
+    lat = _find(df.columns, _LAT)
+    if lon is None or lat is None:
+        wkt = _find(df.columns, ("wkt", "geometry", "geom"))
+        if wkt is not None:
+            geoms = shapely.from_wkt(df[wkt].astype(str), on_invalid="ignore")
+            return gpd.GeoDataFrame(df.drop(columns=[wkt]), geometry=geoms, crs=None)
+        msg = (
+            f"{path}: no coordinate columns; name them lon/lat (经度/纬度) or add a WKT column. "
+            f"Columns found: {', '.join(map(str, df.columns))}."
+        )
+        raise InputError(msg)
+    x = pd.to_numeric(df[lon], errors="coerce")
+    y = pd.to_numeric(df[lat], errors="coerce")
+    bad = x.isna() | y.isna()
+    if bad.any():
+        lines = _list((np.flatnonzero(bad.values) + 2).tolist())
+        msg = (
+            f"{path}: {int(bad.sum())} rows have no numeric {lon}/{lat} (file lines {lines}); "
+            "fill in the coordinates or delete those rows."
+        )
+        raise InputError(msg)
+    return gpd.GeoDataFrame(
+        df.drop(columns=[lon, lat]), geometry=gpd.points_from_xy(x, y), crs=None
+    )
+
+
+# ---------------------------------------------------------------------------
+# checks and normalisation
+
+
+def _is_osm(path: str | Path) -> bool:
+    return Path(path).name.lower().endswith((".osm", ".pbf", ".osm.xml"))
+
+
+def _norm(text: Any) -> str:
+    s = str(text).strip().lower()
+    for ch in " _-()（）[]【】/\\:：":
+        s = s.replace(ch, "")
+    return s
+
+
+def _escape(word: str) -> str:
+    import re
+
+    return re.escape(word)
+
+
+def _find(columns: Any, aliases: tuple[str, ...]) -> str | None:
+    normed = {_norm(c): c for c in columns}
+    for a in aliases:
+        if _norm(a) in normed:
+            return str(normed[_norm(a)])
+    return None
+
+
+def _rename(
+    gdf: gpd.GeoDataFrame, fields: dict[str, tuple[str, ...]], src: str, notes: list[str]
+) -> gpd.GeoDataFrame:
+    mapping: dict[str, str] = {}
+    taken: set[str] = set()
+    for canon, aliases in fields.items():
+        col = _find([c for c in gdf.columns if c not in taken and c != "geometry"], aliases)
+        if col is not None:
+            mapping[col] = canon
+            taken.add(col)
+    # A canonical name already present but mapped from another column would clash.
+    clash = [c for c in gdf.columns if c in fields and c not in mapping and c in mapping.values()]
+    gdf = gdf.drop(columns=clash).rename(columns=mapping)
+    shown = {k: v for k, v in mapping.items() if k != v}
+    if shown:
+        text = ", ".join(f"{k}→{v}" for k, v in shown.items())
+        notes.append(f"{src}: fields mapped {text}.")
+        logger.info("%s: fields mapped %s", src, text)
+    return gdf
+
+
+def _drop_empty(gdf: gpd.GeoDataFrame, src: str, notes: list[str]) -> gpd.GeoDataFrame:
+    empty = gdf.geometry.isna() | gdf.geometry.is_empty
+    if empty.all():
+        msg = f"{src}: every row has an empty geometry; the layer has nothing to analyse."
+        raise GeometryError(msg)
+    if empty.any():
+        notes.append(f"{src}: {_rows(empty)} have no geometry and were skipped.")
+        gdf = gdf.loc[~empty].copy()
+    return gdf
+
+
+def _polygons(
+    gdf: gpd.GeoDataFrame, src: str, notes: list[str], *, from_osm: bool = False
+) -> gpd.GeoDataFrame:
+    empty = gdf.geometry.isna() | gdf.geometry.is_empty
+    if empty.any():
+        msg = (
+            f"{src}: {_rows(empty)} have no geometry; draw the estate boundary or delete the row."
+        )
+        raise GeometryError(msg)
+    kinds = gdf.geometry.geom_type
+    bad = ~kinds.isin(["Polygon", "MultiPolygon"])
+    if bad.any():
+        msg = (
+            f"{src}: {_rows(bad)} are {', '.join(sorted(set(kinds[bad])))}, not polygons; "
+            "estates must be boundary polygons (小区边界). Remove or redraw those rows."
+        )
+        raise GeometryError(msg)
+    geoms = shapely.force_2d(np.asarray(gdf.geometry.values))
+    invalid = np.flatnonzero(~shapely.is_valid(geoms))
+    keep = np.ones(len(geoms), dtype=bool)
+    if len(invalid):
+        reasons = shapely.is_valid_reason(geoms[invalid])
+        # make_valid may return collections with stray lines; keep the polygonal part.
+        fixed = np.array([_polygonal(g) for g in shapely.make_valid(geoms[invalid])], dtype=object)
+        lost = shapely.is_empty(fixed)
+        if lost.any() and not from_osm:
+            msg = (
+                f"{src}: rows {_list((invalid[lost] + 1).tolist())} are invalid and have no area "
+                "once repaired (collapsed rings); redraw those boundaries or delete the rows."
+            )
+            raise GeometryError(msg)
+        if lost.any():
+            # OpenStreetMap extracts carry collapsed rings that nobody can redraw locally.
+            notes.append(
+                f"{src}: {int(lost.sum())} collapsed OpenStreetMap areas (no area) skipped: "
+                f"rows {_list((invalid[lost] + 1).tolist())}."
+            )
+            keep[invalid[lost]] = False
+        geoms[invalid[~lost]] = fixed[~lost]
+        rows = (invalid[~lost] + 1).tolist()
+        if rows:
+            detail = "; ".join(
+                f"row {r}: {why}" for r, why in zip(rows[:_MAX_LISTED], reasons[~lost])
+            )
+            text = f"{src}: {len(rows)} invalid polygons repaired with make_valid ({detail})."
+            notes.append(text)
+            warnings.warn(text, UserWarning, stacklevel=3)
+    gdf = gdf.iloc[keep].copy()
+    return gdf.set_geometry(gpd.GeoSeries(geoms[keep], index=gdf.index, crs=gdf.crs))
+
+
+def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
+    if geom.geom_type in ("Polygon", "MultiPolygon"):
+        return geom
+    parts = [g for g in getattr(geom, "geoms", []) if g.geom_type in ("Polygon", "MultiPolygon")]
+    if not parts:
+        return shapely.Polygon()
+    merged = shapely.union_all(parts)
+    return merged
+
+
+def _ids(
+    gdf: gpd.GeoDataFrame, field: str, src: str, notes: list[str], *, fallback: str
+) -> gpd.GeoDataFrame:
+    if field not in gdf.columns:
+        if fallback in gdf.columns and gdf[fallback].notna().all() and gdf[fallback].is_unique:
+            gdf[field] = gdf[fallback].astype(str)
+            notes.append(f"{src}: no id field; the unique {fallback} is used as {field}.")
+        else:
+            msg = (
+                f"{src}: no {field} (小区编号) field and names are not unique; add an id "
+                "column so results can be matched back to your estates."
+            )
+            raise InputError(msg)
+    ids = gdf[field]
+    missing = ids.isna() | (ids.astype(str).str.strip() == "")
+    if missing.any():
+        msg = f"{src}: {_rows(missing)} have an empty {field}; give every row an id."
+        raise InputError(msg)
+    ids = ids.map(_id_text)
+    dup = ids.duplicated(keep=False)
+    if dup.any():
+        values = sorted(set(ids[dup]))
+        msg = (
+            f"{src}: {len(values)} {field} values repeat ({_list(values)}) in {_rows(dup)}; "
+            "ids must be unique. Merge the duplicate rows or renumber them."
+        )
+        raise InputError(msg)
+    gdf[field] = ids
+    return gdf
+
+
+def _id_text(value: Any) -> str:
+    # Excel turns 101 into 101.0; an id is text either way.
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _numeric(gdf: gpd.GeoDataFrame, field: str, src: str, *, minimum: float) -> gpd.GeoDataFrame:
+    if field not in gdf.columns:
+        return gdf
+    raw = gdf[field]
+    text = raw.astype(str).str.replace(",", "", regex=False).str.strip()
+    values = pd.to_numeric(text.where(raw.notna() & (text != ""), None), errors="coerce")
+    bad = raw.notna() & (text != "") & values.isna()
+    if bad.any():
+        examples = _list(raw[bad].astype(str).unique())
+        msg = (
+            f"{src}: {field} must be a number but {_rows(bad)} hold {examples}; "
+            "enter plain numbers (no units) or leave the cell empty."
+        )
+        raise InputError(msg)
+    negative = values < minimum
+    if negative.any():
+        msg = f"{src}: {field} is negative in {_rows(negative)}; correct those values."
+        raise InputError(msg)
+    gdf[field] = values.astype(float)
+    return gdf
+
+
+def _years(values: pd.Series, ids: pd.Series, src: str) -> pd.Series:
+    # Accept 1995, "1995", "1995年", "1995-06", "1990年代" (→ 1990).
+    text = values.astype(str).str.extract(r"((?:19|20)\d\d)")[0]
+    years = pd.to_numeric(text, errors="coerce").astype("Int64")
+    bad = values.notna() & (values.astype(str).str.strip() != "") & years.isna()
+    if bad.any():
+        examples = _list(values[bad].astype(str).unique())
+        msg = (
+            f"{src}: build_year (建成年份) is not a year in {_rows(bad)} ({examples}); "
+            "use four digits such as 1998."
+        )
+        raise InputError(msg)
+    return years
+
+
+def _flags(values: pd.Series) -> pd.Series:
+    yes = {"是", "y", "yes", "true", "1", "1.0", "t", "√", "有"}
+    return values.map(lambda v: _norm(v) in yes if pd.notna(v) else False).astype(bool)
+
+
+def _finish(gdf: gpd.GeoDataFrame, order: list[str], notes: list[str]) -> gpd.GeoDataFrame:
+    cols = [c for c in dict.fromkeys(order) if c in gdf.columns]
+    out = gpd.GeoDataFrame(gdf[cols].copy(), geometry=gdf.geometry.values, crs=gdf.crs)
+    out = out.reset_index(drop=True)
+    out.attrs["notes"] = list(notes)
+    return out
+
+
+def _rows(mask: pd.Series | np.ndarray) -> str:
+    rows = (np.flatnonzero(np.asarray(mask)) + 1).tolist()
+    word = "row" if len(rows) == 1 else "rows"
+    return f"{word} {_list(rows)}"
+
+
+def _list(values: Any) -> str:
+    values = list(values)
+    shown = ", ".join(str(v) for v in values[:_MAX_LISTED])
+    if len(values) > _MAX_LISTED:
+        shown += f" … ({len(values)} in all)"
+    return shown

@@ -1,0 +1,30 @@
+"""Runtime knobs (not planning numbers: those live in `gis/standards/*.toml`).
+
+Each setting is read only when the corresponding argument is ``None``.
+
+Settings
+--------
+access_radius_m : float
+    Graph nodes within this many metres of an estate's boundary (or inside it)
+    count as the estate's access points when no gates layer is given.
+    Default ``30.0``.
+search_factor : float
+    Searches reach ``search_factor`` times a category's threshold, so a gap can
+    say how far the nearest facility is. Default ``2.0``.
+vertex_snap_m : float
+    Street vertices closer than this are merged into one graph node (absorbs
+    floating-point noise from reprojection). Default ``0.01`` metres.
+progress : bool
+    Show tqdm progress bars on stderr. The CLI turns this on. Default ``False``.
+default_standard : str
+    Name of the bundled standard used when none is given.
+    Default ``"lianyungang_15min"``.
+"""
+
+from __future__ import annotations
+
+access_radius_m: float = 30.0
+search_factor: float = 2.0
+vertex_snap_m: float = 0.01
+progress: bool = False
+default_standard: str = "lianyungang_15min"

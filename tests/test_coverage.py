@@ -1,0 +1,232 @@
+"""Coverage distances against an independent networkx oracle, and their properties."""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from hypothesis import given, settings, strategies as st
+
+from conftest import METRIC, random_town
+from gis.coverage import category_summary, gap_list, living_circle
+from gis.errors import InputError
+
+TOL_M = 0.01
+
+
+def oracle_distances(streets, estates, services, standard, *, gates=None, radius_m=30.0,
+                     factor=2.0, snap_m=0.01) -> pd.DataFrame:
+    """Per-estate networkx Dijkstra with the documented snapping rules, written from scratch."""
+    def key(xy):
+        return (round(xy[0] / snap_m), round(xy[1] / snap_m))
+
+    graph = nx.Graph()
+    where: dict = {}
+    for line in streets.geometry:
+        pts = list(line.coords)
+        for a, b in zip(pts, pts[1:]):
+            ka, kb = key(a), key(b)
+            where.setdefault(ka, a)
+            where.setdefault(kb, b)
+            if ka == kb:
+                continue
+            w = math.dist(a, b)
+            if graph.has_edge(ka, kb):
+                w = min(w, graph[ka][kb]["length"])
+            graph.add_edge(ka, kb, length=w)
+    nodes = list(graph.nodes)
+    node_pts = [shapely.Point(where[n]) for n in nodes]
+    xy = np.array([where[n] for n in nodes])
+
+    def nearest_node(p):
+        d = np.hypot(xy[:, 0] - p.x, xy[:, 1] - p.y)
+        i = int(np.argmin(d))
+        return nodes[i], float(d[i])
+
+    svc = []
+    for row in services.itertuples():
+        n, hop = nearest_node(row.geometry)
+        svc.append((row.category, n, hop))
+    out = {}
+    for est in estates.itertuples():
+        access: dict = {}
+        own_gates = [] if gates is None else list(
+            gates.geometry[gates["estate_id"] == est.estate_id])
+        if own_gates:
+            for g in own_gates:
+                n, hop = nearest_node(g)
+                access[n] = min(access.get(n, math.inf), hop)
+        else:
+            for n, p in zip(nodes, node_pts):
+                d = est.geometry.distance(p)
+                if d <= radius_m:
+                    access[n] = min(access.get(n, math.inf), d)
+            if not access:
+                ds = [est.geometry.distance(p) for p in node_pts]
+                i = int(np.argmin(ds))
+                access[nodes[i]] = ds[i]
+        g2 = graph.copy()
+        for n, c in access.items():
+            g2.add_edge("SRC", n, length=c)
+        dist = nx.single_source_dijkstra_path_length(g2, "SRC", weight="length")
+        row = {}
+        for c in standard.categories:
+            best = min((dist.get(n, math.inf) + hop for cat, n, hop in svc if cat == c.key),
+                       default=math.inf)
+            row[f"dist_m_{c.key}"] = best if best <= factor * c.walk_m else np.nan
+        out[est.estate_id] = row
+    return pd.DataFrame.from_dict(out, orient="index")
+
+
+def assert_same_distances(cov, expected: pd.DataFrame) -> None:
+    got = cov.estates.set_index("estate_id")[expected.columns].loc[expected.index]
+    for col in expected.columns:
+        a, b = got[col].to_numpy(float), expected[col].to_numpy(float)
+        assert np.array_equal(np.isnan(a), np.isnan(b)), col
+        ok = ~np.isnan(a)
+        np.testing.assert_allclose(a[ok], b[ok], atol=TOL_M, rtol=0, err_msg=col)
+
+
+def test_network_distances_match_networkx_oracle(town, standard):
+    streets, estates, services = town
+    small = standard.with_thresholds({k: 300.0 for k in standard.keys})
+    cov = living_circle(estates, services, small, streets=streets)
+    expected = oracle_distances(streets, estates, services, small)
+    assert_same_distances(cov, expected)
+    # The oracle must see both reached and unreached pairs, or it proves little.
+    values = expected.to_numpy(float)
+    assert np.isnan(values).any() and (~np.isnan(values)).sum() > 20
+
+
+def test_gates_replace_polygon_access(standard):
+    streets, estates, services = random_town(11)
+    gates = gpd.GeoDataFrame(
+        {"estate_id": estates["estate_id"].iloc[:10].tolist() * 2},
+        geometry=list(shapely.get_exterior_ring(estates.geometry.iloc[:10]).interpolate(0.3, normalized=True))
+        + list(shapely.get_exterior_ring(estates.geometry.iloc[:10]).interpolate(0.8, normalized=True)),
+        crs=METRIC,
+    )
+    small = standard.with_thresholds({k: 400.0 for k in standard.keys})
+    with_gates = living_circle(estates, services, small, streets=streets, gates=gates)
+    assert_same_distances(with_gates, oracle_distances(streets, estates, services, small, gates=gates))
+    without = living_circle(estates, services, small, streets=streets)
+    cols = [f"dist_m_{k}" for k in small.keys]
+    # Estates without gates are unchanged; gated ones differ somewhere.
+    rest = with_gates.estates[cols].iloc[10:].fillna(-1).to_numpy()
+    np.testing.assert_allclose(rest, without.estates[cols].iloc[10:].fillna(-1).to_numpy())
+    assert not np.allclose(with_gates.estates[cols].iloc[:10].fillna(-1),
+                           without.estates[cols].iloc[:10].fillna(-1))
+
+
+def test_overpass_stays_unconnected_unless_noded(standard):
+    # Two streets cross as an X with no shared vertex; one service at the end of the other.
+    streets = gpd.GeoDataFrame(geometry=[shapely.LineString([(0, 0), (200, 0)]),
+                                         shapely.LineString([(100, -100), (100, 100)])], crs=METRIC)
+    estates = gpd.GeoDataFrame({"estate_id": ["A"], "name": ["甲"], "households": [10.0]},
+                               geometry=[shapely.box(-20, -10, -5, 10)], crs=METRIC)
+    services = gpd.GeoDataFrame({"service_id": ["s"], "name": ["诊所"], "category": ["clinic"]},
+                                geometry=[shapely.Point(100, 105)], crs=METRIC)
+    apart = living_circle(estates, services, standard, streets=streets)
+    noded = living_circle(estates, services, standard, streets=streets, node_crossings=True)
+    # Not connected: nearest clinic reached only if the hop from (100,105) lands on our line.
+    assert math.isnan(apart.estates["dist_m_clinic"].iloc[0])
+    # Noded: 5 (access) + 100 along x + 100 up + 5 hop = 210 m.
+    assert noded.estates["dist_m_clinic"].iloc[0] == pytest.approx(210.0, abs=TOL_M)
+
+
+def test_straight_mode_is_boundary_to_point(standard):
+    _, estates, services = random_town(3)
+    cov = living_circle(estates, services, standard, mode="straight")
+    for c in standard.categories:
+        pts = services[services["category"] == c.key].geometry
+        expected = [min(e.distance(p) for p in pts) if len(pts) else np.inf
+                    for e in estates.geometry]
+        expected = np.where(np.array(expected) <= 2 * c.walk_m, expected, np.nan)
+        got = cov.estates[f"dist_m_{c.key}"].to_numpy(float)
+        np.testing.assert_allclose(got, expected, atol=TOL_M)
+    assert cov.mode == "straight"
+    assert any("Straight-line" in n for n in cov.notes)
+
+
+def test_network_mode_needs_streets(standard):
+    _, estates, services = random_town(3)
+    with pytest.raises(InputError, match="needs a streets layer"):
+        living_circle(estates, services, standard)
+
+
+def test_summary_and_gaps_are_consistent(standard):
+    streets, estates, services = random_town(7, n_estates=40)
+    cov = living_circle(estates, services, standard.with_thresholds({"clinic": 150.0}),
+                        streets=streets)
+    summary = category_summary(cov).set_index("category")
+    gaps = gap_list(cov)
+    for key in standard.keys:
+        n_gaps = (gaps["category"] == key).sum()
+        assert summary.loc[key, "estates_covered"] + n_gaps == len(estates)
+        hh_gap = gaps.loc[gaps["category"] == key, "households"].sum()
+        assert summary.loc[key, "households_covered"] + hh_gap == estates["households"].sum()
+    clinic = gaps[gaps["category"] == "clinic"]
+    known = clinic["dist_m"].notna()
+    assert (clinic.loc[known, "excess_m"] > 0).all()
+    np.testing.assert_allclose(clinic.loc[known, "excess_m"], clinic.loc[known, "dist_m"] - 150.0,
+                               atol=TOL_M)
+    score = cov.estates[[f"covered_{k}" for k in standard.keys]].mean(axis=1)
+    np.testing.assert_allclose(cov.estates["coverage_score"], score, atol=1e-4)
+
+
+# --- properties -------------------------------------------------------------
+
+seeds = st.integers(min_value=0, max_value=10_000)
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=seeds, x=st.floats(0, 1000), y=st.floats(0, 800), cat=st.sampled_from(["clinic", "toilet"]))
+def test_adding_a_service_never_increases_distance(standard, seed, x, y, cat):
+    streets, estates, services = random_town(seed, n_estates=15)
+    before = living_circle(estates, services, standard, streets=streets).estates
+    extra = gpd.GeoDataFrame({"service_id": ["NEW"], "name": ["新设施"], "category": [cat]},
+                             geometry=[shapely.Point(500_000 + x, 3_800_000 + y)], crs=METRIC)
+    after = living_circle(estates, pd.concat([services, extra], ignore_index=True), standard,
+                          streets=streets).estates
+    for k in standard.keys:
+        b = before[f"dist_m_{k}"].fillna(np.inf).to_numpy()
+        a = after[f"dist_m_{k}"].fillna(np.inf).to_numpy()
+        assert (a <= b + 1e-9).all()
+        assert (after[f"covered_{k}"] | ~before[f"covered_{k}"]).all()
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=seeds, low=st.floats(50, 800), extra=st.floats(0, 800))
+def test_raising_a_threshold_never_uncovers(standard, seed, low, extra):
+    streets, estates, services = random_town(seed, n_estates=15)
+    lo = living_circle(estates, services, standard.with_thresholds({k: low for k in standard.keys}),
+                       streets=streets).estates
+    hi = living_circle(estates, services,
+                       standard.with_thresholds({k: low + extra for k in standard.keys}),
+                       streets=streets).estates
+    for k in standard.keys:
+        assert (hi[f"covered_{k}"] | ~lo[f"covered_{k}"]).all()
+    assert (hi["n_covered"] >= lo["n_covered"]).all()
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=seeds, perm_seed=seeds)
+def test_results_do_not_depend_on_row_order(standard, seed, perm_seed):
+    streets, estates, services = random_town(seed, n_estates=15)
+    rng = np.random.default_rng(perm_seed)
+    base = living_circle(estates, services, standard, streets=streets).estates
+    shuffled = living_circle(
+        estates.iloc[rng.permutation(len(estates))],
+        services.iloc[rng.permutation(len(services))],
+        standard,
+        streets=streets.iloc[rng.permutation(len(streets))],
+    ).estates
+    cols = [c for c in base.columns if c.startswith(("dist_m_", "covered_"))]
+    a = base.set_index("estate_id")[cols].sort_index()
+    b = shuffled.set_index("estate_id")[cols].sort_index()
+    pd.testing.assert_frame_equal(a, b, check_exact=False, atol=1e-6)
