@@ -246,7 +246,9 @@ def nearest_by_network(
     svc_node, svc_hop = snap_points(graph, shapely.get_coordinates(services.geometry.values))
     cats = services["category"].to_numpy()
     result: dict[str, np.ndarray] = {}
-    bar = tqdm(standard.categories, desc="生活圈覆盖 coverage", unit="类", disable=not progress)
+    bar = tqdm(
+        standard.categories, desc="生活圈覆盖 coverage", unit="类", disable=not progress, delay=1.0
+    )
     for c in bar:
         rows = np.flatnonzero(cats == c.key)
         limit = search_factor * c.walk_m

@@ -1,0 +1,5 @@
+"""``python -m gis``: same as the ``gis`` command."""
+
+from gis.cli import main
+
+main()
