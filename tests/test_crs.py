@@ -1,0 +1,52 @@
+"""CRS: never guessed; analysis in the right CGCS2000 GK zone, UTM abroad, or the data's own metres."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pytest
+import shapely
+from pyproj import CRS
+
+from gis.crs import metric_crs, require_crs, to_metric
+from gis.errors import CRSError
+
+
+def layer(lon: float, lat: float, crs: int | str | None = 4490) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(geometry=[shapely.Point(lon, lat)], crs=crs)
+
+
+@pytest.mark.parametrize(
+    ("lon", "epsg"),
+    [(116.4, 4548), (114.3, 4547), (117.6, 4548), (119.2, 4549), (104.06, 4544), (121.47, 4549), (87.6, 4538)],
+)
+def test_china_gets_cgcs2000_3_degree_zone(lon, epsg):
+    crs = metric_crs(layer(lon, 34.0))
+    assert crs.to_epsg() == epsg
+    assert f"CM {round(lon / 3) * 3}E" in crs.name
+
+
+def test_outside_china_gets_utm():
+    assert metric_crs(layer(26.94, 60.53, 4326)).to_epsg() == 32635
+    assert metric_crs(layer(-74.0, 40.7, 4326)).to_epsg() == 32618
+
+
+def test_metric_source_is_kept_but_web_mercator_is_not():
+    gk = layer(117.6, 34.4).to_crs(4548)
+    assert metric_crs(gk).to_epsg() == 4548
+    assert metric_crs(layer(117.6, 34.4).to_crs(3857)).to_epsg() == 4548
+
+
+def test_missing_crs_is_an_error_with_a_fix():
+    with pytest.raises(CRSError, match=r"f.csv: the layer has no CRS. Pass one \(e.g. `--crs EPSG:4490`"):
+        require_crs(layer(117.6, 34.4, None), source="f.csv")
+    assert require_crs(layer(117.6, 34.4, None), source="f.csv", crs="EPSG:4490").crs.to_epsg() == 4490
+
+
+def test_contradicting_crs_is_an_error():
+    with pytest.raises(CRSError, match="the file says its CRS is EPSG:4490 but `--crs` gives EPSG:4548"):
+        require_crs(layer(117.6, 34.4), source="f.gpkg", crs="EPSG:4548")
+
+
+def test_to_metric_refuses_degrees():
+    with pytest.raises(CRSError, match="not projected in metres"):
+        to_metric(layer(117.6, 34.4), CRS.from_epsg(4490))
