@@ -229,7 +229,9 @@ def nearest_by_network(
     access : Access
         From `gis.network.estate_access`.
     services : GeoDataFrame
-        Points in the graph's CRS with ``category`` keys. Row order decides ties.
+        Points in the graph's CRS with ``category`` keys. Of services snapped to the same
+        node the earlier row wins; a tie between different nodes goes to whichever the
+        search settles first (fixed for a given graph, whatever the input row order).
     standard : Standard
     search_factor : float, default 2.0
         Search radius as a multiple of each category's ``walk_m``.

@@ -1,0 +1,1 @@
+"""Benchmarks of the gis toolkit (not part of the installed package)."""

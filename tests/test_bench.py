@@ -1,0 +1,19 @@
+"""Smoke run of the coverage benchmark so the runner never rots (no timing assertions)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+
+from conftest import ROOT
+
+
+def test_quick_benchmark_runs_and_matches_networkx(tmp_path):
+    spec = importlib.util.spec_from_file_location("bench_coverage", ROOT / "bench" / "bench_coverage.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_coverage"] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    result = module.main(["--quick", "--out", str(tmp_path / "quick.md")])
+    assert result["matched"] is True
+    assert result["sizes"]["estates"] == 100
+    assert (tmp_path / "quick.md").read_text(encoding="utf-8").startswith("# Coverage benchmark")
