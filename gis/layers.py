@@ -347,13 +347,18 @@ def classify_services(
             out[hit] = c.key
     unmatched = out.isna()
     if unmatched.any():
-        field = next((f for f in ("category", "poi_type", "name") if f in services), None)
-        what = ""
-        if field is not None:
-            counts = services.loc[unmatched, field].astype(str).value_counts()
-            what = "; values: " + ", ".join(f"{k} ×{v}" for k, v in counts.head(10).items())
-            if len(counts) > 10:
-                what += f" … ({len(counts)} distinct)"
+        # Describe each unmatched row by the first text it has: category, type, OSM tag, name.
+        desc = pd.Series([None] * len(services), index=services.index, dtype=object)
+        for f in ("category", "poi_type", *SERVICE_TAG_KEYS, "name"):
+            if f in services.columns:
+                text = services[f].astype(str).str.strip()
+                useful = services[f].notna() & ~text.isin(["", "nan", "None"])
+                label = text if f in ("category", "poi_type", "name") else f + "=" + text
+                desc = desc.where(desc.notna() | ~useful, label)
+        counts = desc[unmatched].fillna("?").value_counts()
+        what = "; values: " + ", ".join(f"{k} ×{v}" for k, v in counts.head(10).items())
+        if len(counts) > 10:
+            what += f" … ({len(counts)} distinct)"
         notes.append(
             f"{source}: {int(unmatched.sum())} of {len(services)} services match no category and "
             f"are left out{what}."
@@ -456,7 +461,7 @@ def _read_vector(
     kwargs: dict[str, Any] = {"layer": layer} if layer else {}
     if encoding:
         kwargs["encoding"] = encoding
-    shp_without_cpg = path.suffix.lower() == ".shp" and not path.with_suffix(".cpg").exists()
+    shp_without_cpg = _shapefile_without_cpg(path)
     try:
         if shp_without_cpg and not encoding:
             try:
@@ -482,6 +487,22 @@ def _read_vector(
                 hint = ""
         msg = f"{path}: cannot be read as a vector layer ({err}).{hint}"
         raise InputError(msg) from err
+
+
+def _shapefile_without_cpg(path: Path) -> bool:
+    """A Shapefile (plain or zipped) that does not declare its attribute encoding."""
+    suffix = path.suffix.lower()
+    if suffix == ".shp":
+        return not path.with_suffix(".cpg").exists()
+    if suffix == ".zip":
+        import zipfile
+
+        try:
+            names = [n.lower() for n in zipfile.ZipFile(path).namelist()]
+        except zipfile.BadZipFile:
+            return False
+        return any(n.endswith(".dbf") for n in names) and not any(n.endswith(".cpg") for n in names)
+    return False
 
 
 def _read_points_table(path: Path, encoding: str | None, notes: list[str]) -> gpd.GeoDataFrame:
