@@ -3,17 +3,27 @@
 The coverage map colours estates by coverage score, shows every facility category as
 its own toggle in the layer control, and gives each estate a Chinese popup with the
 nearest facility and distance per category.
+
+Maps are self-contained by default: Leaflet's script and stylesheet (from the
+XStatic-Leaflet package installed with `gis`) are inlined, with its images as data URIs,
+so the file opens from disk on an intranet with no CDN. No basemap is loaded unless
+asked for.
 """
 
 from __future__ import annotations
 
+import base64
 import html
 import logging
 import os
+import re
 import tempfile
+from functools import cache
 from pathlib import Path
 
 import folium
+from branca.element import MacroElement
+from jinja2 import Template
 import geopandas as gpd
 import numpy as np
 import shapely
@@ -26,18 +36,32 @@ logger = logging.getLogger(__name__)
 
 CATEGORY_COLOURS = ("#1f77b4", "#d62728", "#8c564b", "#ff7f0e", "#2ca02c", "#7f7f7f", "#9467bd",
                     "#17becf", "#bcbd22", "#e377c2")
-# Red (nothing covered) to green (everything covered).
-_SCORE_COLOURS = ("#d73027", "#fc8d59", "#fee08b", "#d9ef8b", "#91cf60", "#1a9850")
+# By number of missing categories: none (green) … four or more (red).
+_MISSING_COLOURS = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027")
 _SIMPLIFY_M = 0.5
 
 
-def _score_colour(score: float) -> str:
-    i = int(np.clip(np.floor(score * (len(_SCORE_COLOURS) - 1) + 1e-9), 0, len(_SCORE_COLOURS) - 1))
-    return _SCORE_COLOURS[i]
+class _MetricScale(MacroElement):
+    """Leaflet's scale bar in metres only (folium's shows feet too)."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "L.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});"
+        "{% endmacro %}"
+    )
+
+
+def _missing_colour(n_missing: int) -> str:
+    return _MISSING_COLOURS[min(int(n_missing), len(_MISSING_COLOURS) - 1)]
 
 
 def coverage_map(
-    cov: Coverage, *, lang: str = "zh", illustrative: bool = False, title: str | None = None
+    cov: Coverage,
+    *,
+    lang: str = "zh",
+    illustrative: bool = False,
+    title: str | None = None,
+    offline: bool = True,
 ) -> folium.Map:
     """Build the coverage map.
 
@@ -50,6 +74,9 @@ def coverage_map(
         Put "示例数据" (illustrative data) in the title.
     title : str, optional
         Map title; default says what the map shows.
+    offline : bool, default True
+        Inline Leaflet so the page needs no network, and add no basemap. ``False``
+        keeps folium's CDN links and offers an OpenStreetMap basemap layer (off at start).
 
     Returns
     -------
@@ -65,8 +92,13 @@ def coverage_map(
                                crs=cov.analysis_crs).to_crs(4326)
     minx, miny, maxx, maxy = est4326.total_bounds
     fmap = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=15,
-                      tiles=None, control_scale=True)
-    folium.TileLayer("OpenStreetMap", name="OpenStreetMap" if en else "OSM 底图", show=False).add_to(fmap)
+                      tiles=None, control_scale=False)
+    _MetricScale().add_to(fmap)
+    if offline:
+        _inline_leaflet(fmap)
+    else:
+        folium.TileLayer("OpenStreetMap", name="OpenStreetMap" if en else "OSM 底图",
+                         show=False).add_to(fmap)
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
 
     popups = [_estate_popup(row, cov, lang) for _, row in est.iterrows()]
@@ -74,18 +106,20 @@ def coverage_map(
         {
             "estate_id": est4326["estate_id"].astype(str),
             "name": est4326["name"].astype(str),
-            "score": est4326["coverage_score"].astype(float),
+            "n_missing": len(std.categories) - est4326["n_covered"].astype(int),
             "popup": popups,
         },
         geometry=est4326.geometry.values,
         crs=4326,
     )
-    layer_name = "小区（按覆盖得分着色）" if not en else "Estates (coverage score)"
+    if cov.graph is not None:
+        _street_layer(cov, lang).add_to(fmap)
+    layer_name = "小区（按缺少设施类别数着色）" if not en else "Estates (by categories missing)"
     folium.GeoJson(
         props.to_json(drop_id=True),
         name=layer_name,
         style_function=lambda f: {
-            "fillColor": _score_colour(f["properties"]["score"]),
+            "fillColor": _missing_colour(f["properties"]["n_missing"]),
             "color": "#333333",
             "weight": 1,
             "fillOpacity": 0.65,
@@ -120,6 +154,23 @@ def coverage_map(
     return fmap
 
 
+def _street_layer(cov: Coverage, lang: str) -> folium.FeatureGroup:
+    """The walking network as thin grey lines (context when there is no basemap)."""
+    graph = cov.graph
+    assert graph is not None
+    u, v, _ = graph.edges()
+    segs = shapely.linestrings(np.stack([graph.node_xy[u], graph.node_xy[v]], axis=1))
+    lines = gpd.GeoSeries(shapely.line_merge(shapely.union_all(segs)), crs=graph.crs).to_crs(4326)
+    name = "步行路网" if lang != "en" else "Walking network"
+    group = folium.FeatureGroup(name=name)
+    folium.GeoJson(
+        lines.to_json(),
+        style_function=lambda f: {"color": "#9e9e9e", "weight": 1.5, "opacity": 0.9},
+        interactive=False,
+    ).add_to(group)
+    return group
+
+
 def write_map(fmap: folium.Map, path: str | Path) -> Path:
     """Save ``fmap`` as HTML atomically (a temp file, then rename)."""
     path = Path(path)
@@ -135,6 +186,35 @@ def write_map(fmap: folium.Map, path: str | Path) -> Path:
         raise
     logger.info("Wrote map %s", path)
     return path
+
+
+@cache
+def _leaflet_assets() -> tuple[str, str]:
+    """Leaflet's JavaScript and CSS, with the CSS's images turned into data URIs."""
+    from xstatic.pkg import leaflet
+
+    base = Path(leaflet.BASE_DIR)
+    js = (base / "leaflet.js").read_text(encoding="utf-8")
+    css = (base / "leaflet.css").read_text(encoding="utf-8")
+
+    def data_uri(match: re.Match[str]) -> str:
+        img = base / match.group(1)
+        payload = base64.b64encode(img.read_bytes()).decode("ascii")
+        return f"url(data:image/png;base64,{payload})"
+
+    css = re.sub(r"url\((images/[\w-]+\.png)\)", data_uri, css)
+    return js, css
+
+
+def _inline_leaflet(fmap: folium.Map) -> None:
+    # folium links Leaflet, jQuery, Bootstrap and Font Awesome from CDNs; these maps
+    # use plain Leaflet only, so drop the links and inline Leaflet itself.
+    fmap.default_js = []
+    fmap.default_css = []
+    js, css = _leaflet_assets()
+    header = fmap.get_root().header
+    header.add_child(folium.Element(f"<style>{css}</style>"), name="leaflet_css_inline")
+    header.add_child(folium.Element(f"<script>{js}</script>"), name="leaflet_js_inline")
 
 
 def _estate_popup(row, cov: Coverage, lang: str) -> str:
@@ -180,16 +260,25 @@ def _title_html(title: str) -> str:
 
 def _legend_html(cov: Coverage, lang: str) -> str:
     en = lang == "en"
-    n = len(cov.standard.categories)
+    labels_zh = ("设施齐全", "缺 1 类", "缺 2 类", "缺 3 类", "缺 4 类及以上")
+    labels_en = ("all present", "1 missing", "2 missing", "3 missing", "4 or more missing")
+    missing = len(cov.standard.categories) - cov.estates["n_covered"].to_numpy()
     items = []
-    for i, colour in enumerate(_SCORE_COLOURS):
-        lo = i / (len(_SCORE_COLOURS) - 1)
-        covered = round(lo * n)
+    for i, colour in enumerate(_MISSING_COLOURS):
+        count = int((np.minimum(missing, len(_MISSING_COLOURS) - 1) == i).sum())
+        label = (labels_en if en else labels_zh)[i]
+        unit = "" if en else " 个"
         items.append(f"<div><span style='background:{colour};width:14px;height:14px;"
-                     f"display:inline-block;margin-right:4px'></span>≈{covered}/{n}</div>")
-    head = "Categories covered" if en else "覆盖设施类别数"
+                     f"display:inline-block;margin-right:4px;border:1px solid #666'></span>"
+                     f"{label}（{count}{unit}）</div>" if not en else
+                     f"<div><span style='background:{colour};width:14px;height:14px;"
+                     f"display:inline-block;margin-right:4px;border:1px solid #666'></span>"
+                     f"{label} ({count})</div>")
+    head = "Estates: living-circle facilities" if en else "小区生活圈设施"
+    dist = ("walking distance along streets" if en else "按道路步行距离") if cov.mode == "network" \
+        else ("straight-line distance" if en else "按直线距离")
     return (
         "<div style='position:fixed;bottom:30px;left:10px;z-index:9999;background:white;"
-        "padding:6px 10px;border:1px solid #999;border-radius:4px;font-size:12px'>"
-        f"<b>{head}</b>{''.join(items)}</div>"
+        "padding:6px 10px;border:1px solid #999;border-radius:4px;font-size:13px'>"
+        f"<b>{head}</b><div style='color:#555;font-size:11px'>{dist}</div>{''.join(items)}</div>"
     )
