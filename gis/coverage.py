@@ -31,6 +31,7 @@ from tqdm.auto import tqdm
 from gis import settings
 from gis.crs import metric_crs, to_metric
 from gis.errors import InputError
+from gis.notes import Note
 from gis.network import Access, WalkGraph, build_walk_graph, estate_access, snap_points
 from gis.standards import Standard
 
@@ -57,8 +58,9 @@ class Coverage:
     estates : GeoDataFrame
         The input estates (source CRS) with, per category key ``k``: ``dist_m_k``
         (metres, NaN beyond the search), ``covered_k`` (bool), ``nearest_k`` (name of the
-        nearest service), and overall ``n_covered``, ``coverage_score`` (0–1) and
-        ``missing`` (names of uncovered categories).
+        nearest service), and overall ``n_covered``, ``coverage_score`` (0–1),
+        ``missing`` (names of uncovered categories) and ``dist_mode`` ("network" or
+        "straight").
     services : GeoDataFrame
         The classified services used (source CRS), with ``hop_m`` (metres to the network,
         NaN in straight mode).
@@ -164,23 +166,28 @@ def living_circle(
         far = _far_from_streets(access, len(est_m))
         if len(far):
             ids = ", ".join(est_m["estate_id"].iloc[far[:5]])
-            notes.append(
+            notes.append(Note(
                 f"{len(far)} estates are more than 200 m from any street ({ids}); their "
-                "walking distances start with that straight hop. Check the streets layer."
-            )
+                "walking distances start with that straight hop. Check the streets layer.",
+                f"{len(far)} 个小区距最近道路超过 200 米（{ids}），步行距离含这段直线距离；"
+                "请检查路网是否完整。",
+            ))
         table, hops = nearest_by_network(
             graph, access, svc_m, standard, search_factor=search_factor, progress=progress
         )
         if graph.n_components > 1:
             share = np.bincount(graph.component).max() / graph.n_nodes
-            notes.append(
+            notes.append(Note(
                 f"The street network has {graph.n_components} disconnected parts; the largest "
-                f"holds {share:.0%} of nodes. Estates on small parts may show false gaps."
-            )
+                f"holds {share:.0%} of nodes. Estates on small parts may show false gaps.",
+                f"路网由 {graph.n_components} 个互不连通的部分组成，最大部分含 {share:.0%} 的节点；"
+                "位于孤立小路网上的小区可能出现虚假缺口。",
+            ))
     else:
         table = nearest_straight(est_m, svc_m, standard, search_factor=search_factor)
         hops = pd.Series(np.nan, index=svc_m.index)
-        notes.append("Straight-line mode: distances ignore streets, rivers and walls.")
+        notes.append(Note("Straight-line mode: distances ignore streets, rivers and walls.",
+                          "直线距离模式：未考虑道路、河流和围墙，结果偏乐观。"))
     logger.info("Coverage (%s) for %d estates in %.2f s", mode, len(est_m), time.perf_counter() - t0)
     out = estates.copy()
     for c in standard.categories:
@@ -193,6 +200,8 @@ def living_circle(
     covered = out[[f"covered_{k}" for k in standard.keys]].to_numpy()
     out["n_covered"] = covered.sum(axis=1)
     out["coverage_score"] = np.round(out["n_covered"] / len(standard.keys), 4)
+    # Straight-line results must never pass for walking distances, whatever file they land in.
+    out["dist_mode"] = mode
     names_zh = np.array([c.name_zh for c in standard.categories])
     out["missing"] = ["、".join(names_zh[~row]) for row in covered]
     used = usable.copy()

@@ -27,6 +27,7 @@ import shapely
 
 from gis.crs import require_crs
 from gis.errors import GeometryError, InputError
+from gis.notes import Note
 from gis.osm import SERVICE_TAG_KEYS, read_osm
 from gis.standards import Standard
 
@@ -140,7 +141,8 @@ def read_estates(
     gdf["name"] = gdf["name"].astype(object).where(gdf["name"].notna(), gdf["estate_id"])
     if "households" not in gdf.columns:
         gdf["households"] = np.nan
-        notes.append(f"{src}: no households (户数) field; household totals are unknown.")
+        notes.append(Note(f"{src}: no households (户数) field; household totals are unknown.",
+                          f"{src}：无户数字段，户数合计未知。"))
     return _finish(gdf, ["estate_id", "name", *ESTATE_FIELDS], notes)
 
 
@@ -193,10 +195,11 @@ def read_services(
         geoms[other.values] = shapely.point_on_surface(geoms[other.values])
         gdf = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
         if other.any():
-            notes.append(
+            notes.append(Note(
                 f"{src}: {int(other.sum())} non-point services (areas/lines) placed at a point "
-                "inside them."
-            )
+                "inside them.",
+                f"{src}：{int(other.sum())} 个面状或线状设施取其内部一点参与计算。",
+            ))
     gdf["geometry"] = shapely.force_2d(gdf.geometry.values)
     if "service_id" not in gdf.columns:
         gdf["service_id"] = [f"S{i + 1}" for i in range(len(gdf))]
@@ -359,10 +362,12 @@ def classify_services(
         what = "; values: " + ", ".join(f"{k} ×{v}" for k, v in counts.head(10).items())
         if len(counts) > 10:
             what += f" … ({len(counts)} distinct)"
-        notes.append(
+        notes.append(Note(
             f"{source}: {int(unmatched.sum())} of {len(services)} services match no category and "
-            f"are left out{what}."
-        )
+            f"are left out{what}.",
+            f"{source}：{len(services)} 个设施中有 {int(unmatched.sum())} 个无法归入任何设施类别，"
+            f"未参与计算{what.replace('; values: ', '；类别/名称：')}。",
+        ))
     return out
 
 
@@ -467,7 +472,8 @@ def _read_vector(
             try:
                 return gpd.read_file(target, encoding="utf-8", **kwargs)
             except UnicodeDecodeError:
-                notes.append(f"{path.name}: no .cpg file; attributes read as GBK.")
+                notes.append(Note(f"{path.name}: no .cpg file; attributes read as GBK.",
+                                  f"{path.name}：缺少 .cpg 编码文件，属性按 GBK 读取。"))
                 return gpd.read_file(target, encoding="gb18030", **kwargs)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # GDAL chatter on odd files
@@ -508,7 +514,7 @@ def _shapefile_without_cpg(path: Path) -> bool:
 def _read_points_table(path: Path, encoding: str | None, notes: list[str]) -> gpd.GeoDataFrame:
     df, used = read_table(path, encoding=encoding)
     if used == "gb18030":
-        notes.append(f"{path.name}: text read as GBK.")
+        notes.append(Note(f"{path.name}: text read as GBK.", f"{path.name}：按 GBK 编码读取。"))
     lon = _find(df.columns, _LON)
     lat = _find(df.columns, _LAT)
     if lon is None or lat is None:
@@ -581,7 +587,7 @@ def _rename(
     shown = {k: v for k, v in mapping.items() if k != v}
     if shown:
         text = ", ".join(f"{k}→{v}" for k, v in shown.items())
-        notes.append(f"{src}: fields mapped {text}.")
+        notes.append(Note(f"{src}: fields mapped {text}.", f"{src}：字段对应 {text}。"))
         logger.info("%s: fields mapped %s", src, text)
     return gdf
 
@@ -592,7 +598,9 @@ def _drop_empty(gdf: gpd.GeoDataFrame, src: str, notes: list[str]) -> gpd.GeoDat
         msg = f"{src}: every row has an empty geometry; the layer has nothing to analyse."
         raise GeometryError(msg)
     if empty.any():
-        notes.append(f"{src}: {_rows(empty)} have no geometry and were skipped.")
+        rows = _list((np.flatnonzero(np.asarray(empty)) + 1).tolist())
+        notes.append(Note(f"{src}: {_rows(empty)} have no geometry and were skipped.",
+                          f"{src}：第 {rows} 行无几何图形，已跳过。"))
         gdf = gdf.loc[~empty].copy()
     return gdf
 
@@ -630,10 +638,12 @@ def _polygons(
             raise GeometryError(msg)
         if lost.any():
             # OpenStreetMap extracts carry collapsed rings that nobody can redraw locally.
-            notes.append(
+            rows_lost = _list((invalid[lost] + 1).tolist())
+            notes.append(Note(
                 f"{src}: {int(lost.sum())} collapsed OpenStreetMap areas (no area) skipped: "
-                f"rows {_list((invalid[lost] + 1).tolist())}."
-            )
+                f"rows {rows_lost}.",
+                f"{src}：{int(lost.sum())} 个 OpenStreetMap 面面积为零（退化），已跳过：第 {rows_lost} 行。",
+            ))
             keep[invalid[lost]] = False
         geoms[invalid[~lost]] = fixed[~lost]
         rows = (invalid[~lost] + 1).tolist()
@@ -642,7 +652,8 @@ def _polygons(
                 f"row {r}: {why}" for r, why in zip(rows[:_MAX_LISTED], reasons[~lost])
             )
             text = f"{src}: {len(rows)} invalid polygons repaired with make_valid ({detail})."
-            notes.append(text)
+            notes.append(Note(text, f"{src}：{len(rows)} 个无效多边形（自相交等）已用 make_valid 修复"
+                                    f"（第 {_list(rows)} 行）；请核对边界。"))
             warnings.warn(text, UserWarning, stacklevel=3)
     gdf = gdf.iloc[keep].copy()
     return gdf.set_geometry(gpd.GeoSeries(geoms[keep], index=gdf.index, crs=gdf.crs))
@@ -664,7 +675,8 @@ def _ids(
     if field not in gdf.columns:
         if fallback in gdf.columns and gdf[fallback].notna().all() and gdf[fallback].is_unique:
             gdf[field] = gdf[fallback].astype(str)
-            notes.append(f"{src}: no id field; the unique {fallback} is used as {field}.")
+            notes.append(Note(f"{src}: no id field; the unique {fallback} is used as {field}.",
+                              f"{src}：无小区编号字段，以唯一的小区名称作为编号。"))
         else:
             msg = (
                 f"{src}: no {field} (小区编号) field and names are not unique; add an id "

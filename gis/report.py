@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from gis.coverage import Coverage, category_summary, gap_list
+from gis.notes import note_text
 
 __all__ = ["TEXT", "staged_outputs", "write_coverage"]
 
@@ -35,6 +36,8 @@ TEXT: dict[str, dict[str, str]] = {
         "mode": "距离计算方式",
         "mode_network": "步行路网距离（小区出入口或边界附近路网节点 → 设施）",
         "mode_straight": "直线距离（未使用路网，结果偏乐观，仅供参考）",
+        "mode_network_short": "路网步行距离",
+        "mode_straight_short": "直线距离",
         "crs": "分析坐标系",
         "estates": "小区数",
         "households": "总户数",
@@ -91,6 +94,8 @@ TEXT: dict[str, dict[str, str]] = {
         "mode": "Distance",
         "mode_network": "walking network distance (estate gates or nearby street nodes → facility)",
         "mode_straight": "STRAIGHT-LINE distance (no street network; optimistic, indicative only)",
+        "mode_network_short": "walking network",
+        "mode_straight_short": "straight line",
         "crs": "Analysis CRS",
         "estates": "Estates",
         "households": "Households",
@@ -217,7 +222,7 @@ def write_coverage(
         (stage / names["markdown"]).write_text(
             _markdown(cov, summary, gaps, priority, t, lang, illustrative), encoding="utf-8"
         )
-        _xlsx(stage / names["xlsx"], cov, summary, gaps, priority, table, t, illustrative)
+        _xlsx(stage / names["xlsx"], cov, summary, gaps, priority, table, t, illustrative, lang)
     paths = {k: Path(out_dir) / v for k, v in names.items()}
     logger.info("Wrote %s", ", ".join(str(p) for p in paths.values()))
     return paths
@@ -247,6 +252,7 @@ def _estate_table(cov: Coverage, t: dict[str, str], lang: str) -> pd.DataFrame:
         zh_to_en = {c.name_zh: c.name_en for c in cov.standard.categories}
         missing = missing.map(lambda s: "; ".join(zh_to_en[x] for x in s.split("、") if x))
     out[t["missing"]] = missing.to_numpy()
+    out[t["mode"]] = t["mode_" + cov.mode + "_short"]
     return out
 
 
@@ -375,7 +381,7 @@ def _markdown(
             "",
         ]
     if cov.notes:
-        parts += [f"## {t['notes']}", ""] + [f"- {n}" for n in cov.notes] + [""]
+        parts += [f"## {t['notes']}", ""] + [f"- {note_text(n, lang)}" for n in cov.notes] + [""]
     return "\n".join(parts)
 
 
@@ -398,6 +404,7 @@ def _xlsx(
     table: pd.DataFrame,
     t: dict[str, str],
     illustrative: bool,
+    lang: str,
 ) -> None:
     rates = pd.DataFrame(
         {
@@ -424,7 +431,7 @@ def _xlsx(
     )
     notes = [t["illustrative"]] if illustrative else []
     notes += [f"{t['mode']}: {t['mode_' + cov.mode]}", f"{t['crs']}: {cov.analysis_crs.to_string()}",
-              *cov.notes]
+              *(note_text(n, lang) for n in cov.notes)]
     with pd.ExcelWriter(path, engine="openpyxl") as xw:
         rates.to_excel(xw, sheet_name=t["sheet_rates"], index=False)
         gap_sheet.to_excel(xw, sheet_name=t["sheet_gaps"], index=False)

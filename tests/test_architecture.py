@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-ORDER = ["errors", "settings", "standards", "crs", "osm", "layers", "network", "coverage",
+ORDER = ["errors", "notes", "settings", "standards", "crs", "osm", "layers", "network", "coverage",
          "report", "maps", "cli"]
 GIS = Path(__file__).resolve().parents[1] / "gis"
 

@@ -38,6 +38,8 @@ def test_demo_writes_report_tables_and_map(tmp_path):
     assert csv.columns[0] == "小区编号" and len(csv) == 150
     md = (tmp_path / "gap_report.md").read_text(encoding="utf-8")
     assert md.startswith("# 15分钟生活圈设施覆盖缺口报告") and "示例数据" in md
+    assert "字段对应 小区编号→estate_id" in md  # notes speak Chinese too
+    assert (csv["距离计算方式"] == "路网步行距离").all() and (est["dist_mode"] == "network").all()
     sheets = pd.read_excel(tmp_path / "gap_report.xlsx", sheet_name=None)
     assert list(sheets) == ["覆盖率", "缺口清单", "补点建议", "小区明细", "说明"]
     gaps = sheets["缺口清单"]
@@ -68,6 +70,10 @@ def test_straight_mode_is_labelled(tmp_path):
     assert result.exit_code == 0, result.output
     md = (tmp_path / "gap_report.md").read_text(encoding="utf-8")
     assert "直线距离" in md
+    csv = pd.read_csv(tmp_path / "coverage.csv", encoding="utf-8-sig")
+    assert (csv["距离计算方式"] == "直线距离").all()
+    est = gpd.read_file(tmp_path / "coverage.gpkg", layer="estates")
+    assert (est["dist_mode"] == "straight").all()
     assert "直线距离" in (tmp_path / "coverage_map.html").read_text(encoding="utf-8")
 
 
