@@ -63,6 +63,7 @@ ESTATE_FIELDS: dict[str, tuple[str, ...]] = {
     "subdistrict": ("subdistrict", "所属街道", "街道", "街道办", "乡镇街道"),
     "community": ("community", "所属社区", "社区", "居委会"),
     "shantytown": ("shantytown", "棚改计划", "棚改", "纳入棚改", "棚户区改造"),
+    "demolish": ("demolish", "拆除新建", "拟拆除", "拆除重建", "拟征收"),
 }
 SERVICE_FIELDS: dict[str, tuple[str, ...]] = {
     "service_id": ("service_id", "设施编号", "编号", "id", "osm_id", "poi_id"),
@@ -115,8 +116,8 @@ def read_estates(
     GeoDataFrame
         Columns ``estate_id`` (str, unique), ``name``, ``build_year`` (Int64),
         ``households`` (float, NaN if unknown), ``floor_area_m2`` (m², float),
-        ``buildings``, ``subdistrict``, ``community``, ``shantytown`` (bool) where the
-        file has them, plus ``geometry`` (Polygon/MultiPolygon, valid). ``attrs["notes"]``
+        ``buildings``, ``subdistrict``, ``community``, ``shantytown`` and ``demolish``
+        (bool: in a shantytown plan / to be demolished and rebuilt) where the file has them, plus ``geometry`` (Polygon/MultiPolygon, valid). ``attrs["notes"]``
         lists the field mapping and any repairs.
 
     Raises
@@ -134,8 +135,9 @@ def read_estates(
         gdf = _numeric(gdf, field, src, minimum=0)
     if "build_year" in gdf.columns:
         gdf["build_year"] = _years(gdf["build_year"], gdf["estate_id"], src)
-    if "shantytown" in gdf.columns:
-        gdf["shantytown"] = _flags(gdf["shantytown"])
+    for flag in ("shantytown", "demolish"):
+        if flag in gdf.columns:
+            gdf[flag] = _flags(gdf[flag])
     if "name" not in gdf.columns:
         gdf["name"] = gdf["estate_id"]
     gdf["name"] = gdf["name"].astype(object).where(gdf["name"].notna(), gdf["estate_id"])

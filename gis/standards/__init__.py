@@ -70,6 +70,13 @@ class Standard:
         In report order.
     path : str
         File the standard was read from.
+    built_by : int
+        Estates completed by the end of this year are eligible for renovation.
+    extended_built_by : int
+        Estates completed after ``built_by`` and by the end of this year are eligible
+        only where the user asks for them.
+    eligibility_source : str
+        Where the eligibility years come from.
     """
 
     name_zh: str
@@ -78,6 +85,9 @@ class Standard:
     walk_speed_m_per_min: float
     categories: tuple[Category, ...]
     path: str
+    built_by: int = 2000
+    extended_built_by: int = 2005
+    eligibility_source: str = ""
 
     @property
     def keys(self) -> list[str]:
@@ -198,7 +208,20 @@ def _parse(data: dict, path: str) -> Standard:
     if problems:
         msg = f"{path}: " + "; ".join(problems) + "."
         raise StandardsError(msg)
+    elig = data.get("eligibility", {})
+    try:
+        built_by = int(elig.get("built_by", 2000))
+        extended = int(elig.get("extended_built_by", 2005))
+    except (TypeError, ValueError) as err:
+        msg = f"{path}: [eligibility] built_by and extended_built_by must be years."
+        raise StandardsError(msg) from err
+    if extended < built_by:
+        msg = f"{path}: [eligibility] extended_built_by ({extended}) is before built_by ({built_by})."
+        raise StandardsError(msg)
     return Standard(
+        built_by=built_by,
+        extended_built_by=extended,
+        eligibility_source=str(elig.get("source", "")),
         name_zh=str(head.get("name_zh", Path(path).stem)),
         name_en=str(head.get("name_en", Path(path).stem)),
         source=str(head.get("source", "")),

@@ -1,0 +1,423 @@
+"""Combined renovation units (联动改造单元 / 片区改造单元) from linked neighbouring estates.
+
+Linked estates (see `gis.adjacency`) are grouped into contiguous units that respect the
+caps a user sets: at most ``max_households`` households, ``max_floor_area_m2`` square
+metres of floor area and ``max_estates`` estates. A connected group that fits is one
+unit; a larger group is split by growing units from its outermost estate, always adding
+the candidate with the most links into the unit, so every unit is connected in the link
+graph and compact. Units below ``min_households`` are merged into a linked neighbour
+when the caps allow. Lone eligible estates are units of one.
+
+Everything is deterministic and independent of row order (estates are processed in
+``estate_id`` order), and a unit's id is derived from its members' ids, so the same
+members give the same id on every run — which is what lets reviewers' decisions stick
+(`gis.decisions`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from gis.decisions import Decisions
+from gis.standards import Standard
+
+__all__ = ["UnitCaps", "Units", "form_units", "unit_id"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class UnitCaps:
+    """Limits on a combined renovation unit; ``None`` means no limit.
+
+    Attributes
+    ----------
+    max_households : float or None, default 3000
+    max_floor_area_m2 : float or None, default 300000
+        Total floor area (建筑面积), square metres.
+    max_estates : int or None, default 12
+    min_households : float or None, default None
+        A unit with fewer households is merged into a linked neighbouring unit when the
+        caps allow; otherwise it stands and is flagged.
+    """
+
+    max_households: float | None = 3000.0
+    max_floor_area_m2: float | None = 300_000.0
+    max_estates: int | None = 12
+    min_households: float | None = None
+
+    def fits(self, households: float, floor_area_m2: float, n_estates: int) -> bool:
+        """Whether a unit with these totals respects every maximum."""
+        return (
+            (self.max_households is None or households <= self.max_households)
+            and (self.max_floor_area_m2 is None or floor_area_m2 <= self.max_floor_area_m2)
+            and (self.max_estates is None or n_estates <= self.max_estates)
+        )
+
+
+@dataclass(frozen=True)
+class Units:
+    """Result of `form_units`.
+
+    Attributes
+    ----------
+    units : GeoDataFrame
+        One row per unit (estates' CRS): ``unit_id``, ``n_estates``, ``households``,
+        ``floor_area_m2`` (m²), ``build_year_min``, ``build_year_max``, ``members``,
+        ``member_names`` (both "、"-joined), ``flags``, ``decision``, and, when the
+        estates carry coverage columns, ``coverage_households_rate`` and
+        ``coverage_gaps``; geometry: union of the members.
+    membership : DataFrame
+        ``estate_id``, ``unit_id``.
+    links : GeoDataFrame
+        The candidate links given, with ``decision`` (review decision on the link, if any)
+        and ``in_unit`` (both ends ended up in the same unit).
+    decisions : DataFrame
+        Each decision read, with ``status`` ("applied" or why it no longer matches).
+    caps : UnitCaps
+    """
+
+    units: gpd.GeoDataFrame
+    membership: pd.DataFrame
+    links: gpd.GeoDataFrame
+    decisions: pd.DataFrame
+    caps: UnitCaps
+
+
+def unit_id(members: list[str] | tuple[str, ...]) -> str:
+    """Stable id of a unit from its members' estate ids.
+
+    ``U-<first id>`` for a unit of one; ``U-<first id>+<n-1>-<6 hex digits>`` otherwise,
+    the digits hashing the sorted member ids, so any change of membership changes the id.
+    """
+    ids = sorted(str(m) for m in members)
+    if len(ids) == 1:
+        return f"U-{ids[0]}"
+    digest = hashlib.sha1("|".join(ids).encode("utf-8")).hexdigest()[:6]
+    return f"U-{ids[0]}+{len(ids) - 1}-{digest}"
+
+
+def form_units(
+    estates: gpd.GeoDataFrame,
+    links: gpd.GeoDataFrame,
+    *,
+    caps: UnitCaps | None = None,
+    decisions: Decisions | None = None,
+    standard: Standard | None = None,
+) -> Units:
+    """Group eligible estates into combined renovation units.
+
+    Parameters
+    ----------
+    estates : GeoDataFrame
+        The eligible estates (unique ``estate_id``; ``households``, ``floor_area_m2``,
+        ``build_year``, ``name`` where known). Missing households or floor area count as 0
+        against the caps.
+    links : GeoDataFrame
+        From `gis.adjacency.neighbour_links`; rows with ``linked`` True join estates.
+        Links to estates not in ``estates`` are ignored.
+    caps : UnitCaps, optional
+        Default `UnitCaps()`.
+    decisions : Decisions, optional
+        Reviewers' decisions, applied as described in `gis.decisions`.
+    standard : Standard, optional
+        With coverage columns (``covered_<key>``) on the estates, adds each unit's
+        coverage summary.
+
+    Returns
+    -------
+    Units
+    """
+    t0 = time.perf_counter()
+    caps = caps or UnitCaps()
+    est = estates.sort_values("estate_id", kind="stable").reset_index(drop=True)
+    ids = est["estate_id"].astype(str).to_numpy()
+    pos = {e: k for k, e in enumerate(ids)}
+    hh = _numbers(est, "households")
+    fa = _numbers(est, "floor_area_m2")
+    table = decisions.table.copy() if decisions is not None else _empty_decisions()
+    table["status"] = ""
+
+    pairs = set()
+    lk = links[links["linked"]] if "linked" in links else links
+    for a, b in zip(lk["estate_a"].astype(str), lk["estate_b"].astype(str)):
+        if a in pos and b in pos:
+            pairs.add((min(a, b), max(a, b)))
+    for k, rec in table[table["target"] == "link"].iterrows():
+        pair = (rec["estate_a"], rec["estate_b"])
+        missing = [e for e in pair if e not in pos]
+        if missing:
+            table.at[k, "status"] = f"no longer matches: {'、'.join(missing)} not eligible or absent"
+        elif rec["decision"] == "reject":
+            pairs.discard(pair)
+            table.at[k, "status"] = "applied"
+        else:
+            pairs.add(pair)
+            table.at[k, "status"] = "applied"
+    nbrs: list[list[int]] = [[] for _ in ids]
+    for a, b in sorted(pairs):
+        nbrs[pos[a]].append(pos[b])
+        nbrs[pos[b]].append(pos[a])
+
+    # Approved units with their members listed are pinned before grouping.
+    pinned: list[list[int]] = []
+    taken = np.zeros(len(ids), dtype=bool)
+    decided: dict[str, str] = {}
+    for k, rec in table[(table["target"] == "unit") & (table["decision"] == "approve")].iterrows():
+        members = list(rec["members"])
+        if not members:
+            continue  # matched by id after grouping
+        missing = [m for m in members if m not in pos]
+        clash = [m for m in members if m in pos and taken[pos[m]]]
+        if missing or clash:
+            why = "not eligible or absent" if missing else "already in another approved unit"
+            table.at[k, "status"] = f"no longer matches: {'、'.join(missing or clash)} {why}"
+            continue
+        group = sorted(pos[m] for m in members)
+        if not _connected(group, nbrs):
+            table.at[k, "status"] = "applied (members are no longer all linked)"
+        else:
+            table.at[k, "status"] = "applied"
+        taken[group] = True
+        pinned.append(group)
+        decided[unit_id([ids[g] for g in group])] = "approve"
+
+    groups = _grow([p for p in range(len(ids)) if not taken[p]], nbrs, hh, fa, caps)
+    flags: dict[str, list[str]] = {}
+    if caps.min_households is not None:
+        groups, small = _merge_small(groups, nbrs, hh, fa, caps)
+        for g in small:
+            flags.setdefault(unit_id([ids[p] for p in g]), []).append(
+                f"低于最小户数（{caps.min_households:,.0f}），无可合并的相邻单元")
+    by_id = {unit_id([ids[p] for p in g]): g for g in groups}
+
+    for k, rec in table[table["target"] == "unit"].iterrows():
+        if rec["status"]:
+            continue
+        uid = rec["unit_id"] or unit_id(list(rec["members"]))
+        if uid not in by_id:
+            table.at[k, "status"] = "no longer matches: no unit with these members this run"
+            continue
+        group = by_id.pop(uid)
+        if rec["decision"] == "approve":
+            by_id[uid] = group
+            decided[uid] = "approve"
+        elif rec["decision"] == "reject":
+            for p in group:
+                by_id[unit_id([ids[p]])] = [p]
+                decided[unit_id([ids[p]])] = "reject"
+        else:  # split into at least two contiguous parts
+            half = UnitCaps(caps.max_households, caps.max_floor_area_m2,
+                            max(1, math.ceil(len(group) / 2)), None)
+            for part in _grow(group, nbrs, hh, fa, half):
+                part_id = unit_id([ids[p] for p in part])
+                by_id[part_id] = part
+                decided[part_id] = "split"
+        table.at[k, "status"] = "applied"
+    for g in pinned:
+        by_id[unit_id([ids[p] for p in g])] = g
+
+    for uid, g in by_id.items():
+        if len(g) == 1 and not caps.fits(hh[g[0]], fa[g[0]], 1):
+            flags.setdefault(uid, []).append("单个小区已超出单元上限")
+    units, membership = _unit_table(est, ids, by_id, flags, decided, standard)
+    out_links = links.copy()
+    unit_of = dict(zip(membership["estate_id"], membership["unit_id"]))
+    out_links["in_unit"] = [
+        unit_of.get(a) is not None and unit_of.get(a) == unit_of.get(b)
+        for a, b in zip(out_links["estate_a"].astype(str), out_links["estate_b"].astype(str))
+    ]
+    link_decision = {(r.estate_a, r.estate_b): r.decision
+                     for r in table[table["target"] == "link"].itertuples()}
+    out_links["decision"] = [link_decision.get((min(a, b), max(a, b)), "") for a, b in
+                             zip(out_links["estate_a"].astype(str), out_links["estate_b"].astype(str))]
+    logger.info("Formed %d units from %d estates (%d joint) in %.2f s", len(units), len(ids),
+                int((units["n_estates"] > 1).sum()), time.perf_counter() - t0)
+    return Units(units=units, membership=membership, links=out_links, decisions=table, caps=caps)
+
+
+def _numbers(est: pd.DataFrame, col: str) -> np.ndarray:
+    if col not in est:
+        return np.zeros(len(est))
+    return pd.to_numeric(est[col], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+
+
+def _empty_decisions() -> pd.DataFrame:
+    return pd.DataFrame(columns=["row", "target", "estate_a", "estate_b", "unit_id", "members",
+                                 "decision", "comment"])
+
+
+def _connected(group: list[int], nbrs: list[list[int]]) -> bool:
+    inside = set(group)
+    seen = {group[0]}
+    stack = [group[0]]
+    while stack:
+        for m in nbrs[stack.pop()]:
+            if m in inside and m not in seen:
+                seen.add(m)
+                stack.append(m)
+    return len(seen) == len(inside)
+
+
+def _grow(
+    nodes: list[int], nbrs: list[list[int]], hh: np.ndarray, fa: np.ndarray, caps: UnitCaps
+) -> list[list[int]]:
+    """Partition ``nodes`` into connected groups within ``caps`` (positions are id ranks)."""
+    remaining = set(nodes)
+    degree = {n: sum(1 for m in nbrs[n] if m in remaining) for n in nodes}
+    seeds = [(degree[n], n) for n in nodes]
+    heapq.heapify(seeds)
+    groups: list[list[int]] = []
+    while remaining:
+        d, seed = heapq.heappop(seeds)
+        if seed not in remaining or d != degree[seed]:
+            continue
+        remaining.discard(seed)
+        group = [seed]
+        tot_h, tot_f = hh[seed], fa[seed]
+        count: dict[int, int] = {}
+        frontier: list[tuple[int, int]] = []
+        blocked: set[int] = set()
+
+        def touch(n: int) -> None:
+            for m in nbrs[n]:
+                if m in remaining and m not in blocked:
+                    count[m] = count.get(m, 0) + 1
+                    heapq.heappush(frontier, (-count[m], m))
+
+        touch(seed)
+        while frontier:
+            c, n = heapq.heappop(frontier)
+            if n not in remaining or n in blocked or -c != count[n]:
+                continue
+            if caps.fits(tot_h + hh[n], tot_f + fa[n], len(group) + 1):
+                remaining.discard(n)
+                group.append(n)
+                tot_h += hh[n]
+                tot_f += fa[n]
+                touch(n)
+            else:
+                blocked.add(n)  # totals only grow, so it can never fit later
+        for n in group:
+            for m in nbrs[n]:
+                if m in remaining:
+                    degree[m] -= 1
+                    heapq.heappush(seeds, (degree[m], m))
+        groups.append(sorted(group))
+    return groups
+
+
+def _merge_small(
+    groups: list[list[int]], nbrs: list[list[int]], hh: np.ndarray, fa: np.ndarray,
+    caps: UnitCaps,
+) -> tuple[list[list[int]], list[list[int]]]:
+    """Merge units under ``caps.min_households`` into a linked neighbour where caps allow."""
+    assert caps.min_households is not None
+    label = {}
+    members: dict[int, list[int]] = {}
+    for k, g in enumerate(groups):
+        members[k] = list(g)
+        for p in g:
+            label[p] = k
+    alone: list[list[int]] = []
+    for k in sorted(members, key=lambda k: members[k][0]):
+        if k not in members:
+            continue
+        g = members[k]
+        h = hh[g].sum()
+        if h >= caps.min_households:
+            continue
+        options = []
+        for other in sorted({label[m] for p in g for m in nbrs[p] if label[m] != k}):
+            merged = members[other] + g
+            if caps.fits(hh[merged].sum(), fa[merged].sum(), len(merged)):
+                options.append((hh[merged].sum(), members[other][0], other))
+        if not options:
+            alone.append(sorted(g))
+            continue
+        _, _, other = min(options)
+        members[other] = sorted(members[other] + g)
+        for p in g:
+            label[p] = other
+        del members[k]
+    alone_set = {tuple(a) for a in alone}
+    final = [sorted(g) for g in members.values()]
+    return final, [g for g in final if tuple(g) in alone_set]
+
+
+def _unit_table(
+    est: gpd.GeoDataFrame,
+    ids: np.ndarray,
+    by_id: dict[str, list[int]],
+    flags: dict[str, list[str]],
+    decided: dict[str, str],
+    standard: Standard | None,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    uids = sorted(by_id)
+    label = np.empty(len(ids), dtype=object)
+    for uid in uids:
+        label[by_id[uid]] = uid
+    membership = pd.DataFrame({"estate_id": ids, "unit_id": label})
+    frame = pd.DataFrame({
+        "unit_id": label,
+        "households": _numbers(est, "households"),
+        "hh_known": est["households"].notna().to_numpy() if "households" in est
+        else np.zeros(len(est), bool),
+        "floor_area_m2": _numbers(est, "floor_area_m2"),
+        "build_year": pd.to_numeric(est["build_year"], errors="coerce") if "build_year" in est
+        else np.nan,
+        "estate_id": ids,
+        "name": est["name"].astype(str).to_numpy() if "name" in est else ids,
+    })
+    grouped = frame.groupby("unit_id", sort=True)
+    units = pd.DataFrame({
+        "n_estates": grouped.size(),
+        "households": grouped["households"].sum(),
+        "floor_area_m2": grouped["floor_area_m2"].sum().round(1),
+        "build_year_min": grouped["build_year"].min().astype("Int64"),
+        "build_year_max": grouped["build_year"].max().astype("Int64"),
+        "members": grouped["estate_id"].agg("、".join),
+        "member_names": grouped["name"].agg("、".join),
+    })
+    unknown = ~grouped["hh_known"].all()
+    units.loc[unknown, "households"] = np.where(grouped["hh_known"].any()[unknown],
+                                                units.loc[unknown, "households"], np.nan)
+    units["flags"] = ["；".join(flags.get(u, [])) for u in units.index]
+    units["decision"] = [decided.get(u, "") for u in units.index]
+    if standard is not None and all(f"covered_{k}" in est for k in standard.keys):
+        _add_coverage(units, est, frame, standard)
+    dissolved = gpd.GeoDataFrame({"unit_id": label}, geometry=est.geometry.values,
+                                 crs=est.crs).dissolve(by="unit_id", sort=True)
+    units = gpd.GeoDataFrame(units, geometry=dissolved.geometry.reindex(units.index).values,
+                             crs=est.crs)
+    return units.reset_index(names="unit_id"), membership
+
+
+def _add_coverage(units: pd.DataFrame, est: pd.DataFrame, frame: pd.DataFrame,
+                  standard: Standard) -> None:
+    hh = frame["households"].to_numpy()
+    rate_num = np.zeros(len(units))
+    index = {u: k for k, u in enumerate(units.index)}
+    row_of = frame["unit_id"].map(index).to_numpy()
+    texts: list[list[str]] = [[] for _ in range(len(units))]
+    for c in standard.categories:
+        miss = ~est[f"covered_{c.key}"].to_numpy(dtype=bool)
+        n_miss = np.bincount(row_of, weights=miss.astype(float), minlength=len(units))
+        h_miss = np.bincount(row_of, weights=hh * miss, minlength=len(units))
+        rate_num += np.bincount(row_of, weights=hh * ~miss, minlength=len(units))
+        for k in np.flatnonzero(n_miss):
+            texts[k].append(f"{c.name_zh}（{int(n_miss[k])}个小区，{h_miss[k]:,.0f}户）")
+    total = units["households"].fillna(0).to_numpy() * len(standard.categories)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        units["coverage_households_rate"] = np.where(total > 0, rate_num / total, np.nan)
+    gaps = ["；".join(t) for t in texts]
+    units["coverage_gaps"] = gaps

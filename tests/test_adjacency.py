@@ -1,0 +1,113 @@
+"""Neighbour links against a brute-force oracle: every pair's distance and facing length."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from hypothesis import given, settings, strategies as st
+
+from conftest import METRIC
+from gis.adjacency import barrier_features, neighbour_links
+
+
+def random_blocks(seed: int, n: int = 30) -> gpd.GeoDataFrame:
+    """Rows of boxes whose gaps are drawn from touching, 0.3 m, a lane, a road; some offset
+    diagonally so they meet only at corners."""
+    rng = np.random.default_rng(seed)
+    geoms, x, y = [], 0.0, 0.0
+    for k in range(n):
+        w, h = rng.uniform(30, 90), rng.uniform(30, 90)
+        if k % 6 == 0:
+            x, y = 0.0, y + 100 + rng.choice([0.0, 0.3, 6.0, 25.0])
+        dy = rng.choice([0.0, 0.0, h, -h])  # +-h: diagonal, corner-only contact
+        geoms.append(shapely.box(x, y + dy, x + w, y + dy + h))
+        x += w + rng.choice([0.0, 0.3, 6.0, 12.0, 20.0])
+    polys = shapely.affinity.rotate(shapely.MultiPolygon(geoms), rng.uniform(0, 90), origin=(0, 0))
+    parts = [shapely.affinity.translate(g, 500_000, 3_800_000) for g in polys.geoms]
+    # Keep only non-overlapping estates, as real boundaries are.
+    kept: list = []
+    for g in parts:
+        if all(g.intersection(o).area < 1e-6 for o in kept):
+            kept.append(g)
+    return gpd.GeoDataFrame({"estate_id": [f"E{k:03d}" for k in range(len(kept))]},
+                            geometry=kept, crs=METRIC)
+
+
+def oracle(estates, gap_m=15.0, min_facing_m=10.0, band_m=2.0, barriers=()):
+    out = {}
+    rows = list(estates.itertuples())
+    for p in rows:
+        for q in rows:
+            if p.estate_id >= q.estate_id:
+                continue
+            d = p.geometry.distance(q.geometry)
+            if d > gap_m:
+                continue
+            bp, bq = p.geometry.buffer(d + band_m, quad_segs=16), q.geometry.buffer(d + band_m, quad_segs=16)
+            part_p = p.geometry.boundary.intersection(bq)
+            part_q = q.geometry.boundary.intersection(bp)
+            facing = max(min(part_p.length, part_q.length) - 2 * band_m, 0.0)
+            corridor = part_p.union(part_q).convex_hull.difference(p.geometry.union(q.geometry))
+            crossed = any(corridor.intersects(b) for b in barriers)
+            out[(p.estate_id, q.estate_id)] = (d, facing, not crossed and facing >= min_facing_m)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_links_match_brute_force(seed):
+    est = random_blocks(seed)
+    links = neighbour_links(est)
+    expected = oracle(est)
+    got = {(r.estate_a, r.estate_b): (r.gap_m, r.facing_m, r.linked) for r in links.itertuples()}
+    assert set(got) == set(expected)
+    for key, (d, f, ok) in expected.items():
+        assert got[key][0] == pytest.approx(d, abs=1e-3)
+        assert got[key][1] == pytest.approx(f, abs=0.01)
+        assert got[key][2] == ok, key
+    # The layouts must exercise every case, or the oracle proves little.
+    gaps = np.array([v[0] for v in expected.values()])
+    assert (gaps < 1).any() and (gaps > 5).any()
+    assert any(not v[2] for v in expected.values())
+
+
+def test_corner_only_and_digitising_gap():
+    boxes = [shapely.box(0, 0, 50, 50), shapely.box(50, 50, 100, 100),   # corner only
+             shapely.box(50.3, 0, 100, 50),                               # 0.3 m gap
+             shapely.box(0, -56, 50, -6)]                                 # 6 m lane
+    est = gpd.GeoDataFrame({"estate_id": ["A", "B", "C", "D"]}, geometry=boxes, crs=METRIC)
+    links = neighbour_links(est).set_index(["estate_a", "estate_b"])
+    assert not links.loc[("A", "B"), "linked"] and links.loc[("A", "B"), "reason"] == "short_facing"
+    assert links.loc[("A", "C"), "linked"] and links.loc[("A", "C"), "gap_m"] == pytest.approx(0.3)
+    assert links.loc[("A", "C"), "facing_m"] == pytest.approx(50.0)
+    assert links.loc[("A", "D"), "linked"] and links.loc[("A", "D"), "facing_m"] == pytest.approx(50.0)
+    # libpysal's Queen contiguity would miss A–C (no shared vertex); we do not.
+
+
+def test_barrier_blocks_a_link():
+    boxes = [shapely.box(0, 0, 50, 50), shapely.box(0, 62, 50, 112), shapely.box(60, 0, 110, 50)]
+    est = gpd.GeoDataFrame({"estate_id": ["A", "B", "C"]}, geometry=boxes, crs=METRIC)
+    roads = gpd.GeoDataFrame({"name": ["人民路", "小巷"], "road_class": ["主干路", "街巷"],
+                              "width_m": [10.0, 4.0]},
+                             geometry=[shapely.LineString([(-20, 56), (130, 56)]),
+                                       shapely.LineString([(55, -20), (55, 60)])], crs=METRIC)
+    bar = barrier_features(roads, kind="主干路", road_classes=("主干路",))
+    links = neighbour_links(est, barriers=bar).set_index(["estate_a", "estate_b"])
+    assert not links.loc[("A", "B"), "linked"] and links.loc[("A", "B"), "crossed"] == "主干路：人民路"
+    assert links.loc[("A", "C"), "linked"]  # the lane is not a barrier by class
+    expected = oracle(est, barriers=list(bar.geometry))
+    assert {k: v[2] for k, v in expected.items()} == links["linked"].to_dict()
+    by_width = barrier_features(roads, kind="道路", min_width_m=4.0)
+    links = neighbour_links(est, barriers=by_width).set_index(["estate_a", "estate_b"])
+    assert not links.loc[("A", "C"), "linked"]
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10_000), perm=st.integers(0, 10_000))
+def test_links_do_not_depend_on_row_order(seed, perm):
+    est = random_blocks(seed, n=18)
+    shuffled = est.iloc[np.random.default_rng(perm).permutation(len(est))]
+    a = neighbour_links(est).drop(columns="geometry")
+    b = neighbour_links(shuffled).drop(columns="geometry")
+    assert a.equals(b)
