@@ -30,6 +30,12 @@ generators seeded with ``SEED`` (no clock, no hash order). Layers written to ``-
 * ``services.gpkg`` service points (7 categories), unevenly spread on purpose: the
   south-east corner (和平社区) has no clinic or service centre within 1 km on foot.
 * ``rivers.gpkg``   the river polygon.
+* constraint layers for reviewing renovation units, all invented:
+  ``historic_districts.gpkg`` (历史文化街区, around the old core),
+  ``historic_buildings.gpkg`` (历史建筑, points), ``ancient_trees.gpkg`` (古树名木, points
+  with 古树编号, 树种 and 冠幅 = crown diameter in metres), ``eco_redline.gpkg``
+  (生态保护红线 along the river), ``development_boundary.gpkg`` (城镇开发边界, leaving
+  out the far east edge) and ``plan_units.gpkg`` (控规单元, six planning units).
 
 Usage::
 
@@ -50,6 +56,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.affinity
 import shapely.ops
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon
 
@@ -60,6 +67,9 @@ OUTPUT_CRS = "EPSG:4490"  # CGCS2000 geographic (lon/lat)
 ORIGIN = (553670.0, 3806945.0)
 
 LAYERS = ("streets", "estates", "gates", "services", "rivers")
+# Constraint layers the natural resources bureau reviews units against (all FICTIONAL).
+CONSTRAINT_LAYERS = ("historic_districts", "historic_buildings", "ancient_trees", "eco_redline",
+                     "development_boundary", "plan_units")
 
 GRID = 150.0  # nominal street spacing (m)
 N_COLS = 21  # columns x = 0 .. 3000 m
@@ -1063,6 +1073,60 @@ def make_services(rng: np.random.Generator, streets: gpd.GeoDataFrame, river: Po
     return gpd.GeoDataFrame(rows, geometry=geoms)
 
 
+# ---------------------------------------------------------------------- constraints
+def make_constraints(
+    rng: np.random.Generator, estates: gpd.GeoDataFrame, river: Polygon
+) -> dict[str, gpd.GeoDataFrame]:
+    """Invent the review constraint layers (local metres), placed so that some units hit them."""
+    cx, cy = OLD_CORE
+    district = shapely.affinity.rotate(shapely.box(cx - 170, cy - 120, cx + 150, cy + 110), 4,
+                                       origin=(cx, cy))
+    historic = gpd.GeoDataFrame({"名称": ["老城历史文化街区"], "保护级别": ["县级"]},
+                                geometry=[district])
+    old = estates[estates.geometry.centroid.within(shapely.box(*OLD_TOWN_BOX))]
+    picks = old.iloc[np.sort(rng.choice(len(old), 3, replace=False))]
+    buildings = gpd.GeoDataFrame(
+        {"名称": ["文庙大成殿", "商会旧址", "老邮局"], "类别": ["历史建筑"] * 3},
+        geometry=list(shapely.point_on_surface(picks.geometry.values)),
+    )
+    chosen = estates.iloc[np.sort(rng.choice(len(estates), 8, replace=False))]
+    trees = []
+    species = ["国槐", "银杏", "皂荚", "侧柏", "榆树", "国槐", "枣树", "银杏"]
+    for k, geom in enumerate(chosen.geometry):
+        ring = geom.geoms[0].exterior if geom.geom_type == "MultiPolygon" else geom.exterior
+        edge = ring.interpolate(rng.uniform(0, ring.length))
+        centre = geom.representative_point()
+        dx, dy = centre.x - edge.x, centre.y - edge.y
+        norm = math.hypot(dx, dy) or 1.0
+        trees.append(Point(edge.x + 3 * dx / norm, edge.y + 3 * dy / norm))  # 3 m inside
+    crowns = np.round(rng.uniform(8, 16, len(trees)), 1)
+    ancient = gpd.GeoDataFrame(
+        {"古树编号": [f"GS-{k + 1:03d}" for k in range(len(trees))], "树种": species,
+         "冠幅": crowns, "树龄": rng.integers(100, 400, len(trees))},
+        geometry=trees,
+    )
+    redline = gpd.GeoDataFrame({"名称": ["龙河生态保护红线"]},
+                               geometry=[river.buffer(13.0, join_style="mitre")])
+    minx, miny, maxx, maxy = estates.total_bounds
+    boundary = shapely.box(minx - 60, miny - 60, maxx - 120, maxy + 60)
+    dev = gpd.GeoDataFrame({"名称": ["城镇开发边界"]}, geometry=[boundary])
+    xs = [minx - 80, 1000.0, 2000.0, maxx + 80]
+    ys = [miny - 80, 900.0, 1700.0, maxy + 80]
+    plan, names = [], []
+    for j in range(3):
+        for i in range(3):
+            if j == 0 and i != 1:
+                continue  # the south bank is fewer, larger units
+            x0 = xs[0] if (j == 0) else xs[i]
+            x1 = xs[3] if (j == 0) else xs[i + 1]
+            plan.append(shapely.box(x0, ys[j], x1, ys[j + 1]))
+            names.append(f"控规单元{'南北'[j > 0]}-{len(names) + 1:02d}")
+    units = gpd.GeoDataFrame({"单元名称": names}, geometry=plan)
+    return {"historic_districts": historic, "historic_buildings": buildings,
+            "ancient_trees": ancient, "eco_redline": redline,
+            "development_boundary": dev, "plan_units": units}
+
+
 # ---------------------------------------------------------------------------- I/O
 def to_output_crs(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Shift local metres into EPSG:4548 and reproject to EPSG:4490 (lon/lat)."""
@@ -1092,7 +1156,7 @@ def remove_stale(out: str) -> None:
     """Delete earlier outputs of this script (and temp files of an interrupted run)."""
     for name in sorted(os.listdir(out)):
         stem = name.split(".")[0] if not name.startswith(".") else name.split(".")[1]
-        if stem in LAYERS and (name.endswith(".gpkg") or ".gpkg-" in name or ".tmp." in name):
+        if stem in (*LAYERS, *CONSTRAINT_LAYERS) and (name.endswith(".gpkg") or ".gpkg-" in name or ".tmp." in name):
             os.remove(os.path.join(out, name))
 
 
@@ -1117,7 +1181,8 @@ def build(seed: int = SEED) -> dict[str, gpd.GeoDataFrame]:
         [densify(g, k) for (_, _, k), g in zip(segments, streets.geometry, strict=True)]))
     rivers = gpd.GeoDataFrame({"名称": ["龙河"]}, geometry=[river])
     return {"streets": streets, "estates": estates, "gates": gates,
-            "services": services, "rivers": rivers}
+            "services": services, "rivers": rivers,
+            **make_constraints(stream(6), estates, river)}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -1130,7 +1195,7 @@ def main(argv: list[str] | None = None) -> None:
     layers = build(args.seed)
     os.makedirs(args.out, exist_ok=True)
     remove_stale(args.out)
-    for name in LAYERS:
+    for name in (*LAYERS, *CONSTRAINT_LAYERS):
         gdf = to_output_crs(layers[name])
         path = os.path.join(args.out, f"{name}.gpkg")
         write_layer_atomic(gdf, path, mixed=(name == "estates"))

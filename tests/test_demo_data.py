@@ -11,7 +11,8 @@ import shapely
 
 from conftest import DEMO, ROOT
 
-LAYERS = ("estates", "services", "streets", "gates", "rivers")
+LAYERS = ("estates", "services", "streets", "gates", "rivers", "historic_districts",
+          "historic_buildings", "ancient_trees", "eco_redline", "development_boundary", "plan_units")
 
 
 def test_generator_reproduces_the_committed_layers(tmp_path):
