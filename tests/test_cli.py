@@ -112,12 +112,12 @@ def test_failure_while_writing_leaves_previous_outputs_untouched(tmp_path, monke
     assert run(demo_args(tmp_path, "--no-map")).exit_code == 0
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
 
-    import gis.report
+    import gis.report.coverage
 
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(gis.report, "_xlsx", broken)
+    monkeypatch.setattr(gis.report.coverage, "_xlsx", broken)
     with pytest.raises(OSError, match="disk full"):
         run(demo_args(tmp_path, "--no-map", "--lang", "zh"))
     after = {p.name: p.read_bytes() for p in tmp_path.iterdir()}

@@ -1,18 +1,8 @@
-"""Write coverage results: GeoPackage, CSV for Excel, and the gap report (Markdown, XLSX).
-
-This is the only module that writes tables. Every file is staged in a hidden folder
-next to the outputs and moved into place only when all of them are written, so a
-failed run leaves no partial file.
-"""
+"""Write coverage results: GeoPackage, CSV for Excel, and the gap report (Markdown, XLSX)."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -21,8 +11,9 @@ import pandas as pd
 
 from gis.coverage import Coverage, category_summary, gap_list
 from gis.notes import note_text
+from gis.report._files import autofit, md_table, staged_outputs
 
-__all__ = ["TEXT", "staged_outputs", "write_coverage"]
+__all__ = ["TEXT", "write_coverage"]
 
 logger = logging.getLogger(__name__)
 
@@ -147,28 +138,6 @@ TEXT: dict[str, dict[str, str]] = {
 }
 
 
-@contextlib.contextmanager
-def staged_outputs(out_dir: str | Path) -> Iterator[Path]:
-    """Yield a staging folder; on success move its files into ``out_dir``, else delete it.
-
-    Files replace same-named outputs of an earlier run only when every file of this
-    run has been written.
-    """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
-    try:
-        yield stage
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
-    try:
-        for f in sorted(stage.iterdir()):
-            os.replace(f, out / f.name)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
-
-
 def write_coverage(
     cov: Coverage,
     out_dir: str | Path,
@@ -280,12 +249,6 @@ def _fmt_int(value: float, t: dict[str, str]) -> str:
     return f"{value:,.0f}"
 
 
-def _md_table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(x).replace("|", "/") for x in r) + " |" for r in rows]
-    return "\n".join(lines)
-
-
 def _markdown(
     cov: Coverage,
     summary: pd.DataFrame,
@@ -326,7 +289,7 @@ def _markdown(
         for r in summary.itertuples()
     ]
     parts += [
-        _md_table(
+        md_table(
             [t["category"], t["threshold"], t["estates_covered"], t["estate_rate"],
              t["households_covered"], t["household_rate"]],
             rows,
@@ -361,7 +324,7 @@ def _markdown(
                 for r in sub.itertuples()
             ]
             parts += [
-                _md_table(
+                md_table(
                     [t["name"], t["category"], t["dist_m"], t["excess_m"], t["gap_households"],
                      t["nearest"]],
                     rows,
@@ -376,7 +339,7 @@ def _markdown(
             for r in priority.head(15).itertuples()
         ]
         parts += [
-            _md_table([*(t[c] for c in cols), t["category"], t["gap_estates"],
+            md_table([*(t[c] for c in cols), t["category"], t["gap_estates"],
                        t["gap_households"]], rows),
             "",
         ]
@@ -438,11 +401,7 @@ def _xlsx(
         prio.to_excel(xw, sheet_name=t["sheet_priority"], index=False)
         table.to_excel(xw, sheet_name=t["sheet_estates"], index=False)
         pd.DataFrame({t["notes"]: notes}).to_excel(xw, sheet_name=t["sheet_notes"], index=False)
-        for ws in xw.book.worksheets:
-            ws.freeze_panes = "A2"
-            for col in ws.columns:
-                width = max(len(str(c.value or "")) for c in col[:200])
-                ws.column_dimensions[col[0].column_letter].width = min(max(8, width * 1.6), 60)
+        autofit(xw.book)
         ws = xw.book[t["sheet_rates"]]
         for name in (t["estate_rate"], t["household_rate"]):
             idx = list(rates.columns).index(name) + 1

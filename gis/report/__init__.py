@@ -1,0 +1,11 @@
+"""Writers of tables and reports (GeoPackage, CSV, Markdown, XLSX): one module per output set.
+
+All writers stage their files and move them into place only when every file is written.
+"""
+
+from __future__ import annotations
+
+from gis.report._files import staged_outputs
+from gis.report.coverage import TEXT, write_coverage
+
+__all__ = ["TEXT", "staged_outputs", "write_coverage"]
