@@ -142,6 +142,102 @@ def demo(out_dir: str, lang: str, verbose: int, quiet: bool) -> None:
     _run(job, verbose, quiet)
 
 
+def _unit_options(func: Any) -> Any:
+    """Options shared by `gis units` and `gis review`."""
+    options = [
+        click.option("--estates", "estates_path", required=True, type=click.Path(dir_okay=False),
+                     help=f"小区边界 estate polygons (建成年份, 户数, 建筑面积 …). {_common_layer_help}."),
+        click.option("--standard", default=None, metavar="NAME|FILE",
+                     help="Standard giving the eligibility years (default: built by end-2000)."),
+        click.option("--include-2001-2005", "include_extended", is_flag=True,
+                     help="Also include estates built 2001–2005 (确需改造的), marked as such."),
+        click.option("--gap-m", default=15.0, show_default=True,
+                     help="Largest gap between neighbouring estates' boundaries, metres."),
+        click.option("--min-facing-m", default=10.0, show_default=True,
+                     help="Shortest shared/facing boundary for a link, metres (corner-only "
+                          "contacts are not linked)."),
+        click.option("--barriers", "barrier_paths", multiple=True, type=click.Path(dir_okay=False),
+                     help="Roads, rivers or railways that separate estates (repeatable)."),
+        click.option("--barrier-classes", default="主干路,快速路", show_default=True,
+                     help="Road classes (道路等级) in a barrier road layer that separate estates."),
+        click.option("--barrier-min-width-m", type=float, default=None,
+                     help="Also treat roads at least this wide (道路宽度, metres) as barriers."),
+        click.option("--max-households", type=float, default=3000, show_default=True,
+                     help="Largest unit, households (0 = no cap)."),
+        click.option("--max-floor-area-m2", type=float, default=300_000, show_default=True,
+                     help="Largest unit, total floor area in m² (0 = no cap)."),
+        click.option("--max-estates", type=int, default=12, show_default=True,
+                     help="Largest unit, number of estates (0 = no cap)."),
+        click.option("--min-households", type=float, default=None,
+                     help="Units below this merge into a linked neighbour when caps allow."),
+        click.option("--decisions", "decisions_path", type=click.Path(dir_okay=False),
+                     help="Reviewers' decisions (CSV/XLSX, e.g. the filled-in review.xlsx): "
+                          "approve/reject/split (通过/否决/拆分) per link or unit."),
+        click.option("--coverage", "coverage_path", type=click.Path(dir_okay=False),
+                     help="coverage.gpkg from `gis coverage`, to add each unit's living-circle gaps."),
+        click.option("--input-crs", default=None, metavar="EPSG:N",
+                     help="CRS for input files that carry none. Never guessed."),
+        click.option("--encoding", default=None, help="Attribute encoding if detection fails."),
+        click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True),
+        click.option("-v", "--verbose", count=True, help="More detail on stderr."),
+        click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@cli.command()
+@_unit_options
+@click.option("--out", "out_dir", default="out", show_default=True, type=click.Path(file_okay=False))
+def units(**opts: Any) -> None:
+    """联动改造单元 — group neighbouring old estates into combined renovation units.
+
+    \b
+    1. Eligibility: built by end-2000 (2001–2005 with --include-2001-2005); estates in a
+       棚改 plan or to be demolished (拆除新建) are excluded. Every estate gets a reason.
+    2. Links: boundaries within --gap-m that face each other along --min-facing-m, not
+       separated by a --barriers feature.
+    3. Units: linked estates grouped into connected units within the caps; ids derive
+       from member ids, so --decisions apply again on every re-run.
+
+    \b
+    Writes units.gpkg (units, estates, links), units.csv and unit_members.csv into --out.
+    """
+    _run(lambda: _units(**opts, review=False), opts["verbose"], opts["quiet"])
+
+
+@cli.command()
+@_unit_options
+@click.option("--historic-districts", type=click.Path(dir_okay=False), help="历史文化街区 polygons.")
+@click.option("--historic-buildings", type=click.Path(dir_okay=False),
+              help="历史建筑 points or polygons.")
+@click.option("--ancient-trees", type=click.Path(dir_okay=False),
+              help="古树名木 points (冠幅/冠幅半径 field, metres).")
+@click.option("--eco-redline", type=click.Path(dir_okay=False), help="生态保护红线 polygons.")
+@click.option("--development-boundary", type=click.Path(dir_okay=False),
+              help="城镇开发边界 polygons: unit area outside is flagged.")
+@click.option("--plan-units", type=click.Path(dir_okay=False),
+              help="控规单元 polygons: units straddling two are flagged.")
+@click.option("--tree-crown-m", default=5.0, show_default=True,
+              help="Crown radius for trees without one, metres; protection = crown + 5 m.")
+@click.option("--out", "out_dir", default="review", show_default=True,
+              type=click.Path(file_okay=False))
+def review(**opts: Any) -> None:
+    """审查材料 — review package of combined renovation units for 自然资源局.
+
+    \b
+    Forms units as `gis units` does, checks each against the constraint layers given and
+    writes into --out:
+      units.gpkg             units, member estates, links, conflicts in CGCS2000 (EPSG:4490)
+      units_source_crs.gpkg  the same in the data's own CRS
+      review.xlsx            审查表: one row per unit with every check, and blank 决定/说明
+                             columns; fill them in and pass the file back with --decisions
+      review.md              summary: eligibility, units, conflicts, decisions applied
+    """
+    _run(lambda: _units(**opts, review=True), opts["verbose"], opts["quiet"])
+
+
 @cli.command(name="standards")
 def standards_cmd() -> None:
     """List bundled living-circle standards and their thresholds (metres)."""
@@ -234,6 +330,115 @@ def _coverage(
         click.echo(f"  {key:<9} {path}")
     if cov.notes:
         click.echo(f"  {len(cov.notes)} 条数据说明 data notes: see the report's last section.")
+
+
+_CONSTRAINT_OPTIONS = {
+    "historic_districts": "historic_district",
+    "historic_buildings": "historic_building",
+    "ancient_trees": "ancient_tree",
+    "eco_redline": "eco_redline",
+    "development_boundary": "development_boundary",
+    "plan_units": "plan_unit",
+}
+
+
+def _units(*, review: bool, illustrative: bool = False, estates: Any = None,
+           notes: list[str] | None = None, **o: Any) -> None:
+    import pandas as pd
+
+    from gis.adjacency import barrier_features
+    from gis.crs import metric_crs, to_metric
+    from gis.decisions import read_decisions
+    from gis.layers import read_barriers, read_estates
+    from gis.report import write_review, write_units
+    from gis.review import Constraint, check_units, read_constraint
+    from gis.standards import load_standard
+    from gis.units import UnitCaps, renovation_units
+
+    std = load_standard(o.get("standard"))
+    kw = {"crs": o.get("input_crs"), "encoding": o.get("encoding")}
+    if estates is None:
+        estates = read_estates(o["estates_path"], **kw)
+        if o.get("coverage_path"):
+            estates = _join_coverage(estates, o["coverage_path"])
+    notes = [*(notes or []), *estates.attrs.get("notes", [])]
+    classes = tuple(c.strip() for c in str(o.get("barrier_classes") or "").split(",") if c.strip())
+    parts = []
+    for path in o.get("barrier_paths") or ():
+        layer = read_barriers(path, **kw)
+        lines = layer.geometry.geom_type.str.contains("Line").all()
+        parts.append(barrier_features(
+            layer, kind=Path(path).stem,
+            road_classes=classes if lines else (),
+            min_width_m=o.get("barrier_min_width_m") if lines else None,
+        ).to_crs(estates.crs))
+    barriers = pd.concat(parts, ignore_index=True) if parts else None
+
+    def cap(value: float | None) -> float | None:
+        return None if value is None or value <= 0 else value
+
+    caps = UnitCaps(
+        max_households=cap(o.get("max_households")),
+        max_floor_area_m2=cap(o.get("max_floor_area_m2")),
+        max_estates=int(o["max_estates"]) if cap(o.get("max_estates")) else None,
+        min_households=cap(o.get("min_households")),
+    )
+    decisions = read_decisions(o["decisions_path"], encoding=o.get("encoding")) \
+        if o.get("decisions_path") else None
+    result, assessed = renovation_units(
+        estates, std, include_extended=o.get("include_extended", False), gap_m=o["gap_m"],
+        min_facing_m=o["min_facing_m"], barriers=barriers, caps=caps, decisions=decisions,
+    )
+    out_dir = o["out_dir"]
+    lang = o.get("lang", "zh")
+    if not review:
+        paths = write_units(result, assessed, out_dir, lang=lang)
+    else:
+        metric = metric_crs(estates)
+        constraints = []
+        for option, kind in _CONSTRAINT_OPTIONS.items():
+            if o.get(option):
+                c = read_constraint(o[option], kind, **kw)
+                constraints.append(Constraint(kind, to_metric(c.layer, metric), c.source))
+        checks, conflicts = check_units(to_metric(result.units, metric), constraints,
+                                        tree_default_crown_m=o.get("tree_crown_m", 5.0))
+        for c in constraints:
+            notes.extend(c.layer.attrs.get("notes", []))
+        paths = write_review(result, assessed, checks, conflicts.to_crs(estates.crs), out_dir,
+                             lang=lang, illustrative=illustrative, notes=notes,
+                             constraint_sources=[c.source for c in constraints])
+    u = result.units
+    click.echo(
+        f"{int(assessed['eligible'].sum())}/{len(assessed)} 个小区纳入改造 eligible; "
+        f"{len(u)} 个改造单元 units, {int((u['n_estates'] > 1).sum())} 个联动 joint"
+    )
+    if decisions is not None:
+        applied = result.decisions["status"].str.startswith("applied").sum()
+        click.echo(f"  审查决定 decisions: {applied}/{len(result.decisions)} applied")
+    for key, path in paths.items():
+        click.echo(f"  {key:<11} {path}")
+
+
+def _join_coverage(estates: Any, path: str) -> Any:
+    """Add covered_/dist_m_ columns from a coverage.gpkg written by `gis coverage`."""
+    import geopandas as gpd
+
+    try:
+        cov = gpd.read_file(path, layer="estates", ignore_geometry=True)
+    except Exception as err:
+        msg = f"{path}: not a coverage.gpkg from `gis coverage` ({err})."
+        raise GisError(msg) from err
+    cols = [c for c in cov.columns if c.startswith(("covered_", "dist_m_"))]
+    if "estate_id" not in cov or not cols:
+        msg = f"{path}: has no estate_id / covered_<category> columns; rerun `gis coverage`."
+        raise GisError(msg)
+    cov["estate_id"] = cov["estate_id"].astype(str)
+    missing = set(estates["estate_id"]) - set(cov["estate_id"])
+    if missing:
+        msg = (f"{path}: {len(missing)} estates have no coverage result (e.g. "
+               f"{', '.join(sorted(missing)[:5])}); run `gis coverage` on the same estates file.")
+        raise GisError(msg)
+    return estates.merge(cov[["estate_id", *cols]], on="estate_id", how="left")
 
 
 def main() -> None:

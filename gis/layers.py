@@ -40,6 +40,7 @@ __all__ = [
     "read_estates",
     "read_gates",
     "read_services",
+    "read_barriers",
     "read_streets",
     "read_table",
 ]
@@ -260,6 +261,40 @@ def read_streets(
     return _finish(gdf, list(STREET_FIELDS), notes)
 
 
+def read_barriers(
+    path: str | Path,
+    *,
+    layer: str | None = None,
+    crs: Any = None,
+    encoding: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read a layer of lines or polygons that separate estates (roads, rivers, railways).
+
+    Returns
+    -------
+    GeoDataFrame
+        2D lines or polygons with ``name``, ``road_class`` and ``width_m`` (metres) where
+        the file has them.
+
+    Raises
+    ------
+    GeometryError
+        Rows that are points.
+    """
+    gdf, notes, src = _read_any(path, role="barriers", layer=layer, crs=crs, encoding=encoding)
+    gdf = _rename(gdf, STREET_FIELDS, src, notes)
+    gdf = _drop_empty(gdf, src, notes)
+    points = gdf.geometry.geom_type.isin(["Point", "MultiPoint"])
+    if points.any():
+        msg = (f"{src}: {_rows(points)} are points; a barrier is a line (road, railway) or a "
+               "polygon (river). Remove those rows.")
+        raise GeometryError(msg)
+    gdf["geometry"] = shapely.force_2d(gdf.geometry.values)
+    if "width_m" in gdf.columns:
+        gdf = _numeric(gdf, "width_m", src, minimum=0)
+    return _finish(gdf, list(STREET_FIELDS), notes)
+
+
 def read_gates(
     path: str | Path,
     estates: gpd.GeoDataFrame,
@@ -441,7 +476,8 @@ def _read_any(
         raise InputError(msg)
     name = path.name.lower()
     if _is_osm(path):
-        gdf = read_osm(path, role)  # type: ignore[arg-type]
+        # OSM barriers are its ways; the streets reader already gives their highway class.
+        gdf = read_osm(path, "streets" if role == "barriers" else role)  # type: ignore[arg-type]
     elif path.suffix.lower() in _TABLE:
         gdf = _read_points_table(path, encoding, notes)
     elif path.suffix.lower() in _VECTOR:

@@ -27,10 +27,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from gis.adjacency import neighbour_links
+from gis.crs import metric_crs, to_metric
 from gis.decisions import Decisions
+from gis.eligibility import assess_eligibility
 from gis.standards import Standard
 
-__all__ = ["UnitCaps", "Units", "form_units", "unit_id"]
+__all__ = ["UnitCaps", "Units", "form_units", "renovation_units", "unit_id"]
 
 logger = logging.getLogger(__name__)
 
@@ -421,3 +424,52 @@ def _add_coverage(units: pd.DataFrame, est: pd.DataFrame, frame: pd.DataFrame,
         units["coverage_households_rate"] = np.where(total > 0, rate_num / total, np.nan)
     gaps = ["；".join(t) for t in texts]
     units["coverage_gaps"] = gaps
+
+
+def renovation_units(
+    estates: gpd.GeoDataFrame,
+    standard: Standard,
+    *,
+    include_extended: bool = False,
+    gap_m: float = 15.0,
+    min_facing_m: float = 10.0,
+    barriers: gpd.GeoDataFrame | None = None,
+    caps: UnitCaps | None = None,
+    decisions: Decisions | None = None,
+) -> tuple[Units, gpd.GeoDataFrame]:
+    """Eligibility, neighbour links and units in one call, in the estates' own CRS.
+
+    Parameters
+    ----------
+    estates : GeoDataFrame
+        All estates, from `gis.layers.read_estates` (any CRS); may carry coverage columns.
+    standard : Standard
+        Eligibility years and, for the coverage summary, categories.
+    include_extended : bool, default False
+        Include estates built in the extended period (2001–2005 by default).
+    gap_m, min_facing_m : float
+        Neighbour rule, metres (see `gis.adjacency.neighbour_links`).
+    barriers : GeoDataFrame, optional
+        From `gis.adjacency.barrier_features` (any CRS).
+    caps : UnitCaps, optional
+    decisions : Decisions, optional
+
+    Returns
+    -------
+    (Units, GeoDataFrame)
+        Units and links in the estates' CRS, and every estate with its eligibility.
+    """
+    assessed = assess_eligibility(estates, standard, include_extended=include_extended)
+    metric = metric_crs(estates)
+    eligible = to_metric(assessed[assessed["eligible"]], metric)
+    bar = to_metric(barriers, metric) if barriers is not None and len(barriers) else None
+    links = neighbour_links(eligible, gap_m=gap_m, min_facing_m=min_facing_m, barriers=bar)
+    result = form_units(eligible, links, caps=caps, decisions=decisions, standard=standard)
+    back = Units(
+        units=result.units.to_crs(estates.crs),
+        membership=result.membership,
+        links=result.links.to_crs(estates.crs),
+        decisions=result.decisions,
+        caps=result.caps,
+    )
+    return back, assessed

@@ -1079,7 +1079,7 @@ def make_constraints(
 ) -> dict[str, gpd.GeoDataFrame]:
     """Invent the review constraint layers (local metres), placed so that some units hit them."""
     cx, cy = OLD_CORE
-    district = shapely.affinity.rotate(shapely.box(cx - 170, cy - 120, cx + 150, cy + 110), 4,
+    district = shapely.affinity.rotate(shapely.box(cx - 330, cy - 150, cx + 170, cy + 140), 4,
                                        origin=(cx, cy))
     historic = gpd.GeoDataFrame({"名称": ["老城历史文化街区"], "保护级别": ["县级"]},
                                 geometry=[district])
@@ -1110,8 +1110,8 @@ def make_constraints(
     minx, miny, maxx, maxy = estates.total_bounds
     boundary = shapely.box(minx - 60, miny - 60, maxx - 120, maxy + 60)
     dev = gpd.GeoDataFrame({"名称": ["城镇开发边界"]}, geometry=[boundary])
-    xs = [minx - 80, 1000.0, 2000.0, maxx + 80]
-    ys = [miny - 80, 900.0, 1700.0, maxy + 80]
+    xs = [minx - 80, 1050.0, 1950.0, maxx + 80]  # along street centre-lines
+    ys = [miny - 80, 900.0, 1650.0, maxy + 80]
     plan, names = [], []
     for j in range(3):
         for i in range(3):

@@ -7,5 +7,6 @@ from __future__ import annotations
 
 from gis.report._files import staged_outputs
 from gis.report.coverage import TEXT, write_coverage
+from gis.report.units import write_review, write_units
 
-__all__ = ["TEXT", "staged_outputs", "write_coverage"]
+__all__ = ["TEXT", "staged_outputs", "write_coverage", "write_review", "write_units"]
