@@ -8,6 +8,7 @@ a bug and keeps its traceback.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 import warnings
@@ -16,12 +17,10 @@ from typing import Any
 
 import click
 
-from gis import settings
 from gis.errors import GisError
 
 logger = logging.getLogger("gis")
 
-_DEMO_HELP = "Bundled ILLUSTRATIVE data (a fictional county town) in layers/demo/."
 
 
 def _setup_logging(verbose: int, quiet: bool) -> None:
@@ -136,7 +135,7 @@ def demo(out_dir: str, lang: str, verbose: int, quiet: bool) -> None:
             gates_path=str(folder / "gates.gpkg"),
             standard=None, analysis_crs=None, input_crs=None, mode="network",
             node_crossings=False, encoding=None, out_dir=out_dir, lang=lang, make_map=True,
-            illustrative=True,
+            illustrative=True, quiet=quiet,
         )
 
     _run(job, verbose, quiet)
@@ -292,6 +291,7 @@ def _coverage(
     lang: str,
     make_map: bool,
     illustrative: bool = False,
+    quiet: bool = False,
     **_: Any,
 ) -> None:
     from gis.coverage import living_circle
@@ -302,6 +302,7 @@ def _coverage(
     from gis.standards import load_standard
 
     t0 = time.perf_counter()
+    _check_out_dir(out_dir)
     std = load_standard(standard)
     metric = parse_crs(analysis_crs, what="--crs") if analysis_crs else None
     kw = {"crs": input_crs, "encoding": encoding}
@@ -314,7 +315,7 @@ def _coverage(
     logger.info("Read %d estates, %d services, %s street lines", len(estates), len(services),
                 "no" if streets is None else f"{len(streets):,}")
     cov = living_circle(estates, services, std, streets=streets, gates=gates, mode=mode,  # type: ignore[arg-type]
-                        crs=metric, node_crossings=node_crossings, progress=settings.progress or True)
+                        crs=metric, node_crossings=node_crossings, progress=not quiet)
     paths = write_coverage(cov, out_dir, lang=lang, illustrative=illustrative)
     if make_map:
         name = "coverage_map.html" if lang == "zh" else "coverage_map_en.html"
@@ -355,6 +356,7 @@ def _units(*, review: bool, illustrative: bool = False, estates: Any = None,
     from gis.standards import load_standard
     from gis.units import UnitCaps, renovation_units
 
+    _check_out_dir(o["out_dir"])
     std = load_standard(o.get("standard"))
     kw = {"crs": o.get("input_crs"), "encoding": o.get("encoding")}
     if estates is None:
@@ -417,6 +419,19 @@ def _units(*, review: bool, illustrative: bool = False, estates: Any = None,
         click.echo(f"  审查决定 decisions: {applied}/{len(result.decisions)} applied")
     for key, path in paths.items():
         click.echo(f"  {key:<11} {path}")
+
+
+def _check_out_dir(out_dir: str) -> None:
+    """Fail before the analysis, not after it, when the output folder cannot be made."""
+    path = Path(out_dir)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        msg = f"--out {out_dir}: cannot create the output folder ({err.strerror}); choose another."
+        raise GisError(msg) from err
+    if not os.access(path, os.W_OK):
+        msg = f"--out {out_dir}: the folder is not writable; choose another."
+        raise GisError(msg)
 
 
 def _join_coverage(estates: Any, path: str) -> Any:

@@ -152,13 +152,16 @@ def living_circle(
     est_m = to_metric(estates, metric)
     usable = services[services["category"].notna()]
     svc_m = to_metric(usable, metric).sort_values(["category", "service_id"], kind="stable")
+    _same_place(est_m, svc_m, "services")
     graph = None
     t0 = time.perf_counter()
     if mode == "network":
         if streets is None:
             msg = "Network mode needs a streets layer (`--streets`); or use `--mode straight`."
             raise InputError(msg)
-        graph = build_walk_graph(to_metric(streets, metric), node_crossings=node_crossings)
+        streets_m = to_metric(streets, metric)
+        _same_place(est_m, streets_m, "streets")
+        graph = build_walk_graph(streets_m, node_crossings=node_crossings)
         if gates is not None:
             notes.extend(gates.attrs.get("notes", []))
             gates = to_metric(gates, metric)
@@ -189,10 +192,26 @@ def living_circle(
         notes.append(Note("Straight-line mode: distances ignore streets, rivers and walls.",
                           "直线距离模式：未考虑道路、河流和围墙，结果偏乐观。"))
     logger.info("Coverage (%s) for %d estates in %.2f s", mode, len(est_m), time.perf_counter() - t0)
+    absent = [c for c in standard.categories if not (svc_m["category"] == c.key).any()]
+    if absent:
+        notes.append(Note(
+            f"No service of {', '.join(c.name_en for c in absent)} in the input: every estate "
+            "lacks it. Check the services file and its categories.",
+            f"输入数据中没有任何{'、'.join(c.name_zh for c in absent)}：所有小区均缺此类设施，"
+            "请核对设施数据及其类别。",
+        ))
+    hh_missing = int(estates["households"].isna().sum()) if "households" in estates else len(estates)
+    if 0 < hh_missing < len(estates):
+        notes.append(Note(
+            f"{hh_missing} estates have no household count; household totals and rates cover "
+            "the others only.",
+            f"{hh_missing} 个小区缺少户数，户数合计与户数覆盖率仅统计其余小区。",
+        ))
     out = estates.copy()
     for c in standard.categories:
-        dist = table[f"dist_m_{c.key}"].to_numpy()
-        out[f"dist_m_{c.key}"] = np.round(dist, 2)
+        # Decide on the stored (rounded) value so a report never shows 1,000 m as a gap.
+        dist = np.round(table[f"dist_m_{c.key}"].to_numpy(), 2)
+        out[f"dist_m_{c.key}"] = dist
         out[f"covered_{c.key}"] = dist <= c.walk_m
         names = svc_m["name"].fillna(svc_m["service_id"]).astype(object).to_numpy()
         pos = table[f"nearest_{c.key}"].to_numpy()
@@ -362,6 +381,21 @@ def nearest_straight(
     return pd.DataFrame(result)
 
 
+def _same_place(estates: gpd.GeoDataFrame, layer: gpd.GeoDataFrame, what: str,
+                near_m: float = 5000.0) -> None:
+    """Refuse layers that lie nowhere near the estates: a wrong CRS label or coordinates."""
+    if not len(layer):
+        return
+    area = shapely.buffer(shapely.box(*estates.total_bounds), near_m)
+    if not shapely.intersects(area, np.asarray(layer.geometry.values)).any():
+        msg = (
+            f"No {what} lie within {near_m / 1000:.0f} km of the estates: the layers are in "
+            "different places. Check each file's CRS (.prj) and coordinates (swapped lon/lat, "
+            "metres labelled as degrees)."
+        )
+        raise InputError(msg)
+
+
 def _far_from_streets(access: Access, n_est: int, far_m: float = 200.0) -> np.ndarray:
     best = np.full(n_est, np.inf)
     np.minimum.at(best, access.estate, access.cost_m)
@@ -376,14 +410,16 @@ def category_summary(cov: Coverage, *, lang: str = "zh") -> pd.DataFrame:
     DataFrame
         One row per category: ``category``, ``name``, ``walk_m``, ``estates``,
         ``estates_covered``, ``estate_rate`` (0–1), ``households``,
-        ``households_covered``, ``household_rate`` (0–1, NaN when households are unknown).
+        ``households_covered``, ``household_rate`` (0–1); household figures count estates
+        with a known household number and are NaN when none is known.
     """
     est = cov.estates
+    known = est["households"].notna().to_numpy() if "households" in est else np.zeros(len(est), bool)
     hh = est["households"].fillna(0).to_numpy() if "households" in est else np.zeros(len(est))
     rows = []
     for c in cov.standard.categories:
         cov_mask = est[f"covered_{c.key}"].to_numpy()
-        total_hh = hh.sum()
+        total_hh = hh.sum() if known.any() else np.nan
         rows.append(
             {
                 "category": c.key,
@@ -392,8 +428,8 @@ def category_summary(cov: Coverage, *, lang: str = "zh") -> pd.DataFrame:
                 "estates": len(est),
                 "estates_covered": int(cov_mask.sum()),
                 "estate_rate": cov_mask.mean() if len(est) else np.nan,
-                "households": int(total_hh),
-                "households_covered": int(hh[cov_mask].sum()),
+                "households": total_hh,
+                "households_covered": hh[cov_mask].sum() if known.any() else np.nan,
                 "household_rate": hh[cov_mask].sum() / total_hh if total_hh else np.nan,
             }
         )
@@ -409,7 +445,8 @@ def gap_list(cov: Coverage, *, lang: str = "zh") -> pd.DataFrame:
         Columns ``estate_id``, ``name``, ``subdistrict``/``community`` (when present),
         ``category``, ``category_name``, ``walk_m``, ``dist_m`` (NaN = beyond
         ``search_factor × walk_m``), ``excess_m`` (metres over the threshold, NaN when
-        unknown), ``households``, ``nearest``; sorted by area, category, then largest excess.
+        unknown), ``households``, ``nearest``, ``no_facility`` (the input has no service of
+        that category at all); sorted by area, category, then largest excess.
     """
     est = cov.estates
     group_cols = [c for c in ("subdistrict", "community") if c in est.columns]
@@ -426,10 +463,11 @@ def gap_list(cov: Coverage, *, lang: str = "zh") -> pd.DataFrame:
         sub["dist_m"] = est.loc[miss, f"dist_m_{c.key}"].to_numpy()
         sub["excess_m"] = np.round(sub["dist_m"] - c.walk_m, 2)
         sub["nearest"] = est.loc[miss, f"nearest_{c.key}"].to_numpy()
+        sub["no_facility"] = not (cov.services["category"] == c.key).any()
         parts.append(sub)
     cols = [
         "estate_id", "name", *group_cols, "category", "category_name", "walk_m", "dist_m",
-        "excess_m", "households", "nearest",
+        "excess_m", "households", "nearest", "no_facility",
     ]
     if not parts:
         return pd.DataFrame(columns=cols)

@@ -47,7 +47,7 @@ def parse_crs(value: str | int | CRS, *, what: str = "crs") -> CRS:
 def require_crs(
     gdf: gpd.GeoDataFrame, *, source: str, crs: str | int | CRS | None = None
 ) -> gpd.GeoDataFrame:
-    """Return ``gdf`` with a CRS, never guessing one.
+    """Return ``gdf`` with a CRS, never guessing one, and check its coordinates fit it.
 
     Parameters
     ----------
@@ -56,32 +56,47 @@ def require_crs(
     source : str
         File name used in messages.
     crs : str, int or CRS, optional
-        CRS the user supplies for a layer that has none. If the layer has a
-        different CRS already, that is an error, not an override.
+        CRS for a layer that has none (a CSV, a Shapefile without ``.prj``). A layer
+        that has its own CRS keeps it.
 
     Raises
     ------
     CRSError
-        If the layer has no CRS and none is given, or the given one contradicts the file's.
+        If the layer has no CRS and none is given, or its coordinates cannot be in its
+        CRS (degrees beyond ±180/±90: metres labelled as lon/lat, or swapped columns).
     """
-    if crs is not None:
-        given = parse_crs(crs)
-        if gdf.crs is None:
-            return gdf.set_crs(given)
-        if not CRS(gdf.crs).equals(given, ignore_axis_order=True):
+    if gdf.crs is None:
+        if crs is None:
             msg = (
-                f"{source}: the file says its CRS is {CRS(gdf.crs).to_string()} but `--crs` gives "
-                f"{given.to_string()}; drop `--crs` or fix the file's CRS (.prj) first."
+                f"{source}: the layer has no CRS. Pass `--input-crs` (e.g. EPSG:4490 for "
+                "CGCS2000 lon/lat, EPSG:4326 for WGS84, EPSG:4547 for CGCS2000 GK CM 114E) "
+                "or add the .prj file."
             )
             raise CRSError(msg)
-        return gdf
-    if gdf.crs is None:
-        msg = (
-            f"{source}: the layer has no CRS. Pass one (e.g. `--crs EPSG:4490` for CGCS2000 "
-            "lon/lat, `--crs EPSG:4547` for CGCS2000 GK CM 114E) or add the .prj file."
-        )
-        raise CRSError(msg)
+        gdf = gdf.set_crs(parse_crs(crs, what="--input-crs"))
+    elif crs is not None and not CRS(gdf.crs).equals(parse_crs(crs), ignore_axis_order=True):
+        logger.info("%s: keeping the file's own CRS %s (--input-crs is for files without one)",
+                    source, CRS(gdf.crs).to_string())
+    _check_range(gdf, source)
     return gdf
+
+
+def _check_range(gdf: gpd.GeoDataFrame, source: str) -> None:
+    crs = CRS(gdf.crs)
+    if not crs.is_geographic or len(gdf) == 0:
+        return
+    minx, miny, maxx, maxy = gdf.total_bounds
+    if not np.all(np.isfinite([minx, miny, maxx, maxy])):
+        return
+    if min(minx, miny) < -180 or maxx > 180 or max(abs(miny), abs(maxy)) > 90:
+        if -90 <= minx <= maxx <= 90 and -180 <= miny <= maxy <= 180:
+            hint = "longitude and latitude look swapped: exchange the 经度/纬度 columns"
+        else:
+            hint = ("the coordinates look like metres: the file's CRS label (.prj) is wrong; "
+                    "fix it or re-export the layer with its real projected CRS")
+        msg = (f"{source}: coordinates (x {minx:,.1f}…{maxx:,.1f}, y {miny:,.1f}…{maxy:,.1f}) "
+               f"cannot be in {crs.to_string()} (degrees); {hint}.")
+        raise CRSError(msg)
 
 
 def metric_crs(gdf: gpd.GeoDataFrame) -> CRS:

@@ -43,6 +43,7 @@ __all__ = [
     "read_barriers",
     "read_streets",
     "read_table",
+    "split_layer",
 ]
 
 logger = logging.getLogger(__name__)
@@ -189,12 +190,19 @@ def read_services(
     gdf, notes, src = _read_any(path, role="services", layer=layer, crs=crs, encoding=encoding)
     gdf = _rename(gdf, SERVICE_FIELDS, src, notes)
     gdf = _drop_empty(gdf, src, notes)
+    multi = gdf.geometry.geom_type == "MultiPoint"
+    if multi.any():
+        # Several facilities recorded as one feature are several facilities.
+        before = len(gdf)
+        gdf = gdf.explode(index_parts=False).reset_index(drop=True)
+        notes.append(Note(
+            f"{src}: {int(multi.sum())} multi-point features split into {len(gdf) - before + int(multi.sum())} services.",
+            f"{src}：{int(multi.sum())} 个多点要素拆分为 {len(gdf) - before + int(multi.sum())} 个设施。",
+        ))
     kinds = gdf.geometry.geom_type
     if not kinds.isin(["Point"]).all():
-        multi = kinds == "MultiPoint"
-        other = ~kinds.isin(["Point", "MultiPoint"])
+        other = ~kinds.isin(["Point"])
         geoms = gdf.geometry.values.copy()
-        geoms[multi.values] = shapely.get_geometry(geoms[multi.values], 0)
         geoms[other.values] = shapely.point_on_surface(geoms[other.values])
         gdf = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
         if other.any():
@@ -324,7 +332,11 @@ def read_gates(
             "belongs to; add it and run again."
         )
         raise InputError(msg)
-    gdf["estate_id"] = gdf["estate_id"].astype(str).str.strip()
+    blank = gdf["estate_id"].isna() | (gdf["estate_id"].astype(str).str.strip() == "")
+    if blank.any():
+        msg = f"{src}: {_rows(blank)} have an empty estate_id (小区编号); fill it in or delete them."
+        raise InputError(msg)
+    gdf["estate_id"] = gdf["estate_id"].map(_id_text)
     unknown = ~gdf["estate_id"].isin(estates["estate_id"])
     if unknown.any():
         ids = _list(gdf.loc[unknown, "estate_id"].unique())
@@ -465,11 +477,22 @@ def read_table(
 # reading
 
 
+def split_layer(path: str | Path) -> tuple[Path, str | None]:
+    """``"data.gpkg:小区"`` → (``data.gpkg``, ``"小区"``); a plain path has no layer."""
+    text = str(path)
+    if not Path(text).exists() and ":" in text:
+        head, _, tail = text.rpartition(":")
+        if tail and "/" not in tail and "\\" not in tail and Path(head).exists():
+            return Path(head), tail
+    return Path(text), None
+
+
 def _read_any(
     path: str | Path, *, role: str, layer: str | None, crs: Any, encoding: str | None
 ) -> tuple[gpd.GeoDataFrame, list[str], str]:
-    path = Path(path)
-    src = path.name
+    path, named = split_layer(path)
+    layer = layer or named
+    src = path.name if layer is None else f"{path.name}:{layer}"
     notes: list[str] = []
     if not path.exists():
         msg = f"{path}: no such file. Check the path (relative paths start from {Path.cwd()})."
@@ -501,6 +524,12 @@ def _read_vector(
     target: str | Path = path
     if path.suffix.lower() == ".zip":
         target = f"/vsizip/{path}"
+    if layer is None and path.suffix.lower() == ".gpkg":
+        names = _layer_names(path)
+        if len(names) > 1:
+            msg = (f"{path}: holds {len(names)} layers ({', '.join(names)}); name the one to use "
+                   f"as FILE:LAYER, e.g. {path.name}:{names[0]}.")
+            raise InputError(msg)
     kwargs: dict[str, Any] = {"layer": layer} if layer else {}
     if encoding:
         kwargs["encoding"] = encoding
@@ -521,16 +550,19 @@ def _read_vector(
         raise InputError(msg) from err
     except Exception as err:  # pyogrio.errors.DataSourceError and friends
         hint = ""
-        if path.suffix.lower() == ".gpkg":
-            try:
-                import pyogrio
-
-                names = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
-                hint = f" Layers in the file: {', '.join(names)}."
-            except Exception:  # the file itself is unreadable: the first message says so
-                hint = ""
+        if path.suffix.lower() == ".gpkg" and _layer_names(path):
+            hint = f" Layers in the file: {', '.join(_layer_names(path))}."
         msg = f"{path}: cannot be read as a vector layer ({err}).{hint}"
         raise InputError(msg) from err
+
+
+def _layer_names(path: Path) -> list[str]:
+    import pyogrio
+
+    try:
+        return [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+    except Exception:  # unreadable file: the reader's own error says so
+        return []
 
 
 def _shapefile_without_cpg(path: Path) -> bool:

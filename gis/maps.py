@@ -244,9 +244,10 @@ def _estate_popup(row, cov: Coverage, lang: str) -> str:
             f"<td style='text-align:right'>{dist}</td><td>{near_txt}</td></tr>"
         )
     lines.append("<table style='font-size:12px'>" + "".join(rows) + "</table>")
-    missing = row["missing"]
+    missing = [c.label(lang) for c in cov.standard.categories if not row[f"covered_{c.key}"]]
     if missing:
-        lines.append(("<b>Missing</b>: " if en else "<b>缺少</b>：") + html.escape(str(missing)))
+        lines.append(("<b>Missing</b>: " if en else "<b>缺少</b>：")
+                     + html.escape(("; " if en else "、").join(missing)))
     return "<br>".join(lines)
 
 

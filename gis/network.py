@@ -3,7 +3,9 @@
 Distance semantics (every length in metres, in the metric analysis CRS):
 
 * The graph is undirected; an edge joins two consecutive vertices of a street line and
-  weighs its straight length. Lines meet only where they share a vertex (within
+  weighs its straight length. Edges longer than ``settings.max_edge_m`` (20 m) are split
+  into equal pieces through nodes of their own, so that a point beside a long straight
+  road joins it where it stands (these nodes never join another street). Lines meet only where they share a vertex (within
   ``settings.vertex_snap_m``), so a bridge or tunnel that crosses another street without
   a shared vertex stays unconnected unless ``node_crossings=True``.
 * A service point attaches to its nearest graph node at the straight-line length of
@@ -106,6 +108,7 @@ def build_walk_graph(
     *,
     node_crossings: bool = False,
     vertex_snap_m: float | None = None,
+    max_edge_m: float | None = None,
 ) -> WalkGraph:
     """Build the walking graph from street centre-lines.
 
@@ -121,6 +124,9 @@ def build_walk_graph(
     vertex_snap_m : float, optional
         Vertices closer than this share a node, in metres. Default:
         ``settings.vertex_snap_m`` (0.01 m).
+    max_edge_m : float, optional
+        Split lines so no edge is longer, in metres; 0 keeps the drawn vertices. Default:
+        ``settings.max_edge_m`` (20 m).
 
     Returns
     -------
@@ -133,6 +139,8 @@ def build_walk_graph(
     """
     if vertex_snap_m is None:
         vertex_snap_m = settings.vertex_snap_m
+    if max_edge_m is None:
+        max_edge_m = settings.max_edge_m
     lines = shapely.force_2d(np.asarray(streets.geometry.values))
     lines = lines[~shapely.is_empty(lines) & shapely.is_valid_input(lines)]
     if node_crossings and len(lines):
@@ -141,11 +149,7 @@ def build_walk_graph(
     if len(coords) < 2:
         msg = "The street layer has no line with two or more vertices; check the streets file."
         raise NetworkError(msg)
-    # Merge vertices on a grid of vertex_snap_m so reprojection noise cannot split a junction.
-    keys = np.round(coords / vertex_snap_m).astype(np.int64)
-    _, first, node_of_vertex = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-    node_of_vertex = node_of_vertex.ravel()
-    node_xy = coords[first]
+    node_of_vertex, node_xy = merge_vertices(coords, vertex_snap_m)
     same_line = line_idx[1:] == line_idx[:-1]
     u = node_of_vertex[:-1][same_line]
     v = node_of_vertex[1:][same_line]
@@ -155,6 +159,9 @@ def build_walk_graph(
     if len(u) == 0:
         msg = "The street layer has no segment of non-zero length; check the streets file."
         raise NetworkError(msg)
+    u, v, length = _undirected_min(u, v, length)
+    if max_edge_m and max_edge_m > 0:
+        u, v, length, node_xy = _split_long_edges(u, v, length, node_xy, max_edge_m)
     csr = _symmetric_min(u, v, length, len(node_xy))
     _, component = connected_components(csr, directed=False)
     graph = WalkGraph(csr=csr, node_xy=node_xy, crs=CRS(streets.crs), component=component)
@@ -164,6 +171,75 @@ def build_walk_graph(
         " (crossings noded)" if node_crossings else "",
     )
     return graph
+
+
+def merge_vertices(coords: np.ndarray, tolerance_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Give vertices within ``tolerance_m`` of each other (chains included) one node.
+
+    Returns the node of every vertex and each node's coordinates. Nodes are numbered in
+    coordinate order, so the graph does not depend on the order of the street rows.
+    """
+    # Identical coordinates first (the bulk), then close pairs joined transitively, so
+    # reprojection noise of a few millimetres can never split a junction.
+    unique, inverse = np.unique(coords, axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    pairs = cKDTree(unique).query_pairs(tolerance_m, output_type="ndarray")
+    if not len(pairs):
+        return inverse, unique
+    n = len(unique)
+    adj = sp.csr_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    _, label = connected_components(adj, directed=False)
+    first = np.full(label.max() + 1, n)
+    np.minimum.at(first, label, np.arange(n))  # each cluster's lowest coordinate
+    reps, node = np.unique(first[label], return_inverse=True)
+    return node[inverse], unique[reps]
+
+
+def _undirected_min(
+    u: np.ndarray, v: np.ndarray, w: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One edge per node pair (the shortest), stored with ``u < v``."""
+    a, b = np.minimum(u, v), np.maximum(u, v)
+    order = np.lexsort((w, b, a))
+    a, b, w = a[order], b[order], w[order]
+    first = np.ones(len(a), dtype=bool)
+    first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
+    return a[first], b[first], w[first]
+
+
+def _split_long_edges(
+    u: np.ndarray, v: np.ndarray, w: np.ndarray, node_xy: np.ndarray, max_edge_m: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Split edges longer than ``max_edge_m`` into equal pieces through new nodes.
+
+    The new nodes belong to their edge alone: they never join another street, even where
+    one crosses at exactly that spot, so bridges and tunnels stay unconnected.
+    """
+    k = np.maximum(np.ceil(w / max_edge_m - 1e-9).astype(np.int64), 1)
+    long = k > 1
+    if not long.any():
+        return u, v, w, node_xy
+    kl, ul, vl, wl = k[long], u[long], v[long], w[long]
+    n = len(node_xy)
+    extra = kl - 1
+    offset = np.cumsum(extra) - extra  # first new node of each long edge
+    # New nodes: the t-th of an edge sits at t/k of the way from u to v.
+    owner = np.repeat(np.arange(len(kl)), extra)
+    t = np.arange(extra.sum()) - offset[owner] + 1
+    frac = (t / kl[owner])[:, None]
+    new_xy = node_xy[ul[owner]] + frac * (node_xy[vl[owner]] - node_xy[ul[owner]])
+    # Pieces: u -> new_1 -> … -> new_{k-1} -> v.
+    piece_edge = np.repeat(np.arange(len(kl)), kl)
+    p = np.arange(kl.sum()) - np.repeat(np.cumsum(kl) - kl, kl)
+    base = n + offset[piece_edge]
+    src = np.where(p == 0, ul[piece_edge], base + p - 1)
+    dst = np.where(p == kl[piece_edge] - 1, vl[piece_edge], base + p)
+    return (
+        np.concatenate([u[~long], src]),
+        np.concatenate([v[~long], dst]),
+        np.concatenate([w[~long], wl[piece_edge] / kl[piece_edge]]),
+        np.vstack([node_xy, new_xy]),
+    )
 
 
 def _symmetric_min(u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int) -> sp.csr_matrix:

@@ -14,6 +14,11 @@ search_factor : float
 vertex_snap_m : float
     Street vertices closer than this are merged into one graph node (absorbs
     floating-point noise from reprojection). Default ``0.01`` metres.
+max_edge_m : float
+    Street lines are split so no graph edge is longer than this, so estates and services
+    beside a long straight road join it near where they are, not at its far ends. Bounds
+    the snapping error to about this many metres. ``0`` keeps the drawn vertices only.
+    Default ``20.0`` metres.
 progress : bool
     Show tqdm progress bars on stderr. The CLI turns this on. Default ``False``.
 default_standard : str
@@ -26,5 +31,6 @@ from __future__ import annotations
 access_radius_m: float = 30.0
 search_factor: float = 2.0
 vertex_snap_m: float = 0.01
+max_edge_m: float = 20.0
 progress: bool = False
 default_standard: str = "lianyungang_15min"

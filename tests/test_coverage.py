@@ -20,25 +20,32 @@ TOL_M = 0.01
 
 
 def oracle_distances(streets, estates, services, standard, *, gates=None, radius_m=30.0,
-                     factor=2.0, snap_m=0.01) -> pd.DataFrame:
+                     factor=2.0, snap_m=0.01, max_edge_m=20.0) -> pd.DataFrame:
     """Per-estate networkx Dijkstra with the documented snapping rules, written from scratch."""
     def key(xy):
         return (round(xy[0] / snap_m), round(xy[1] / snap_m))
 
     graph = nx.Graph()
     where: dict = {}
+    segments: dict = {}
     for line in streets.geometry:
         pts = list(line.coords)
         for a, b in zip(pts, pts[1:]):
             ka, kb = key(a), key(b)
             where.setdefault(ka, a)
             where.setdefault(kb, b)
-            if ka == kb:
-                continue
-            w = math.dist(a, b)
-            if graph.has_edge(ka, kb):
-                w = min(w, graph[ka][kb]["length"])
-            graph.add_edge(ka, kb, length=w)
+            if ka != kb:
+                pair = tuple(sorted((ka, kb)))
+                segments[pair] = min(segments.get(pair, math.inf), math.dist(a, b))
+    for (ka, kb), w in segments.items():
+        # Long segments are walked through private nodes every <= max_edge_m metres.
+        k = max(math.ceil(w / max_edge_m - 1e-9), 1)
+        chain = [ka] + [("split", ka, kb, t) for t in range(1, k)] + [kb]
+        for t in range(1, k):
+            a, b = where[ka], where[kb]
+            where[chain[t]] = (a[0] + t / k * (b[0] - a[0]), a[1] + t / k * (b[1] - a[1]))
+        for p, q in zip(chain, chain[1:]):
+            graph.add_edge(p, q, length=w / k)
     nodes = list(graph.nodes)
     node_arr = shapely.points([where[n] for n in nodes])
     xy = np.array([where[n] for n in nodes])
@@ -68,10 +75,11 @@ def oracle_distances(streets, estates, services, standard, *, gates=None, radius
             if not access:
                 i = int(np.argmin(ds))
                 access[nodes[i]] = float(ds[i])
-        g2 = graph.copy()
         for n, c in access.items():
-            g2.add_edge("SRC", n, length=c)
-        dist = nx.single_source_dijkstra_path_length(g2, "SRC", weight="length")
+            graph.add_edge("SRC", n, length=c)
+        cutoff = factor * max(c.walk_m for c in standard.categories)
+        dist = nx.single_source_dijkstra_path_length(graph, "SRC", cutoff=cutoff, weight="length")
+        graph.remove_node("SRC")
         row = {}
         for c in standard.categories:
             best = min((dist.get(n, math.inf) + hop for cat, n, hop in svc if cat == c.key),
@@ -139,6 +147,18 @@ def test_gates_replace_polygon_access(standard):
     np.testing.assert_allclose(rest, without.estates[cols].iloc[10:].fillna(-1).to_numpy())
     assert not np.allclose(with_gates.estates[cols].iloc[:10].fillna(-1),
                            without.estates[cols].iloc[:10].fillna(-1))
+
+
+def test_facility_across_a_long_straight_road_is_near(standard):
+    # A 1.2 km road drawn with two vertices: the clinic across it is 15 m away, not 1.2 km.
+    streets = gpd.GeoDataFrame(geometry=[shapely.LineString([(0, 0), (1200, 0)])], crs=METRIC)
+    estates = gpd.GeoDataFrame({"estate_id": ["A"], "name": ["甲"], "households": [10.0]},
+                               geometry=[shapely.box(580, 5, 620, 40)], crs=METRIC)
+    services = gpd.GeoDataFrame({"service_id": ["s"], "name": ["诊所"], "category": ["clinic"]},
+                                geometry=[shapely.Point(600, -10)], crs=METRIC)
+    cov = living_circle(estates, services, standard, streets=streets)
+    assert cov.estates["dist_m_clinic"].iloc[0] == pytest.approx(15.0, abs=0.01)
+    assert not any("200 m from any street" in n for n in cov.notes)
 
 
 def test_overpass_stays_unconnected_unless_noded(standard):

@@ -37,14 +37,20 @@ def test_metric_source_is_kept_but_web_mercator_is_not():
 
 
 def test_missing_crs_is_an_error_with_a_fix():
-    with pytest.raises(CRSError, match=r"f.csv: the layer has no CRS. Pass one \(e.g. `--crs EPSG:4490`"):
+    with pytest.raises(CRSError, match=r"f.csv: the layer has no CRS. Pass `--input-crs` \(e.g. EPSG:4490"):
         require_crs(layer(117.6, 34.4, None), source="f.csv")
     assert require_crs(layer(117.6, 34.4, None), source="f.csv", crs="EPSG:4490").crs.to_epsg() == 4490
 
 
-def test_contradicting_crs_is_an_error():
-    with pytest.raises(CRSError, match="the file says its CRS is EPSG:4490 but `--crs` gives EPSG:4548"):
-        require_crs(layer(117.6, 34.4), source="f.gpkg", crs="EPSG:4548")
+def test_input_crs_applies_only_to_layers_without_one():
+    assert require_crs(layer(117.6, 34.4), source="f.gpkg", crs="EPSG:4548").crs.to_epsg() == 4490
+
+
+def test_swapped_or_metric_coordinates_in_degrees_are_caught():
+    with pytest.raises(CRSError, match="longitude and latitude look swapped"):
+        require_crs(layer(34.4, 117.6), source="f.csv")
+    with pytest.raises(CRSError, match="look like metres"):
+        require_crs(layer(500_000, 3_800_000), source="f.gpkg")
 
 
 def test_to_metric_refuses_degrees():

@@ -77,7 +77,7 @@ def test_shapefile_without_prj_needs_a_crs(tmp_path):
     path = tmp_path / "estates.shp"
     estates_frame().to_file(path, encoding="gbk")
     path.with_suffix(".prj").unlink()
-    with pytest.raises(CRSError, match=r"estates.shp: the layer has no CRS.*--crs"):
+    with pytest.raises(CRSError, match=r"estates.shp: the layer has no CRS. Pass `--input-crs`"):
         read_estates(path)
     assert read_estates(path, crs="EPSG:4548").crs.to_epsg() == 4548
 
@@ -218,3 +218,33 @@ def test_no_service_matches_is_an_error(tmp_path, standard):
     gdf.to_file(tmp_path / "s.gpkg")
     with pytest.raises(InputError, match="no service matches any category"):
         read_services(tmp_path / "s.gpkg", standard)
+
+
+def test_multi_layer_geopackage_needs_a_layer_name(tmp_path):
+    path = tmp_path / "all.gpkg"
+    estates_frame().to_file(path, layer="小区")
+    gpd.GeoDataFrame({"名称": ["公厕"]}, geometry=[shapely.Point(1, 1)], crs=METRIC).to_file(
+        path, layer="设施")
+    with pytest.raises(InputError, match=r"all.gpkg: holds 2 layers \(小区, 设施\); name the one to use as FILE:LAYER"):
+        read_estates(path)
+    assert len(read_estates(f"{path}:小区")) == 3
+
+
+def test_multipoint_services_are_split_and_noted(tmp_path, standard):
+    gdf = gpd.GeoDataFrame({"名称": ["公厕"], "类别": ["公共厕所"]},
+                           geometry=[shapely.MultiPoint([(0, 0), (50, 0)])], crs=METRIC)
+    gdf.to_file(tmp_path / "m.gpkg")
+    svc = read_services(tmp_path / "m.gpkg", standard)
+    assert len(svc) == 2 and svc["category"].tolist() == ["toilet", "toilet"]
+    assert any("split into 2 services" in n for n in svc.attrs["notes"])
+
+
+def test_gate_ids_stored_as_numbers_match_text_ids(tmp_path):
+    est = estates_frame()
+    est["小区编号"] = [101, 102, 103]
+    est.to_file(tmp_path / "e.gpkg")
+    estates = read_estates(tmp_path / "e.gpkg")
+    gates = gpd.GeoDataFrame({"小区编号": [101.0, 102.0]}, geometry=[shapely.Point(40, 0), shapely.Point(140, 0)],
+                             crs=METRIC)
+    gates.to_file(tmp_path / "g.gpkg")
+    assert read_gates(tmp_path / "g.gpkg", estates)["estate_id"].tolist() == ["101", "102"]

@@ -16,18 +16,29 @@ def streets(*lines) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(geometry=[shapely.LineString(l) for l in lines], crs=METRIC)
 
 
+def test_long_lines_are_split_to_max_edge_length():
+    g = build_walk_graph(streets([(0, 0), (100, 0)]), max_edge_m=20.0)
+    assert g.n_nodes == 6 and g.n_edges == 5
+    assert np.allclose(g.edges()[2], 20.0)
+
+
+def test_close_vertices_merge_even_across_grid_cells():
+    g = build_walk_graph(streets([(0, 0), (100.0001, 0)], [(100.0051, 0), (200, 0)]), max_edge_m=0)
+    assert g.n_components == 1 and g.n_nodes == 3
+
+
 def test_lines_join_only_at_shared_vertices():
-    g = build_walk_graph(streets([(0, 0), (100, 0)], [(50, -50), (50, 50)], [(100, 0), (100, 80)]))
+    g = build_walk_graph(streets([(0, 0), (100, 0)], [(50, -50), (50, 50)], [(100, 0), (100, 80)]), max_edge_m=0)
     assert g.n_nodes == 5 and g.n_edges == 3
     assert g.n_components == 2  # the crossing line at x=50 has no shared vertex
     noded = build_walk_graph(streets([(0, 0), (100, 0)], [(50, -50), (50, 50)], [(100, 0), (100, 80)]),
-                             node_crossings=True)
+                             node_crossings=True, max_edge_m=0)
     assert noded.n_components == 1 and noded.n_nodes == 6 and noded.n_edges == 5
 
 
 def test_vertices_within_snap_tolerance_merge_and_parallel_edges_keep_shortest():
     g = build_walk_graph(streets([(0, 0), (10, 0)], [(10.004, 0.003), (20, 0)],
-                                 [(0, 0), (5, 5), (10, 0)]))
+                                 [(0, 0), (5, 5), (10, 0)]), max_edge_m=0)
     assert g.n_nodes == 4 and g.n_components == 1
     u, v, w = g.edges()
     a = np.flatnonzero((g.node_xy[:, 0] < 1))[0]
@@ -38,20 +49,20 @@ def test_vertices_within_snap_tolerance_merge_and_parallel_edges_keep_shortest()
 
 
 def test_duplicate_lines_do_not_add_up():
-    g = build_walk_graph(streets([(0, 0), (10, 0)], [(0, 0), (10, 0)], [(10, 0), (0, 0)]))
+    g = build_walk_graph(streets([(0, 0), (10, 0)], [(0, 0), (10, 0)], [(10, 0), (0, 0)]), max_edge_m=0)
     assert g.n_edges == 1
     assert g.edges()[2][0] == pytest.approx(10.0)
 
 
 def test_snap_points_nearest_node_and_hop():
-    g = build_walk_graph(streets([(0, 0), (100, 0), (100, 100)]))
+    g = build_walk_graph(streets([(0, 0), (100, 0), (100, 100)]), max_edge_m=0)
     node, hop = snap_points(g, np.array([[3, 4], [100, 60]]))
     assert g.node_xy[node[0]].tolist() == [0, 0] and hop[0] == pytest.approx(5.0)
     assert g.node_xy[node[1]].tolist() == [100, 100] and hop[1] == pytest.approx(40.0)
 
 
 def test_estate_access_inside_within_radius_and_fallback():
-    g = build_walk_graph(streets([(0, 0), (50, 0), (100, 0), (300, 0)]))
+    g = build_walk_graph(streets([(0, 0), (50, 0), (100, 0), (300, 0)]), max_edge_m=0)
     est = gpd.GeoDataFrame({"estate_id": ["in", "near", "far"]},
                            geometry=[shapely.box(40, -10, 60, 10), shapely.box(70, 20, 90, 40),
                                      shapely.box(290, 200, 310, 220)], crs=METRIC)

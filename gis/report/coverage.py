@@ -55,6 +55,7 @@ TEXT: dict[str, dict[str, str]] = {
         "gap_estates": "缺口小区数",
         "notes": "数据处理说明",
         "beyond": "> {limit:.0f}（超出搜索范围）",
+        "no_facility": "无此类设施（输入数据中没有）",
         "unknown": "未知",
         "date": "生成日期",
         "score": "覆盖得分",
@@ -114,6 +115,7 @@ TEXT: dict[str, dict[str, str]] = {
         "gap_estates": "Estates in gap",
         "notes": "Data notes",
         "beyond": "> {limit:.0f} (beyond search)",
+        "no_facility": "none in the input data",
         "unknown": "unknown",
         "date": "Date",
         "score": "Coverage score",
@@ -231,7 +233,8 @@ def _priorities(gaps: pd.DataFrame, t: dict[str, str]) -> pd.DataFrame:
     by = [c for c in ("subdistrict", "community") if c in gaps.columns]
     keys = [*by, "category_name"]
     agg = gaps.groupby(keys, sort=False, dropna=False).agg(
-        gap_estates=("estate_id", "size"), gap_households=("households", "sum")
+        gap_estates=("estate_id", "size"),
+        gap_households=("households", lambda h: h.sum(min_count=1)),
     )
     agg = agg.reset_index().sort_values("gap_households", ascending=False, kind="stable")
     return agg.rename(columns={"category_name": "category"}).reset_index(drop=True)
@@ -283,7 +286,7 @@ def _markdown(
         [
             r.name, f"{r.walk_m:,.0f}", f"{r.estates_covered}/{r.estates}",
             f"{r.estate_rate:.1%}",
-            f"{r.households_covered:,}/{r.households:,}" if hh_known else t["unknown"],
+            f"{r.households_covered:,.0f}/{r.households:,.0f}" if hh_known else t["unknown"],
             "—" if np.isnan(r.household_rate) else f"{r.household_rate:.1%}",
         ]
         for r in summary.itertuples()
@@ -307,7 +310,7 @@ def _markdown(
         for key, sub in groups:
             key = key if isinstance(key, tuple) else (key,)
             title = " / ".join(_fmt_name(k, t) for k in key)
-            n_hh = sub.drop_duplicates("estate_id")["households"].sum()
+            n_hh = sub.drop_duplicates("estate_id")["households"].sum(min_count=1)
             parts += [f"### {title}（{sub['estate_id'].nunique()} 个小区，{_fmt_int(n_hh, t)} 户）"
                       if lang != "en" else
                       f"### {title} ({sub['estate_id'].nunique()} estates, {_fmt_int(n_hh, t)} households)",
@@ -316,7 +319,7 @@ def _markdown(
                 [
                     _estate_label(r.name, r.estate_id, lang),
                     r.category_name,
-                    _fmt_dist(r.dist_m, limits[r.category], t),
+                    t["no_facility"] if r.no_facility else _fmt_dist(r.dist_m, limits[r.category], t),
                     "—" if np.isnan(r.excess_m) else f"{r.excess_m:,.0f}",
                     _fmt_int(r.households, t),
                     r.nearest if isinstance(r.nearest, str) else "—",
@@ -386,7 +389,7 @@ def _xlsx(
         columns={**gap_cols, "category_name": t["category"], "walk_m": t["threshold"],
                  "dist_m": t["dist_m"], "excess_m": t["excess_m"],
                  "households": t["gap_households"], "nearest": t["nearest"]}
-    ).drop(columns=["category"])
+    ).drop(columns=["category", "no_facility"])
     prio = priority.rename(
         columns={"subdistrict": t["subdistrict"], "community": t["community"],
                  "category": t["category"], "gap_estates": t["gap_estates"],

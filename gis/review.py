@@ -1,0 +1,992 @@
+"""Review combined renovation units (联动改造单元) against planning constraint layers.
+
+Before a unit is approved the natural resources bureau (自然资源局) checks it against
+constraint layers. `check_units` runs the same checks on every unit at once:
+
+============================ ====================== =========================================
+kind                         中文                    a conflict when
+============================ ====================== =========================================
+``historic_district``        历史文化街区            the unit overlaps it by more than
+                                                    ``min_overlap_m2``
+``historic_building``        历史建筑                a polygon overlaps the unit by more than
+                                                    ``min_overlap_m2``; a *point* lies inside
+                                                    the unit or on its boundary (overlap 0 m²,
+                                                    still a conflict)
+``ancient_tree``             古树名木                its protection zone — a circle of radius
+                                                    crown radius + ``tree_margin_m`` around the
+                                                    tree — overlaps the unit by more than
+                                                    ``min_overlap_m2``
+``eco_redline``              生态保护红线            the unit overlaps it by more than
+                                                    ``min_overlap_m2``
+``development_boundary``     城镇开发边界            more than ``min_overlap_m2`` of the unit lies
+                                                    outside the union of the boundary polygons
+``plan_unit``                控规单元                the unit overlaps more than one plan unit by
+                                                    more than ``min_overlap_m2`` each (跨控规单元)
+============================ ====================== =========================================
+
+A unit that only touches a constraint along an edge or at a corner overlaps it by
+0 m² and is not in conflict. Areas are in m², lengths in metres, measured in the
+units' projected metric CRS; constraint layers must be in that same CRS (`read_constraint`
+returns a layer in its file's CRS; `Constraint.to_crs` reprojects it).
+
+Each constraint layer is searched once with `shapely.STRtree.query` (predicate
+``"intersects"``) for all units together, and the overlaps are computed with vectorised
+`shapely.intersection` / `shapely.area`. Polygons of more than 256 vertices (a town's
+development boundary, a red-line patch along a river) are first cut into small pieces,
+as PostGIS ``ST_Subdivide`` does, so that each overlay only touches the vertices near
+its unit; the areas are then summed per (unit, feature) and are the same, to rounding,
+as overlaying the whole feature.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from gis.errors import CRSError, GeometryError, InputError
+from gis.layers import _find, _list, _norm, _read_any
+from gis.notes import Note
+
+__all__ = [
+    "CONSTRAINT_KINDS",
+    "KIND_LABELS",
+    "Constraint",
+    "check_units",
+    "constraint_kind",
+    "read_constraint",
+]
+
+logger = logging.getLogger(__name__)
+
+CONSTRAINT_KINDS: tuple[str, ...] = (
+    "historic_district",
+    "historic_building",
+    "ancient_tree",
+    "eco_redline",
+    "development_boundary",
+    "plan_unit",
+)
+# kind -> (Chinese label, English label)
+KIND_LABELS: dict[str, tuple[str, str]] = {
+    "historic_district": ("历史文化街区", "historic district"),
+    "historic_building": ("历史建筑", "historic building"),
+    "ancient_tree": ("古树名木", "ancient or notable tree"),
+    "eco_redline": ("生态保护红线", "ecological protection red line"),
+    "development_boundary": ("城镇开发边界", "urban development boundary"),
+    "plan_unit": ("控规单元", "regulatory plan unit"),
+}
+
+_POINT_TYPES = ("Point", "MultiPoint")
+_POLYGON_TYPES = ("Polygon", "MultiPolygon")
+_ALLOWED_TYPES: dict[str, tuple[str, ...]] = {
+    "historic_district": _POLYGON_TYPES,
+    "historic_building": _POINT_TYPES + _POLYGON_TYPES,
+    "ancient_tree": _POINT_TYPES,
+    "eco_redline": _POLYGON_TYPES,
+    "development_boundary": _POLYGON_TYPES,
+    "plan_unit": _POLYGON_TYPES,
+}
+# Name fields: the kind's own names first, then the common ones.
+_KIND_NAME_FIELDS: dict[str, tuple[str, ...]] = {
+    "historic_district": ("街区名称", "历史文化街区名称", "历史文化街区", "保护区名称"),
+    "historic_building": ("建筑名称", "历史建筑名称", "历史建筑", "建筑编号"),
+    "ancient_tree": ("古树编号", "古树名称", "挂牌号", "统一编号"),
+    "eco_redline": ("红线名称", "斑块名称", "红线编号", "斑块编号"),
+    "development_boundary": ("边界名称",),
+    "plan_unit": (
+        "单元名称", "单元编号", "控规单元名称", "控规单元编号", "控规单元", "管理单元",
+    ),
+}
+_COMMON_NAME_FIELDS = ("名称", "name", "名字", "编号", "id", "代码", "code")
+_TREE_SPECIES_FIELDS = ("树种", "中文名", "树种名称", "species")
+# Crown fields. 冠幅 in Chinese tree surveys is the crown spread, a DIAMETER.
+_CROWN_RADIUS_FIELDS = ("冠幅半径", "树冠半径", "crown_radius_m", "crown_radius", "crown_m")
+_CROWN_DIAMETER_FIELDS = (
+    "冠幅", "平均冠幅", "冠幅m", "冠幅米", "冠幅直径", "crown_diameter_m", "crown_diameter",
+)
+_TYPE_NAMES = np.array(
+    ["Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString",
+     "MultiPolygon", "GeometryCollection"], dtype=object,
+)
+# Polygons with more vertices are cut into pieces before overlaying (see `_subdivide`).
+_MAX_VERTICES = 256
+_MAX_LEVELS = 24
+# Circle buffers with 4 × 32 segments: area within 0.05 % of the true circle.
+_QUAD_SEGS = 32
+
+
+def constraint_kind(kind: str) -> str:
+    """The `CONSTRAINT_KINDS` key for a key or a Chinese or English label.
+
+    ``"古树名木"``, ``"ancient or notable tree"`` and ``"ancient_tree"`` all give
+    ``"ancient_tree"``.
+
+    Raises
+    ------
+    InputError
+        If ``kind`` names no constraint kind.
+    """
+    wanted = _norm(kind)
+    for key, (zh, en) in KIND_LABELS.items():
+        if wanted in (_norm(key), _norm(zh), _norm(en)):
+            return key
+    choices = ", ".join(f"{k} ({KIND_LABELS[k][0]})" for k in CONSTRAINT_KINDS)
+    msg = f"unknown constraint kind {kind!r}; use one of {choices}."
+    raise InputError(msg)
+
+
+@dataclass(frozen=True, eq=False)
+class Constraint:
+    """One constraint layer to review units against.
+
+    Attributes
+    ----------
+    kind : str
+        One of `CONSTRAINT_KINDS` (a Chinese or English label is turned into the key).
+    layer : GeoDataFrame
+        The features, in the same projected metric CRS as the units. Column ``name``
+        labels features in results (row numbers are used when it is absent); for
+        ``ancient_tree``, ``crown_radius_m`` (metres; missing → the default crown).
+    source : str
+        File name, used in messages and reports.
+
+    Notes
+    -----
+    Instances compare by identity (``eq=False``): a GeoDataFrame has no truth value.
+    """
+
+    kind: str
+    layer: gpd.GeoDataFrame
+    source: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", constraint_kind(self.kind))
+        if not isinstance(self.layer, gpd.GeoDataFrame):
+            msg = (
+                f"{self.source}: a constraint layer must be a GeoDataFrame, not "
+                f"{type(self.layer).__name__}."
+            )
+            raise InputError(msg)
+
+    @property
+    def label_zh(self) -> str:
+        """Chinese name of the kind, e.g. 古树名木."""
+        return KIND_LABELS[self.kind][0]
+
+    def to_crs(self, crs: Any) -> Constraint:
+        """The same constraint with its layer reprojected to ``crs`` (no-op if already there)."""
+        if self.layer.crs is not None and CRS(self.layer.crs).equals(CRS(crs)):
+            return self
+        return dataclasses.replace(self, layer=self.layer.to_crs(crs))
+
+
+# ---------------------------------------------------------------------------
+# reading
+
+
+def read_constraint(
+    path: str | Path,
+    kind: str,
+    *,
+    crs: Any = None,
+    layer: str | None = None,
+    encoding: str | None = None,
+    name_field: str | None = None,
+    crown_field: str | None = None,
+) -> Constraint:
+    """Read one constraint layer and check it fits its kind.
+
+    Parameters
+    ----------
+    path : str or Path
+        GeoPackage, GeoJSON, Shapefile (``.shp`` or zipped; GBK detected without
+        ``.cpg``); tree and building points may also come as CSV/XLSX with
+        经度/纬度 (lon/lat) columns.
+    kind : str
+        One of `CONSTRAINT_KINDS`, or its Chinese (古树名木) or English label.
+    crs : str, int or CRS, optional
+        CRS of a file that has none (CSV, Shapefile without ``.prj``). Never guessed.
+    layer : str, optional
+        Layer name inside a multi-layer file (GeoPackage).
+    encoding : str, optional
+        Text encoding of attributes; detected when not given.
+    name_field : str, optional
+        Field naming each feature. Default: the first of the kind's usual fields
+        (街区名称, 建筑名称, 古树编号, 单元名称, 单元编号 …) and then 名称, name, 名字, 编号 …;
+        for trees the species (树种) is appended in brackets when both exist.
+    crown_field : str, optional
+        Tree crown field. Default: 冠幅半径, 树冠半径, crown_radius_m, crown_m (radius,
+        metres) or else 冠幅 / 平均冠幅 / crown_diameter_m. A field named 冠幅 (without
+        半径) or holding 直径/diameter is the crown *diameter* of Chinese tree surveys and
+        is halved; a note says so.
+
+    Returns
+    -------
+    Constraint
+        ``layer`` in the file's own CRS (reproject with `Constraint.to_crs`), with
+        columns ``name`` (str), for trees ``crown_radius_m`` (metres, NaN where the
+        file has no value), and ``geometry`` (2D; polygons valid). ``layer.attrs["notes"]``
+        lists field mappings, repairs and assumptions.
+
+    Raises
+    ------
+    InputError
+        Unknown kind or format, empty layer, missing ``name_field`` / ``crown_field``,
+        non-numeric or negative crown values.
+    GeometryError
+        Rows of the wrong geometry type for the kind, or polygons with no area once
+        repaired.
+    CRSError
+        No CRS and none given, or ``crs`` contradicts the file's.
+    """
+    kind = constraint_kind(kind)
+    path = Path(path)
+    src = path.name
+    zh, en = KIND_LABELS[kind]
+    if path.name.lower().endswith((".osm", ".pbf", ".osm.xml")):
+        msg = (
+            f"{path}: OpenStreetMap files hold no {en} ({zh}) layer; export the bureau's layer "
+            "as GeoPackage, GeoJSON or Shapefile."
+        )
+        raise InputError(msg)
+    # _read_any: format and encoding detection, then gis.crs.require_crs (never guesses).
+    gdf, notes, src = _read_any(path, role=f"{en} ({zh})", layer=layer, crs=crs,
+                                encoding=encoding)
+    rows = np.arange(1, len(gdf) + 1)  # 1-based file rows, kept through dropping
+    gdf = gdf.reset_index(drop=True)
+
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if empty.all():
+        msg = f"{src}: every row has an empty geometry; the {en} ({zh}) layer has nothing to check."
+        raise GeometryError(msg)
+    if empty.any():
+        listed = _list(rows[empty].tolist())
+        notes.append(Note(
+            f"{src}: {_rows(rows[empty].tolist())} have no geometry and were skipped.",
+            f"{src}：第 {listed} 行无几何图形，已跳过。",
+        ))
+    keep = ~empty
+    gdf, geoms, rows = gdf.loc[keep].reset_index(drop=True), geoms[keep], rows[keep]
+
+    names_of_type = _type_names(geoms)
+    allowed = _ALLOWED_TYPES[kind]
+    bad = ~np.isin(names_of_type, allowed)
+    if bad.any():
+        want = {
+            _POINT_TYPES: "points (one per tree)",
+            _POLYGON_TYPES: "polygons",
+            _POINT_TYPES + _POLYGON_TYPES: "points or polygons",
+        }[allowed]
+        found = ", ".join(sorted(set(names_of_type[bad])))
+        msg = (
+            f"{src}: {_rows(rows[bad].tolist())} are {found}, but a {en} ({zh}) layer holds "
+            f"{want}. Remove those rows, convert them, or check that the file is the right layer."
+        )
+        raise GeometryError(msg)
+    geoms = shapely.force_2d(geoms)
+    geoms = _repair(geoms, rows, src, notes)
+
+    out = gpd.GeoDataFrame(
+        {"name": _names(gdf, kind, src, rows, notes, name_field)},
+        geometry=gpd.GeoSeries(geoms, crs=gdf.crs),
+    )
+    if kind == "ancient_tree":
+        out.insert(1, "crown_radius_m", _crowns(gdf, src, rows, notes, crown_field))
+    out.attrs["notes"] = list(notes)
+    return Constraint(kind=kind, layer=out, source=src)
+
+
+def _repair(geoms: np.ndarray, rows: np.ndarray, src: str, notes: list[str]) -> np.ndarray:
+    """make_valid invalid polygons, keeping their polygonal part."""
+    polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
+    invalid = np.flatnonzero(polygonal & ~shapely.is_valid(geoms))
+    if not len(invalid):
+        return geoms
+    reasons = shapely.is_valid_reason(geoms[invalid])
+    fixed = _polygonal(shapely.make_valid(geoms[invalid]))
+    lost = shapely.is_empty(fixed) | (shapely.area(fixed) == 0)
+    if lost.any():
+        msg = (
+            f"{src}: {_rows(rows[invalid[lost]].tolist())} are invalid polygons with no area "
+            "once repaired (collapsed rings); redraw those features or delete the rows."
+        )
+        raise GeometryError(msg)
+    geoms = geoms.copy()
+    geoms[invalid] = fixed
+    listed = _list(rows[invalid].tolist())
+    detail = "; ".join(f"row {r}: {why}" for r, why in zip(rows[invalid][:5], reasons[:5]))
+    text = f"{src}: {len(invalid)} invalid polygons repaired with make_valid ({detail})."
+    notes.append(Note(text, f"{src}：{len(invalid)} 个无效多边形（自相交等）已用 make_valid 修复"
+                            f"（第 {listed} 行）；请核对边界。"))
+    warnings.warn(text, UserWarning, stacklevel=3)
+    return geoms
+
+
+def _polygonal(geoms: np.ndarray) -> np.ndarray:
+    """The polygonal part of each geometry (MultiPolygon; empty when there is none).
+
+    Polygons and MultiPolygons pass unchanged; collections (a polygon plus stray lines
+    from `make_valid` or `intersection`) keep their polygons.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    out = geoms.copy()
+    mixed = np.flatnonzero(~np.isin(shapely.get_type_id(geoms), (3, 6)))
+    if not len(mixed):
+        return out
+    parts, idx = shapely.get_parts(geoms[mixed], return_index=True)
+    sub, sub_idx = shapely.get_parts(parts, return_index=True)  # flatten nested multis
+    idx = idx[sub_idx]
+    poly = shapely.get_type_id(sub) == 3
+    target = np.full(len(mixed), shapely.MultiPolygon(), dtype=object)
+    if poly.any():
+        shapely.multipolygons(sub[poly], indices=idx[poly], out=target)
+    out[mixed] = target
+    return out
+
+
+def _rows(rows: Any) -> str:
+    """"row 3" or "rows 2, 5" (1-based file rows)."""
+    rows = list(rows)
+    return f"{'row' if len(rows) == 1 else 'rows'} {_list(rows)}"
+
+
+def _type_names(geoms: np.ndarray) -> np.ndarray:
+    """Geometry type names ("Point", "Polygon" …) of an array of present geometries."""
+    return _TYPE_NAMES[shapely.get_type_id(geoms)]
+
+
+def _cell_text(values: pd.Series) -> pd.Series:
+    """Attribute values as text: 101.0 → "101", missing → NA."""
+    def one(v: Any) -> Any:
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            return pd.NA
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        text = str(v).strip()
+        return text if text else pd.NA
+    return values.map(one).astype(object)
+
+
+def _names(
+    gdf: gpd.GeoDataFrame,
+    kind: str,
+    src: str,
+    rows: np.ndarray,
+    notes: list[str],
+    name_field: str | None,
+) -> pd.Series:
+    zh = KIND_LABELS[kind][0]
+    columns = [c for c in gdf.columns if c != gdf.geometry.name]
+    if name_field is not None:
+        if name_field not in columns:
+            msg = (
+                f"{src}: no field {name_field!r} to name features by; fields found: "
+                f"{', '.join(map(str, columns)) or '(none)'}. Pass one of them as the name field."
+            )
+            raise InputError(msg)
+        field: str | None = name_field
+    else:
+        field = _find(columns, _KIND_NAME_FIELDS[kind] + _COMMON_NAME_FIELDS)
+        if field is None and kind == "ancient_tree":
+            field = _find(columns, _TREE_SPECIES_FIELDS)
+    fallback = pd.Series([f"{zh}第{r}行" for r in rows], dtype=object)
+    if field is None:
+        notes.append(Note(
+            f"{src}: no name field (名称/name/编号); features are named by row number.",
+            f"{src}：无名称字段（名称/编号），要素以行号命名。",
+        ))
+        return fallback
+    names = _cell_text(gdf[field])
+    if kind == "ancient_tree" and name_field is None:
+        species = _find([c for c in columns if c != field], _TREE_SPECIES_FIELDS)
+        if species is not None:
+            sp = _cell_text(gdf[species])
+            both = names.notna() & sp.notna()
+            names = names.where(~both, names.astype(str) + "（" + sp.astype(str) + "）")
+            names = names.where(names.notna(), sp)
+    if field != "name":
+        notes.append(Note(f"{src}: features named by field {field}.",
+                          f"{src}：要素名称取自字段 {field}。"))
+    missing = names.isna()
+    if missing.any():
+        notes.append(Note(
+            f"{src}: {_rows(rows[missing.values].tolist())} have no {field}; named by row number.",
+            f"{src}：第 {_list(rows[missing.values].tolist())} 行{field}为空，以行号命名。",
+        ))
+    return names.where(~missing, fallback).astype(str)
+
+
+def _is_diameter(field: str) -> bool:
+    n = _norm(field)
+    return ("冠幅" in n and "半径" not in n) or "直径" in n or "diameter" in n
+
+
+def _crowns(
+    gdf: gpd.GeoDataFrame,
+    src: str,
+    rows: np.ndarray,
+    notes: list[str],
+    crown_field: str | None,
+) -> np.ndarray:
+    columns = [c for c in gdf.columns if c != gdf.geometry.name]
+    if crown_field is not None:
+        if crown_field not in columns:
+            msg = (
+                f"{src}: no crown field {crown_field!r}; fields found: "
+                f"{', '.join(map(str, columns)) or '(none)'}. Pass the field holding the crown "
+                "radius (冠幅半径) or diameter (冠幅), in metres."
+            )
+            raise InputError(msg)
+        field: str | None = crown_field
+    else:
+        field = _find(columns, _CROWN_RADIUS_FIELDS) or _find(columns, _CROWN_DIAMETER_FIELDS)
+    if field is None:
+        notes.append(Note(
+            f"{src}: no crown field (冠幅半径/冠幅); every tree's protection zone uses the "
+            "default crown radius.",
+            f"{src}：无冠幅字段，古树保护范围一律按默认冠幅半径计算。",
+        ))
+        return np.full(len(gdf), np.nan)
+    raw = gdf[field]
+    text = raw.astype(str).str.strip()
+    given = raw.notna() & ~text.isin(["", "nan", "None", "<NA>"])
+    number = text.str.extract(r"^([+-]?\d*\.?\d+)\s*(?:m|米|M)?$")[0]
+    values = pd.to_numeric(number.where(given), errors="coerce")
+    bad = given & values.isna()
+    if bad.any():
+        msg = (
+            f"{src}: crown field {field} must be a number of metres but "
+            f"{_rows(rows[bad.values].tolist())} hold {_list(raw[bad].astype(str).unique())}; "
+            "enter plain numbers or leave the cell empty (the default crown is then used)."
+        )
+        raise InputError(msg)
+    negative = values < 0
+    if negative.any():
+        msg = (
+            f"{src}: crown field {field} is negative in "
+            f"{_rows(rows[negative.values].tolist())}; correct those values."
+        )
+        raise InputError(msg)
+    radius = values.to_numpy(dtype=float)
+    if _is_diameter(field):
+        radius = radius / 2.0
+        notes.append(Note(
+            f"{src}: {field} read as the crown diameter (冠幅 in Chinese tree surveys) and "
+            "halved to a crown radius.",
+            f"{src}：字段 {field} 按冠幅（树冠直径）理解，除以 2 作为冠幅半径。",
+        ))
+    elif field != "crown_radius_m":
+        notes.append(Note(f"{src}: {field} read as the crown radius in metres.",
+                          f"{src}：字段 {field} 按冠幅半径（米）读取。"))
+    unknown = np.isnan(radius)
+    if unknown.any():
+        notes.append(Note(
+            f"{src}: {_rows(rows[unknown].tolist())} have no {field}; the default crown "
+            "radius is used.",
+            f"{src}：第 {_list(rows[unknown].tolist())} 行{field}为空，按默认冠幅半径计算。",
+        ))
+    return radius
+
+
+# ---------------------------------------------------------------------------
+# checking
+
+
+def check_units(
+    units: gpd.GeoDataFrame,
+    constraints: Sequence[Constraint],
+    *,
+    tree_default_crown_m: float = 5.0,
+    tree_margin_m: float = 5.0,
+    min_overlap_m2: float = 1.0,
+) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
+    """Check every unit against the constraint layers.
+
+    Parameters
+    ----------
+    units : GeoDataFrame
+        Combined renovation units: ``unit_id`` (unique) and Polygon/MultiPolygon
+        geometry, in a projected CRS in metres.
+    constraints : sequence of Constraint
+        Layers in the units' CRS. Several layers of one kind are pooled.
+    tree_default_crown_m : float, default 5.0
+        Crown radius (metres) of trees whose layer gives none.
+    tree_margin_m : float, default 5.0
+        Protection margin (metres) beyond the crown: the protection zone of an ancient
+        tree is a circle of radius crown radius + ``tree_margin_m``.
+    min_overlap_m2 : float, default 1.0
+        Overlaps (and areas outside the development boundary, and pieces in a plan unit)
+        of at most this many m² are slivers from digitising, not conflicts.
+
+    Returns
+    -------
+    checks : DataFrame
+        Index ``unit_id``, one row per unit in input order. For each kind present in
+        ``constraints``:
+
+        * ``<kind>_m2`` — total overlap area (m²) with the kind's features, summed
+          feature by feature (a part covered by two overlapping features counts twice;
+          slivers below ``min_overlap_m2`` included); for ancient trees the overlap with
+          their protection zones; historic-building *points* add 0 m².
+        * ``<kind>_n`` — features in conflict with the unit.
+        * ``<kind>_names`` — their names, sorted, joined by "、" ("" when none).
+        * ``development_boundary`` instead gives ``outside_boundary_m2``: unit area
+          outside the union of the boundary polygons.
+        * ``plan_unit`` instead gives ``plan_units_n`` (plan units the unit overlaps by
+          more than ``min_overlap_m2``), ``straddles_plan_units`` (``plan_units_n > 1``)
+          and ``plan_unit_names``.
+
+        Then ``n_conflicts`` — features in conflict, plus 1 when outside the boundary,
+        plus 1 when straddling plan units — and ``conflict_summary`` (Chinese, e.g.
+        "压占历史文化街区 1 处（约 1,234 m²）；古树名木保护范围 2 处；跨 2 个控规单元";
+        "无冲突" when clean) and ``conflict_summary_en``. ``attrs["notes"]`` carries the
+        constraint layers' notes and the assumptions made here.
+    conflicts : GeoDataFrame
+        One row per (unit, feature) conflict, in the units' CRS: ``unit_id``, ``kind``,
+        ``kind_zh``, ``feature_name``, ``source``, ``overlap_m2`` and geometry — the
+        overlap polygon; for a historic-building point, the point (0 m²); for the
+        development boundary, the part of the unit outside it (feature_name
+        "城镇开发边界以外"); for a straddled plan unit, the part of the unit in each plan
+        unit. Geometry types may therefore be mixed.
+
+    Raises
+    ------
+    CRSError
+        Units without a projected metric CRS, or a constraint layer in another CRS.
+    InputError
+        No ``unit_id`` column, empty or repeated ids, negative parameters.
+    GeometryError
+        Units with empty or non-polygon geometry; constraint rows of the wrong type.
+    """
+    for label, value in (("tree_default_crown_m", tree_default_crown_m),
+                         ("tree_margin_m", tree_margin_m), ("min_overlap_m2", min_overlap_m2)):
+        if not np.isfinite(value) or value < 0:
+            msg = f"{label} must be a number ≥ 0, not {value!r}."
+            raise InputError(msg)
+    notes: list[str] = []
+    ids, geoms, crs = _check_units_frame(units, notes)
+    for c in constraints:
+        _check_constraint(c, crs)
+        notes.extend(c.layer.attrs.get("notes", []))
+    kinds = [k for k in CONSTRAINT_KINDS if any(c.kind == k for c in constraints)]
+
+    frames = [
+        _overlaps(c, geoms, tree_default_crown_m, tree_margin_m, min_overlap_m2, notes)
+        for c in constraints if c.kind != "development_boundary"
+    ]
+    boundary = [c for c in constraints if c.kind == "development_boundary"]
+    if boundary:
+        frames.append(_outside(boundary, geoms, min_overlap_m2))
+    frames = [f for f in frames if len(f)]  # concat of empty frames warns in pandas
+    pairs = pd.concat(frames, ignore_index=True) if frames else _empty_pairs()
+    if "historic_building" in kinds and (pairs["is_point"] & pairs["flagged"]).any():
+        notes.append(Note(
+            "Historic buildings given as points conflict with a unit when the point lies in it "
+            "or on its boundary; their overlap counts as 0 m².",
+            "以点表示的历史建筑：点位于改造单元内（含边界）即视为压占，压占面积计 0 m²。",
+        ))
+
+    checks = _tabulate(ids, pairs, kinds)
+    # Plan-unit pieces are conflicts only where the unit straddles plan units.
+    straddles = checks["straddles_plan_units"].to_numpy() if "plan_unit" in kinds else None
+    is_plan = (pairs["kind"] == "plan_unit").to_numpy()
+    keep = pairs["flagged"].to_numpy().copy()
+    if straddles is not None:
+        keep &= ~is_plan | straddles[pairs["unit"].to_numpy()]
+    conflicts = _conflicts(pairs.loc[keep], ids, crs)
+    checks.attrs["notes"] = list(dict.fromkeys(notes))
+    return checks, conflicts
+
+
+def _check_units_frame(
+    units: gpd.GeoDataFrame, notes: list[str]
+) -> tuple[np.ndarray, np.ndarray, CRS]:
+    if not isinstance(units, gpd.GeoDataFrame):
+        msg = f"units must be a GeoDataFrame, not {type(units).__name__}."
+        raise InputError(msg)
+    if "unit_id" not in units.columns:
+        msg = (
+            f"units: no unit_id column (columns: {', '.join(map(str, units.columns))}); "
+            "give every combined renovation unit an id."
+        )
+        raise InputError(msg)
+    if units.crs is None:
+        msg = "units: the layer has no CRS; set the projected metric CRS it is in (e.g. EPSG:4548)."
+        raise CRSError(msg)
+    crs = CRS(units.crs)
+    if not crs.is_projected or crs.axis_info[0].unit_name not in ("metre", "meter"):
+        msg = (
+            f"units: CRS {crs.to_string()} is not projected in metres, so areas would be "
+            "wrong; reproject the units first (gis.crs.metric_crs / to_metric)."
+        )
+        raise CRSError(msg)
+    raw = units["unit_id"].reset_index(drop=True)
+    rows = np.arange(1, len(units) + 1)
+    ids_text = _cell_text(raw)
+    missing = ids_text.isna().to_numpy()
+    if missing.any():
+        msg = (
+            f"units: {_rows(rows[missing].tolist())} have an empty unit_id; "
+            "give every unit an id."
+        )
+        raise InputError(msg)
+    dup = ids_text.duplicated(keep=False).to_numpy()
+    if dup.any():
+        msg = (
+            f"units: unit_id values repeat ({_list(sorted(set(ids_text[dup])))}) in "
+            f"{_rows(rows[dup].tolist())}; ids must be unique. Merge or renumber those units."
+        )
+        raise InputError(msg)
+    ids = ids_text.astype(str).to_numpy(dtype=object)
+    geoms = np.asarray(units.geometry.values, dtype=object)
+    empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if empty.any():
+        msg = f"units: unit_id {_list(ids[empty])} have no geometry; every unit needs its polygon."
+        raise GeometryError(msg)
+    bad = ~np.isin(shapely.get_type_id(geoms), (3, 6))
+    if bad.any():
+        msg = (
+            f"units: unit_id {_list(ids[bad])} are "
+            f"{', '.join(sorted(set(_type_names(geoms[bad]))))}, not polygons; a unit is the "
+            "union of its member estates' polygons."
+        )
+        raise GeometryError(msg)
+    geoms = shapely.force_2d(geoms)
+    invalid = ~shapely.is_valid(geoms)
+    if invalid.any():
+        geoms = geoms.copy()
+        geoms[invalid] = _polygonal(shapely.make_valid(geoms[invalid]))
+        lost = invalid & (shapely.area(geoms) == 0)
+        if lost.any():
+            msg = (
+                f"units: unit_id {_list(ids[lost])} are invalid polygons with no area once "
+                "repaired (collapsed rings); rebuild those units from their estates."
+            )
+            raise GeometryError(msg)
+        text = f"units: invalid polygons of unit_id {_list(ids[invalid])} repaired with make_valid."
+        notes.append(Note(text, f"改造单元 {_list(ids[invalid])} 的无效多边形已用 make_valid 修复。"))
+        warnings.warn(text, UserWarning, stacklevel=3)
+    return ids, geoms, crs
+
+
+def _check_constraint(c: Constraint, crs: CRS) -> None:
+    zh, en = KIND_LABELS[c.kind]
+    if c.layer.crs is None:
+        msg = (
+            f"{c.source}: the {en} ({zh}) layer has no CRS; set it, then reproject to "
+            f"{crs.to_string()}."
+        )
+        raise CRSError(msg)
+    if not CRS(c.layer.crs).equals(crs, ignore_axis_order=True):
+        msg = (
+            f"{c.source}: the {en} ({zh}) layer is in {CRS(c.layer.crs).to_string()} but the "
+            f"units are in {crs.to_string()}; reproject it first "
+            "(constraint.to_crs(units.crs))."
+        )
+        raise CRSError(msg)
+    geoms = np.asarray(c.layer.geometry.values, dtype=object)
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    kinds = shapely.get_type_id(geoms[present])
+    allowed = (0, 4, 3, 6) if c.kind == "historic_building" else (
+        (0, 4) if c.kind == "ancient_tree" else (3, 6))
+    bad = ~np.isin(kinds, allowed)
+    if bad.any():
+        rows = (np.flatnonzero(present)[bad] + 1).tolist()
+        want = {"historic_building": "points or polygons", "ancient_tree": "points"}.get(
+            c.kind, "polygons")
+        msg = (
+            f"{c.source}: {_rows(rows)} of the {en} ({zh}) layer are not {want}; "
+            "remove or convert them (read_constraint checks this when reading)."
+        )
+        raise GeometryError(msg)
+
+
+def _feature_names(c: Constraint) -> np.ndarray:
+    if "name" in c.layer.columns:
+        names = _cell_text(c.layer["name"].reset_index(drop=True))
+    else:
+        names = pd.Series([pd.NA] * len(c.layer), dtype=object)
+    fallback = pd.Series([f"{c.label_zh}第{i + 1}行" for i in range(len(c.layer))], dtype=object)
+    return names.where(names.notna(), fallback).astype(str).to_numpy(dtype=object)
+
+
+def _empty_pairs() -> pd.DataFrame:
+    return pd.DataFrame({
+        "unit": pd.Series([], dtype=np.int64),
+        "kind": pd.Series([], dtype=object),
+        "name": pd.Series([], dtype=object),
+        "source": pd.Series([], dtype=object),
+        "area": pd.Series([], dtype=float),
+        "is_point": pd.Series([], dtype=bool),
+        "flagged": pd.Series([], dtype=bool),
+        "geometry": pd.Series([], dtype=object),
+    })
+
+
+def _subdivide(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cut polygons into pieces of at most `_MAX_VERTICES` vertices.
+
+    A town-wide development boundary or red-line polygon can have 10⁵ vertices, and an
+    overlay of a small unit with it costs time in proportion to all of them. Halving
+    such polygons by their bounding box until each piece is small (as PostGIS
+    ST_Subdivide does) makes every overlay local. Runs one vectorised pass per level.
+
+    Returns
+    -------
+    (pieces, owner)
+        The pieces (disjoint interiors; points pass unchanged) and, for each, the
+        position of the geometry it came from.
+    """
+    owner = np.arange(len(geoms))
+    done: list[tuple[np.ndarray, np.ndarray]] = []
+    for _level in range(_MAX_LEVELS):
+        small = (shapely.get_num_coordinates(geoms) <= _MAX_VERTICES) | ~np.isin(
+            shapely.get_type_id(geoms), (3, 6))
+        done.append((geoms[small], owner[small]))
+        geoms, owner = geoms[~small], owner[~small]
+        if not len(geoms):
+            break
+        x0, y0, x1, y1 = shapely.bounds(geoms).T
+        wide = (x1 - x0) >= (y1 - y0)
+        xm = np.where(wide, (x0 + x1) / 2, x1)
+        ym = np.where(wide, y1, (y0 + y1) / 2)
+        first = shapely.box(x0, y0, xm, ym)
+        second = shapely.box(np.where(wide, xm, x0), np.where(wide, y0, ym), x1, y1)
+        halves = _polygonal(shapely.intersection(np.concatenate([geoms, geoms]),
+                                                 np.concatenate([first, second])))
+        owner = np.concatenate([owner, owner])
+        keep = shapely.area(halves) > 0
+        geoms, owner = halves[keep], owner[keep]
+    done.append((geoms, owner))  # pieces still large after _MAX_LEVELS: keep them whole
+    return np.concatenate([g for g, _ in done]), np.concatenate([o for _, o in done])
+
+
+def _ranks(groups: np.ndarray) -> np.ndarray:
+    """Position of each element within its run of equal values (``groups`` sorted)."""
+    if not len(groups):
+        return np.zeros(0, dtype=np.int64)
+    starts = np.r_[0, np.flatnonzero(np.diff(groups)) + 1]
+    return np.arange(len(groups)) - np.repeat(starts, np.diff(np.r_[starts, len(groups)]))
+
+
+def _grouped_union(parts: np.ndarray, groups: np.ndarray, n: int) -> np.ndarray:
+    """Union of the parts of each group, as an array of ``n`` (None where no part).
+
+    One vectorised `shapely.union` per round: round r adds every group's r-th part.
+    """
+    order = np.argsort(groups, kind="stable")
+    parts, groups = parts[order], groups[order]
+    rank = _ranks(groups)
+    out = np.full(n, None, dtype=object)
+    for r in range(int(rank.max()) + 1 if len(rank) else 0):
+        at = rank == r
+        out[groups[at]] = parts[at] if r == 0 else shapely.union(out[groups[at]], parts[at])
+    return out
+
+
+def _overlaps(
+    c: Constraint,
+    units: np.ndarray,
+    default_crown: float,
+    margin: float,
+    min_overlap: float,
+    notes: list[str],
+) -> pd.DataFrame:
+    """(unit, feature) pairs that intersect, with overlap geometry, area and conflict flag."""
+    geoms = np.asarray(c.layer.geometry.values, dtype=object)
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    names = _feature_names(c)[present]
+    geoms = shapely.force_2d(geoms[present])
+    if c.kind == "ancient_tree":
+        if "crown_radius_m" in c.layer.columns:
+            crown = pd.to_numeric(c.layer["crown_radius_m"], errors="coerce").to_numpy(float)
+            crown = crown[present]
+        else:
+            crown = np.full(len(geoms), np.nan)
+        defaulted = np.isnan(crown)
+        crown = np.where(defaulted, default_crown, crown)
+        geoms = shapely.buffer(geoms, crown + margin, quad_segs=_QUAD_SEGS)
+        notes.append(Note(
+            f"{c.source}: ancient-tree protection zone = crown radius + {margin:g} m "
+            f"({int(defaulted.sum())} of {len(crown)} trees without a crown value use "
+            f"{default_crown:g} m).",
+            f"{c.source}：古树名木保护范围按冠幅半径外扩 {margin:g} m 计算"
+            f"（{len(crown)} 株中 {int(defaulted.sum())} 株无冠幅，按 {default_crown:g} m 计）。",
+        ))
+    if not len(geoms):
+        return _empty_pairs()
+    is_point = np.isin(shapely.get_type_id(geoms), (0, 4))
+    pieces, owner = _subdivide(geoms)
+    u_idx, p_idx = shapely.STRtree(pieces).query(units, predicate="intersects")
+    piece_inter = shapely.intersection(units[u_idx], pieces[p_idx])
+    piece_area = shapely.area(piece_inter)
+    # Sum the pieces of each (unit, feature) pair.
+    key = u_idx.astype(np.int64) * len(geoms) + owner[p_idx]
+    pair_key, inverse = np.unique(key, return_inverse=True)
+    area = np.bincount(inverse, weights=piece_area, minlength=len(pair_key))
+    u_idx, f_idx = pair_key // len(geoms), pair_key % len(geoms)
+    point = is_point[f_idx]
+    # A building point touching the unit is a hit even though its overlap is 0 m².
+    flagged = (area > min_overlap) | point
+    # Overlap geometry of each conflict: the union of its pieces' overlaps.
+    sel = flagged[inverse]
+    inter = _grouped_union(piece_inter[sel], inverse[sel], len(pair_key))
+    polygonal = flagged & ~point
+    inter[polygonal] = _polygonal(inter[polygonal])
+    return pd.DataFrame({
+        "unit": u_idx.astype(np.int64),
+        "kind": c.kind,
+        "name": names[f_idx],
+        "source": c.source,
+        "area": area,
+        "is_point": point,
+        "flagged": flagged,
+        "geometry": inter,
+    })
+
+
+def _outside(boundary: list[Constraint], units: np.ndarray, min_overlap: float) -> pd.DataFrame:
+    """Per unit, the area and part outside the union of all development-boundary polygons."""
+    parts = [np.asarray(c.layer.geometry.values, dtype=object) for c in boundary]
+    allowed = shapely.force_2d(np.concatenate(parts))
+    allowed = allowed[~(shapely.is_missing(allowed) | shapely.is_empty(allowed))]
+    pieces, _ = _subdivide(shapely.get_parts(shapely.union_all(allowed)))
+    u_idx, p_idx = shapely.STRtree(pieces).query(units, predicate="intersects")
+    inside = np.bincount(
+        u_idx, weights=shapely.area(shapely.intersection(units[u_idx], pieces[p_idx])),
+        minlength=len(units),
+    )
+    unit_area = shapely.area(units)
+    area = np.clip(unit_area - inside, 0.0, None)
+    area[area <= 1e-9 * unit_area] = 0.0  # rounding of a unit wholly inside
+    flagged = area > min_overlap
+    # The part outside: subtract the unit's pieces one round at a time, all units at once.
+    outside = units.copy()
+    sel = np.flatnonzero(flagged[u_idx])
+    sel = sel[np.argsort(u_idx[sel], kind="stable")]
+    u_sel, p_sel = u_idx[sel], p_idx[sel]
+    rank = _ranks(u_sel)
+    for r in range(int(rank.max()) + 1 if len(rank) else 0):
+        at = rank == r
+        outside[u_sel[at]] = shapely.difference(outside[u_sel[at]], pieces[p_sel[at]])
+    geometry = np.full(len(units), None, dtype=object)
+    geometry[flagged] = _polygonal(outside[flagged])
+    return pd.DataFrame({
+        "unit": np.arange(len(units), dtype=np.int64),
+        "kind": "development_boundary",
+        "name": "城镇开发边界以外",
+        "source": "、".join(dict.fromkeys(c.source for c in boundary)),
+        "area": area,
+        "is_point": False,
+        "flagged": flagged,
+        "geometry": geometry,
+    })
+
+
+def _join_names(hit: pd.DataFrame) -> pd.Series:
+    """Per unit, the sorted names of its features joined by "、"."""
+    hit = hit.sort_values(["unit", "name"], kind="stable")
+    return (hit["name"] + "、").groupby(hit["unit"]).sum().str.removesuffix("、")
+
+
+def _tabulate(ids: np.ndarray, pairs: pd.DataFrame, kinds: list[str]) -> pd.DataFrame:
+    n_units = len(ids)
+    index = pd.Index(ids, name="unit_id", dtype=object)
+    checks = pd.DataFrame(index=index)
+    n_conflicts = np.zeros(n_units, dtype=np.int64)
+    zh_parts: list[pd.Series] = []
+    en_parts: list[pd.Series] = []
+    blank = pd.Series([""] * n_units, index=index, dtype=object)
+
+    def per_unit(values: pd.Series, fill: Any) -> np.ndarray:
+        return values.reindex(range(n_units), fill_value=fill).to_numpy()
+
+    for kind in kinds:
+        zh, en = KIND_LABELS[kind]
+        rows = pairs[pairs["kind"] == kind]
+        hit = rows[rows["flagged"]]
+        total = per_unit(rows.groupby("unit")["area"].sum(), 0.0).astype(float)
+        n = per_unit(hit.groupby("unit").size(), 0).astype(np.int64)
+        names = per_unit(_join_names(hit), "")
+        hit_area = pd.Series(per_unit(hit.groupby("unit")["area"].sum(), 0.0).astype(float),
+                             index=index)
+        area_text = hit_area.map("{:,.0f}".format)
+        if kind == "development_boundary":
+            checks["outside_boundary_m2"] = total
+            flag = n > 0
+            n_conflicts += flag
+            zh_parts.append(blank.where(~flag, "超出城镇开发边界约 " + area_text + " m²"))
+            en_parts.append(blank.where(~flag, "≈" + area_text + " m² outside the urban "
+                                                "development boundary"))
+            continue
+        if kind == "plan_unit":
+            checks["plan_units_n"] = n
+            checks["straddles_plan_units"] = n > 1
+            checks["plan_unit_names"] = names
+            flag = n > 1
+            n_conflicts += flag
+            count = pd.Series(n, index=index).astype(str)
+            zh_parts.append(blank.where(~flag, "跨 " + count + " 个控规单元"))
+            en_parts.append(blank.where(~flag, "straddles " + count + " regulatory plan units"))
+            continue
+        checks[f"{kind}_m2"] = total
+        checks[f"{kind}_n"] = n
+        checks[f"{kind}_names"] = names
+        n_conflicts += n
+        flag = n > 0
+        count = pd.Series(n, index=index).astype(str)
+        with_area = hit_area > 0
+        zh_area = blank.where(~with_area, "（约 " + area_text + " m²）")
+        en_area = blank.where(~with_area, " (≈" + area_text + " m²)")
+        if kind == "ancient_tree":
+            zh_text = "古树名木保护范围 " + count + " 处"
+            en_text = "ancient-tree protection zones ×" + count
+        else:
+            zh_text = f"压占{zh} " + count + " 处" + zh_area
+            en_text = f"overlaps {en} ×" + count + en_area
+        zh_parts.append(blank.where(~flag, zh_text))
+        en_parts.append(blank.where(~flag, en_text))
+
+    checks["n_conflicts"] = n_conflicts
+    checks["conflict_summary"] = _join_parts(zh_parts, "；", "无冲突", index)
+    checks["conflict_summary_en"] = _join_parts(en_parts, "; ", "no conflicts", index)
+    return checks
+
+
+def _join_parts(parts: list[pd.Series], sep: str, none: str, index: pd.Index) -> pd.Series:
+    text = pd.Series([""] * len(index), index=index, dtype=object)
+    for part in parts:
+        text = text + part.where(part == "", part + sep)
+    text = text.str.removesuffix(sep)
+    return text.where(text != "", none)
+
+
+def _conflicts(pairs: pd.DataFrame, ids: np.ndarray, crs: CRS) -> gpd.GeoDataFrame:
+    order = {k: i for i, k in enumerate(CONSTRAINT_KINDS)}
+    zh = {k: v[0] for k, v in KIND_LABELS.items()}
+    pairs = pairs.assign(kind_order=pairs["kind"].map(order)).sort_values(
+        ["unit", "kind_order", "name"], kind="stable"
+    )
+    return gpd.GeoDataFrame(
+        {
+            "unit_id": pd.Series(ids[pairs["unit"].to_numpy()], dtype=object),
+            "kind": pairs["kind"].to_numpy(dtype=object),
+            "kind_zh": pairs["kind"].map(zh).to_numpy(dtype=object),
+            "feature_name": pairs["name"].to_numpy(dtype=object),
+            "source": pairs["source"].to_numpy(dtype=object),
+            "overlap_m2": pairs["area"].to_numpy(dtype=float),
+        },
+        geometry=gpd.GeoSeries(pairs["geometry"].to_numpy(dtype=object), crs=crs),
+    )
