@@ -122,13 +122,14 @@ def coverage(**opts: Any) -> None:
 def demo(out_dir: str, lang: str, verbose: int, quiet: bool) -> None:
     """演示 — run the whole chain on the bundled illustrative town.
 
-    Reads layers/demo/ (a FICTIONAL county town: estates, services, streets, gates),
-    writes the gap report, tables and coverage map into --out (default maps/), and
+    Reads layers/demo/ (a FICTIONAL county town: estates, services, streets, gates and
+    review constraints), writes the gap report, tables and coverage map into --out
+    (default maps/) and the renovation units' review package into --out/review/, and
     prints where they are.
     """
     def job() -> None:
         folder = demo_folder()
-        _coverage(
+        cov = _coverage(
             estates_path=str(folder / "estates.gpkg"),
             services_path=str(folder / "services.gpkg"),
             streets_path=str(folder / "streets.gpkg"),
@@ -136,6 +137,15 @@ def demo(out_dir: str, lang: str, verbose: int, quiet: bool) -> None:
             standard=None, analysis_crs=None, input_crs=None, mode="network",
             node_crossings=False, encoding=None, out_dir=out_dir, lang=lang, make_map=True,
             illustrative=True, quiet=quiet,
+        )
+        click.echo("改造单元与审查材料 units and review package:")
+        constraints = {option: str(folder / f"{option}.gpkg") for option in _CONSTRAINT_OPTIONS}
+        _units(
+            review=True, illustrative=True, estates=cov.estates, notes=[],
+            out_dir=str(Path(out_dir) / "review"), lang=lang, gap_m=15.0, min_facing_m=10.0,
+            barrier_paths=[str(folder / "rivers.gpkg"), str(folder / "streets.gpkg")],
+            barrier_classes="主干路", max_households=3000, max_floor_area_m2=300_000,
+            max_estates=12, tree_crown_m=5.0, **constraints,
         )
 
     _run(job, verbose, quiet)
@@ -293,7 +303,7 @@ def _coverage(
     illustrative: bool = False,
     quiet: bool = False,
     **_: Any,
-) -> None:
+) -> Any:
     from gis.coverage import living_circle
     from gis.crs import parse_crs
     from gis.layers import read_estates, read_gates, read_services, read_streets
@@ -331,6 +341,7 @@ def _coverage(
         click.echo(f"  {key:<9} {path}")
     if cov.notes:
         click.echo(f"  {len(cov.notes)} 条数据说明 data notes: see the report's last section.")
+    return cov
 
 
 _CONSTRAINT_OPTIONS = {
