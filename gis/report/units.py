@@ -92,6 +92,11 @@ def unit_sheet(units: Units, checks: pd.DataFrame | None = None, *, lang: str = 
     table = units.units.drop(columns="geometry").set_index("unit_id")
     table["link_reasons"] = link_reasons(units).reindex(table.index).fillna("")
     if checks is not None:
+        checks = checks.copy()
+        if "conflict_summary_en" in checks:
+            en_text = checks.pop("conflict_summary_en")
+            if lang == "en":
+                checks["conflict_summary"] = en_text
         table = table.join(checks, how="left")
     order = [c for c in _UNIT_COLUMNS if c in table.columns or c == "unit_id"]
     rest = [c for c in table.columns if c not in order]
@@ -341,7 +346,8 @@ def _markdown(
         parts.append("None." if en else "无。")
     else:
         rows = [[uid, str(int(u.loc[uid, "n_estates"])), f"{u.loc[uid, 'households']:,.0f}",
-                 str(r.conflict_summary)] for uid, r in flagged.iterrows()]
+                 str(r.conflict_summary_en if en and "conflict_summary_en" in flagged
+                     else r.conflict_summary)] for uid, r in flagged.iterrows()]
         parts.append(md_table(["Unit" if en else "单元编号", "Estates" if en else "小区数",
                                "Households" if en else "户数",
                                "Conflicts" if en else "冲突"], rows))
