@@ -17,7 +17,16 @@ from pyproj.database import query_utm_crs_info
 
 from gis.errors import CRSError
 
-__all__ = ["metric_crs", "parse_crs", "require_crs", "to_metric"]
+__all__ = [
+    "bd09_to_gcj02",
+    "gcj02_to_bd09",
+    "gcj02_to_wgs84",
+    "metric_crs",
+    "parse_crs",
+    "require_crs",
+    "to_metric",
+    "wgs84_to_gcj02",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -163,3 +172,84 @@ def to_metric(gdf: gpd.GeoDataFrame, crs: CRS) -> gpd.GeoDataFrame:
     if CRS(gdf.crs).equals(crs):
         return gdf
     return gdf.to_crs(crs)
+
+
+# ---------------------------------------------------------------------------
+# Chinese web-map coordinates: GCJ-02 (Amap/Gaode, Tencent) and BD-09 (Baidu).
+# The published algorithm, vectorised; outside China the offsets are zero.
+
+_KRASOVSKY_A = 6378245.0
+_KRASOVSKY_EE = 0.00669342162296594323
+_BD_X_PI = np.pi * 3000.0 / 180.0
+
+
+def _outside_china(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    return ~((lon > 73.66) & (lon < 135.05) & (lat > 3.86) & (lat < 53.55))
+
+
+def _offsets(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    x, y = lon - 105.0, lat - 35.0
+    common = (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
+    dlat = (-100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * np.sqrt(np.abs(x))
+            + common
+            + (20.0 * np.sin(y * np.pi) + 40.0 * np.sin(y / 3.0 * np.pi)) * 2.0 / 3.0
+            + (160.0 * np.sin(y / 12.0 * np.pi) + 320.0 * np.sin(y * np.pi / 30.0)) * 2.0 / 3.0)
+    dlon = (300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * np.sqrt(np.abs(x))
+            + common
+            + (20.0 * np.sin(x * np.pi) + 40.0 * np.sin(x / 3.0 * np.pi)) * 2.0 / 3.0
+            + (150.0 * np.sin(x / 12.0 * np.pi) + 300.0 * np.sin(x / 30.0 * np.pi)) * 2.0 / 3.0)
+    rad = lat / 180.0 * np.pi
+    magic = 1 - _KRASOVSKY_EE * np.sin(rad) ** 2
+    sqrt_magic = np.sqrt(magic)
+    dlat = dlat * 180.0 / ((_KRASOVSKY_A * (1 - _KRASOVSKY_EE)) / (magic * sqrt_magic) * np.pi)
+    dlon = dlon * 180.0 / (_KRASOVSKY_A / sqrt_magic * np.cos(rad) * np.pi)
+    out = _outside_china(lon, lat)
+    return np.where(out, 0.0, dlon), np.where(out, 0.0, dlat)
+
+
+def wgs84_to_gcj02(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """WGS84 (or CGCS2000) lon/lat to GCJ-02, in degrees. Vectorised; zero shift abroad."""
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    dlon, dlat = _offsets(lon, lat)
+    return lon + dlon, lat + dlat
+
+
+def gcj02_to_wgs84(
+    lon: np.ndarray, lat: np.ndarray, *, tol_deg: float = 1e-10, max_iter: int = 30
+) -> tuple[np.ndarray, np.ndarray]:
+    """GCJ-02 lon/lat to WGS84 by fixed-point iteration (round trip < 0.01 m)."""
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    wlon, wlat = lon.copy(), lat.copy()
+    for _ in range(max_iter):
+        glon, glat = wgs84_to_gcj02(wlon, wlat)
+        elon, elat = glon - lon, glat - lat
+        wlon, wlat = wlon - elon, wlat - elat
+        if np.all(np.abs(elon) < tol_deg) and np.all(np.abs(elat) < tol_deg):
+            break
+    return wlon, wlat
+
+
+def gcj02_to_bd09(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """GCJ-02 to Baidu BD-09 lon/lat, in degrees."""
+    x, y = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    z = np.sqrt(x * x + y * y) + 0.00002 * np.sin(y * _BD_X_PI)
+    theta = np.arctan2(y, x) + 0.000003 * np.cos(x * _BD_X_PI)
+    return z * np.cos(theta) + 0.0065, z * np.sin(theta) + 0.006
+
+
+def bd09_to_gcj02(
+    lon: np.ndarray, lat: np.ndarray, *, tol_deg: float = 1e-10, max_iter: int = 30
+) -> tuple[np.ndarray, np.ndarray]:
+    """Baidu BD-09 to GCJ-02 lon/lat: the published inverse, refined by iteration."""
+    blon, blat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    x, y = blon - 0.0065, blat - 0.006
+    z = np.sqrt(x * x + y * y) - 0.00002 * np.sin(y * _BD_X_PI)
+    theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _BD_X_PI)
+    glon, glat = z * np.cos(theta), z * np.sin(theta)
+    # The closed form is good to ~5 cm; a few fixed-point steps make it exact.
+    for _ in range(max_iter):
+        elon, elat = (a - b for a, b in zip(gcj02_to_bd09(glon, glat), (blon, blat)))
+        glon, glat = glon - elon, glat - elat
+        if np.all(np.abs(elon) < tol_deg) and np.all(np.abs(elat) < tol_deg):
+            break
+    return glon, glat

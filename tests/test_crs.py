@@ -56,3 +56,26 @@ def test_swapped_or_metric_coordinates_in_degrees_are_caught():
 def test_to_metric_refuses_degrees():
     with pytest.raises(CRSError, match="not projected in metres"):
         to_metric(layer(117.6, 34.4), CRS.from_epsg(4490))
+
+
+def test_gcj02_and_bd09_round_trips_and_known_offsets():
+    import numpy as np
+
+    from gis.crs import bd09_to_gcj02, gcj02_to_bd09, gcj02_to_wgs84, wgs84_to_gcj02
+
+    rng = np.random.default_rng(0)
+    lon, lat = rng.uniform(75, 134, 2000), rng.uniform(18, 53, 2000)
+    g = wgs84_to_gcj02(lon, lat)
+    shift_m = np.hypot((g[0] - lon) * 111_320 * np.cos(np.radians(lat)), (g[1] - lat) * 110_540)
+    assert 10 < shift_m.min() and np.median(shift_m) > 200 and shift_m.max() < 1000  # the GCJ-02 trap
+    w = gcj02_to_wgs84(*g)
+    assert np.abs(w[0] - lon).max() * 111_320 < 0.01 and np.abs(w[1] - lat).max() * 110_540 < 0.01
+    b = gcj02_to_bd09(*g)
+    back = bd09_to_gcj02(*b)
+    assert np.abs(back[0] - g[0]).max() * 111_320 < 0.01
+    # Tiananmen: WGS84 116.3912, 39.9073 is about 116.3974, 39.9087 in GCJ-02.
+    tl = wgs84_to_gcj02(np.array([116.3912]), np.array([39.9073]))
+    assert abs(tl[0][0] - 116.3974) < 2e-4 and abs(tl[1][0] - 39.9087) < 2e-4
+    # Outside China nothing moves.
+    out = wgs84_to_gcj02(np.array([26.9, -74.0]), np.array([60.5, 40.7]))
+    assert np.array_equal(out[0], [26.9, -74.0]) and np.array_equal(out[1], [60.5, 40.7])
