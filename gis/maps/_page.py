@@ -1,0 +1,239 @@
+"""The page every map shares: offline assets, basemaps, display coordinates, controls.
+
+Self-contained by default: Leaflet's script and stylesheet (from the XStatic-Leaflet
+package installed with `gis`) are inlined, with its images as data URIs, so the file
+opens from disk on an intranet with no CDN. ``offline=False`` keeps folium's CDN links.
+
+Basemaps: ``none`` (default, offline), ``osm``, ``tianditu`` (needs a token), ``amap``
+(Amap/Gaode tiles are in GCJ-02, so every data layer is shifted to GCJ-02 for display
+and lines up), or any ``http(s)://…{z}/{x}/{y}…`` URL of an intranet tile server.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import numpy as np
+import shapely
+from branca.element import MacroElement
+from jinja2 import Template
+
+from gis.crs import wgs84_to_gcj02
+from gis.errors import InputError
+
+__all__ = ["BASEMAPS", "Page", "display_frame", "new_page", "write_map"]
+
+logger = logging.getLogger(__name__)
+
+BASEMAPS = ("none", "osm", "tianditu", "amap")
+_PRECISION_DEG = 6  # 1e-6 degree ≈ 0.1 m: finer is invisible and only makes files larger
+_TIANDITU = ("https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+             "&LAYER=vec&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}"
+             "&TILECOL={x}&tk=")
+_AMAP = "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}"
+
+
+class Page:
+    """A folium map plus how data must be moved to sit right on its basemap."""
+
+    def __init__(self, fmap: folium.Map, shift: Callable[[np.ndarray], np.ndarray] | None):
+        self.map = fmap
+        self.shift = shift
+
+
+def new_page(
+    bounds_4326: tuple[float, float, float, float],
+    *,
+    basemap: str = "none",
+    token: str | None = None,
+    offline: bool = True,
+    lang: str = "zh",
+) -> Page:
+    """Start a map fitted to ``bounds_4326`` (minx, miny, maxx, maxy in degrees).
+
+    Raises
+    ------
+    InputError
+        Unknown basemap, or ``tianditu`` without a token.
+    """
+    minx, miny, maxx, maxy = bounds_4326
+    fmap = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=15,
+                      tiles=None, control_scale=False, prefer_canvas=False)
+    if offline:
+        _inline_leaflet(fmap)
+    shift = None
+    en = lang == "en"
+    if basemap == "none":
+        pass
+    elif basemap == "osm":
+        folium.TileLayer("OpenStreetMap", name="OpenStreetMap").add_to(fmap)
+    elif basemap == "tianditu":
+        if not token:
+            msg = "The tianditu basemap needs a key: pass `--token` (天地图 tk)."
+            raise InputError(msg)
+        folium.TileLayer(_TIANDITU + token, attr="天地图", name="天地图" if not en else "Tianditu",
+                         subdomains="01234567").add_to(fmap)
+    elif basemap == "amap":
+        folium.TileLayer(_AMAP, attr="高德地图", name="高德地图" if not en else "Amap",
+                         subdomains="1234").add_to(fmap)
+        shift = _to_gcj02
+    elif basemap.startswith(("http://", "https://")) and "{z}" in basemap:
+        folium.TileLayer(basemap, attr=html.escape(basemap.split("/")[2]),
+                         name="底图" if not en else "Basemap").add_to(fmap)
+    else:
+        msg = (f"Unknown basemap {basemap!r}; use none, osm, tianditu, amap or a tile URL "
+               "with {z}/{x}/{y}.")
+        raise InputError(msg)
+    fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    _MetricScale().add_to(fmap)
+    return Page(fmap, shift)
+
+
+def _to_gcj02(coords: np.ndarray) -> np.ndarray:
+    lon, lat = wgs84_to_gcj02(coords[:, 0], coords[:, 1])
+    return np.column_stack([lon, lat])
+
+
+def display_frame(
+    gdf: gpd.GeoDataFrame, page: Page, *, simplify_m: float = 0.5
+) -> gpd.GeoDataFrame:
+    """``gdf`` in EPSG:4326 for display: simplified within ``simplify_m`` metres (in a
+    metric CRS), shifted for the basemap, coordinates rounded to about 0.1 m."""
+    if gdf.crs is None:
+        msg = "A layer for the map has no CRS."
+        raise InputError(msg)
+    geoms = gdf.geometry
+    if simplify_m and len(gdf) and not gdf.crs.is_geographic:
+        geoms = gpd.GeoSeries(shapely.simplify(np.asarray(geoms.values), simplify_m),
+                              index=gdf.index, crs=gdf.crs)
+    out = geoms.to_crs(4326)
+    values = np.asarray(out.values)
+    if page.shift is not None:
+        values = shapely.transform(values, page.shift)
+    values = shapely.transform(values, lambda c: np.round(c, _PRECISION_DEG))
+    return gpd.GeoDataFrame(gdf.drop(columns=gdf.geometry.name), geometry=values, crs=4326)
+
+
+def title_html(title: str) -> folium.Element:
+    """A fixed title box at the top of the map."""
+    return folium.Element(
+        "<div style='position:fixed;top:10px;left:50px;z-index:9999;background:white;"
+        "padding:6px 12px;border:1px solid #999;border-radius:4px;font-size:16px;"
+        f"font-weight:bold'>{html.escape(title)}</div>"
+    )
+
+
+def legend_html(head: str, items: list[tuple[str, str]], note: str = "") -> folium.Element:
+    """A fixed legend box: ``items`` are (colour, label) pairs."""
+    rows = "".join(
+        f"<div><span style='background:{c};width:14px;height:14px;display:inline-block;"
+        f"margin-right:4px;border:1px solid #666;vertical-align:middle'></span>"
+        f"{html.escape(label)}</div>" for c, label in items
+    )
+    sub = f"<div style='color:#555;font-size:11px'>{html.escape(note)}</div>" if note else ""
+    return folium.Element(
+        "<div style='position:fixed;bottom:30px;left:10px;z-index:9999;background:white;"
+        "padding:6px 10px;border:1px solid #999;border-radius:4px;font-size:13px'>"
+        f"<b>{html.escape(head)}</b>{sub}{rows}</div>"
+    )
+
+
+class SearchBox(MacroElement):
+    """Find a feature of a GeoJSON layer by name: type, pick, the map zooms and opens it."""
+
+    _template = Template("""
+        {% macro html(this, kwargs) %}
+        <div style="position:fixed;top:56px;left:50px;z-index:9999;background:white;
+                    padding:4px;border:1px solid #999;border-radius:4px">
+          <input id="{{ this.get_name() }}" list="{{ this.get_name() }}_list"
+                 placeholder="{{ this.placeholder }}" style="width:220px;font-size:13px">
+          <datalist id="{{ this.get_name() }}_list"></datalist>
+        </div>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        (function() {
+          var layer = {{ this.layer.get_name() }}, box = document.getElementById("{{ this.get_name() }}");
+          var list = document.getElementById("{{ this.get_name() }}_list"), index = {};
+          layer.eachLayer(function(l) {
+            var name = l.feature.properties["{{ this.field }}"];
+            if (!(name in index)) { index[name] = l; var o = document.createElement("option");
+              o.value = name; list.appendChild(o); }
+          });
+          box.addEventListener("change", function() {
+            var l = index[box.value]; if (!l) return;
+            {{ this._parent.get_name() }}.fitBounds(l.getBounds(), {maxZoom: 17}); l.openPopup();
+          });
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self, layer: folium.GeoJson, field: str, placeholder: str):
+        super().__init__()
+        self._name = "SearchBox"
+        self.layer = layer
+        self.field = field
+        self.placeholder = placeholder
+
+
+class _MetricScale(MacroElement):
+    """Leaflet's scale bar in metres only (folium's shows feet too)."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "L.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});"
+        "{% endmacro %}"
+    )
+
+
+@cache
+def _leaflet_assets() -> tuple[str, str]:
+    """Leaflet's JavaScript and CSS, with the CSS's images turned into data URIs."""
+    from xstatic.pkg import leaflet
+
+    base = Path(leaflet.BASE_DIR)
+    js = (base / "leaflet.js").read_text(encoding="utf-8")
+    css = (base / "leaflet.css").read_text(encoding="utf-8")
+
+    def data_uri(match: re.Match[str]) -> str:
+        payload = base64.b64encode((base / match.group(1)).read_bytes()).decode("ascii")
+        return f"url(data:image/png;base64,{payload})"
+
+    return js, re.sub(r"url\((images/[\w-]+\.png)\)", data_uri, css)
+
+
+def _inline_leaflet(fmap: folium.Map) -> None:
+    # folium links Leaflet, jQuery, Bootstrap and Font Awesome from CDNs; these maps use
+    # plain Leaflet only, so drop the links and inline Leaflet itself.
+    fmap.default_js = []
+    fmap.default_css = []
+    js, css = _leaflet_assets()
+    header = fmap.get_root().header
+    header.add_child(folium.Element(f"<style>{css}</style>"), name="leaflet_css_inline")
+    header.add_child(folium.Element(f"<script>{js}</script>"), name="leaflet_js_inline")
+
+
+def write_map(fmap: folium.Map, path: str | Path) -> Path:
+    """Save ``fmap`` as HTML atomically (a temp file, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".map-", suffix=".html", dir=path.parent)
+    os.close(fd)
+    try:
+        fmap.save(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; a map is meant to be shared
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    logger.info("Wrote map %s (%.1f MB)", path, path.stat().st_size / 1e6)
+    return path
