@@ -420,6 +420,23 @@ def _units(*, review: bool, illustrative: bool = False, estates: Any = None,
         paths = write_review(result, assessed, checks, conflicts.to_crs(estates.crs), out_dir,
                              lang=lang, illustrative=illustrative, notes=notes,
                              constraint_sources=[c.source for c in constraints])
+        if o.get("make_map", True):
+            from gis.maps import units_map, write_map
+
+            reviewed = result.units.merge(checks, left_on="unit_id", right_index=True, how="left")
+            from gis.report.units import link_reasons
+
+            reviewed["link_reasons"] = link_reasons(result).reindex(reviewed["unit_id"]).fillna(
+                "").to_numpy()
+            fmap = units_map(
+                reviewed, assessed.merge(result.membership, on="estate_id", how="left"),
+                result.links, conflicts=conflicts.to_crs(estates.crs),
+                constraints={c.kind: c.layer for c in constraints},
+                basemap=o.get("basemap", "none"), token=o.get("token"),
+                offline=not o.get("cdn", False), lang=lang, illustrative=illustrative,
+            )
+            name = "units_map.html" if lang != "en" else "units_map_en.html"
+            paths["map"] = write_map(fmap, Path(out_dir) / name)
     u = result.units
     click.echo(
         f"{int(assessed['eligible'].sum())}/{len(assessed)} 个小区纳入改造 eligible; "

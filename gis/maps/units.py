@@ -1,0 +1,223 @@
+"""The renovation-units review map.
+
+Units are outlined and labelled with their totals; member estates are filled by
+eligibility; neighbour links are drawn with their gap and facing length (linked, not
+linked, rejected); constraint layers and the conflicts found are highlighted; each unit
+has a popup with members, totals, link reasons, checks and the decision applied.
+"""
+
+from __future__ import annotations
+
+import html
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from gis.crs import metric_crs
+from gis.maps._page import SearchBox, display_frame, legend_html, new_page, title_html
+
+__all__ = ["units_map"]
+
+_ELIGIBLE = {"eligible": "#4575b4", "eligible_extended": "#91bfdb"}
+_OTHER = "#d9d9d9"
+_CONSTRAINT_STYLE = {
+    "historic_district": ("#8c510a", "历史文化街区", "Historic district"),
+    "historic_building": ("#8c510a", "历史建筑", "Historic building"),
+    "ancient_tree": ("#1b7837", "古树名木保护范围", "Ancient tree zone"),
+    "eco_redline": ("#b2182b", "生态保护红线", "Ecological red line"),
+    "development_boundary": ("#542788", "城镇开发边界", "Development boundary"),
+    "plan_unit": ("#878787", "控规单元", "Detailed-plan unit"),
+}
+
+
+def units_map(
+    units: gpd.GeoDataFrame,
+    estates: gpd.GeoDataFrame,
+    links: gpd.GeoDataFrame,
+    *,
+    conflicts: gpd.GeoDataFrame | None = None,
+    constraints: dict[str, gpd.GeoDataFrame] | None = None,
+    basemap: str = "none",
+    token: str | None = None,
+    offline: bool = True,
+    lang: str = "zh",
+    illustrative: bool = False,
+    title: str | None = None,
+) -> folium.Map:
+    """Build the units review map.
+
+    Parameters
+    ----------
+    units : GeoDataFrame
+        Units with ``unit_id``, ``n_estates``, ``households``, ``floor_area_m2``,
+        ``members``/``member_names`` and, when reviewed, ``n_conflicts``,
+        ``conflict_summary``, ``link_reasons``, ``decision`` (e.g. the ``units`` layer
+        of ``units.gpkg``).
+    estates : GeoDataFrame
+        Every estate with ``eligibility`` and ``unit_id`` (the ``estates`` layer).
+    links : GeoDataFrame
+        Candidate links with ``gap_m``, ``facing_m``, ``linked``, ``reason``,
+        ``decision`` (the ``links`` layer).
+    conflicts : GeoDataFrame, optional
+        From `gis.review.check_units` (the ``conflicts`` layer).
+    constraints : dict of str to GeoDataFrame, optional
+        Constraint layers by kind (see `gis.review.CONSTRAINT_KINDS`), for context.
+    basemap, token, offline, lang, illustrative, title
+        As in `gis.maps.coverage_map`.
+
+    Returns
+    -------
+    folium.Map
+    """
+    en = lang == "en"
+    page = new_page(tuple(estates.to_crs(4326).total_bounds), basemap=basemap, token=token,
+                    offline=offline, lang=lang)
+    fmap = page.map
+    metric = metric_crs(estates)
+
+    for kind, layer in (constraints or {}).items():
+        if layer is None or layer.empty:
+            continue
+        colour, zh, en_name = _CONSTRAINT_STYLE.get(kind, ("#666666", kind, kind))
+        shown = display_frame(layer.to_crs(metric), page)
+        names = shown["name"].astype(str) if "name" in shown else pd.Series([zh] * len(shown))
+        gj = gpd.GeoDataFrame({"_kind": "constraint", "tip": names.to_numpy()},
+                              geometry=shown.geometry.values, crs=4326)
+        folium.GeoJson(
+            gj.to_json(drop_id=True), name=en_name if en else zh,
+            marker=folium.CircleMarker(radius=4, fill=True),
+            style_function=lambda f, colour=colour, kind=kind: {
+                "color": colour, "weight": 2, "dashArray": "6 4", "fillColor": colour,
+                "fillOpacity": 0.0 if kind in ("development_boundary", "plan_unit") else 0.15},
+            tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+        ).add_to(fmap)
+
+    est = display_frame(estates.to_crs(metric), page)
+    status = est["eligibility"] if "eligibility" in est else pd.Series("eligible", index=est.index)
+    reason = est["eligibility_reason_en" if en else "eligibility_reason"] \
+        if "eligibility_reason" in est else status
+    est_props = gpd.GeoDataFrame(
+        {"_kind": "estate",
+         "fill": [_ELIGIBLE.get(s, _OTHER) for s in status],
+         "tip": (est["name"].astype(str) + " · " + reason.astype(str)).to_numpy()},
+        geometry=est.geometry.values, crs=4326)
+    folium.GeoJson(
+        est_props.to_json(drop_id=True), name="Estates (eligibility)" if en else "小区（改造资格）",
+        style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#555555",
+                                  "weight": 0.8, "fillOpacity": 0.55},
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+    ).add_to(fmap)
+
+    u = display_frame(units.to_crs(metric), page)
+    flagged = u["n_conflicts"].fillna(0).to_numpy() > 0 if "n_conflicts" in u else np.zeros(len(u), bool)
+    unit_props = gpd.GeoDataFrame(
+        {"_kind": "unit", "unit_id": u["unit_id"].astype(str),
+         "label": [_label(r, en) for r in u.to_dict("records")],
+         "popup": [_unit_popup(r, en) for r in u.to_dict("records")],
+         "colour": np.where(flagged, "#d7301f", "#08306b"),
+         "joint": (u["n_estates"] > 1).to_numpy()},
+        geometry=u.geometry.values, crs=4326)
+    units_layer = folium.GeoJson(
+        unit_props.to_json(drop_id=True), name="Renovation units" if en else "改造单元",
+        style_function=lambda f: {"color": f["properties"]["colour"], "fill": True,
+                                  "fillOpacity": 0.0,
+                                  "weight": 3.5 if f["properties"]["joint"] else 1.5},
+        highlight_function=lambda f: {"weight": 5},
+        tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
+        popup=folium.GeoJsonPopup(fields=["popup"], labels=False, max_width=460),
+    )
+    units_layer.add_to(fmap)
+
+    ln = display_frame(links.to_crs(metric), page, simplify_m=0)
+    decision = ln["decision"].fillna("") if "decision" in ln else pd.Series("", index=ln.index)
+    colour = np.where(decision == "reject", "#d7301f",
+                      np.where(ln["linked"].astype(bool), "#f46d43", "#bdbdbd"))
+    tips = [_link_tip(r, en) for r in ln.to_dict("records")]
+    link_props = gpd.GeoDataFrame({"_kind": "link", "tip": tips, "colour": colour},
+                                  geometry=ln.geometry.values, crs=4326)
+    folium.GeoJson(
+        link_props.to_json(drop_id=True), name="Neighbour links" if en else "相邻关系",
+        style_function=lambda f: {"color": f["properties"]["colour"], "weight": 2.5},
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+    ).add_to(fmap)
+
+    if conflicts is not None and not conflicts.empty:
+        cf = display_frame(conflicts.to_crs(metric), page, simplify_m=0)
+        kind_text = cf["kind" if en else "kind_zh"].astype(str) if ("kind_zh" in cf or en) \
+            else cf["kind"].astype(str)
+        cprops = gpd.GeoDataFrame(
+            {"_kind": "conflict",
+             "tip": (cf["unit_id"].astype(str) + " · " + kind_text + " · "
+                     + cf["feature_name"].astype(str)).to_numpy()},
+            geometry=cf.geometry.values, crs=4326)
+        folium.GeoJson(
+            cprops.to_json(drop_id=True), name="Conflicts" if en else "审查冲突",
+            marker=folium.CircleMarker(radius=6, fill=True),
+            style_function=lambda f: {"color": "#d7301f", "weight": 2, "fillColor": "#d7301f",
+                                      "fillOpacity": 0.45},
+            tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+        ).add_to(fmap)
+
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    SearchBox(units_layer, "unit_id", "Find a unit…" if en else "搜索单元编号…").add_to(fmap)
+    if title is None:
+        title = "Combined renovation units" if en else "老旧小区联动改造单元"
+        if illustrative:
+            title += " (ILLUSTRATIVE demo data)" if en else "（示例数据，虚构县城）"
+    root = fmap.get_root().html
+    root.add_child(title_html(title))
+    items = [
+        ("#08306b", "unit outline (thick: joint)" if en else "改造单元（粗线为联动单元）"),
+        ("#d7301f", "unit with conflicts / conflict" if en else "存在审查冲突"),
+        (_ELIGIBLE["eligible"], "eligible estate" if en else "纳入改造的小区"),
+        (_ELIGIBLE["eligible_extended"], "2001–2005, included" if en else "2001–2005年建成（按需纳入）"),
+        (_OTHER, "not eligible" if en else "不纳入改造的小区"),
+        ("#f46d43", "link" if en else "联动相邻关系"),
+        ("#bdbdbd", "neighbour, not linked" if en else "相邻但未联动"),
+    ]
+    root.add_child(legend_html("Units" if en else "改造单元", items))
+    return fmap
+
+
+def _label(r: dict, en: bool) -> str:
+    hh = r.get("households")
+    hh_text = "?" if hh is None or (isinstance(hh, float) and np.isnan(hh)) else f"{hh:,.0f}"
+    if en:
+        return f"{r['unit_id']}: {int(r['n_estates'])} estates, {hh_text} households"
+    return f"{r['unit_id']}：{int(r['n_estates'])} 个小区，{hh_text} 户"
+
+
+def _link_tip(r: dict, en: bool) -> str:
+    gap, facing = float(r["gap_m"]), float(r["facing_m"])
+    crossed = str(r.get("crossed") or "")
+    if en:
+        text = f"{r['estate_a']}–{r['estate_b']}: gap {gap:.1f} m, facing {facing:.0f} m"
+        return text + (f", crosses {crossed}" if crossed else "")
+    text = f"{r['estate_a']}–{r['estate_b']}：间距 {gap:.1f} 米，相邻边 {facing:.0f} 米"
+    return text + (f"，跨越{crossed}" if crossed else "")
+
+
+def _unit_popup(r: dict, en: bool) -> str:
+    def cell(key: str) -> str:
+        v = r.get(key)
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            return "—"
+        return html.escape(f"{v:,.0f}" if isinstance(v, float) else str(v))
+
+    rows = [
+        ("Estates" if en else "小区数", cell("n_estates")),
+        ("Households" if en else "户数", cell("households")),
+        ("Floor area m²" if en else "建筑面积（平方米）", cell("floor_area_m2")),
+        ("Built" if en else "建成年份", f"{cell('build_year_min')}–{cell('build_year_max')}"),
+        ("Members" if en else "成员小区", cell("member_names")),
+        ("Why linked" if en else "联动依据", cell("link_reasons")),
+        ("Living-circle gaps" if en else "生活圈设施缺口", cell("coverage_gaps")),
+        ("Review" if en else "审查", cell("conflict_summary_en" if en else "conflict_summary")),
+        ("Decision" if en else "审查决定", cell("decision")),
+        ("Flags" if en else "提示", cell("flags")),
+    ]
+    body = "".join(f"<tr><td style='white-space:nowrap;vertical-align:top'><b>{k}</b></td>"
+                   f"<td>{v}</td></tr>" for k, v in rows if v not in ("—", "", "—–—"))
+    return f"<b>{html.escape(str(r['unit_id']))}</b><table style='font-size:12px'>{body}</table>"
