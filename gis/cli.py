@@ -55,6 +55,22 @@ _common_layer_help = (
 )
 
 
+def _map_options(func: Any) -> Any:
+    """Basemap options shared by the commands that draw maps."""
+    options = [
+        click.option("--basemap", default="none", show_default=True, metavar="NAME|URL",
+                     help="none (offline), osm, tianditu (needs --token), amap (data shifted to "
+                          "GCJ-02 to line up), or an intranet tile URL with {z}/{x}/{y}."),
+        click.option("--token", default=None, help="Key for the tianditu basemap (天地图 tk)."),
+        click.option("--cdn", is_flag=True,
+                     help="Link Leaflet from public CDNs instead of inlining it (smaller file, "
+                          "needs internet to open)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 @cli.command()
 @click.option("--estates", "estates_path", required=True, type=click.Path(dir_okay=False),
               help=f"小区边界 estate polygons with 小区编号/estate_id. {_common_layer_help}.")
@@ -86,6 +102,7 @@ _common_layer_help = (
               help="Report and map language.")
 @click.option("--map/--no-map", "make_map", default=True, show_default=True,
               help="Also write coverage_map.html.")
+@_map_options
 @click.option("-v", "--verbose", count=True, help="More detail on stderr.")
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
 def coverage(**opts: Any) -> None:
@@ -232,6 +249,9 @@ def units(**opts: Any) -> None:
               help="Crown radius for trees without one, metres; protection = crown + 5 m.")
 @click.option("--out", "out_dir", default="review", show_default=True,
               type=click.Path(file_okay=False))
+@click.option("--map/--no-map", "make_map", default=True, show_default=True,
+              help="Also write units_map.html.")
+@_map_options
 def review(**opts: Any) -> None:
     """审查材料 — review package of combined renovation units for 自然资源局.
 
@@ -245,6 +265,121 @@ def review(**opts: Any) -> None:
       review.md              summary: eligibility, units, conflicts, decisions applied
     """
     _run(lambda: _units(**opts, review=True), opts["verbose"], opts["quiet"])
+
+
+@cli.group(name="map")
+def map_group() -> None:
+    """地图 — draw HTML maps from the outputs of `gis coverage` and `gis units`/`gis review`.
+
+    Maps open from disk with no network by default (Leaflet is inlined, no basemap).
+    """
+
+
+@map_group.command(name="coverage")
+@click.option("--coverage", "coverage_path", required=True, type=click.Path(),
+              help="coverage.gpkg written by `gis coverage` (or its folder).")
+@click.option("--streets", "streets_path", type=click.Path(dir_okay=False),
+              help="The same streets: adds the walking network and each category's walkable "
+                   "service area.")
+@click.option("--standard", default=None, metavar="NAME|FILE",
+              help="The standard the coverage was computed with (default: lianyungang_15min).")
+@click.option("--category", default=None, help="Colour estates by this category's distance "
+              "(a key such as clinic; see `gis standards`).")
+@click.option("--input-crs", default=None, metavar="EPSG:N")
+@_map_options
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option("--out", "out_path", default="maps/coverage_map.html", show_default=True,
+              type=click.Path(dir_okay=False))
+@click.option("-v", "--verbose", count=True)
+@click.option("-q", "--quiet", is_flag=True)
+def map_coverage(**o: Any) -> None:
+    """生活圈覆盖地图 — the coverage map: estates by facilities missing, services by category."""
+    def job() -> None:
+        import geopandas as gpd
+
+        from gis import settings as gis_settings
+        from gis.coverage import Coverage
+        from gis.crs import metric_crs, to_metric
+        from gis.layers import read_streets
+        from gis.maps import coverage_map, write_map
+        from gis.network import build_walk_graph
+        from gis.standards import load_standard
+
+        path = Path(o["coverage_path"])
+        path = path / "coverage.gpkg" if path.is_dir() else path
+        try:
+            estates = gpd.read_file(path, layer="estates")
+            services = gpd.read_file(path, layer="services")
+        except Exception as err:
+            msg = f"{path}: not a coverage.gpkg from `gis coverage` ({err})."
+            raise GisError(msg) from err
+        std = load_standard(o["standard"])
+        missing = [k for k in std.keys if f"dist_m_{k}" not in estates]
+        if missing:
+            msg = (f"{path}: has no results for {', '.join(missing)}; pass the --standard the "
+                   "coverage was computed with.")
+            raise GisError(msg)
+        metric = metric_crs(estates)
+        graph = None
+        if o["streets_path"]:
+            streets = read_streets(o["streets_path"], crs=o["input_crs"])
+            graph = build_walk_graph(to_metric(streets, metric))
+        mode = str(estates["dist_mode"].iloc[0]) if "dist_mode" in estates else "network"
+        cov = Coverage(estates=estates, services=services, standard=std, mode=mode,  # type: ignore[arg-type]
+                       analysis_crs=metric, search_factor=gis_settings.search_factor, graph=graph)
+        fmap = coverage_map(cov, category=o["category"], basemap=o["basemap"], token=o["token"],
+                            offline=not o["cdn"], lang=o["lang"])
+        click.echo(f"  map       {write_map(fmap, o['out_path'])}")
+
+    _run(job, o["verbose"], o["quiet"])
+
+
+@map_group.command(name="units")
+@click.option("--units", "units_path", required=True, type=click.Path(),
+              help="units.gpkg written by `gis units` or `gis review` (or its folder).")
+@click.option("--historic-districts", type=click.Path(dir_okay=False))
+@click.option("--historic-buildings", type=click.Path(dir_okay=False))
+@click.option("--ancient-trees", type=click.Path(dir_okay=False))
+@click.option("--eco-redline", type=click.Path(dir_okay=False))
+@click.option("--development-boundary", type=click.Path(dir_okay=False))
+@click.option("--plan-units", type=click.Path(dir_okay=False))
+@click.option("--input-crs", default=None, metavar="EPSG:N")
+@_map_options
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option("--out", "out_path", default="maps/units_map.html", show_default=True,
+              type=click.Path(dir_okay=False))
+@click.option("-v", "--verbose", count=True)
+@click.option("-q", "--quiet", is_flag=True)
+def map_units(**o: Any) -> None:
+    """改造单元地图 — the units map: units, member estates, links, constraints, conflicts."""
+    def job() -> None:
+        import geopandas as gpd
+        import pyogrio
+
+        from gis.maps import units_map, write_map
+        from gis.review import read_constraint
+
+        path = Path(o["units_path"])
+        path = path / "units.gpkg" if path.is_dir() else path
+        try:
+            names = {str(n) for n in pyogrio.list_layers(path)[:, 0]}
+            layers = {n: gpd.read_file(path, layer=n) for n in ("units", "estates", "links",
+                                                                   "conflicts") if n in names}
+        except Exception as err:
+            msg = f"{path}: not a units.gpkg from `gis units`/`gis review` ({err})."
+            raise GisError(msg) from err
+        if not {"units", "estates", "links"} <= set(layers):
+            msg = f"{path}: lacks the units/estates/links layers; rerun `gis units`."
+            raise GisError(msg)
+        constraints = {kind: read_constraint(o[opt], kind, crs=o["input_crs"]).layer
+                       for opt, kind in _CONSTRAINT_OPTIONS.items() if o.get(opt)}
+        fmap = units_map(layers["units"], layers["estates"], layers["links"],
+                         conflicts=layers.get("conflicts"), constraints=constraints,
+                         basemap=o["basemap"], token=o["token"], offline=not o["cdn"],
+                         lang=o["lang"])
+        click.echo(f"  map       {write_map(fmap, o['out_path'])}")
+
+    _run(job, o["verbose"], o["quiet"])
 
 
 @cli.command(name="standards")
@@ -302,6 +437,9 @@ def _coverage(
     make_map: bool,
     illustrative: bool = False,
     quiet: bool = False,
+    basemap: str = "none",
+    token: str | None = None,
+    cdn: bool = False,
     **_: Any,
 ) -> Any:
     from gis.coverage import living_circle
@@ -329,7 +467,8 @@ def _coverage(
     paths = write_coverage(cov, out_dir, lang=lang, illustrative=illustrative)
     if make_map:
         name = "coverage_map.html" if lang == "zh" else "coverage_map_en.html"
-        paths["map"] = write_map(coverage_map(cov, lang=lang, illustrative=illustrative),
+        paths["map"] = write_map(coverage_map(cov, lang=lang, illustrative=illustrative,
+                                              basemap=basemap, token=token, offline=not cdn),
                                  Path(out_dir) / name)
     summary = cov.estates
     click.echo(
