@@ -96,6 +96,10 @@ def _map_options(func: Any) -> Any:
               help="Join streets where lines cross without a shared vertex. Off by default so "
                    "bridges and tunnels stay unconnected.")
 @click.option("--encoding", default=None, help="Attribute encoding if detection fails (e.g. gbk).")
+@click.option("--coords", "coords", multiple=True, metavar="[LAYER=]SYSTEM",
+              help="Coordinate system of lon/lat data: gcj02 (Amap/Gaode, Tencent exports), "
+                   "bd09 (Baidu) are converted to WGS84; wgs84/cgcs2000 as they are. Per layer, "
+                   "e.g. --coords services=gcj02; without LAYER= for every layer.")
 @click.option("--out", "out_dir", default="out", show_default=True, type=click.Path(file_okay=False),
               help="Output folder.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
@@ -204,6 +208,8 @@ def _unit_options(func: Any) -> Any:
         click.option("--input-crs", default=None, metavar="EPSG:N",
                      help="CRS for input files that carry none. Never guessed."),
         click.option("--encoding", default=None, help="Attribute encoding if detection fails."),
+        click.option("--coords", "coords", multiple=True, metavar="[LAYER=]SYSTEM",
+                     help="gcj02 / bd09 estates from web-map exports are converted to WGS84."),
         click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True),
         click.option("-v", "--verbose", count=True, help="More detail on stderr."),
         click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors."),
@@ -440,6 +446,7 @@ def _coverage(
     basemap: str = "none",
     token: str | None = None,
     cdn: bool = False,
+    coords: tuple[str, ...] = (),
     **_: Any,
 ) -> Any:
     from gis.coverage import living_circle
@@ -454,10 +461,11 @@ def _coverage(
     std = load_standard(standard)
     metric = parse_crs(analysis_crs, what="--crs") if analysis_crs else None
     kw = {"crs": input_crs, "encoding": encoding}
-    estates = read_estates(estates_path, **kw)
-    services = read_services(services_path, std, **kw)
-    streets = read_streets(streets_path, **kw) if streets_path else None
-    gates = read_gates(gates_path, estates, **kw) if gates_path else None
+    sys_of = _coords_map(coords)
+    estates = read_estates(estates_path, **kw, coords=sys_of.get("estates"))
+    services = read_services(services_path, std, **kw, coords=sys_of.get("services"))
+    streets = read_streets(streets_path, **kw, coords=sys_of.get("streets")) if streets_path else None
+    gates = read_gates(gates_path, estates, **kw, coords=sys_of.get("gates")) if gates_path else None
     if mode == "network" and streets is None:
         raise GisError("--streets is required in network mode; or pass --mode straight.")
     logger.info("Read %d estates, %d services, %s street lines", len(estates), len(services),
@@ -510,7 +518,8 @@ def _units(*, review: bool, illustrative: bool = False, estates: Any = None,
     std = load_standard(o.get("standard"))
     kw = {"crs": o.get("input_crs"), "encoding": o.get("encoding")}
     if estates is None:
-        estates = read_estates(o["estates_path"], **kw)
+        estates = read_estates(o["estates_path"], **kw,
+                               coords=_coords_map(o.get("coords") or ()).get("estates"))
         if o.get("coverage_path"):
             estates = _join_coverage(estates, o["coverage_path"])
     notes = [*(notes or []), *estates.attrs.get("notes", [])]
@@ -586,6 +595,26 @@ def _units(*, review: bool, illustrative: bool = False, estates: Any = None,
         click.echo(f"  审查决定 decisions: {applied}/{len(result.decisions)} applied")
     for key, path in paths.items():
         click.echo(f"  {key:<11} {path}")
+
+
+_LAYER_ROLES = ("estates", "services", "streets", "gates")
+
+
+def _coords_map(values: tuple[str, ...]) -> dict[str, str]:
+    """``("services=gcj02",)`` → {"services": "gcj02"}; a bare system applies to every layer."""
+    from gis.layers import COORD_SYSTEMS
+
+    out: dict[str, str] = {}
+    for value in values:
+        role, _, system = value.rpartition("=")
+        system = system.strip().lower().replace("-", "")
+        if system not in COORD_SYSTEMS or (role and role not in _LAYER_ROLES):
+            msg = (f"--coords {value!r}: use SYSTEM or LAYER=SYSTEM with SYSTEM in "
+                   f"{', '.join(COORD_SYSTEMS)} and LAYER in {', '.join(_LAYER_ROLES)}.")
+            raise GisError(msg)
+        for r in [role] if role else _LAYER_ROLES:
+            out[r] = system
+    return out
 
 
 def _check_out_dir(out_dir: str) -> None:

@@ -25,13 +25,15 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gis.crs import require_crs
+from gis.crs import bd09_to_gcj02, gcj02_to_wgs84, require_crs
+from gis.errors import CRSError
 from gis.errors import GeometryError, InputError
 from gis.notes import Note
 from gis.osm import SERVICE_TAG_KEYS, read_osm
 from gis.standards import Standard
 
 __all__ = [
+    "COORD_SYSTEMS",
     "ESTATE_FIELDS",
     "GATE_FIELDS",
     "SERVICE_FIELDS",
@@ -71,7 +73,8 @@ SERVICE_FIELDS: dict[str, tuple[str, ...]] = {
     "service_id": ("service_id", "设施编号", "编号", "id", "osm_id", "poi_id"),
     "name": ("name", "名称", "设施名称", "poi名称"),
     "category": ("category", "类别", "设施类别", "分类"),
-    "poi_type": ("poi_type", "类型", "type", "poi类型", "大类"),
+    "poi_type": ("poi_type", "类型", "type", "poi类型", "大类", "tag", "标签", "detail_info.tag"),
+    "typecode": ("typecode", "类型编码", "poi编码", "分类编码", "type_code"),
 }
 STREET_FIELDS: dict[str, tuple[str, ...]] = {
     "name": ("name", "道路名称", "路名", "名称"),
@@ -99,6 +102,7 @@ def read_estates(
     layer: str | None = None,
     crs: Any = None,
     encoding: str | None = None,
+    coords: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read estate (小区) boundaries.
 
@@ -112,6 +116,10 @@ def read_estates(
         CRS of a file that has none (CSV has none; a Shapefile without ``.prj``).
     encoding : str, optional
         Text encoding of attributes; detected when not given.
+    coords : {"wgs84", "cgcs2000", "gcj02", "bd09"}, optional
+        Coordinate system of lon/lat data: GCJ-02 (Amap/Gaode, Tencent) and BD-09
+        (Baidu) are converted to WGS84. CGCS2000 is taken as WGS84 (they differ by a few
+        centimetres, far below what matters here). Default: as labelled.
 
     Returns
     -------
@@ -129,7 +137,8 @@ def read_estates(
     CRSError
         No CRS and none given.
     """
-    gdf, notes, src = _read_any(path, role="estates", layer=layer, crs=crs, encoding=encoding)
+    gdf, notes, src = _read_any(path, role="estates", layer=layer, crs=crs, encoding=encoding,
+                                 coords=coords)
     gdf = _rename(gdf, ESTATE_FIELDS, src, notes)
     gdf = _polygons(gdf, src, notes, from_osm=_is_osm(path))
     gdf = _ids(gdf, "estate_id", src, notes, fallback="name")
@@ -157,6 +166,7 @@ def read_services(
     layer: str | None = None,
     crs: Any = None,
     encoding: str | None = None,
+    coords: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read service points and classify them into the standard's categories.
 
@@ -187,7 +197,8 @@ def read_services(
     CRSError
         No CRS and none given.
     """
-    gdf, notes, src = _read_any(path, role="services", layer=layer, crs=crs, encoding=encoding)
+    gdf, notes, src = _read_any(path, role="services", layer=layer, crs=crs, encoding=encoding,
+                                 coords=coords)
     gdf = _rename(gdf, SERVICE_FIELDS, src, notes)
     gdf = _drop_empty(gdf, src, notes)
     multi = gdf.geometry.geom_type == "MultiPoint"
@@ -235,6 +246,7 @@ def read_streets(
     layer: str | None = None,
     crs: Any = None,
     encoding: str | None = None,
+    coords: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read street centre-lines (LineString/MultiLineString, or OSM ways).
 
@@ -251,7 +263,8 @@ def read_streets(
     CRSError
         No CRS and none given.
     """
-    gdf, notes, src = _read_any(path, role="streets", layer=layer, crs=crs, encoding=encoding)
+    gdf, notes, src = _read_any(path, role="streets", layer=layer, crs=crs, encoding=encoding,
+                                 coords=coords)
     gdf = _rename(gdf, STREET_FIELDS, src, notes)
     gdf = _drop_empty(gdf, src, notes)
     kinds = gdf.geometry.geom_type
@@ -275,6 +288,7 @@ def read_barriers(
     layer: str | None = None,
     crs: Any = None,
     encoding: str | None = None,
+    coords: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a layer of lines or polygons that separate estates (roads, rivers, railways).
 
@@ -289,7 +303,8 @@ def read_barriers(
     GeometryError
         Rows that are points.
     """
-    gdf, notes, src = _read_any(path, role="barriers", layer=layer, crs=crs, encoding=encoding)
+    gdf, notes, src = _read_any(path, role="barriers", layer=layer, crs=crs, encoding=encoding,
+                                 coords=coords)
     gdf = _rename(gdf, STREET_FIELDS, src, notes)
     gdf = _drop_empty(gdf, src, notes)
     points = gdf.geometry.geom_type.isin(["Point", "MultiPoint"])
@@ -310,6 +325,7 @@ def read_gates(
     layer: str | None = None,
     crs: Any = None,
     encoding: str | None = None,
+    coords: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read estate gates (小区出入口) and check they name known estates.
 
@@ -323,7 +339,8 @@ def read_gates(
     InputError
         No ``estate_id`` column, or ids that are not in ``estates``.
     """
-    gdf, notes, src = _read_any(path, role="gates", layer=layer, crs=crs, encoding=encoding)
+    gdf, notes, src = _read_any(path, role="gates", layer=layer, crs=crs, encoding=encoding,
+                                 coords=coords)
     gdf = _rename(gdf, GATE_FIELDS, src, notes)
     gdf = _drop_empty(gdf, src, notes)
     if "estate_id" not in gdf.columns:
@@ -388,6 +405,14 @@ def classify_services(
         for key, value in c.osm_tags:
             if key in services.columns:
                 hit = out.isna() & (services[key].astype(str).str.strip() == value)
+                out[hit] = c.key
+    if "typecode" in services.columns:
+        # Amap typecodes; several codes may be joined with "|".
+        code = services["typecode"].astype(str).str.strip().str.zfill(6)
+        for c in standard.categories:
+            if c.poi_codes:
+                hit = out.isna() & code.str.contains("(?:^|\\|)(?:" + "|".join(c.poi_codes) + ")",
+                                                     regex=True, na=False)
                 out[hit] = c.key
     texts = [services[f].astype(str) for f in ("category", "poi_type", "name") if f in services]
     for text in texts:
@@ -488,7 +513,8 @@ def split_layer(path: str | Path) -> tuple[Path, str | None]:
 
 
 def _read_any(
-    path: str | Path, *, role: str, layer: str | None, crs: Any, encoding: str | None
+    path: str | Path, *, role: str, layer: str | None, crs: Any, encoding: str | None,
+    coords: str | None = None,
 ) -> tuple[gpd.GeoDataFrame, list[str], str]:
     path, named = split_layer(path)
     layer = layer or named
@@ -515,7 +541,44 @@ def _read_any(
         msg = f"{path}: the {role} layer is empty (no rows)."
         raise InputError(msg)
     gdf = require_crs(gdf, source=src, crs=crs)
+    gdf = _from_web_coords(gdf, coords, src, notes)
+    gdf.attrs["coords"] = coords or "as labelled"
+    if shapely.has_z(np.asarray(gdf.geometry.values)).any():
+        gdf = gdf.set_geometry(gpd.GeoSeries(shapely.force_2d(np.asarray(gdf.geometry.values)),
+                                             index=gdf.index, crs=gdf.crs))
+        notes.append(Note(f"{src}: 3D coordinates read as 2D (heights ignored).",
+                          f"{src}：三维坐标按二维读取（忽略高程）。"))
     return gdf, notes, src
+
+
+COORD_SYSTEMS = ("wgs84", "cgcs2000", "gcj02", "bd09")
+
+
+def _from_web_coords(
+    gdf: gpd.GeoDataFrame, coords: str | None, src: str, notes: list[str]
+) -> gpd.GeoDataFrame:
+    """Undo the GCJ-02 / BD-09 offsets of Chinese web-map exports."""
+    if coords is None or coords in ("wgs84", "cgcs2000"):
+        return gdf
+    if coords not in COORD_SYSTEMS:
+        msg = f"{src}: unknown coordinate system {coords!r}; use one of {', '.join(COORD_SYSTEMS)}."
+        raise InputError(msg)
+    if not gdf.crs.is_geographic:
+        msg = (f"{src}: {coords} applies to longitude/latitude data, but the layer is in "
+               f"{gdf.crs.to_string()}; drop the coordinate option for this file.")
+        raise CRSError(msg)
+
+    def undo(xy: np.ndarray) -> np.ndarray:
+        lon, lat = xy[:, 0], xy[:, 1]
+        if coords == "bd09":
+            lon, lat = bd09_to_gcj02(lon, lat)
+        return np.column_stack(gcj02_to_wgs84(lon, lat))
+
+    geoms = shapely.transform(np.asarray(gdf.geometry.values), undo)
+    label = {"gcj02": "GCJ-02 (Amap/Tencent)", "bd09": "BD-09 (Baidu)"}[coords]
+    notes.append(Note(f"{src}: coordinates converted from {label} to WGS84.",
+                      f"{src}：坐标已由 {label} 转换为 WGS84。"))
+    return gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
 
 
 def _read_vector(
@@ -587,6 +650,17 @@ def _read_points_table(path: Path, encoding: str | None, notes: list[str]) -> gp
         notes.append(Note(f"{path.name}: text read as GBK.", f"{path.name}：按 GBK 编码读取。"))
     lon = _find(df.columns, _LON)
     lat = _find(df.columns, _LAT)
+    pair = _find(df.columns, ("location", "经纬度", "坐标", "lnglat"))
+    if (lon is None or lat is None) and pair is not None:
+        # Amap exports: location "117.60,34.40"; Baidu JSON: {'lat': 34.4, 'lng': 117.6}.
+        text = df[pair].astype(str)
+        lng_lat = text.str.extract(r"^\s*(-?\d+\.?\d*)\s*,\s*(-?\d+\.?\d*)\s*$")
+        keyed_lng = text.str.extract(r"['\"]?lng['\"]?\s*:\s*(-?\d+\.?\d*)")[0]
+        keyed_lat = text.str.extract(r"['\"]?lat['\"]?\s*:\s*(-?\d+\.?\d*)")[0]
+        df["lon"] = lng_lat[0].fillna(keyed_lng)
+        df["lat"] = lng_lat[1].fillna(keyed_lat)
+        df = df.drop(columns=[pair])
+        lon, lat = "lon", "lat"
     if lon is None or lat is None:
         wkt = _find(df.columns, ("wkt", "geometry", "geom"))
         if wkt is not None:
@@ -825,6 +899,7 @@ def _finish(gdf: gpd.GeoDataFrame, order: list[str], notes: list[str]) -> gpd.Ge
     out = gpd.GeoDataFrame(gdf[cols].copy(), geometry=gdf.geometry.values, crs=gdf.crs)
     out = out.reset_index(drop=True)
     out.attrs["notes"] = list(notes)
+    out.attrs["coords"] = gdf.attrs.get("coords", "as labelled")
     return out
 
 

@@ -38,6 +38,8 @@ class Category:
         OpenStreetMap ``(key, value)`` pairs that classify a point into this category.
     poi_words : tuple of str
         Words that classify a POI whose type or name text contains them.
+    poi_codes : tuple of str
+        Leading digits of Amap POI typecodes that classify a POI.
     """
 
     key: str
@@ -48,6 +50,7 @@ class Category:
     names: tuple[str, ...] = ()
     osm_tags: tuple[tuple[str, str], ...] = ()
     poi_words: tuple[str, ...] = ()
+    poi_codes: tuple[str, ...] = ()
 
     def label(self, lang: str = "zh") -> str:
         """Display name in ``lang`` ("zh" or "en")."""
@@ -196,6 +199,7 @@ def _parse(data: dict, path: str) -> Standard:
                 names=tuple(str(n) for n in c.get("names", [])),
                 osm_tags=tuple(tags),
                 poi_words=tuple(str(w) for w in c.get("poi_words", [])),
+                poi_codes=tuple(str(w) for w in c.get("poi_codes", [])),
             )
         )
     keys = [c.key for c in cats]
