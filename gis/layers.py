@@ -446,9 +446,13 @@ def classify_services(
 
 
 def read_table(
-    path: str | Path, *, encoding: str | None = None, sheet: str | int | None = None
+    path: str | Path, *, encoding: str | None = None, sheet: str | int | None = None,
+    header_row: int = 0,
 ) -> tuple[pd.DataFrame, str]:
     """Read a CSV or Excel table, detecting UTF-8, UTF-8 with BOM or GBK.
+
+    header_row : int, default 0
+        Row (0-based) of an Excel sheet that holds the column names.
 
     Returns
     -------
@@ -464,7 +468,7 @@ def read_table(
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xls"):
         try:
-            df = pd.read_excel(path, sheet_name=sheet or 0, dtype=object)
+            df = pd.read_excel(path, sheet_name=sheet or 0, dtype=object, header=header_row)
         except ImportError as err:
             msg = f"{path}: reading .xls needs the xlrd package; save the sheet as .xlsx instead."
             raise InputError(msg) from err
@@ -523,7 +527,9 @@ def _read_any(
     if not path.exists():
         msg = f"{path}: no such file. Check the path (relative paths start from {Path.cwd()})."
         raise InputError(msg)
-    name = path.name.lower()
+    if path.is_file() and path.stat().st_size == 0:
+        msg = f"{path}: the file is empty (0 bytes); export the layer again."
+        raise InputError(msg)
     if _is_osm(path):
         # OSM barriers are its ways; the streets reader already gives their highway class.
         gdf = read_osm(path, "streets" if role == "barriers" else role)  # type: ignore[arg-type]
@@ -648,6 +654,17 @@ def _read_points_table(path: Path, encoding: str | None, notes: list[str]) -> gp
     df, used = read_table(path, encoding=encoding)
     if used == "gb18030":
         notes.append(Note(f"{path.name}: text read as GBK.", f"{path.name}：按 GBK 编码读取。"))
+    if used == "xlsx" and _find(df.columns, (*_LON, "location", "经纬度")) is None:
+        # Sheets often open with merged title rows above the real header.
+        for skip in range(1, 6):
+            again, _ = read_table(path, header_row=skip)
+            if _find(again.columns, (*_LON, "location", "经纬度")) is not None:
+                df = again
+                notes.append(Note(
+                    f"{path.name}: the header is on row {skip + 1}; {skip} title rows above it skipped.",
+                    f"{path.name}：表头位于第 {skip + 1} 行，已跳过其上方 {skip} 行标题。",
+                ))
+                break
     lon = _find(df.columns, _LON)
     lat = _find(df.columns, _LAT)
     pair = _find(df.columns, ("location", "经纬度", "坐标", "lnglat"))
