@@ -39,8 +39,12 @@ __all__ = [
     "SERVICE_FIELDS",
     "STREET_FIELDS",
     "classify_services",
+    "find_field",
+    "list_items",
+    "norm_text",
     "read_estates",
     "read_gates",
+    "read_layer",
     "read_services",
     "read_barriers",
     "read_streets",
@@ -137,7 +141,7 @@ def read_estates(
     CRSError
         No CRS and none given.
     """
-    gdf, notes, src = _read_any(path, role="estates", layer=layer, crs=crs, encoding=encoding,
+    gdf, notes, src = read_layer(path, role="estates", layer=layer, crs=crs, encoding=encoding,
                                  coords=coords)
     gdf = _rename(gdf, ESTATE_FIELDS, src, notes)
     gdf = _polygons(gdf, src, notes, from_osm=_is_osm(path))
@@ -197,7 +201,7 @@ def read_services(
     CRSError
         No CRS and none given.
     """
-    gdf, notes, src = _read_any(path, role="services", layer=layer, crs=crs, encoding=encoding,
+    gdf, notes, src = read_layer(path, role="services", layer=layer, crs=crs, encoding=encoding,
                                  coords=coords)
     gdf = _rename(gdf, SERVICE_FIELDS, src, notes)
     gdf = _drop_empty(gdf, src, notes)
@@ -263,7 +267,7 @@ def read_streets(
     CRSError
         No CRS and none given.
     """
-    gdf, notes, src = _read_any(path, role="streets", layer=layer, crs=crs, encoding=encoding,
+    gdf, notes, src = read_layer(path, role="streets", layer=layer, crs=crs, encoding=encoding,
                                  coords=coords)
     gdf = _rename(gdf, STREET_FIELDS, src, notes)
     gdf = _drop_empty(gdf, src, notes)
@@ -303,7 +307,7 @@ def read_barriers(
     GeometryError
         Rows that are points.
     """
-    gdf, notes, src = _read_any(path, role="barriers", layer=layer, crs=crs, encoding=encoding,
+    gdf, notes, src = read_layer(path, role="barriers", layer=layer, crs=crs, encoding=encoding,
                                  coords=coords)
     gdf = _rename(gdf, STREET_FIELDS, src, notes)
     gdf = _drop_empty(gdf, src, notes)
@@ -339,7 +343,7 @@ def read_gates(
     InputError
         No ``estate_id`` column, or ids that are not in ``estates``.
     """
-    gdf, notes, src = _read_any(path, role="gates", layer=layer, crs=crs, encoding=encoding,
+    gdf, notes, src = read_layer(path, role="gates", layer=layer, crs=crs, encoding=encoding,
                                  coords=coords)
     gdf = _rename(gdf, GATE_FIELDS, src, notes)
     gdf = _drop_empty(gdf, src, notes)
@@ -356,7 +360,7 @@ def read_gates(
     gdf["estate_id"] = gdf["estate_id"].map(_id_text)
     unknown = ~gdf["estate_id"].isin(estates["estate_id"])
     if unknown.any():
-        ids = _list(gdf.loc[unknown, "estate_id"].unique())
+        ids = list_items(gdf.loc[unknown, "estate_id"].unique())
         msg = (
             f"{src}: {_rows(unknown)} name estates that are not in the estates layer ({ids}); "
             "fix the ids or remove those gates."
@@ -397,9 +401,9 @@ def classify_services(
     lookup: dict[str, str] = {}
     for c in standard.categories:
         for label in (c.key, c.name_zh, c.name_en, *c.names):
-            lookup.setdefault(_norm(label), c.key)
+            lookup.setdefault(norm_text(label), c.key)
     if "category" in services.columns:
-        given = services["category"].astype(str).map(_norm)
+        given = services["category"].astype(str).map(norm_text)
         out = given.map(lookup).astype(object).where(given.map(lookup).notna(), None)
     for c in standard.categories:
         for key, value in c.osm_tags:
@@ -516,10 +520,16 @@ def split_layer(path: str | Path) -> tuple[Path, str | None]:
     return Path(text), None
 
 
-def _read_any(
+def read_layer(
     path: str | Path, *, role: str, layer: str | None, crs: Any, encoding: str | None,
     coords: str | None = None,
 ) -> tuple[gpd.GeoDataFrame, list[str], str]:
+    """Read any supported file as a GeoDataFrame with a checked CRS.
+
+    Returns the layer, the notes so far (encoding, coordinate conversion) and the name
+    to use for the file in messages. ``role`` says what the layer is, for messages and
+    for which OpenStreetMap features to read.
+    """
     path, named = split_layer(path)
     layer = layer or named
     src = path.name if layer is None else f"{path.name}:{layer}"
@@ -654,20 +664,20 @@ def _read_points_table(path: Path, encoding: str | None, notes: list[str]) -> gp
     df, used = read_table(path, encoding=encoding)
     if used == "gb18030":
         notes.append(Note(f"{path.name}: text read as GBK.", f"{path.name}：按 GBK 编码读取。"))
-    if used == "xlsx" and _find(df.columns, (*_LON, "location", "经纬度")) is None:
+    if used == "xlsx" and find_field(df.columns, (*_LON, "location", "经纬度")) is None:
         # Sheets often open with merged title rows above the real header.
         for skip in range(1, 6):
             again, _ = read_table(path, header_row=skip)
-            if _find(again.columns, (*_LON, "location", "经纬度")) is not None:
+            if find_field(again.columns, (*_LON, "location", "经纬度")) is not None:
                 df = again
                 notes.append(Note(
                     f"{path.name}: the header is on row {skip + 1}; {skip} title rows above it skipped.",
                     f"{path.name}：表头位于第 {skip + 1} 行，已跳过其上方 {skip} 行标题。",
                 ))
                 break
-    lon = _find(df.columns, _LON)
-    lat = _find(df.columns, _LAT)
-    pair = _find(df.columns, ("location", "经纬度", "坐标", "lnglat"))
+    lon = find_field(df.columns, _LON)
+    lat = find_field(df.columns, _LAT)
+    pair = find_field(df.columns, ("location", "经纬度", "坐标", "lnglat"))
     if (lon is None or lat is None) and pair is not None:
         # Amap exports: location "117.60,34.40"; Baidu JSON: {'lat': 34.4, 'lng': 117.6}.
         text = df[pair].astype(str)
@@ -679,7 +689,7 @@ def _read_points_table(path: Path, encoding: str | None, notes: list[str]) -> gp
         df = df.drop(columns=[pair])
         lon, lat = "lon", "lat"
     if lon is None or lat is None:
-        wkt = _find(df.columns, ("wkt", "geometry", "geom"))
+        wkt = find_field(df.columns, ("wkt", "geometry", "geom"))
         if wkt is not None:
             geoms = shapely.from_wkt(df[wkt].astype(str), on_invalid="ignore")
             return gpd.GeoDataFrame(df.drop(columns=[wkt]), geometry=geoms, crs=None)
@@ -692,7 +702,7 @@ def _read_points_table(path: Path, encoding: str | None, notes: list[str]) -> gp
     y = pd.to_numeric(df[lat], errors="coerce")
     bad = x.isna() | y.isna()
     if bad.any():
-        lines = _list((np.flatnonzero(bad.values) + 2).tolist())
+        lines = list_items((np.flatnonzero(bad.values) + 2).tolist())
         msg = (
             f"{path}: {int(bad.sum())} rows have no numeric {lon}/{lat} (file lines {lines}); "
             "fill in the coordinates or delete those rows."
@@ -711,7 +721,8 @@ def _is_osm(path: str | Path) -> bool:
     return Path(path).name.lower().endswith((".osm", ".pbf", ".osm.xml"))
 
 
-def _norm(text: Any) -> str:
+def norm_text(text: Any) -> str:
+    """Text folded for comparing field names and values."""
     s = str(text).strip().lower()
     for ch in " _-()（）[]【】/\\:：":
         s = s.replace(ch, "")
@@ -724,11 +735,12 @@ def _escape(word: str) -> str:
     return re.escape(word)
 
 
-def _find(columns: Any, aliases: tuple[str, ...]) -> str | None:
-    normed = {_norm(c): c for c in columns}
+def find_field(columns: Any, aliases: tuple[str, ...]) -> str | None:
+    """The first of ``columns`` matching one of ``aliases`` (case, spaces, brackets ignored)."""
+    normed = {norm_text(c): c for c in columns}
     for a in aliases:
-        if _norm(a) in normed:
-            return str(normed[_norm(a)])
+        if norm_text(a) in normed:
+            return str(normed[norm_text(a)])
     return None
 
 
@@ -738,7 +750,7 @@ def _rename(
     mapping: dict[str, str] = {}
     taken: set[str] = set()
     for canon, aliases in fields.items():
-        col = _find([c for c in gdf.columns if c not in taken and c != "geometry"], aliases)
+        col = find_field([c for c in gdf.columns if c not in taken and c != "geometry"], aliases)
         if col is not None:
             mapping[col] = canon
             taken.add(col)
@@ -759,7 +771,7 @@ def _drop_empty(gdf: gpd.GeoDataFrame, src: str, notes: list[str]) -> gpd.GeoDat
         msg = f"{src}: every row has an empty geometry; the layer has nothing to analyse."
         raise GeometryError(msg)
     if empty.any():
-        rows = _list((np.flatnonzero(np.asarray(empty)) + 1).tolist())
+        rows = list_items((np.flatnonzero(np.asarray(empty)) + 1).tolist())
         notes.append(Note(f"{src}: {_rows(empty)} have no geometry and were skipped.",
                           f"{src}：第 {rows} 行无几何图形，已跳过。"))
         gdf = gdf.loc[~empty].copy()
@@ -793,13 +805,13 @@ def _polygons(
         lost = shapely.is_empty(fixed)
         if lost.any() and not from_osm:
             msg = (
-                f"{src}: rows {_list((invalid[lost] + 1).tolist())} are invalid and have no area "
+                f"{src}: rows {list_items((invalid[lost] + 1).tolist())} are invalid and have no area "
                 "once repaired (collapsed rings); redraw those boundaries or delete the rows."
             )
             raise GeometryError(msg)
         if lost.any():
             # OpenStreetMap extracts carry collapsed rings that nobody can redraw locally.
-            rows_lost = _list((invalid[lost] + 1).tolist())
+            rows_lost = list_items((invalid[lost] + 1).tolist())
             notes.append(Note(
                 f"{src}: {int(lost.sum())} collapsed OpenStreetMap areas (no area) skipped: "
                 f"rows {rows_lost}.",
@@ -814,7 +826,7 @@ def _polygons(
             )
             text = f"{src}: {len(rows)} invalid polygons repaired with make_valid ({detail})."
             notes.append(Note(text, f"{src}：{len(rows)} 个无效多边形（自相交等）已用 make_valid 修复"
-                                    f"（第 {_list(rows)} 行）；请核对边界。"))
+                                    f"（第 {list_items(rows)} 行）；请核对边界。"))
             warnings.warn(text, UserWarning, stacklevel=3)
     gdf = gdf.iloc[keep].copy()
     return gdf.set_geometry(gpd.GeoSeries(geoms[keep], index=gdf.index, crs=gdf.crs))
@@ -854,7 +866,7 @@ def _ids(
     if dup.any():
         values = sorted(set(ids[dup]))
         msg = (
-            f"{src}: {len(values)} {field} values repeat ({_list(values)}) in {_rows(dup)}; "
+            f"{src}: {len(values)} {field} values repeat ({list_items(values)}) in {_rows(dup)}; "
             "ids must be unique. Merge the duplicate rows or renumber them."
         )
         raise InputError(msg)
@@ -877,7 +889,7 @@ def _numeric(gdf: gpd.GeoDataFrame, field: str, src: str, *, minimum: float) -> 
     values = pd.to_numeric(text.where(raw.notna() & (text != ""), None), errors="coerce")
     bad = raw.notna() & (text != "") & values.isna()
     if bad.any():
-        examples = _list(raw[bad].astype(str).unique())
+        examples = list_items(raw[bad].astype(str).unique())
         msg = (
             f"{src}: {field} must be a number but {_rows(bad)} hold {examples}; "
             "enter plain numbers (no units) or leave the cell empty."
@@ -897,7 +909,7 @@ def _years(values: pd.Series, ids: pd.Series, src: str) -> pd.Series:
     years = pd.to_numeric(text, errors="coerce").astype("Int64")
     bad = values.notna() & (values.astype(str).str.strip() != "") & years.isna()
     if bad.any():
-        examples = _list(values[bad].astype(str).unique())
+        examples = list_items(values[bad].astype(str).unique())
         msg = (
             f"{src}: build_year (建成年份) is not a year in {_rows(bad)} ({examples}); "
             "use four digits such as 1998."
@@ -908,7 +920,7 @@ def _years(values: pd.Series, ids: pd.Series, src: str) -> pd.Series:
 
 def _flags(values: pd.Series) -> pd.Series:
     yes = {"是", "y", "yes", "true", "1", "1.0", "t", "√", "有"}
-    return values.map(lambda v: _norm(v) in yes if pd.notna(v) else False).astype(bool)
+    return values.map(lambda v: norm_text(v) in yes if pd.notna(v) else False).astype(bool)
 
 
 def _finish(gdf: gpd.GeoDataFrame, order: list[str], notes: list[str]) -> gpd.GeoDataFrame:
@@ -923,10 +935,11 @@ def _finish(gdf: gpd.GeoDataFrame, order: list[str], notes: list[str]) -> gpd.Ge
 def _rows(mask: pd.Series | np.ndarray) -> str:
     rows = (np.flatnonzero(np.asarray(mask)) + 1).tolist()
     word = "row" if len(rows) == 1 else "rows"
-    return f"{word} {_list(rows)}"
+    return f"{word} {list_items(rows)}"
 
 
-def _list(values: Any) -> str:
+def list_items(values: Any) -> str:
+    """At most five items for a message, with the total when there are more."""
     values = list(values)
     shown = ", ".join(str(v) for v in values[:_MAX_LISTED])
     if len(values) > _MAX_LISTED:

@@ -55,7 +55,7 @@ import shapely
 from pyproj import CRS
 
 from gis.errors import CRSError, GeometryError, InputError
-from gis.layers import _find, _list, _norm, _read_any
+from gis.layers import find_field, list_items, norm_text, read_layer
 from gis.notes import Note
 
 __all__ = [
@@ -137,9 +137,9 @@ def constraint_kind(kind: str) -> str:
     InputError
         If ``kind`` names no constraint kind.
     """
-    wanted = _norm(kind)
+    wanted = norm_text(kind)
     for key, (zh, en) in KIND_LABELS.items():
-        if wanted in (_norm(key), _norm(zh), _norm(en)):
+        if wanted in (norm_text(key), norm_text(zh), norm_text(en)):
             return key
     choices = ", ".join(f"{k} ({KIND_LABELS[k][0]})" for k in CONSTRAINT_KINDS)
     msg = f"unknown constraint kind {kind!r}; use one of {choices}."
@@ -260,8 +260,8 @@ def read_constraint(
             "as GeoPackage, GeoJSON or Shapefile."
         )
         raise InputError(msg)
-    # _read_any: format and encoding detection, then gis.crs.require_crs (never guesses).
-    gdf, notes, src = _read_any(path, role=f"{en} ({zh})", layer=layer, crs=crs,
+    # read_layer: format and encoding detection, then gis.crs.require_crs (never guesses).
+    gdf, notes, src = read_layer(path, role=f"{en} ({zh})", layer=layer, crs=crs,
                                 encoding=encoding)
     rows = np.arange(1, len(gdf) + 1)  # 1-based file rows, kept through dropping
     gdf = gdf.reset_index(drop=True)
@@ -272,7 +272,7 @@ def read_constraint(
         msg = f"{src}: every row has an empty geometry; the {en} ({zh}) layer has nothing to check."
         raise GeometryError(msg)
     if empty.any():
-        listed = _list(rows[empty].tolist())
+        listed = list_items(rows[empty].tolist())
         notes.append(Note(
             f"{src}: {_rows(rows[empty].tolist())} have no geometry and were skipped.",
             f"{src}：第 {listed} 行无几何图形，已跳过。",
@@ -325,7 +325,7 @@ def _repair(geoms: np.ndarray, rows: np.ndarray, src: str, notes: list[str]) -> 
         raise GeometryError(msg)
     geoms = geoms.copy()
     geoms[invalid] = fixed
-    listed = _list(rows[invalid].tolist())
+    listed = list_items(rows[invalid].tolist())
     detail = "; ".join(f"row {r}: {why}" for r, why in zip(rows[invalid][:5], reasons[:5]))
     text = f"{src}: {len(invalid)} invalid polygons repaired with make_valid ({detail})."
     notes.append(Note(text, f"{src}：{len(invalid)} 个无效多边形（自相交等）已用 make_valid 修复"
@@ -359,7 +359,7 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
 def _rows(rows: Any) -> str:
     """"row 3" or "rows 2, 5" (1-based file rows)."""
     rows = list(rows)
-    return f"{'row' if len(rows) == 1 else 'rows'} {_list(rows)}"
+    return f"{'row' if len(rows) == 1 else 'rows'} {list_items(rows)}"
 
 
 def _type_names(geoms: np.ndarray) -> np.ndarray:
@@ -398,9 +398,9 @@ def _names(
             raise InputError(msg)
         field: str | None = name_field
     else:
-        field = _find(columns, _KIND_NAME_FIELDS[kind] + _COMMON_NAME_FIELDS)
+        field = find_field(columns, _KIND_NAME_FIELDS[kind] + _COMMON_NAME_FIELDS)
         if field is None and kind == "ancient_tree":
-            field = _find(columns, _TREE_SPECIES_FIELDS)
+            field = find_field(columns, _TREE_SPECIES_FIELDS)
     fallback = pd.Series([f"{zh}第{r}行" for r in rows], dtype=object)
     if field is None:
         notes.append(Note(
@@ -410,7 +410,7 @@ def _names(
         return fallback
     names = _cell_text(gdf[field])
     if kind == "ancient_tree" and name_field is None:
-        species = _find([c for c in columns if c != field], _TREE_SPECIES_FIELDS)
+        species = find_field([c for c in columns if c != field], _TREE_SPECIES_FIELDS)
         if species is not None:
             sp = _cell_text(gdf[species])
             both = names.notna() & sp.notna()
@@ -423,13 +423,13 @@ def _names(
     if missing.any():
         notes.append(Note(
             f"{src}: {_rows(rows[missing.values].tolist())} have no {field}; named by row number.",
-            f"{src}：第 {_list(rows[missing.values].tolist())} 行{field}为空，以行号命名。",
+            f"{src}：第 {list_items(rows[missing.values].tolist())} 行{field}为空，以行号命名。",
         ))
     return names.where(~missing, fallback).astype(str)
 
 
 def _is_diameter(field: str) -> bool:
-    n = _norm(field)
+    n = norm_text(field)
     return ("冠幅" in n and "半径" not in n) or "直径" in n or "diameter" in n
 
 
@@ -451,7 +451,7 @@ def _crowns(
             raise InputError(msg)
         field: str | None = crown_field
     else:
-        field = _find(columns, _CROWN_RADIUS_FIELDS) or _find(columns, _CROWN_DIAMETER_FIELDS)
+        field = find_field(columns, _CROWN_RADIUS_FIELDS) or find_field(columns, _CROWN_DIAMETER_FIELDS)
     if field is None:
         notes.append(Note(
             f"{src}: no crown field (冠幅半径/冠幅); every tree's protection zone uses the "
@@ -468,7 +468,7 @@ def _crowns(
     if bad.any():
         msg = (
             f"{src}: crown field {field} must be a number of metres but "
-            f"{_rows(rows[bad.values].tolist())} hold {_list(raw[bad].astype(str).unique())}; "
+            f"{_rows(rows[bad.values].tolist())} hold {list_items(raw[bad].astype(str).unique())}; "
             "enter plain numbers or leave the cell empty (the default crown is then used)."
         )
         raise InputError(msg)
@@ -495,7 +495,7 @@ def _crowns(
         notes.append(Note(
             f"{src}: {_rows(rows[unknown].tolist())} have no {field}; the default crown "
             "radius is used.",
-            f"{src}：第 {_list(rows[unknown].tolist())} 行{field}为空，按默认冠幅半径计算。",
+            f"{src}：第 {list_items(rows[unknown].tolist())} 行{field}为空，按默认冠幅半径计算。",
         ))
     return radius
 
@@ -645,7 +645,7 @@ def _check_units_frame(
     dup = ids_text.duplicated(keep=False).to_numpy()
     if dup.any():
         msg = (
-            f"units: unit_id values repeat ({_list(sorted(set(ids_text[dup])))}) in "
+            f"units: unit_id values repeat ({list_items(sorted(set(ids_text[dup])))}) in "
             f"{_rows(rows[dup].tolist())}; ids must be unique. Merge or renumber those units."
         )
         raise InputError(msg)
@@ -653,12 +653,12 @@ def _check_units_frame(
     geoms = np.asarray(units.geometry.values, dtype=object)
     empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if empty.any():
-        msg = f"units: unit_id {_list(ids[empty])} have no geometry; every unit needs its polygon."
+        msg = f"units: unit_id {list_items(ids[empty])} have no geometry; every unit needs its polygon."
         raise GeometryError(msg)
     bad = ~np.isin(shapely.get_type_id(geoms), (3, 6))
     if bad.any():
         msg = (
-            f"units: unit_id {_list(ids[bad])} are "
+            f"units: unit_id {list_items(ids[bad])} are "
             f"{', '.join(sorted(set(_type_names(geoms[bad]))))}, not polygons; a unit is the "
             "union of its member estates' polygons."
         )
@@ -671,12 +671,12 @@ def _check_units_frame(
         lost = invalid & (shapely.area(geoms) == 0)
         if lost.any():
             msg = (
-                f"units: unit_id {_list(ids[lost])} are invalid polygons with no area once "
+                f"units: unit_id {list_items(ids[lost])} are invalid polygons with no area once "
                 "repaired (collapsed rings); rebuild those units from their estates."
             )
             raise GeometryError(msg)
-        text = f"units: invalid polygons of unit_id {_list(ids[invalid])} repaired with make_valid."
-        notes.append(Note(text, f"改造单元 {_list(ids[invalid])} 的无效多边形已用 make_valid 修复。"))
+        text = f"units: invalid polygons of unit_id {list_items(ids[invalid])} repaired with make_valid."
+        notes.append(Note(text, f"改造单元 {list_items(ids[invalid])} 的无效多边形已用 make_valid 修复。"))
         warnings.warn(text, UserWarning, stacklevel=3)
     return ids, geoms, crs
 
