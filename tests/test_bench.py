@@ -17,3 +17,14 @@ def test_quick_benchmark_runs_and_matches_networkx(tmp_path):
     assert result["matched"] is True
     assert result["sizes"]["estates"] == 100
     assert (tmp_path / "quick.md").read_text(encoding="utf-8").startswith("# Coverage benchmark")
+
+
+def test_quick_units_benchmark_checks_caps_and_connectivity(tmp_path):
+    spec = importlib.util.spec_from_file_location("bench_units", ROOT / "bench" / "bench_units.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_units"] = module
+    spec.loader.exec_module(module)
+    result = module.main(["--quick", "--out", str(tmp_path / "units.md")])
+    assert result["verified"] is True and result["problems"] == []
+    assert result["sizes"]["estates"] > 100
+    assert (tmp_path / "units.md").read_text(encoding="utf-8").startswith("# Units benchmark")
