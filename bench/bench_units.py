@@ -22,9 +22,9 @@ c. spopt's max-p regionalisation (`spopt.region.MaxPHeuristic`) on K estates of 
    city, with a libpysal ``W`` built from the same linked pairs, floor area as the
    attribute and a floor of 300 households (like ``min_households=300``), then 1,500
    (max-p has a minimum but no maximum); its time and how many of its regions break our
-   maximum caps, with `form_units` timed on the very same input. Each max-p run is
-   time-limited in a forked child, because spopt 0.7.0 can loop forever (see
-   `run_maxp_limited`). spopt is optional: without it this part is skipped and the
+   maximum caps, with `form_units` timed on the very same input. spopt 0.7.0 can loop
+   forever; the benchmark detects that (`MaxPStuck`) and runs max-p again with the
+   upstream fix, saying so. spopt is optional: without it this part is skipped and the
    report says so.
 
 The city generator `make_block_city` is vectorised numpy/shapely (a 100,000-estate city in
@@ -60,6 +60,7 @@ from gis.units import UnitCaps, Units, form_units
 __all__ = [
     "CAPS",
     "CAPS_MIN",
+    "MaxPStuck",
     "cap_violations",
     "check_links",
     "check_units",
@@ -92,11 +93,11 @@ FLAG_SMALL = "低于最小户数"
 MAXP_ITERATIONS = (99, 10)
 DEFAULTS = {"estates": 10_000, "repeat": 3, "spopt_estates": 2_500, "spopt_repeat": 1,
             "maxp_iterations": MAXP_ITERATIONS, "maxp_floors": (300.0, 1500.0),
-            "maxp_timeout": 600.0}
+            "maxp_timeout": 3600.0}
 #: Quick runs cut max-p's iterations: on a few dozen estates many constructions tie for
 #: the largest p and each tie gets 10 annealing runs (tens of seconds).
 QUICK = {"estates": 400, "repeat": 1, "spopt_estates": 100, "spopt_repeat": 1,
-         "maxp_iterations": (5, 1), "maxp_floors": (300.0,), "maxp_timeout": 20.0}
+         "maxp_iterations": (5, 1), "maxp_floors": (300.0,), "maxp_timeout": 60.0}
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
@@ -580,6 +581,15 @@ def maxp_input(
     return estates[mask].reset_index(drop=True), stats
 
 
+class MaxPStuck(RuntimeError):
+    """spopt 0.7.0's annealing has reached a state it would never leave.
+
+    ``_perform_sa`` asks ``_pick_move_area`` for areas that may leave their region; when
+    none of them borders another region, no move is possible, nothing changes, and it
+    asks again forever (pysal/spopt#506, fixed upstream after 0.7.0).
+    """
+
+
 def run_maxp(
     estates: gpd.GeoDataFrame,
     graph: nx.Graph,
@@ -611,12 +621,18 @@ def run_maxp(
         Seed of numpy's global generator, which max-p draws from.
     upstream_fix : bool, default False
         Apply the fix of pysal/spopt#506 for this call: the annealing only considers
-        areas that border another region (see `run_maxp_limited`).
+        areas that border another region. Without it, spopt runs as released, except
+        that `MaxPStuck` is raised as soon as it would loop forever.
 
     Returns
     -------
     (ndarray, float, float)
         Region label per estate row, seconds to build ``W``, seconds to solve.
+
+    Raises
+    ------
+    MaxPStuck
+        Without ``upstream_fix``, when stock spopt would never finish.
     """
     import libpysal
     import spopt.region.maxp as maxp_module
@@ -635,16 +651,24 @@ def run_maxp(
     gdf = estates[["households", "floor_area_m2", "geometry"]].copy()
     stock = maxp_module._pick_move_area
 
-    def pick_bordering(labels: list[int], *args: Any) -> list[int]:
-        weight = args[3]
-        return [a for a in stock(labels, *args)
-                if any(labels[n] != labels[a] for n in weight.neighbors[a])]
+    def bordering(labels: list[int], areas: list[int], weight: Any) -> list[int]:
+        return [a for a in areas if any(labels[n] != labels[a] for n in weight.neighbors[a])]
+
+    def pick_fixed(labels: list[int], *args: Any) -> list[int]:
+        return bordering(labels, stock(labels, *args), args[3])
+
+    def pick_watched(labels: list[int], *args: Any) -> list[int]:
+        areas = stock(labels, *args)  # returned unchanged: spopt's own path
+        if areas and not bordering(labels, areas, args[3]):
+            msg = (f"none of the {len(areas)} areas that may leave their region borders "
+                   "another region")
+            raise MaxPStuck(msg)
+        return areas
 
     np.random.seed(seed)
     t0 = time.perf_counter()
     try:
-        if upstream_fix:
-            maxp_module._pick_move_area = pick_bordering
+        maxp_module._pick_move_area = pick_fixed if upstream_fix else pick_watched
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model = MaxPHeuristic(gdf, w, ["floor_area_m2"], "households", threshold,
@@ -848,17 +872,18 @@ def _report(r: dict[str, Any]) -> str:
         else:
             lines.append(f"| {run['threshold']:,.0f} | ×{run['ratio']:,.0f} | "
                          f"{m['disconnected']:,} | {m['median_households']:,.0f} |")
-    hung = [run for run in sp["runs"] if run.get("stock_timeout_s")]
+    hung = [run for run in sp["runs"] if run.get("stock_stuck")]
     if hung:
         floors = ", ".join(f"{run['threshold']:,.0f}" for run in hung)
         lines += [
             "",
-            (f"Stock spopt did not finish within {sp['timeout_s']:,.0f} s at floor {floors}, "
-             "most likely in spopt 0.7.0's annealing loop: when no area that may leave its "
-             "region borders another region, `_perform_sa` re-picks the same candidates "
-             "forever (fixed upstream in pysal/spopt#506, not in the released 0.7.0). Such a "
-             "run is repeated with that fix applied for the call (the annealing only "
-             "considers areas that border another region) and marked so."),
+            (f"At floor {floors} stock spopt would never finish ({hung[0]['stock_stuck']}): "
+             "its annealing (`_perform_sa`) then re-picks the same candidates forever without "
+             "counting a move — fixed upstream in pysal/spopt#506, not in the released "
+             "0.7.0. The benchmark detects that state exactly (it stops the run there) and "
+             "runs max-p again with that fix applied for the call (the annealing only "
+             "considers areas that border another region); the row is marked so and its "
+             "time is the fixed run's."),
         ]
     lines += [
         "",
@@ -975,21 +1000,18 @@ def run_maxp_limited(
     iterations: tuple[int, int] = MAXP_ITERATIONS,
     seed: int = 0,
     upstream_fix: bool = False,
-    timeout_s: float = 600.0,
+    timeout_s: float = 3600.0,
 ) -> tuple[str, Any]:
     """`run_maxp` in a forked child process, stopped after ``timeout_s`` seconds.
 
-    spopt 0.7.0's annealing can loop forever: when no area that may leave its region
-    borders another region, ``_perform_sa`` keeps re-picking the same candidates without
-    counting a move (fixed upstream in pysal/spopt#506, not released in 0.7.0). The
-    limit keeps the benchmark from hanging on it; ``upstream_fix`` applies that fix in
-    the child. Where ``fork`` is unavailable it runs in this process without a limit.
+    A safety net: `run_maxp` already stops when spopt would loop forever (`MaxPStuck`).
+    Where ``fork`` is unavailable it runs in this process without a limit.
 
     Returns
     -------
     (str, object)
-        ``("ok", (labels, w_seconds, solve_seconds))``, ``("timeout", None)`` or
-        ``("error", message)``.
+        ``("ok", (labels, w_seconds, solve_seconds))``, ``("stuck", message)``,
+        ``("timeout", None)`` or ``("error", message)``.
     """
     import multiprocessing as mp
 
@@ -1000,6 +1022,8 @@ def run_maxp_limited(
     except ValueError:
         try:
             return "ok", run_maxp(estates, graph, **args)
+        except MaxPStuck as exc:
+            return "stuck", str(exc)
         except Exception as exc:  # noqa: BLE001 - reported, not fatal
             return "error", f"{type(exc).__name__}: {exc}"
     recv, send = ctx.Pipe(duplex=False)
@@ -1007,6 +1031,8 @@ def run_maxp_limited(
     def child() -> None:
         try:
             send.send(("ok", run_maxp(estates, graph, **args)))
+        except MaxPStuck as exc:
+            send.send(("stuck", str(exc)))
         except Exception as exc:  # noqa: BLE001
             send.send(("error", f"{type(exc).__name__}: {exc}"))
 
@@ -1081,9 +1107,9 @@ def _spopt_part(
                                                iterations=iterations, seed=seed,
                                                upstream_fix=run["upstream_fix"],
                                                timeout_s=timeout_s)
-            if status == "timeout" and not run["upstream_fix"]:
-                # Stock spopt 0.7.0 hung (see run_maxp_limited): once more with the fix.
-                run["stock_timeout_s"] = timeout_s
+            if status == "stuck" and not run["upstream_fix"]:
+                # Stock spopt 0.7.0 would never finish (MaxPStuck): again with the fix.
+                run["stock_stuck"] = payload
                 run["upstream_fix"] = True
                 times, w_times = [], []
                 continue

@@ -340,7 +340,9 @@ def _merge_small(
         if h >= caps.min_households:
             continue
         options = []
-        for other in sorted({label[m] for p in g for m in nbrs[p] if label[m] != k}):
+        # Estates of approved (pinned) units have no label: they take no merges.
+        for other in sorted({label[m] for p in g for m in nbrs[p]
+                             if m in label and label[m] != k}):
             merged = members[other] + g
             if caps.fits(hh[merged].sum(), fa[merged].sum(), len(merged)):
                 options.append((hh[merged].sum(), members[other][0], other))

@@ -188,3 +188,16 @@ def test_rejected_link_separates_a_row_of_three(tmp_path):
     units = form_units(est, links, decisions=decisions).units
     assert units["members"].tolist() == ["A、B", "C"]
     assert units["households"].tolist() == [300.0, 300.0]
+
+
+def test_min_households_next_to_an_approved_unit(tmp_path):
+    est = gpd.GeoDataFrame({"estate_id": ["A", "B", "C"], "households": [500.0, 500.0, 100.0],
+                            "floor_area_m2": [4e4, 4e4, 8e3]},
+                           geometry=[shapely.box(x, 0, x + 100, 100) for x in (0, 100, 200)],
+                           crs=METRIC)
+    decisions = write_decisions(tmp_path / "d.csv", [{"members": "A、B", "decision": "approve"}])
+    result = form_units(est, neighbour_links(est), caps=UnitCaps(min_households=300.0),
+                        decisions=decisions)
+    units = result.units.set_index("members")
+    assert units.loc["A、B", "decision"] == "approve"
+    assert "低于最小户数" in units.loc["C", "flags"]  # may not join the approved unit
