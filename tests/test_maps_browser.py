@@ -34,14 +34,17 @@ window.addEventListener('error', function (e) { window.__errors.push(String(e.me
 </script>"""
 # Run after load: count features by the `_kind` each layer tags them with.
 PROBE_TAIL = """<script>window.addEventListener('load', function () { setTimeout(function () {
-  var counts = {}, maps = 0;
+  var counts = {}, maps = 0, popup = null;
   for (var k in window) { var m = window[k];
     if (k.indexOf('map_') === 0 && m && m instanceof L.Map) { maps++;
       m.eachLayer(function (l) { var p = l.feature && l.feature.properties;
-        if (p && p._kind) { counts[p._kind] = (counts[p._kind] || 0) + 1; } }); } }
+        if (p && p._kind) { counts[p._kind] = (counts[p._kind] || 0) + 1;
+          if (popup === null && l.getPopup && l.getPopup()) {
+            l.openPopup(); var c = l.getPopup().getContent();
+            popup = typeof c === 'function' ? c(l) : String(c); } } }); } }
   var requests = performance.getEntriesByType('resource').map(function (r) { return r.name; });
   document.body.setAttribute('data-probe', JSON.stringify(
-    {maps: maps, counts: counts, errors: window.__errors, requests: requests}));
+    {maps: maps, counts: counts, errors: window.__errors, requests: requests, popup: popup}));
 }, 300); });</script>"""
 
 
@@ -95,6 +98,9 @@ def test_coverage_map_offline(demo_maps, tmp_path):
     assert [r for r in result["requests"] if r.startswith("http")] == []
     assert result["counts"]["estate"] == counts_of("estates") == 150
     assert result["counts"]["service"] == counts_of("services")
+    # Popups are built in the page: the first estate's must name every category.
+    assert result["popup"] and "户数" in result["popup"]
+    assert all(word in result["popup"] for word in ("便民服务中心", "公共厕所", "充电设施", " m"))
     image = screenshot(html_path, tmp_path)
     assert image.std() > 20 and len(np.unique(image.reshape(-1, 3), axis=0)) > 50
 

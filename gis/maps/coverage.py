@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import html
 
+import json
+
 import folium
+from folium.utilities import JsCode
 import geopandas as gpd
 import numpy as np
 import shapely
@@ -71,7 +74,7 @@ def coverage_map(
                     token=token, offline=offline, lang=lang)
     fmap = page.map
     est = display_frame(cov.estates.to_crs(cov.analysis_crs), page)
-    if cov.graph is not None:
+    if cov.streets is not None or cov.graph is not None:
         _street_layer(cov, page, lang).add_to(fmap)
     if areas and cov.graph is not None:
         area = service_areas(cov.graph, cov.services.to_crs(cov.analysis_crs), std)
@@ -98,10 +101,9 @@ def coverage_map(
         d = est[f"dist_m_{chosen.key}"].to_numpy(dtype=float)
         fill = np.where(d <= chosen.walk_m, _DIST_COLOURS[0],
                         np.where(np.isnan(d), _DIST_COLOURS[2], _DIST_COLOURS[1])).tolist()
-    props = gpd.GeoDataFrame(
-        {"_kind": "estate", "name": est["name"].astype(str), "fill": fill,
-         "popup": [_estate_popup(r, cov, lang) for r in est.to_dict("records")]},
-        geometry=est.geometry.values, crs=4326)
+    props, names = _popup_data(est, cov)
+    props = gpd.GeoDataFrame({"_kind": "estate", "name": est["name"].astype(str), "fill": fill,
+                              **props}, geometry=est.geometry.values, crs=4326)
     layer_name = ("Estates" if en else "小区") + (
         f" ({chosen.label(lang)})" if chosen and en else f"（{chosen.label(lang)}）" if chosen
         else " (categories missing)" if en else "（按缺少设施类别数着色）")
@@ -111,9 +113,15 @@ def coverage_map(
                                   "weight": 1, "fillOpacity": 0.65},
         highlight_function=lambda f: {"weight": 3, "color": "#000000"},
         tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
-        popup=folium.GeoJsonPopup(fields=["popup"], labels=False, max_width=440),
+        # Popups are built in the browser from a few numbers per estate: writing the
+        # HTML of 10,000 popups into the file would make it three times larger.
+        on_each_feature=JsCode(
+            "function (f, layer) { layer.bindPopup(function () { return gisPopup(f.properties); },"
+            " {maxWidth: 460}); }"),
     )
     estates_layer.add_to(fmap)
+    fmap.get_root().header.add_child(
+        folium.Element(_popup_script(cov, names, lang)), name="gis_popup_script")
 
     svc = display_frame(cov.services.to_crs(cov.analysis_crs), page, simplify_m=0)
     for i, c in enumerate(std.categories):
@@ -178,13 +186,17 @@ def _legend(cov: Coverage, est: gpd.GeoDataFrame, chosen, lang: str) -> folium.E
 
 def _street_layer(cov: Coverage, page, lang: str) -> folium.GeoJson:
     """The walking network as thin grey lines (context when there is no basemap)."""
-    graph = cov.graph
-    assert graph is not None
-    u, v, _ = graph.edges()
-    segs = shapely.linestrings(np.stack([graph.node_xy[u], graph.node_xy[v]], axis=1))
-    merged = shapely.line_merge(shapely.multilinestrings(segs))
-    lines = display_frame(gpd.GeoDataFrame({"_kind": ["street"]}, geometry=[merged],
-                                           crs=graph.crs), page, simplify_m=0.5)
+    if cov.streets is not None:
+        geoms = np.asarray(cov.streets.to_crs(cov.analysis_crs).geometry.values)
+    else:  # rebuilt without the street file: the graph's edges (slower to merge)
+        graph = cov.graph
+        assert graph is not None
+        u, v, _ = graph.edges()
+        geoms = shapely.linestrings(np.stack([graph.node_xy[u], graph.node_xy[v]], axis=1))
+        geoms = np.asarray([shapely.line_merge(shapely.multilinestrings(geoms))])
+    one = shapely.multilinestrings(shapely.get_parts(geoms))
+    lines = display_frame(gpd.GeoDataFrame({"_kind": ["street"]}, geometry=[one],
+                                           crs=cov.analysis_crs), page, simplify_m=1.0)
     return folium.GeoJson(
         lines.to_json(drop_id=True), name="Walking network" if lang == "en" else "步行路网",
         style_function=lambda f: {"color": "#9e9e9e", "weight": 1.5, "opacity": 0.9},
@@ -192,29 +204,68 @@ def _street_layer(cov: Coverage, page, lang: str) -> folium.GeoJson:
     )
 
 
-def _estate_popup(row: dict, cov: Coverage, lang: str) -> str:
+def _popup_data(est: gpd.GeoDataFrame, cov: Coverage) -> tuple[dict[str, list], list[str]]:
+    """Per estate: id, households, year, and per category distance (m, -1 beyond the
+    search), covered flag and nearest facility (an index into one shared name list)."""
+    names: list[str] = []
+    index: dict[str, int] = {}
+    keys = [c.key for c in cov.standard.categories]
+    d, ok, near = [], [], []
+    for r in est.to_dict("records"):
+        row_d, row_ok, row_n = [], [], []
+        for k in keys:
+            v = r[f"dist_m_{k}"]
+            row_d.append(-1 if v is None or np.isnan(v) else int(round(v)))
+            row_ok.append(1 if r[f"covered_{k}"] else 0)
+            n = r[f"nearest_{k}"]
+            if isinstance(n, str):
+                row_n.append(index.setdefault(n, len(index)))
+            else:
+                row_n.append(-1)
+        d.append(row_d)
+        ok.append(row_ok)
+        near.append(row_n)
+    names = list(index)
+    hh = est["households"] if "households" in est else [None] * len(est)
+    year = est["build_year"] if "build_year" in est else [None] * len(est)
+    data = {
+        "id": est["estate_id"].astype(str).tolist(),
+        "hh": [None if h is None or (isinstance(h, float) and np.isnan(h)) else int(h) for h in hh],
+        "yr": [None if y is None or str(y) in ("<NA>", "nan", "None") else int(y) for y in year],
+        "d": d, "ok": ok, "n": near,
+    }
+    return data, names
+
+
+def _popup_script(cov: Coverage, names: list[str], lang: str) -> str:
     en = lang == "en"
-    hh, year = row.get("households"), row.get("build_year")
-    lines = [f"<b>{html.escape(str(row['name']))}</b>（{html.escape(str(row['estate_id']))}）"]
-    info = []
-    if hh is not None and not (isinstance(hh, float) and np.isnan(hh)):
-        info.append(f"{'Households' if en else '户数'}: {hh:,.0f}")
-    if year is not None and str(year) not in ("<NA>", "nan", "None"):
-        info.append(f"{'Built' if en else '建成年份'}: {year}")
-    if info:
-        lines.append(" · ".join(info))
-    rows = []
-    for c in cov.standard.categories:
-        d, ok, near = row[f"dist_m_{c.key}"], bool(row[f"covered_{c.key}"]), row[f"nearest_{c.key}"]
-        dist = f"{d:,.0f} m" if not np.isnan(d) else f"> {cov.search_factor * c.walk_m:,.0f} m"
-        colour = "#1a9850" if ok else "#d73027"
-        near_txt = html.escape(str(near)) if isinstance(near, str) else "—"
-        rows.append(f"<tr><td style='color:{colour}'>{'✔' if ok else '✘'}</td>"
-                    f"<td>{html.escape(c.label(lang))}</td><td style='text-align:right'>{dist}</td>"
-                    f"<td>{near_txt}</td></tr>")
-    lines.append("<table style='font-size:12px'>" + "".join(rows) + "</table>")
-    missing = [c.label(lang) for c in cov.standard.categories if not row[f"covered_{c.key}"]]
-    if missing:
-        lines.append(("<b>Missing</b>: " if en else "<b>缺少</b>：")
-                     + html.escape(("; " if en else "、").join(missing)))
-    return "<br>".join(lines)
+    cats = [c.label(lang) for c in cov.standard.categories]
+    limits = [cov.search_factor * c.walk_m for c in cov.standard.categories]
+    words = {"hh": "Households" if en else "户数", "yr": "Built" if en else "建成年份",
+             "missing": "Missing" if en else "缺少", "sep": "; " if en else "、"}
+    data = json.dumps({"cats": cats, "limits": limits, "names": names, "w": words},
+                      ensure_ascii=False).replace("</", "<\\/")
+    return """<script>
+var GIS_POPUP = %s;
+function gisEsc(s) { return String(s).replace(/[&<>"']/g, function (c) {
+  return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]; }); }
+function gisPopup(p) {
+  var G = GIS_POPUP, out = "<b>" + gisEsc(p.name) + "</b>（" + gisEsc(p.id) + "）", info = [];
+  if (p.hh !== null) info.push(G.w.hh + ": " + p.hh.toLocaleString());
+  if (p.yr !== null) info.push(G.w.yr + ": " + p.yr);
+  if (info.length) out += "<br>" + info.join(" · ");
+  var rows = "", missing = [];
+  for (var i = 0; i < G.cats.length; i++) {
+    var ok = p.ok[i] === 1, d = p.d[i];
+    var dist = d < 0 ? "&gt; " + G.limits[i].toLocaleString() + " m" : d.toLocaleString() + " m";
+    var near = p.n[i] < 0 ? "—" : gisEsc(G.names[p.n[i]]);
+    rows += "<tr><td style='color:" + (ok ? "#1a9850'>✔" : "#d73027'>✘") + "</td><td>" +
+      gisEsc(G.cats[i]) + "</td><td style='text-align:right'>" + dist + "</td><td>" + near +
+      "</td></tr>";
+    if (!ok) missing.push(G.cats[i]);
+  }
+  out += "<br><table style='font-size:12px'>" + rows + "</table>";
+  if (missing.length) out += "<b>" + G.w.missing + "</b>: " + gisEsc(missing.join(G.w.sep));
+  return out;
+}
+</script>""" % data
