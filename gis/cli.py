@@ -291,6 +291,9 @@ def map_group() -> None:
               help="The standard the coverage was computed with (default: lianyungang_15min).")
 @click.option("--category", default=None, help="Colour estates by this category's distance "
               "(a key such as clinic; see `gis standards`).")
+@click.option("--areas/--no-areas", default=None,
+              help="Draw each category's walkable service area (default: for networks up to "
+                   "100,000 nodes).")
 @click.option("--input-crs", default=None, metavar="EPSG:N")
 @_map_options
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
@@ -334,7 +337,7 @@ def map_coverage(**o: Any) -> None:
         cov = Coverage(estates=estates, services=services, standard=std, mode=mode,  # type: ignore[arg-type]
                        analysis_crs=metric, search_factor=gis_settings.search_factor, graph=graph)
         fmap = coverage_map(cov, category=o["category"], basemap=o["basemap"], token=o["token"],
-                            offline=not o["cdn"], lang=o["lang"])
+                            offline=not o["cdn"], lang=o["lang"], areas=o["areas"])
         click.echo(f"  map       {write_map(fmap, o['out_path'])}")
 
     _run(job, o["verbose"], o["quiet"])

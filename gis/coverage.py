@@ -285,6 +285,12 @@ def nearest_by_network(
     svc_node, svc_hop = snap_points(graph, shapely.get_coordinates(services.geometry.values))
     cats = services["category"].to_numpy()
     result: dict[str, np.ndarray] = {}
+    rows_of = {c.key: np.flatnonzero(cats == c.key) for c in standard.categories}
+    with_services = [c for c in standard.categories if len(rows_of[c.key])]
+    aug, starts, picks = _augment(
+        graph, [(svc_node[rows_of[c.key]], svc_hop[rows_of[c.key]]) for c in with_services]
+    )
+    search = {c.key: (starts[i], picks[i]) for i, c in enumerate(with_services)}
     bar = tqdm(
         standard.categories, desc="生活圈覆盖 coverage", unit="类", disable=not progress, delay=1.0
     )
@@ -294,9 +300,7 @@ def nearest_by_network(
         dist = np.full(n_est, np.nan)
         nearest = np.full(n_est, -1, dtype=np.int64)
         if len(rows):
-            node_dist, node_best = _category_search(
-                graph, svc_node[rows], svc_hop[rows], limit
-            )
+            node_dist, node_best = _search(aug, graph.n_nodes, *search[c.key], limit)
             dist, best = _estate_minimum(access, node_dist, n_est, limit)
             nearest = np.where(best >= 0, rows[node_best[np.maximum(best, 0)]], -1)
         result[f"dist_m_{c.key}"] = dist
@@ -313,27 +317,53 @@ def _category_search(
     Returns per node the distance (inf beyond ``limit``) and the index into
     ``node``/``hop`` of the service reached (-1 where unreached).
     """
+    aug, starts, picks = _augment(graph, [(node, hop)])
+    return _search(aug, graph.n_nodes, starts[0], picks[0], limit)
+
+
+def _augment(
+    graph: WalkGraph, groups: list[tuple[np.ndarray, np.ndarray]]
+) -> tuple[sp.csr_matrix, list[int], list[np.ndarray]]:
+    """The graph plus one virtual source per distinct service node of every group.
+
+    Each virtual source has a single out-edge carrying that node's smallest hop and no
+    in-edge, so a search from one group's sources never passes through another's. Built
+    once for all categories: copying a city-sized graph per category costs more than
+    searching it.
+    """
     n = graph.n_nodes
-    # One virtual source per distinct service node, carrying that node's smallest hop.
-    order = np.lexsort((np.arange(len(node)), hop, node))
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = node[order][1:] != node[order][:-1]
-    pick = order[first]
-    s = len(pick)
+    picks, starts, nodes, hops = [], [], [], []
+    offset = n
+    for node, hop in groups:
+        order = np.lexsort((np.arange(len(node)), hop, node))
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = node[order][1:] != node[order][:-1]
+        pick = order[first]
+        picks.append(pick)
+        starts.append(offset)
+        nodes.append(node[pick])
+        hops.append(hop[pick])
+        offset += len(pick)
+    s = offset - n
     base = graph.csr
     indptr = np.concatenate([base.indptr, base.indptr[-1] + np.arange(1, s + 1)])
-    indices = np.concatenate([base.indices, node[pick]])
-    data = np.concatenate([base.data, hop[pick]])
-    aug = sp.csr_matrix((data, indices, indptr), shape=(n + s, n + s))
+    indices = np.concatenate([base.indices, *nodes]) if s else base.indices
+    data = np.concatenate([base.data, *hops]) if s else base.data
+    return sp.csr_matrix((data, indices, indptr), shape=(n + s, n + s)), starts, picks
+
+
+def _search(
+    aug: sp.csr_matrix, n: int, start: int, pick: np.ndarray, limit: float
+) -> tuple[np.ndarray, np.ndarray]:
     dist, _, src = dijkstra(
         aug,
         directed=True,
-        indices=np.arange(n, n + s),
+        indices=np.arange(start, start + len(pick)),
         limit=limit,
         min_only=True,
         return_predecessors=True,
     )
-    which = np.where(src[:n] >= n, pick[np.maximum(src[:n] - n, 0)], -1)
+    which = np.where(src[:n] >= n, pick[np.clip(src[:n] - start, 0, len(pick) - 1)], -1)
     return dist[:n], which
 
 
@@ -547,14 +577,14 @@ def service_areas(
     services: gpd.GeoDataFrame,
     standard: Standard,
     *,
-    cell_m: float = 25.0,
-    max_cells: int = 400_000,
+    cell_m: float = 50.0,
+    max_cells: int = 200_000,
 ) -> gpd.GeoDataFrame:
     """Each category's walkable service area: where the streets within its threshold run.
 
     The area is drawn on a grid: every ``cell_m`` square holding a street node within the
     threshold, widened by one cell, merged. With edges at most 20 m long this follows the
-    reachable streets to within a cell, and stays fast for city-sized networks.
+    reachable streets to within a cell or two, and stays fast for city-sized networks.
 
     Parameters
     ----------
@@ -563,10 +593,11 @@ def service_areas(
         Classified services in the graph's CRS.
     standard : Standard
         Thresholds (``walk_m``, metres).
-    cell_m : float, default 25.0
+    cell_m : float, default 50.0
         Grid cell, metres; grown for very large extents so at most ``max_cells`` cells span
-        the network's bounding box.
-    max_cells : int, default 400_000
+        the network's bounding box. 50 m fills ordinary blocks, so an area reads as the
+        neighbourhood within reach rather than a lace of street outlines, and stays small.
+    max_cells : int, default 200_000
 
     Returns
     -------

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
@@ -58,6 +59,11 @@ class WalkGraph:
     node_xy: np.ndarray
     crs: CRS
     component: np.ndarray
+
+    @cached_property
+    def kdtree(self) -> cKDTree:
+        """KD-tree of the nodes, built once and shared by every snapping call."""
+        return cKDTree(self.node_xy)
 
     @property
     def n_nodes(self) -> int:
@@ -272,7 +278,7 @@ def snap_points(graph: WalkGraph, xy: np.ndarray) -> tuple[np.ndarray, np.ndarra
     """
     if len(xy) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0)
-    dist, node = cKDTree(graph.node_xy).query(np.asarray(xy, dtype=float))
+    dist, node = graph.kdtree.query(np.asarray(xy, dtype=float))
     return node.astype(np.int64), dist
 
 

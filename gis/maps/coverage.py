@@ -27,6 +27,7 @@ CATEGORY_COLOURS = ("#1f77b4", "#d62728", "#8c564b", "#ff7f0e", "#2ca02c", "#7f7
                     "#17becf", "#bcbd22", "#e377c2")
 # By number of missing categories: none (green) … four or more (red).
 _MISSING_COLOURS = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027")
+_AREAS_MAX_NODES = 100_000
 # One category: covered, within the search radius, beyond it.
 _DIST_COLOURS = ("#1a9850", "#fc8d59", "#d73027")
 
@@ -38,7 +39,7 @@ def coverage_map(
     basemap: str = "none",
     token: str | None = None,
     offline: bool = True,
-    areas: bool = True,
+    areas: bool | None = None,
     lang: str = "zh",
     illustrative: bool = False,
     title: str | None = None,
@@ -56,8 +57,10 @@ def coverage_map(
         Key for tianditu.
     offline : bool, default True
         Inline Leaflet; ``False`` keeps folium's CDN links.
-    areas : bool, default True
-        Draw each category's walkable service area (needs ``cov.graph``).
+    areas : bool, optional
+        Draw each category's walkable service area (needs ``cov.graph``). Default: only
+        when the walking graph has at most 100,000 nodes; at city scale the areas would
+        triple the file (27 MB for a 400,000-node city) and slow its opening.
     lang : {"zh", "en"}
     illustrative : bool
         Say "示例数据" in the title.
@@ -76,6 +79,8 @@ def coverage_map(
     est = display_frame(cov.estates.to_crs(cov.analysis_crs), page)
     if cov.streets is not None or cov.graph is not None:
         _street_layer(cov, page, lang).add_to(fmap)
+    if areas is None:
+        areas = cov.graph is not None and cov.graph.n_nodes <= _AREAS_MAX_NODES
     if areas and cov.graph is not None:
         area = service_areas(cov.graph, cov.services.to_crs(cov.analysis_crs), std)
         area = display_frame(area, page, simplify_m=0)
