@@ -28,3 +28,13 @@ def test_quick_units_benchmark_checks_caps_and_connectivity(tmp_path):
     assert result["verified"] is True and result["problems"] == []
     assert result["sizes"]["estates"] > 100
     assert (tmp_path / "units.md").read_text(encoding="utf-8").startswith("# Units benchmark")
+
+
+def test_quick_scale_runner_writes_its_report(tmp_path):
+    spec = importlib.util.spec_from_file_location("run_all", ROOT / "bench" / "run_all.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["run_all"] = module
+    spec.loader.exec_module(module)
+    result = module.main(["--quick", "--out", str(tmp_path)])
+    assert result["ok"] is True
+    assert (tmp_path / "benchmarks_quick.md").read_text(encoding="utf-8").startswith("#")
