@@ -440,12 +440,15 @@ def profile_html(path: Path) -> dict[str, Any]:
             for k, v in (f.get("properties") or {}).items():
                 props[k] += _embedded(v) + len(k) + 4  # "k": v,
                 props_utf8[k] += _utf8_script_safe(v) + len(k) + 4
+        shapes = np.asarray([shapely.geometry.shape(f["geometry"]) for f in feats], dtype=object)
         layers.append({
             "var": var,
             "name": names.get(var, var),
             "kind": kind,
             "features": len(feats),
             "vertices": sum(_count_coords(f["geometry"]["coordinates"]) for f in feats),
+            "parts": int(shapely.get_num_geometries(shapes).sum()) if len(shapes) else 0,
+            "invalid": int((~shapely.is_valid(shapes)).sum()) if len(shapes) else 0,
             "bytes": len(m.group(0)),
             "geometry_bytes": geom,
             "geometry_5dp_bytes": geom_5dp,
@@ -463,8 +466,8 @@ def _by_kind(profile: dict[str, Any]) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     for lay in profile["layers"]:
         k = out.setdefault(lay["kind"], defaultdict(int))
-        for key in ("features", "vertices", "bytes", "geometry_bytes", "geometry_5dp_bytes",
-                    "styler_bytes", "compact_separators_bytes"):
+        for key in ("features", "vertices", "parts", "invalid", "bytes", "geometry_bytes",
+                    "geometry_5dp_bytes", "styler_bytes", "compact_separators_bytes"):
             k[key] += lay[key]
         k["layers"] += 1
         for p, b in lay["property_bytes"].items():
@@ -874,8 +877,16 @@ def _suggestions(r: dict[str, Any]) -> list[str]:
         if key == "coverage" and area:
             cost = r["maps"]["coverage"]["bytes"] - r["variants"]["no_areas"]["bytes"]
             text = (f"{title}, service areas: {_mbs(cost)} MB ({_pct(cost, total)}; "
-                    f"{area['layers']} layers, {area['vertices']:,} vertices), hidden when the map "
-                    "opens")
+                    f"{area['layers']} layers, {area['parts']:,} polygons, {area['vertices']:,} "
+                    f"vertices), hidden when the map opens")
+            if area["invalid"] or area["parts"] > 100 * area["layers"]:
+                text += (f"; {area['invalid']} of the {area['features']} outlines are invalid "
+                         f"and they average {area['vertices'] / max(area['parts'], 1):,.0f} vertices "
+                         f"per polygon: pieces that were meant to merge did not (likely cause: a union of grid "
+                         f"squares whose shared edges are not bit-identical, e.g. `x0 + cell` "
+                         f"against the next square's `x0`, is not a valid coverage for "
+                         f"`shapely.coverage_union_all`; build both edges from integer cell "
+                         f"indices, `origin + i * cell`)")
             if br.get("ran"):
                 delta = br["coverage"]["drawn_s"] - br["coverage_no_areas"]["drawn_s"]
                 text += f"; the in-page load differs by {_f(delta, 2)} s without them"

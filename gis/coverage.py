@@ -607,9 +607,11 @@ def service_areas(
     svc_node, svc_hop = snap_points(graph, shapely.get_coordinates(services.geometry.values))
     cats = services["category"].to_numpy()
     xy = graph.node_xy
-    origin = xy.min(axis=0)
-    span = np.maximum(xy.max(axis=0) - origin, 1.0)
-    cell = max(cell_m, float(np.sqrt(span[0] * span[1] / max_cells)))
+    span = np.maximum(xy.max(axis=0) - xy.min(axis=0), 1.0)
+    # Whole metres and an origin on the grid, so neighbouring squares share edges exactly
+    # (the coverage union below needs that, or it returns thousands of fragments).
+    cell = float(np.ceil(max(cell_m, float(np.sqrt(span[0] * span[1] / max_cells)))))
+    origin = np.floor(xy.min(axis=0) / cell) * cell
     cell_of = np.floor((xy - origin) / cell).astype(np.int64)
     around = np.array([(dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)])
     rows = []
@@ -622,8 +624,10 @@ def service_areas(
         if not len(reached):
             continue
         cells = np.unique((reached[:, None, :] + around[None]).reshape(-1, 2), axis=0)
+        # Both edges from integer indices: x1 of one square is bit-identical to x0 of the next.
         x0, y0 = origin[0] + cells[:, 0] * cell, origin[1] + cells[:, 1] * cell
-        boxes = shapely.box(x0, y0, x0 + cell, y0 + cell)
+        x1, y1 = origin[0] + (cells[:, 0] + 1) * cell, origin[1] + (cells[:, 1] + 1) * cell
+        boxes = shapely.box(x0, y0, x1, y1)
         # Grid squares share edges exactly, so the fast coverage union applies.
         area = shapely.simplify(shapely.coverage_union_all(boxes), cell / 2)
         rows.append({"category": c.key, "walk_m": c.walk_m, "geometry": area})

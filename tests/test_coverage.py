@@ -268,3 +268,19 @@ def test_results_do_not_depend_on_row_order(standard, seed, perm_seed):
     a = base.set_index("estate_id")[cols].sort_index()
     b = shuffled.set_index("estate_id")[cols].sort_index()
     pd.testing.assert_frame_equal(a, b, check_exact=False, atol=1e-6)
+
+
+def test_service_areas_are_valid_merged_polygons(standard):
+    from gis.coverage import service_areas
+
+    streets, estates, services = random_town(4)
+    # An origin off the grid, as real data is.
+    streets, estates, services = (g.set_geometry(g.geometry.translate(0.123456, 0.654321))
+                                  for g in (streets, estates, services))
+    cov = living_circle(estates, services, standard.with_thresholds({k: 300.0 for k in standard.keys}),
+                        streets=streets)
+    areas = service_areas(cov.graph, cov.services.to_crs(cov.analysis_crs), cov.standard)
+    geoms = np.asarray(areas.geometry.values)
+    assert shapely.is_valid(geoms).all()
+    # Grid squares must merge: a few parts per category, not one per square.
+    assert (shapely.get_num_geometries(geoms) <= 10).all()
