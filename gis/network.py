@@ -168,7 +168,7 @@ def build_walk_graph(
     u, v, length = _undirected_min(u, v, length)
     if max_edge_m and max_edge_m > 0:
         u, v, length, node_xy = _split_long_edges(u, v, length, node_xy, max_edge_m)
-    csr = _symmetric_min(u, v, length, len(node_xy))
+    csr = _symmetric(u, v, length, len(node_xy))
     _, component = connected_components(csr, directed=False)
     graph = WalkGraph(csr=csr, node_xy=node_xy, crs=CRS(streets.crs), component=component)
     logger.info(
@@ -248,16 +248,12 @@ def _split_long_edges(
     )
 
 
-def _symmetric_min(u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int) -> sp.csr_matrix:
-    # scipy sums duplicate entries; the walking graph needs the shortest parallel edge.
-    a = np.concatenate([u, v])
-    b = np.concatenate([v, u])
-    ww = np.concatenate([w, w])
-    order = np.lexsort((ww, b, a))
-    a, b, ww = a[order], b[order], ww[order]
-    first = np.ones(len(a), dtype=bool)
-    first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
-    return sp.csr_matrix((ww[first], (a[first], b[first])), shape=(n, n))
+def _symmetric(u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int) -> sp.csr_matrix:
+    """Both directions of each edge. The pairs are already unique (`_undirected_min`, and
+    split pieces run through private nodes), so scipy has no duplicates to sum."""
+    return sp.csr_matrix(
+        (np.concatenate([w, w]), (np.concatenate([u, v]), np.concatenate([v, u]))), shape=(n, n)
+    )
 
 
 def snap_points(graph: WalkGraph, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
