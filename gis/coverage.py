@@ -33,7 +33,14 @@ from gis import settings
 from gis.crs import metric_crs, to_metric
 from gis.errors import InputError
 from gis.notes import Note
-from gis.network import Access, WalkGraph, build_walk_graph, estate_access, snap_points
+from gis.network import (
+    Access,
+    WalkGraph,
+    build_walk_graph,
+    contract_chains,
+    estate_access,
+    snap_points,
+)
 from gis.standards import Standard
 
 __all__ = [
@@ -283,12 +290,19 @@ def nearest_by_network(
     """
     n_est = access.n_estates
     svc_node, svc_hop = snap_points(graph, shapely.get_coordinates(services.geometry.values))
+    # Only access and service nodes matter here; the 20 m pieces between them are
+    # contracted away (exact), which shrinks a city graph several times before searching.
+    small, new_of = contract_chains(graph, np.concatenate([access.node, svc_node]))
+    svc_node = new_of[svc_node]
+    access = Access(estate=access.estate, node=new_of[access.node], cost_m=access.cost_m,
+                    n_estates=n_est)
+    by_estate = _EstateGroups(access)
     cats = services["category"].to_numpy()
     result: dict[str, np.ndarray] = {}
     rows_of = {c.key: np.flatnonzero(cats == c.key) for c in standard.categories}
     with_services = [c for c in standard.categories if len(rows_of[c.key])]
     aug, starts, picks = _augment(
-        graph, [(svc_node[rows_of[c.key]], svc_hop[rows_of[c.key]]) for c in with_services]
+        small, [(svc_node[rows_of[c.key]], svc_hop[rows_of[c.key]]) for c in with_services]
     )
     search = {c.key: (starts[i], picks[i]) for i, c in enumerate(with_services)}
     bar = tqdm(
@@ -300,8 +314,8 @@ def nearest_by_network(
         dist = np.full(n_est, np.nan)
         nearest = np.full(n_est, -1, dtype=np.int64)
         if len(rows):
-            node_dist, node_best = _search(aug, graph.n_nodes, *search[c.key], limit)
-            dist, best = _estate_minimum(access, node_dist, n_est, limit)
+            node_dist, node_best = _search(aug, small.n_nodes, *search[c.key], limit)
+            dist, best = by_estate.minimum(node_dist, limit)
             nearest = np.where(best >= 0, rows[node_best[np.maximum(best, 0)]], -1)
         result[f"dist_m_{c.key}"] = dist
         result[f"nearest_{c.key}"] = nearest
@@ -367,23 +381,37 @@ def _search(
     return dist[:n], which
 
 
-def _estate_minimum(
-    access: Access, node_dist: np.ndarray, n_est: int, limit: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per estate: min over access points of cost + node distance, and the access point's node."""
-    total = access.cost_m + node_dist[access.node]
-    order = np.lexsort((total, access.estate))
-    est_sorted = access.estate[order]
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = est_sorted[1:] != est_sorted[:-1]
-    best_pair = order[first]
-    dist = np.full(n_est, np.nan)
-    node = np.full(n_est, -1, dtype=np.int64)
-    d = total[best_pair]
-    ok = np.isfinite(d) & (d <= limit)
-    dist[access.estate[best_pair][ok]] = d[ok]
-    node[access.estate[best_pair][ok]] = access.node[best_pair][ok]
-    return dist, node
+class _EstateGroups:
+    """Access points grouped by estate once, so each category's per-estate minimum is a
+    linear pass (`numpy.minimum.reduceat`) rather than a sort of every access point."""
+
+    def __init__(self, access: Access) -> None:
+        order = np.argsort(access.estate, kind="stable")
+        self.estate = access.estate[order]
+        self.node = access.node[order]
+        self.cost_m = access.cost_m[order]
+        self.n_estates = access.n_estates
+        new = np.ones(len(order), dtype=bool)
+        new[1:] = self.estate[1:] != self.estate[:-1]
+        self.start = np.flatnonzero(new)
+        self.group = np.cumsum(new) - 1
+
+    def minimum(self, node_dist: np.ndarray, limit: float) -> tuple[np.ndarray, np.ndarray]:
+        """Per estate: min over its access points of cost + node distance (NaN beyond
+        ``limit``), and the node of the first access point reaching it (-1 if none)."""
+        dist = np.full(self.n_estates, np.nan)
+        node = np.full(self.n_estates, -1, dtype=np.int64)
+        if not len(self.start):
+            return dist, node
+        total = self.cost_m + node_dist[self.node]
+        best = np.minimum.reduceat(total, self.start)
+        hit = np.flatnonzero(total == best[self.group])
+        first = hit[np.r_[True, self.group[hit][1:] != self.group[hit][:-1]]]
+        ok = np.isfinite(best) & (best <= limit)
+        est = self.estate[self.start]
+        dist[est[ok]] = best[ok]
+        node[est[ok]] = self.node[first][ok]
+        return dist, node
 
 
 def nearest_straight(
