@@ -213,9 +213,11 @@ def merge_vertices(coords: np.ndarray, tolerance_m: float) -> tuple[np.ndarray, 
 
 
 def _unique_rows(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``np.unique(xy, axis=0, return_inverse=True)`` by a two-key sort: the same rows in
-    the same (lexicographic) order, ~100x faster on millions of vertices."""
-    order = np.lexsort((xy[:, 1], xy[:, 0]))
+    """``np.unique(xy, axis=0, return_inverse=True)``, many times faster on millions of
+    vertices: the same rows in the same (lexicographic) order."""
+    xy = np.ascontiguousarray(xy, dtype=np.float64)
+    # Complex numbers sort by real then imaginary part: one sort, not two.
+    order = np.argsort(xy.view(np.complex128).ravel())
     ordered = xy[order]
     new = np.ones(len(ordered), dtype=bool)
     new[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
@@ -229,7 +231,13 @@ def _undirected_min(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One edge per node pair (the shortest), stored with ``u < v``."""
     a, b = np.minimum(u, v), np.maximum(u, v)
-    order = np.lexsort((w, b, a))
+    n = int(b.max(initial=0)) + 1
+    # Pair key (exact in float64 below 2**53, i.e. up to ~94M nodes) + length as one
+    # complex number: a single sort orders by pair, then shortest first.
+    if n < 2**26:
+        order = np.argsort((a.astype(np.float64) * n + b) + 1j * w)
+    else:
+        order = np.lexsort((w, b, a))
     a, b, w = a[order], b[order], w[order]
     first = np.ones(len(a), dtype=bool)
     first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
