@@ -14,6 +14,9 @@ Distance semantics (every length in metres, in the metric analysis CRS):
   (each gate hops to its nearest node); otherwise every node inside the estate or within
   ``access_radius_m`` of its boundary, at the cost of its distance to the polygon (0
   inside); or, if there is none, the single node nearest the polygon at that distance.
+* Searches may run on `contract_chains` of the graph: chains of pass-through nodes
+  between the nodes that matter become single edges of the same length, so every
+  distance between the remaining nodes is unchanged.
 """
 
 from __future__ import annotations
