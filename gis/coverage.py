@@ -37,8 +37,8 @@ from gis.network import (
     Access,
     WalkGraph,
     build_walk_graph,
-    contract_chains,
     estate_access,
+    search_graph,
     snap_points,
 )
 from gis.standards import Standard
@@ -290,11 +290,11 @@ def nearest_by_network(
     """
     n_est = access.n_estates
     svc_node, svc_hop = snap_points(graph, shapely.get_coordinates(services.geometry.values))
-    # Only access and service nodes matter here; the 20 m pieces between them are
-    # contracted away (exact), which shrinks a city graph several times before searching.
-    small, new_of = contract_chains(graph, np.concatenate([access.node, svc_node]))
-    svc_node = new_of[svc_node]
-    access = Access(estate=access.estate, node=new_of[access.node], cost_m=access.cost_m,
+    # Only access and service nodes matter here: search the street graph with just those
+    # piece nodes (exact), about a tenth of the full graph at city scale.
+    small, kept = search_graph(graph, np.concatenate([access.node, svc_node]))
+    svc_node = kept[len(access.node):]
+    access = Access(estate=access.estate, node=kept[:len(access.node)], cost_m=access.cost_m,
                     n_estates=n_est)
     by_estate = _EstateGroups(access)
     cats = services["category"].to_numpy()

@@ -14,9 +14,10 @@ Distance semantics (every length in metres, in the metric analysis CRS):
   (each gate hops to its nearest node); otherwise every node inside the estate or within
   ``access_radius_m`` of its boundary, at the cost of its distance to the polygon (0
   inside); or, if there is none, the single node nearest the polygon at that distance.
-* Searches may run on `contract_chains` of the graph: chains of pass-through nodes
-  between the nodes that matter become single edges of the same length, so every
-  distance between the remaining nodes is unchanged.
+* Piece nodes are numbered but made only when asked for (`WalkGraph.node_xy`,
+  `WalkGraph.csr`): snapping and access work them out from the street edges, and
+  searches run on `search_graph`, the street graph plus just the piece nodes in use,
+  where every distance between those nodes is that of the full graph.
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ __all__ = [
     "Access",
     "WalkGraph",
     "build_walk_graph",
-    "contract_chains",
     "estate_access",
+    "search_graph",
     "snap_points",
 ]
 
@@ -51,53 +52,159 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class WalkGraph:
-    """An undirected walking graph stored for scipy.
+    """An undirected walking graph, its long edges split into pieces of their own.
+
+    Stored compactly: the street nodes (one per merged street vertex), the street edges
+    between them, and the rule ``max_edge_m``. A street edge longer than that is split into
+    ``k = ceil(length / max_edge_m)`` equal pieces through ``k - 1`` *piece nodes* of its
+    own, numbered after the street nodes, edge by edge in edge order, from ``edge_u``
+    towards ``edge_v``. At city scale nine nodes in ten are piece nodes, so they are made
+    only when asked for (`node_xy`, `csr`); snapping, access and searches work out the
+    piece nodes they need from the street edges.
 
     Attributes
     ----------
-    csr : scipy.sparse.csr_matrix
-        ``n × n`` symmetric matrix; entry ``(i, j)`` is the edge length in metres.
-        Parallel edges keep the shortest.
-    node_xy : ndarray of shape (n, 2)
-        Node coordinates in ``crs`` (metres).
+    street_xy : ndarray of shape (n_street, 2)
+        Street node coordinates in ``crs`` (metres).
+    edge_u, edge_v : ndarray of int
+        Street edges, ``edge_u < edge_v``, one per node pair.
+    edge_m : ndarray of float
+        Street edge lengths in metres (the shortest of parallel lines).
     crs : pyproj.CRS
-        The metric CRS of ``node_xy``.
-    component : ndarray of shape (n,)
-        Connected-component label of each node (largest component first is not implied).
+        The metric CRS of the coordinates.
+    max_edge_m : float
+        Split rule (0: no piece nodes).
     """
 
-    csr: sp.csr_matrix
-    node_xy: np.ndarray
+    street_xy: np.ndarray
+    edge_u: np.ndarray
+    edge_v: np.ndarray
+    edge_m: np.ndarray
     crs: CRS
-    component: np.ndarray
+    max_edge_m: float = 0.0
 
     @cached_property
-    def kdtree(self) -> cKDTree:
-        """KD-tree of the nodes, built once and shared by every snapping call."""
-        # Sliding-midpoint, uncompacted: builds ~3x faster on millions of nodes than the
-        # default median split, for queries a few percent slower.
-        return cKDTree(self.node_xy, balanced_tree=False, compact_nodes=False)
+    def pieces(self) -> np.ndarray:
+        """Pieces of each street edge (1 where it is not split)."""
+        if not self.max_edge_m or self.max_edge_m <= 0:
+            return np.ones(len(self.edge_m), dtype=np.int64)
+        return np.maximum(np.ceil(self.edge_m / self.max_edge_m - 1e-9).astype(np.int64), 1)
+
+    @cached_property
+    def _long(self) -> tuple[np.ndarray, np.ndarray]:
+        """Split street edges and the node number of each one's first piece node."""
+        long = np.flatnonzero(self.pieces > 1)
+        extra = self.pieces[long] - 1
+        first = self.n_street + np.cumsum(extra) - extra
+        return long, first
+
+    @property
+    def n_street(self) -> int:
+        """Number of street nodes."""
+        return int(self.street_xy.shape[0])
 
     @property
     def n_nodes(self) -> int:
-        """Number of nodes."""
-        return int(self.node_xy.shape[0])
+        """Number of nodes, piece nodes included."""
+        return self.n_street + int((self.pieces - 1).sum())
 
     @property
     def n_edges(self) -> int:
-        """Number of undirected edges."""
-        return int(self.csr.nnz // 2)
+        """Number of undirected edges, pieces counted."""
+        return int(self.pieces.sum())
+
+    @cached_property
+    def _street_components(self) -> tuple[int, np.ndarray]:
+        return connected_components(
+            _symmetric(self.edge_u, self.edge_v, self.edge_m, self.n_street), directed=False
+        )
+
+    @property
+    def street_component(self) -> np.ndarray:
+        """Connected-component label of each street node."""
+        return self._street_components[1]
 
     @property
     def n_components(self) -> int:
-        """Number of connected components."""
-        return int(self.component.max()) + 1 if self.n_nodes else 0
+        """Number of connected components (piece nodes never start one of their own)."""
+        return int(self._street_components[0]) if self.n_street else 0
+
+    @cached_property
+    def _materialised(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        return _split_long_edges(self.edge_u, self.edge_v, self.edge_m, self.street_xy,
+                                 self.pieces)
+
+    @property
+    def node_xy(self) -> np.ndarray:
+        """Coordinates of every node, piece nodes included (made on first use)."""
+        return self._materialised[3]
+
+    @cached_property
+    def csr(self) -> sp.csr_matrix:
+        """``n × n`` symmetric matrix of edge lengths in metres, pieces included (made on
+        first use)."""
+        u, v, w, xy = self._materialised
+        return _symmetric(u, v, w, len(xy))
+
+    @property
+    def component(self) -> np.ndarray:
+        """Connected-component label of every node, piece nodes included."""
+        long, _ = self._long
+        extra = self.pieces[long] - 1
+        comp = self.street_component
+        return np.concatenate([comp, np.repeat(comp[self.edge_u[long]], extra)])
 
     def edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Undirected edges as ``(u, v, length_m)`` arrays with ``u < v``."""
-        coo = self.csr.tocoo()
-        keep = coo.row < coo.col
-        return coo.row[keep], coo.col[keep], coo.data[keep]
+        """Undirected edges as ``(u, v, length_m)`` arrays with ``u < v``, pieces included."""
+        u, v, w, _ = self._materialised
+        return np.minimum(u, v), np.maximum(u, v), w
+
+    @cached_property
+    def kdtree(self) -> cKDTree:
+        """KD-tree of the street nodes, built once and shared by every snapping call."""
+        # Sliding-midpoint, uncompacted: builds ~3x faster on millions of nodes than the
+        # default median split, for queries a few percent slower.
+        return cKDTree(self.street_xy, balanced_tree=False, compact_nodes=False)
+
+    @cached_property
+    def _piece_index(self) -> list[tuple[float, np.ndarray, cKDTree]]:
+        """The split edges' midpoints in KD-trees, one per length class (half-lengths up
+        to 2**c metres), so a query can widen its radius by the class's half-length."""
+        long, _ = self._long
+        mid = (self.street_xy[self.edge_u[long]] + self.street_xy[self.edge_v[long]]) / 2
+        # Straight length, plus the 1 cm a merged vertex may have moved.
+        half = self.edge_m[long] / 2 + 0.02
+        cls = np.ceil(np.log2(np.maximum(half, 1.0))).astype(np.int64)
+        index = []
+        for c in np.unique(cls):
+            members = np.flatnonzero(cls == c)
+            index.append((float(2.0**c), members,
+                          cKDTree(mid[members], balanced_tree=False, compact_nodes=False)))
+        return index
+
+    def _edges_near(self, centre: np.ndarray, reach: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(query, split edge) pairs where the edge may come within ``reach`` of ``centre``
+        (a superset: every edge that does is in it). Edges as positions in ``_long[0]``."""
+        qs, ws = [], []
+        for half, members, tree in self._piece_index:
+            hits = tree.query_ball_point(centre, reach + half, return_sorted=False)
+            counts = np.fromiter(map(len, hits), dtype=np.int64, count=len(hits))
+            flat = np.fromiter(itertools.chain.from_iterable(hits), dtype=np.int64,
+                               count=int(counts.sum()))
+            qs.append(np.repeat(np.arange(len(centre)), counts))
+            ws.append(members[flat])
+        if not qs:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return np.concatenate(qs), np.concatenate(ws)
+
+    def piece_nodes(self, which: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Node number and coordinates of piece node ``j`` (1 … k-1) of split edge
+        ``which`` (position in ``_long[0]``)."""
+        long, first = self._long
+        e = long[which]
+        frac = (j / self.pieces[e])[:, None]
+        a = self.street_xy[self.edge_u[e]]
+        return first[which] + j - 1, a + frac * (self.street_xy[self.edge_v[e]] - a)
 
 
 @dataclass(frozen=True)
@@ -181,11 +288,8 @@ def build_walk_graph(
         msg = "The street layer has no segment of non-zero length; check the streets file."
         raise NetworkError(msg)
     u, v, length = _undirected_min(u, v, length)
-    if max_edge_m and max_edge_m > 0:
-        u, v, length, node_xy = _split_long_edges(u, v, length, node_xy, max_edge_m)
-    csr = _symmetric(u, v, length, len(node_xy))
-    _, component = connected_components(csr, directed=False)
-    graph = WalkGraph(csr=csr, node_xy=node_xy, crs=CRS(streets.crs), component=component)
+    graph = WalkGraph(street_xy=node_xy, edge_u=u, edge_v=v, edge_m=length,
+                      crs=CRS(streets.crs), max_edge_m=float(max_edge_m or 0.0))
     logger.info(
         "Built walking graph: %s nodes, %s edges, %s components%s",
         f"{graph.n_nodes:,}", f"{graph.n_edges:,}", f"{graph.n_components:,}",
@@ -248,14 +352,13 @@ def _undirected_min(
 
 
 def _split_long_edges(
-    u: np.ndarray, v: np.ndarray, w: np.ndarray, node_xy: np.ndarray, max_edge_m: float
+    u: np.ndarray, v: np.ndarray, w: np.ndarray, node_xy: np.ndarray, k: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Split edges longer than ``max_edge_m`` into equal pieces through new nodes.
+    """Split each edge into its ``k`` equal pieces through new nodes (`WalkGraph` numbering).
 
     The new nodes belong to their edge alone: they never join another street, even where
     one crosses at exactly that spot, so bridges and tunnels stay unconnected.
     """
-    k = np.maximum(np.ceil(w / max_edge_m - 1e-9).astype(np.int64), 1)
     long = k > 1
     if not long.any():
         return u, v, w, node_xy
@@ -293,15 +396,13 @@ def _symmetric(u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int) -> sp.csr_ma
     )
 
 
-def contract_chains(graph: WalkGraph, keep: np.ndarray) -> tuple[WalkGraph, np.ndarray]:
-    """The graph with every chain of pass-through nodes replaced by one edge.
+def search_graph(graph: WalkGraph, keep: np.ndarray) -> tuple[WalkGraph, np.ndarray]:
+    """The street graph plus just the piece nodes in ``keep``, every distance exact.
 
-    A pass-through node has exactly two neighbours and is not in ``keep``; a chain of them
-    between two other nodes becomes a single edge as long as the chain. Shortest-path
-    distances between the remaining nodes are unchanged, so searches give the same answer
-    on a graph several times smaller (the 20 m pieces of `build_walk_graph` are mostly
-    pass-through nodes). Chains that loop back to their start, or that form a ring with
-    no remaining node, are dropped: no shortest path between remaining nodes uses them.
+    A split street edge with kept piece nodes becomes the path through them (pieces
+    between consecutive kept nodes joined into one edge); every other street edge stays
+    whole. Distances between street nodes and kept nodes are those of the full graph, on
+    a graph about the size of the street layer instead of ten times it.
 
     This function is vectorised.
 
@@ -309,60 +410,41 @@ def contract_chains(graph: WalkGraph, keep: np.ndarray) -> tuple[WalkGraph, np.n
     ----------
     graph : WalkGraph
     keep : ndarray of int
-        Nodes that must remain (access points, service nodes), whatever their degree.
+        Nodes of ``graph`` (street or piece nodes) the search must reach.
 
     Returns
     -------
     (WalkGraph, ndarray of int)
-        The contracted graph, and for each node of ``graph`` its node in the contracted
-        graph (-1 if contracted away).
+        The search graph (no piece nodes of its own), and each ``keep`` entry's node in it.
     """
-    n = graph.n_nodes
-    degree = np.diff(graph.csr.indptr)
-    kept = degree != 2
-    kept[np.asarray(keep, dtype=np.int64)] = True
-    if kept.all():
-        return graph, np.arange(n, dtype=np.int64)
-    u, v, w = graph.edges()
-    ku, kv = kept[u], kept[v]
-    # Chains: connected runs of pass-through nodes. Each has degree 2 in the graph, so a
-    # run is a path (with exactly two edges out to remaining nodes) or a bare ring.
-    through = np.flatnonzero(~kept)
-    slot = np.full(n, -1, dtype=np.int64)
-    slot[through] = np.arange(len(through))
-    inner = ~ku & ~kv
-    iu, iv = slot[u[inner]], slot[v[inner]]
-    m = len(through)
-    _, chain = connected_components(
-        sp.csr_matrix((np.ones(len(iu), dtype=np.int8), (iu, iv)), shape=(m, m)), directed=False
-    )
-    chain_len = np.bincount(chain[iu], weights=w[inner], minlength=int(chain.max(initial=-1)) + 1)
-    out = ku ^ kv
-    end = np.where(ku[out], u[out], v[out])
-    chain_of = chain[slot[np.where(ku[out], v[out], u[out])]]
-    order = np.argsort(chain_of, kind="stable")
-    chain_of, end, ew = chain_of[order], end[order], w[out][order]
-    if len(chain_of) % 2 or (chain_of[0::2] != chain_of[1::2]).any():
-        msg = "Internal error: a chain of pass-through nodes does not have two ends."
-        raise NetworkError(msg)
-    a, b = end[0::2], end[1::2]
-    length = ew[0::2] + ew[1::2] + chain_len[chain_of[0::2]]
-    both = ku & kv
-    nu = np.concatenate([u[both], a])
-    nv = np.concatenate([v[both], b])
-    nw = np.concatenate([w[both], length])
-    loop = nu == nv
-    new_of = np.full(n, -1, dtype=np.int64)
-    remaining = np.flatnonzero(kept)
-    new_of[remaining] = np.arange(len(remaining))
-    nu, nv, nw = _undirected_min(new_of[nu[~loop]], new_of[nv[~loop]], nw[~loop])
-    small = WalkGraph(
-        csr=_symmetric(nu, nv, nw, len(remaining)),
-        node_xy=graph.node_xy[remaining],
-        crs=graph.crs,
-        component=graph.component[remaining],
-    )
-    return small, new_of
+    keep = np.asarray(keep, dtype=np.int64)
+    n = graph.n_street
+    virt = np.unique(keep[keep >= n])
+    if not len(virt):
+        return WalkGraph(street_xy=graph.street_xy, edge_u=graph.edge_u, edge_v=graph.edge_v,
+                         edge_m=graph.edge_m, crs=graph.crs), keep
+    new_keep = keep.copy()
+    new_keep[keep >= n] = n + np.searchsorted(virt, keep[keep >= n])
+    long, first = graph._long
+    which = np.searchsorted(first, virt, side="right") - 1
+    j = virt - first[which] + 1
+    e = long[which]  # non-decreasing, j increasing along each edge: virt is sorted
+    _, xy = graph.piece_nodes(which, j)
+    ids = n + np.arange(len(virt))
+    step = graph.edge_m[e] / graph.pieces[e]
+    head = np.r_[True, e[1:] != e[:-1]]
+    tail = np.r_[e[1:] != e[:-1], True]
+    whole = np.ones(len(graph.edge_m), dtype=bool)
+    whole[e] = False
+    u = np.concatenate([graph.edge_u[whole], graph.edge_u[e[head]], ids[:-1][~head[1:]],
+                        graph.edge_v[e[tail]]])
+    v = np.concatenate([graph.edge_v[whole], ids[head], ids[1:][~head[1:]], ids[tail]])
+    w = np.concatenate([graph.edge_m[whole], j[head] * step[head],
+                        (j[1:] - j[:-1])[~head[1:]] * step[1:][~head[1:]],
+                        (graph.pieces[e[tail]] - j[tail]) * step[tail]])
+    small = WalkGraph(street_xy=np.vstack([graph.street_xy, xy]), edge_u=u, edge_v=v,
+                      edge_m=w, crs=graph.crs)
+    return small, new_keep
 
 
 def snap_points(graph: WalkGraph, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -383,8 +465,30 @@ def snap_points(graph: WalkGraph, xy: np.ndarray) -> tuple[np.ndarray, np.ndarra
     """
     if len(xy) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0)
-    dist, node = graph.kdtree.query(np.asarray(xy, dtype=float))
-    return node.astype(np.int64), dist
+    xy = np.asarray(xy, dtype=float)
+    dist, node = graph.kdtree.query(xy)
+    node = node.astype(np.int64)
+    if not len(graph._long[0]):
+        return node, dist
+    # A piece node can only beat the nearest street node on an edge nearer than it; on
+    # each such edge the nearest piece node is the one nearest the foot of the perpendicular.
+    pi, which = graph._edges_near(xy, dist)
+    if len(pi):
+        long, _ = graph._long
+        e = long[which]
+        a = graph.street_xy[graph.edge_u[e]]
+        d = graph.street_xy[graph.edge_v[e]] - a
+        k = graph.pieces[e]
+        t = ((xy[pi] - a) * d).sum(axis=1) / (d * d).sum(axis=1)
+        j = np.clip(np.rint(t * k), 1, k - 1).astype(np.int64)
+        pnode, pxy = graph.piece_nodes(which, j)
+        pd = np.hypot(*(xy[pi] - pxy).T)
+        order = np.lexsort((pnode, pd, pi))  # per point: nearest, then lowest node
+        first = order[np.r_[True, pi[order][1:] != pi[order][:-1]]]
+        better = pd[first] < dist[pi[first]]
+        node[pi[first][better]] = pnode[first][better]
+        dist[pi[first][better]] = pd[first][better]
+    return node, dist
 
 
 def estate_access(
@@ -465,16 +569,17 @@ def _nodes_near(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every (polygon, node) pair within ``radius_m``, with the distance (0 inside).
 
-    The shared KD-tree proposes the nodes within reach of each polygon's bounding circle
-    and only those become shapely points: a city graph has millions of nodes, and making
-    every one a geometry for an STRtree cost more than all the searches.
+    Street nodes come from the shared KD-tree (those within reach of each polygon's
+    bounding circle), piece nodes from the split edges within ``radius_m``; only these
+    candidates become shapely points: a city graph has millions of nodes, and making every
+    one a geometry cost more than all the searches.
     """
     bounds = shapely.bounds(polys)
     centre = (bounds[:, :2] + bounds[:, 2:]) / 2
     # Any point within radius_m of the polygon is within half the bbox diagonal plus
     # radius_m of the bbox centre; the small margin absorbs rounding.
     reach = np.hypot(*(bounds[:, 2:] - bounds[:, :2]).T) / 2 + radius_m + 1e-6
-    pi_parts, ni_parts, d_parts = [], [], []
+    pi_parts, ni_parts, xy_parts = [], [], []
     for lo in range(0, len(polys), chunk):
         hits = graph.kdtree.query_ball_point(
             centre[lo:lo + chunk], reach[lo:lo + chunk], return_sorted=False
@@ -482,19 +587,60 @@ def _nodes_near(
         counts = np.fromiter(map(len, hits), dtype=np.int64, count=len(hits))
         ni = np.fromiter(itertools.chain.from_iterable(hits), dtype=np.int64,
                          count=int(counts.sum()))
-        pi = np.repeat(np.arange(lo, lo + len(hits)), counts)
-        # The circle holds about twice the nodes of the widened box; drop the corners
-        # before any geometry is made.
-        xy = graph.node_xy[ni]
-        box = bounds[pi]
-        near = ((xy >= box[:, :2] - radius_m) & (xy <= box[:, 2:] + radius_m)).all(axis=1)
-        pi, ni, xy = pi[near], ni[near], xy[near]
-        d = shapely.distance(polys[pi], shapely.points(xy))
-        ok = d <= radius_m
-        pi_parts.append(pi[ok])
-        ni_parts.append(ni[ok])
-        d_parts.append(d[ok])
-    return (np.concatenate(pi_parts), np.concatenate(ni_parts), np.concatenate(d_parts))
+        pi_parts.append(np.repeat(np.arange(lo, lo + len(hits)), counts))
+        ni_parts.append(ni)
+        xy_parts.append(graph.street_xy[ni])
+    pi, ni, xy = _piece_candidates(graph, polys, bounds, np.full(len(polys), radius_m))
+    pi = np.concatenate([*pi_parts, pi])
+    ni = np.concatenate([*ni_parts, ni])
+    xy = np.concatenate([*xy_parts, xy])
+    # The circle holds about twice the nodes of the widened box; drop the corners
+    # before any geometry is made.
+    box = bounds[pi]
+    near = ((xy >= box[:, :2] - radius_m) & (xy <= box[:, 2:] + radius_m)).all(axis=1)
+    pi, ni, xy = pi[near], ni[near], xy[near]
+    d = shapely.distance(polys[pi], shapely.points(xy))
+    ok = d <= radius_m
+    return pi[ok], ni[ok], d[ok]
+
+
+def _piece_candidates(
+    graph: WalkGraph, polys: np.ndarray, bounds: np.ndarray, radius_m: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Piece nodes that may lie within ``radius_m[i]`` of polygon ``i``: on split edges
+    that near, those whose position falls across the polygon's widened bounding box.
+
+    Returns polygon positions, node numbers and node coordinates.
+    """
+    empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros((0, 2)))
+    if not len(graph._long[0]) or not len(polys):
+        return empty
+    # Every node within reach lies in the widened bounding box, and so within its
+    # circumcircle: edges near that circle, then only those whose own box meets it.
+    r = radius_m[:, None] + 1e-6
+    centre = (bounds[:, :2] + bounds[:, 2:]) / 2
+    pi, which = graph._edges_near(centre, np.hypot(*(bounds[:, 2:] - centre).T) + r[:, 0])
+    long, _ = graph._long
+    e = long[which]
+    a = graph.street_xy[graph.edge_u[e]]
+    b = graph.street_xy[graph.edge_v[e]]
+    lo, hi = bounds[pi, :2] - r[pi], bounds[pi, 2:] + r[pi]
+    meets = ((np.minimum(a, b) <= hi) & (np.maximum(a, b) >= lo)).all(axis=1)
+    pi, which, e, a, b, lo, hi = (x[meets] for x in (pi, which, e, a, b, lo, hi))
+    if not len(pi):
+        return empty
+    d = b - a
+    k = graph.pieces[e]
+    # The widened box's corners, projected on the edge, bound where a near node can sit.
+    corners = np.stack([lo, hi, np.c_[lo[:, 0], hi[:, 1]], np.c_[hi[:, 0], lo[:, 1]]], axis=1)
+    t = ((corners - a[:, None, :]) * d[:, None, :]).sum(axis=2) / (d * d).sum(axis=1)[:, None]
+    j_lo = np.maximum(np.ceil(t.min(axis=1) * k), 1).astype(np.int64)
+    j_hi = np.minimum(np.floor(t.max(axis=1) * k), k - 1).astype(np.int64)
+    count = np.maximum(j_hi - j_lo + 1, 0)
+    rep = np.repeat(np.arange(len(pi)), count)
+    j = j_lo[rep] + np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    node, xy = graph.piece_nodes(which[rep], j)
+    return pi[rep], node, xy
 
 
 def _nearest_node(graph: WalkGraph, polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -503,14 +649,22 @@ def _nearest_node(graph: WalkGraph, polys: np.ndarray) -> tuple[np.ndarray, np.n
     centre = (bounds[:, :2] + bounds[:, 2:]) / 2
     half_diag = np.hypot(*(bounds[:, 2:] - bounds[:, :2]).T) / 2
     _, first = graph.kdtree.query(centre)
-    # The node nearest the centre is `bound` from the polygon; the nearest node to the
-    # polygon is no farther, so it lies within bound + half the diagonal of the centre.
-    bound = shapely.distance(polys, shapely.points(graph.node_xy[first]))
+    # The street node nearest the centre is `bound` from the polygon; the nearest node to
+    # the polygon is no farther, so it lies within bound + half the diagonal of the centre.
+    bound = shapely.distance(polys, shapely.points(graph.street_xy[first]))
+    pi_parts, ni_parts, xy_parts = [], [], []
+    for i, hits in enumerate(graph.kdtree.query_ball_point(centre, bound + half_diag + 1e-6)):
+        pi_parts.append(np.full(len(hits), i, dtype=np.int64))
+        ni_parts.append(np.asarray(hits, dtype=np.int64))
+        xy_parts.append(graph.street_xy[ni_parts[-1]])
+    pi, ni, xy = _piece_candidates(graph, polys, bounds, bound)
+    pi = np.concatenate([*pi_parts, pi])
+    ni = np.concatenate([*ni_parts, ni])
+    d = shapely.distance(polys[pi], shapely.points(np.concatenate([*xy_parts, xy])))
+    order = np.lexsort((ni, d, pi))
+    first = order[np.r_[True, pi[order][1:] != pi[order][:-1]]]
     node = np.empty(len(polys), dtype=np.int64)
     dist = np.empty(len(polys))
-    for i, hits in enumerate(graph.kdtree.query_ball_point(centre, bound + half_diag + 1e-6)):
-        hits = np.sort(np.asarray(hits, dtype=np.int64))
-        d = shapely.distance(polys[i], shapely.points(graph.node_xy[hits]))
-        j = int(np.argmin(d))
-        node[i], dist[i] = hits[j], d[j]
+    node[pi[first]] = ni[first]
+    dist[pi[first]] = d[first]
     return node, dist

@@ -11,7 +11,13 @@ from scipy.sparse.csgraph import dijkstra
 
 from conftest import METRIC, random_town
 from gis.errors import NetworkError
-from gis.network import build_walk_graph, contract_chains, estate_access, merge_vertices, snap_points
+from gis.network import (
+    build_walk_graph,
+    estate_access,
+    merge_vertices,
+    search_graph,
+    snap_points,
+)
 
 
 def streets(*lines) -> gpd.GeoDataFrame:
@@ -83,40 +89,6 @@ def test_empty_streets_are_an_error():
         build_walk_graph(gpd.GeoDataFrame(geometry=[shapely.LineString()], crs=METRIC))
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_contracted_graph_keeps_every_distance_between_remaining_nodes(seed):
-    streets_, _, _ = random_town(seed)
-    g = build_walk_graph(streets_)  # 20 m pieces: most nodes pass through
-    rng = np.random.default_rng(seed)
-    keep = rng.choice(g.n_nodes, 40, replace=False)
-    small, new_of = contract_chains(g, keep)
-    assert small.n_nodes < g.n_nodes / 3
-    remaining = np.flatnonzero(new_of >= 0)
-    assert set(keep) <= set(remaining)
-    assert np.array_equal(small.node_xy, g.node_xy[remaining])
-    # Oracle: networkx on the full graph, from each kept node to every remaining node.
-    full = nx.Graph()
-    full.add_weighted_edges_from(zip(*(a.tolist() for a in g.edges())))
-    got = dijkstra(small.csr, directed=False, indices=new_of[keep])
-    for row, src in enumerate(keep):
-        want = nx.single_source_dijkstra_path_length(full, int(src))
-        expect = np.array([want.get(int(r), np.inf) for r in remaining])
-        assert np.allclose(got[row], expect, rtol=0, atol=1e-6)
-
-
-def test_contraction_keeps_junctions_and_drops_rings_and_spurs_back_to_one_node():
-    lines = streets([(0, 0), (100, 0)], [(100, 0), (100, 100)], [(100, 0), (200, 0)],
-                    [(0, 0), (-50, 50), (-50, -50), (0, 0)],  # a loop back to (0, 0)
-                    [(500, 500), (540, 500), (540, 540), (500, 500)])  # a ring, no junction
-    g = build_walk_graph(lines)
-    small, new_of = contract_chains(g, np.array([], dtype=np.int64))
-    xy = {tuple(p) for p in small.node_xy.round(6).tolist()}
-    # (0,0) meets the loop (degree 3); (100,0) is a junction; line ends have degree 1.
-    assert xy == {(0.0, 0.0), (100.0, 0.0), (100.0, 100.0), (200.0, 0.0)}
-    u, v, w = small.edges()
-    assert sorted(w.round(6).tolist()) == [100.0, 100.0, 100.0]
-
-
 def test_vertex_merge_matches_numpy_unique():
     rng = np.random.default_rng(0)
     xy = rng.integers(0, 6, size=(500, 2)).astype(float) * 10
@@ -148,3 +120,40 @@ def test_estate_access_matches_brute_force_shapely(seed):
         want |= {(i, int(n), round(float(d[n]), 6)) for n in near}
     got = {(int(e), int(n), round(float(c), 6)) for e, n, c in zip(acc.estate, acc.node, acc.cost_m)}
     assert got == want
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_snapping_finds_the_nearest_node_pieces_included(seed):
+    streets_, _, _ = random_town(seed)
+    g = build_walk_graph(streets_)
+    rng = np.random.default_rng(seed)
+    b = streets_.total_bounds
+    xy = np.c_[rng.uniform(b[0] - 50, b[2] + 50, 400), rng.uniform(b[1] - 50, b[3] + 50, 400)]
+    xy[:20] = g.node_xy[rng.choice(g.n_nodes, 20)]  # exactly on nodes, pieces too
+    node, hop = snap_points(g, xy)
+    # Oracle: every node made, brute force.
+    d = np.hypot(xy[:, None, 0] - g.node_xy[None, :, 0], xy[:, None, 1] - g.node_xy[None, :, 1])
+    assert np.allclose(hop, d.min(axis=1), rtol=0, atol=1e-9)
+    assert np.allclose(d[np.arange(len(xy)), node], hop, rtol=0, atol=1e-9)
+    assert g.n_nodes > 5 * g.n_street  # most nodes are pieces, never made by snapping
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_search_graph_keeps_every_distance_to_kept_nodes(seed):
+    streets_, _, _ = random_town(seed)
+    g = build_walk_graph(streets_)
+    rng = np.random.default_rng(seed)
+    keep = np.r_[rng.choice(np.arange(g.n_street, g.n_nodes), 60, replace=False),
+                 rng.choice(g.n_street, 10, replace=False)]
+    small, kept = search_graph(g, keep)
+    assert small.n_nodes == g.n_street + 60 and small.max_edge_m == 0
+    assert np.array_equal(small.node_xy[kept], g.node_xy[keep])
+    full = nx.Graph()
+    full.add_weighted_edges_from(zip(*(a.tolist() for a in g.edges())))
+    got = dijkstra(small.csr, directed=False, indices=kept)
+    for row, src in enumerate(keep):
+        want = nx.single_source_dijkstra_path_length(full, int(src))
+        expect = np.array([want.get(int(t), np.inf) for t in keep])
+        assert np.allclose(got[row, kept], expect, rtol=0, atol=1e-6)
+        streets_want = np.array([want.get(t, np.inf) for t in range(g.n_street)])
+        assert np.allclose(got[row, :g.n_street], streets_want, rtol=0, atol=1e-6)
