@@ -40,6 +40,7 @@ from gis.network import (
     estate_access,
     search_graph,
     snap_points,
+    thin_access,
 )
 from gis.standards import Standard
 
@@ -292,6 +293,7 @@ def nearest_by_network(
     svc_node, svc_hop = snap_points(graph, shapely.get_coordinates(services.geometry.values))
     # Only access and service nodes matter here: search the street graph with just those
     # piece nodes (exact), about a tenth of the full graph at city scale.
+    access = thin_access(graph, access, svc_node)
     small, kept = search_graph(graph, np.concatenate([access.node, svc_node]))
     svc_node = kept[len(access.node):]
     access = Access(estate=access.estate, node=kept[:len(access.node)], cost_m=access.cost_m,

@@ -45,6 +45,7 @@ __all__ = [
     "estate_access",
     "search_graph",
     "snap_points",
+    "thin_access",
 ]
 
 logger = logging.getLogger(__name__)
@@ -315,8 +316,10 @@ def merge_vertices(coords: np.ndarray, tolerance_m: float) -> tuple[np.ndarray, 
     _, label = connected_components(adj, directed=False)
     first = np.full(label.max() + 1, n)
     np.minimum.at(first, label, np.arange(n))  # each cluster's lowest coordinate
-    reps, node = np.unique(first[label], return_inverse=True)
-    return node[inverse], unique[reps]
+    rep = first[label]
+    is_rep = rep == np.arange(n)
+    rank = np.cumsum(is_rep) - 1  # nodes in coordinate order, one per cluster
+    return rank[rep][inverse], unique[is_rep]
 
 
 def _unique_rows(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -396,6 +399,59 @@ def _symmetric(u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int) -> sp.csr_ma
     )
 
 
+def thin_access(graph: WalkGraph, access: Access, keep: np.ndarray) -> Access:
+    """Drop access points that can never give an estate its shortest route.
+
+    A piece node whose two neighbours along its street edge are both access points of
+    the same estate is redundant: every route from it passes one of them, and the
+    estate's distance to that neighbour is at most its own plus the piece between (the
+    distance to a polygon changes no faster than one walks). Runs of access pieces along
+    a street keep only their ends. Nodes in ``keep`` (service nodes: a route may end
+    there) always stay. Network distances from every estate are unchanged.
+
+    Parameters
+    ----------
+    graph : WalkGraph
+    access : Access
+    keep : ndarray of int
+        Nodes that stay access points wherever they are.
+
+    Returns
+    -------
+    Access
+    """
+    n = graph.n_street
+    node, est = access.node, access.estate
+    piece = np.flatnonzero(node >= n)
+    if not len(piece):
+        return access
+    long, first = graph._long
+    x = node[piece]
+    which = np.searchsorted(first, x, side="right") - 1
+    j = x - first[which] + 1
+    e = long[which]
+    k = graph.pieces[e]
+    before = np.where(j == 1, graph.edge_u[e], x - 1)
+    after = np.where(j == k - 1, graph.edge_v[e], x + 1)
+    size = np.int64(graph.n_nodes)
+    key = np.sort(est.astype(np.int64) * size + node)
+
+    def present(other: np.ndarray) -> np.ndarray:
+        probe = est[piece].astype(np.int64) * size + other
+        at = np.minimum(np.searchsorted(key, probe), len(key) - 1)
+        return key[at] == probe
+
+    drop = present(before) & present(after)
+    keep_sorted = np.sort(np.asarray(keep, dtype=np.int64))
+    at = np.minimum(np.searchsorted(keep_sorted, x), max(len(keep_sorted) - 1, 0))
+    if len(keep_sorted):
+        drop &= keep_sorted[at] != x
+    stay = np.ones(len(node), dtype=bool)
+    stay[piece[drop]] = False
+    return Access(estate=est[stay], node=node[stay], cost_m=access.cost_m[stay],
+                  n_estates=access.n_estates)
+
+
 def search_graph(graph: WalkGraph, keep: np.ndarray) -> tuple[WalkGraph, np.ndarray]:
     """The street graph plus just the piece nodes in ``keep``, every distance exact.
 
@@ -419,7 +475,8 @@ def search_graph(graph: WalkGraph, keep: np.ndarray) -> tuple[WalkGraph, np.ndar
     """
     keep = np.asarray(keep, dtype=np.int64)
     n = graph.n_street
-    virt = np.unique(keep[keep >= n])
+    virt = np.sort(keep[keep >= n])
+    virt = virt[np.r_[True, virt[1:] != virt[:-1]]] if len(virt) else virt
     if not len(virt):
         return WalkGraph(street_xy=graph.street_xy, edge_u=graph.edge_u, edge_v=graph.edge_v,
                          edge_m=graph.edge_m, crs=graph.crs), keep
@@ -544,7 +601,9 @@ def estate_access(
         est_parts.append(todo[pi])
         node_parts.append(ni)
         cost_parts.append(d)
-        lonely = np.setdiff1d(np.arange(len(todo)), pi)
+        has = np.zeros(len(todo), dtype=bool)
+        has[pi] = True
+        lonely = np.flatnonzero(~has)
         if len(lonely):
             lni, ld = _nearest_node(graph, polys[todo][lonely])
             est_parts.append(todo[lonely])

@@ -17,6 +17,7 @@ from gis.network import (
     merge_vertices,
     search_graph,
     snap_points,
+    thin_access,
 )
 
 
@@ -157,3 +158,23 @@ def test_search_graph_keeps_every_distance_to_kept_nodes(seed):
         assert np.allclose(got[row, kept], expect, rtol=0, atol=1e-6)
         streets_want = np.array([want.get(t, np.inf) for t in range(g.n_street)])
         assert np.allclose(got[row, :g.n_street], streets_want, rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_thinned_access_gives_every_estate_the_same_distances(seed):
+    streets_, estates, services = random_town(seed, n_estates=40)
+    g = build_walk_graph(streets_)
+    acc = estate_access(g, estates)
+    svc_node, _ = snap_points(g, shapely.get_coordinates(services.geometry.values))
+    thin = thin_access(g, acc, svc_node)
+    assert len(thin.node) < 0.7 * len(acc.node)  # runs along streets keep their ends
+    assert set(np.unique(thin.estate)) == set(np.unique(acc.estate))
+    # From every node to each estate over the full graph, both ways of joining.
+    dist = dijkstra(g.csr, directed=False, indices=np.unique(svc_node))
+    for a in (acc, thin):
+        best = np.full((len(dist), len(estates)), np.inf)
+        for row in range(len(dist)):
+            np.minimum.at(best[row], a.estate, a.cost_m + dist[row, a.node])
+        if a is acc:
+            full = best
+    assert np.allclose(best, full, rtol=0, atol=1e-9)
