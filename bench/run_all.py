@@ -388,17 +388,18 @@ def kernel_inputs(graph: Any, node: np.ndarray, hop: np.ndarray, cats: np.ndarra
 def kernel_graphs(graph: Any, services: Any, access: Any) -> dict[str, tuple]:
     """The two graphs the bare kernel runs on, with service nodes, hops and access:
     ``full`` (gis's walking graph with every 20 m piece made, what a scipy user would
-    search) and ``search`` (`gis.network.search_graph`: the street graph plus the piece
-    nodes in use, what gis searches). Untimed."""
+    search) and ``search`` (`gis.network.search_graph` after `gis.network.thin_access`:
+    the street graph plus the piece nodes in use, what gis searches). Untimed."""
     import shapely
 
-    from gis.network import Access, search_graph, snap_points
+    from gis.network import Access, search_graph, snap_points, thin_access
 
     node, hop = snap_points(graph, shapely.get_coordinates(services.geometry.values))
-    small, kept = search_graph(graph, np.concatenate([access.node, node]))
-    small_access = Access(estate=access.estate, node=kept[:len(access.node)],
-                          cost_m=access.cost_m, n_estates=access.n_estates)
-    return {"search": (small, kept[len(access.node):], hop, small_access),
+    thin = thin_access(graph, access, node)  # as gis does: the same search graph
+    small, kept = search_graph(graph, np.concatenate([thin.node, node]))
+    small_access = Access(estate=thin.estate, node=kept[:len(thin.node)],
+                          cost_m=thin.cost_m, n_estates=thin.n_estates)
+    return {"search": (small, kept[len(thin.node):], hop, small_access),
             "full": (graph, node, hop, access)}
 
 

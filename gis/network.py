@@ -104,7 +104,7 @@ class WalkGraph:
         """Number of street nodes."""
         return int(self.street_xy.shape[0])
 
-    @property
+    @cached_property
     def n_nodes(self) -> int:
         """Number of nodes, piece nodes included."""
         return self.n_street + int((self.pieces - 1).sum())
