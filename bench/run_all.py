@@ -144,8 +144,20 @@ FIX_HINTS: list[tuple[str, str, str]] = [
         "which runs the same call on the same search graph): the floor for a "
         "Dijkstra-based search. Contracting the remaining chains of degree-2 street nodes "
         "would shave ~20 % off it but costs about as much as it saves at city scale "
-        "(measured: 1.8 s -> 1.45 s of searches for a 0.75 s contraction at 1M street "
-        "nodes).")),
+        "(measured before access thinning: 1.8 s -> 1.45 s of searches for a 0.75 s "
+        "contraction at 1M street nodes).")),
+    ("argsort", "_wrapfunc", (
+        "In the graph build: the two sorts, of all street vertices (`_unique_rows`) and of "
+        "all street edges (`_undirected_min`), each one pass over complex numbers. Needed "
+        "so the graph does not depend on row order; a hash-based unique was slower (numpy "
+        "2.4's `np.unique` on integers takes a hash path ~50x slower than sorting).")),
+    ("_edges_near", "gis/network.py", (
+        "KD-trees over split-edge midpoints, one per length class, queried with each "
+        "estate's bounding circle widened by the class's half-length; the Python lists "
+        "`query_ball_point` returns are most of it.")),
+    ("searchsorted", "_wrapfunc", (
+        "Membership tests of `thin_access` and the piece lookups of `search_graph`: "
+        "binary searches over the sorted access keys.")),
     ("search_graph", "gis/network.py", (
         "Builds the street graph plus the piece nodes in use (one pass over the street "
         "edges and a sort of the kept nodes); the price of searching a graph a tenth the "
