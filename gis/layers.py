@@ -45,6 +45,7 @@ __all__ = [
     "read_estates",
     "read_gates",
     "read_layer",
+    "rows_phrase",
     "read_services",
     "read_barriers",
     "read_streets",
@@ -275,7 +276,7 @@ def read_streets(
     bad = ~kinds.isin(["LineString", "MultiLineString"])
     if bad.any():
         msg = (
-            f"{src}: {_rows(bad)} are {', '.join(sorted(set(kinds[bad])))}, not lines; a "
+            f"{src}: {_rows(bad, 'are')} {', '.join(sorted(set(kinds[bad])))}, not lines; a "
             "street layer holds road centre-lines. Remove those rows or convert them to lines."
         )
         raise GeometryError(msg)
@@ -313,7 +314,7 @@ def read_barriers(
     gdf = _drop_empty(gdf, src, notes)
     points = gdf.geometry.geom_type.isin(["Point", "MultiPoint"])
     if points.any():
-        msg = (f"{src}: {_rows(points)} are points; a barrier is a line (road, railway) or a "
+        msg = (f"{src}: {_rows(points, 'are')} points; a barrier is a line (road, railway) or a "
                "polygon (river). Remove those rows.")
         raise GeometryError(msg)
     gdf["geometry"] = shapely.force_2d(gdf.geometry.values)
@@ -355,20 +356,20 @@ def read_gates(
         raise InputError(msg)
     blank = gdf["estate_id"].isna() | (gdf["estate_id"].astype(str).str.strip() == "")
     if blank.any():
-        msg = f"{src}: {_rows(blank)} have an empty estate_id (小区编号); fill it in or delete them."
+        msg = f"{src}: {_rows(blank, 'have')} an empty estate_id (小区编号); fill it in or delete them."
         raise InputError(msg)
     gdf["estate_id"] = gdf["estate_id"].map(_id_text)
     unknown = ~gdf["estate_id"].isin(estates["estate_id"])
     if unknown.any():
         ids = list_items(gdf.loc[unknown, "estate_id"].unique())
         msg = (
-            f"{src}: {_rows(unknown)} name estates that are not in the estates layer ({ids}); "
+            f"{src}: {_rows(unknown, 'name')} estates that are not in the estates layer ({ids}); "
             "fix the ids or remove those gates."
         )
         raise InputError(msg)
     bad = gdf.geometry.geom_type != "Point"
     if bad.any():
-        msg = f"{src}: {_rows(bad)} are not points; a gate is one point on the boundary."
+        msg = f"{src}: {_rows(bad, 'are')} not points; a gate is one point on the boundary."
         raise GeometryError(msg)
     gdf["geometry"] = shapely.force_2d(gdf.geometry.values)
     if "name" not in gdf.columns:
@@ -772,7 +773,7 @@ def _drop_empty(gdf: gpd.GeoDataFrame, src: str, notes: list[str]) -> gpd.GeoDat
         raise GeometryError(msg)
     if empty.any():
         rows = list_items((np.flatnonzero(np.asarray(empty)) + 1).tolist())
-        notes.append(Note(f"{src}: {_rows(empty)} have no geometry and were skipped.",
+        notes.append(Note(f"{src}: {_rows(empty, 'have')} no geometry and were skipped.",
                           f"{src}：第 {rows} 行无几何图形，已跳过。"))
         gdf = gdf.loc[~empty].copy()
     return gdf
@@ -784,14 +785,14 @@ def _polygons(
     empty = gdf.geometry.isna() | gdf.geometry.is_empty
     if empty.any():
         msg = (
-            f"{src}: {_rows(empty)} have no geometry; draw the estate boundary or delete the row."
+            f"{src}: {_rows(empty, 'have')} no geometry; draw the estate boundary or delete the row."
         )
         raise GeometryError(msg)
     kinds = gdf.geometry.geom_type
     bad = ~kinds.isin(["Polygon", "MultiPolygon"])
     if bad.any():
         msg = (
-            f"{src}: {_rows(bad)} are {', '.join(sorted(set(kinds[bad])))}, not polygons; "
+            f"{src}: {_rows(bad, 'are')} {', '.join(sorted(set(kinds[bad])))}, not polygons; "
             "estates must be boundary polygons (小区边界). Remove or redraw those rows."
         )
         raise GeometryError(msg)
@@ -859,7 +860,7 @@ def _ids(
     ids = gdf[field]
     missing = ids.isna() | (ids.astype(str).str.strip() == "")
     if missing.any():
-        msg = f"{src}: {_rows(missing)} have an empty {field}; give every row an id."
+        msg = f"{src}: {_rows(missing, 'have')} an empty {field}; give every row an id."
         raise InputError(msg)
     ids = ids.map(_id_text)
     dup = ids.duplicated(keep=False)
@@ -891,7 +892,7 @@ def _numeric(gdf: gpd.GeoDataFrame, field: str, src: str, *, minimum: float) -> 
     if bad.any():
         examples = list_items(raw[bad].astype(str).unique())
         msg = (
-            f"{src}: {field} must be a number but {_rows(bad)} hold {examples}; "
+            f"{src}: {field} must be a number but {_rows(bad, 'hold')} {examples}; "
             "enter plain numbers (no units) or leave the cell empty."
         )
         raise InputError(msg)
@@ -932,10 +933,21 @@ def _finish(gdf: gpd.GeoDataFrame, order: list[str], notes: list[str]) -> gpd.Ge
     return out
 
 
-def _rows(mask: pd.Series | np.ndarray) -> str:
-    rows = (np.flatnonzero(np.asarray(mask)) + 1).tolist()
-    word = "row" if len(rows) == 1 else "rows"
-    return f"{word} {list_items(rows)}"
+def _rows(mask: pd.Series | np.ndarray, verb: str = "") -> str:
+    """"row 3" or "rows 2, 5" (1-based), with ``verb`` ("have", "are" …) agreeing."""
+    return rows_phrase((np.flatnonzero(np.asarray(mask)) + 1).tolist(), verb)
+
+
+_SINGULAR = {"have": "has", "are": "is", "hold": "holds", "name": "names"}
+
+
+def rows_phrase(rows: list[Any], verb: str = "") -> str:
+    """"row 3 has" / "rows 2, 5 have": row numbers for a message, the verb agreeing."""
+    one = len(rows) == 1
+    text = f"{'row' if one else 'rows'} {list_items(rows)}"
+    if verb:
+        text += " " + (_SINGULAR.get(verb, verb) if one else verb)
+    return text
 
 
 def list_items(values: Any) -> str:

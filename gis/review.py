@@ -55,7 +55,7 @@ import shapely
 from pyproj import CRS
 
 from gis.errors import CRSError, GeometryError, InputError
-from gis.layers import find_field, list_items, norm_text, read_layer
+from gis.layers import find_field, list_items, norm_text, read_layer, rows_phrase
 from gis.notes import Note
 
 __all__ = [
@@ -274,7 +274,7 @@ def read_constraint(
     if empty.any():
         listed = list_items(rows[empty].tolist())
         notes.append(Note(
-            f"{src}: {_rows(rows[empty].tolist())} have no geometry and were skipped.",
+            f"{src}: {_rows(rows[empty].tolist(), 'have')} no geometry and were skipped.",
             f"{src}：第 {listed} 行无几何图形，已跳过。",
         ))
     keep = ~empty
@@ -291,7 +291,7 @@ def read_constraint(
         }[allowed]
         found = ", ".join(sorted(set(names_of_type[bad])))
         msg = (
-            f"{src}: {_rows(rows[bad].tolist())} are {found}, but a {en} ({zh}) layer holds "
+            f"{src}: {_rows(rows[bad].tolist(), 'are')} {found}, but a {en} ({zh}) layer holds "
             f"{want}. Remove those rows, convert them, or check that the file is the right layer."
         )
         raise GeometryError(msg)
@@ -319,7 +319,7 @@ def _repair(geoms: np.ndarray, rows: np.ndarray, src: str, notes: list[str]) -> 
     lost = shapely.is_empty(fixed) | (shapely.area(fixed) == 0)
     if lost.any():
         msg = (
-            f"{src}: {_rows(rows[invalid[lost]].tolist())} are invalid polygons with no area "
+            f"{src}: {_rows(rows[invalid[lost]].tolist(), 'are')} invalid polygons with no area "
             "once repaired (collapsed rings); redraw those features or delete the rows."
         )
         raise GeometryError(msg)
@@ -356,10 +356,9 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
-def _rows(rows: Any) -> str:
-    """"row 3" or "rows 2, 5" (1-based file rows)."""
-    rows = list(rows)
-    return f"{'row' if len(rows) == 1 else 'rows'} {list_items(rows)}"
+def _rows(rows: Any, verb: str = "") -> str:
+    """"row 3 has" or "rows 2, 5 have" (1-based file rows)."""
+    return rows_phrase(list(rows), verb)
 
 
 def _type_names(geoms: np.ndarray) -> np.ndarray:
@@ -422,7 +421,7 @@ def _names(
     missing = names.isna()
     if missing.any():
         notes.append(Note(
-            f"{src}: {_rows(rows[missing.values].tolist())} have no {field}; named by row number.",
+            f"{src}: {_rows(rows[missing.values].tolist(), 'have')} no {field}; named by row number.",
             f"{src}：第 {list_items(rows[missing.values].tolist())} 行{field}为空，以行号命名。",
         ))
     return names.where(~missing, fallback).astype(str)
@@ -468,7 +467,7 @@ def _crowns(
     if bad.any():
         msg = (
             f"{src}: crown field {field} must be a number of metres but "
-            f"{_rows(rows[bad.values].tolist())} hold {list_items(raw[bad].astype(str).unique())}; "
+            f"{_rows(rows[bad.values].tolist(), 'hold')} {list_items(raw[bad].astype(str).unique())}; "
             "enter plain numbers or leave the cell empty (the default crown is then used)."
         )
         raise InputError(msg)
@@ -493,7 +492,7 @@ def _crowns(
     unknown = np.isnan(radius)
     if unknown.any():
         notes.append(Note(
-            f"{src}: {_rows(rows[unknown].tolist())} have no {field}; the default crown "
+            f"{src}: {_rows(rows[unknown].tolist(), 'have')} no {field}; the default crown "
             "radius is used.",
             f"{src}：第 {list_items(rows[unknown].tolist())} 行{field}为空，按默认冠幅半径计算。",
         ))
@@ -638,7 +637,7 @@ def _check_units_frame(
     missing = ids_text.isna().to_numpy()
     if missing.any():
         msg = (
-            f"units: {_rows(rows[missing].tolist())} have an empty unit_id; "
+            f"units: {_rows(rows[missing].tolist(), 'have')} an empty unit_id; "
             "give every unit an id."
         )
         raise InputError(msg)
@@ -707,7 +706,8 @@ def _check_constraint(c: Constraint, crs: CRS) -> None:
         want = {"historic_building": "points or polygons", "ancient_tree": "points"}.get(
             c.kind, "polygons")
         msg = (
-            f"{c.source}: {_rows(rows)} of the {en} ({zh}) layer are not {want}; "
+            f"{c.source}: {_rows(rows)} of the {en} ({zh}) layer "
+            f"{'is' if len(rows) == 1 else 'are'} not {want}; "
             "remove or convert them (read_constraint checks this when reading)."
         )
         raise GeometryError(msg)

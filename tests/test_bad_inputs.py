@@ -19,13 +19,13 @@ CSV = ["--input-crs", "EPSG:4326"]
 CASES = [
     ("invalid_ring.gpkg", "estates", [], "ok", r"1 invalid polygons repaired with make_valid \(row 3: Self-intersection"),
     ("bowtie.geojson", "estates", [], "ok", r"invalid polygons repaired with make_valid \(row 5"),
-    ("empty_geometry.gpkg", "estates", [], "error", r"empty_geometry.gpkg: row 4 have no geometry; draw the estate boundary"),
-    ("mixed_types.gpkg", "estates", [], "error", r"mixed_types.gpkg: row 6 are LineString, not polygons"),
+    ("empty_geometry.gpkg", "estates", [], "error", r"empty_geometry.gpkg: row 4 has no geometry; draw the estate boundary"),
+    ("mixed_types.gpkg", "estates", [], "error", r"mixed_types.gpkg: row 6 is LineString, not polygons"),
     ("z_coordinates.gpkg", "estates", [], "ok", r"z_coordinates.gpkg: 3D coordinates read as 2D"),
     ("no_prj.shp", "estates", [], "error", r"no_prj.shp: the layer has no CRS. Pass `--input-crs`"),
     ("wrong_crs.gpkg", "estates", [], "error", r"wrong_crs.gpkg: coordinates .* cannot be in EPSG:4490 .*look like metres"),
     ("duplicate_ids.gpkg", "estates", [], "error", r"duplicate_ids.gpkg: 1 estate_id values repeat \(XQ002\) in rows 2, 8"),
-    ("households_text.gpkg", "estates", [], "error", r"households_text.gpkg: households must be a number but row 7 hold 约二百户"),
+    ("households_text.gpkg", "estates", [], "error", r"households_text.gpkg: households must be a number but row 7 holds 约二百户"),
     ("negative_floor_area.gpkg", "estates", [], "error", r"negative_floor_area.gpkg: floor_area_m2 is negative in row 9"),
     ("zipped_shapefile.zip", "estates", [], "ok", r"zipped_shapefile.zip: no .cpg file; attributes read as GBK"),
     ("empty_file.gpkg", "estates", [], "error", r"empty_file.gpkg: the file is empty \(0 bytes\); export the layer again"),
@@ -33,7 +33,7 @@ CASES = [
     ("text_named_xlsx.xlsx", "estates", CSV, "error", r"text_named_xlsx.xlsx: not a readable Excel file"),
     ("estate_far_from_streets.gpkg", "estates", [], "ok", r"1 estates are more than 200 m from any street \(XQ900\)"),
     ("bad_year.gpkg", "estates", [], "error", r"bad_year.gpkg: build_year \(建成年份\) is not a year in row 10 \(九十年代\)"),
-    ("blank_ids.gpkg", "estates", [], "error", r"blank_ids.gpkg: row 11 have an empty estate_id"),
+    ("blank_ids.gpkg", "estates", [], "error", r"blank_ids.gpkg: row 11 has an empty estate_id"),
     ("swapped_latlon.csv", "services", CSV, "error", r"swapped_latlon.csv: .*longitude and latitude look swapped"),
     ("services_gbk.csv", "services", CSV, "ok", r"services_gbk.csv: text read as GBK"),
     ("merged_header.xlsx", "services", CSV, "ok", r"merged_header.xlsx: the header is on row 3; 2 title rows above it skipped"),
@@ -42,7 +42,7 @@ CASES = [
     ("services_no_category.gpkg", "services", [], "error", r"services_no_category.gpkg: no service matches any category"),
     ("disconnected_streets.gpkg", "streets", [], "ok", r"The street network has \d+ disconnected parts"),
     ("points_as_streets.gpkg", "streets", [], "error", r"points_as_streets.gpkg: rows 1, 2, 3, 4, 5 are Point, not lines"),
-    ("unknown_gate_ids.gpkg", "gates", [], "error", r"unknown_gate_ids.gpkg: row 3 name estates that are not in the estates layer \(XQ999\)"),
+    ("unknown_gate_ids.gpkg", "gates", [], "error", r"unknown_gate_ids.gpkg: row 3 names estates that are not in the estates layer \(XQ999\)"),
 ]
 
 

@@ -146,7 +146,7 @@ def test_non_numeric_households_names_row_and_value(tmp_path):
     gdf = estates_frame()
     gdf["户数"] = ["120", "约300户", "56"]
     gdf.to_file(tmp_path / "e.gpkg")
-    with pytest.raises(InputError, match=r"households must be a number but row 2 hold 约300户"):
+    with pytest.raises(InputError, match=r"households must be a number but row 2 holds 约300户"):
         read_estates(tmp_path / "e.gpkg")
 
 
@@ -162,7 +162,7 @@ def test_points_are_not_estates(tmp_path):
     gdf = estates_frame()
     gdf.loc[2, "geometry"] = shapely.Point(1, 1)
     gdf.to_file(tmp_path / "e.geojson", driver="GeoJSON")
-    with pytest.raises(GeometryError, match="row 3 are Point, not polygons"):
+    with pytest.raises(GeometryError, match="row 3 is Point, not polygons"):
         read_estates(tmp_path / "e.geojson")
 
 
@@ -184,7 +184,7 @@ def test_streets_explode_and_reject_polygons(tmp_path):
     assert len(st) == 3 and st["width_m"].tolist() == [30.0, 30.0, 12.0]
     lines.loc[1, "geometry"] = shapely.box(0, 0, 1, 1)
     lines.to_file(tmp_path / "bad.gpkg")
-    with pytest.raises(GeometryError, match="row 2 are Polygon, not lines"):
+    with pytest.raises(GeometryError, match="row 2 is Polygon, not lines"):
         read_streets(tmp_path / "bad.gpkg")
 
 
@@ -193,7 +193,7 @@ def test_gates_must_name_known_estates(tmp_path):
     gates = gpd.GeoDataFrame({"小区编号": ["XQ000", "XQ999"], "名称": ["南门", "北门"]},
                              geometry=[shapely.Point(40, 0), shapely.Point(0, 0)], crs=METRIC)
     gates.to_file(tmp_path / "g.gpkg")
-    with pytest.raises(InputError, match=r"row 2 name estates that are not in the estates layer \(XQ999\)"):
+    with pytest.raises(InputError, match=r"row 2 names estates that are not in the estates layer \(XQ999\)"):
         read_gates(tmp_path / "g.gpkg", est)
 
 

@@ -337,7 +337,7 @@ def test_crown_diameter_is_halved(tmp_path):
     assert c.layer["name"].tolist() == ["GS01（银杏）", "GS02（国槐）", "GS03"]
     notes = c.layer.attrs["notes"]
     assert any("crown diameter" in n and "halved" in n for n in notes)
-    assert any("row 2 have no 冠幅" in n for n in notes)  # missing crown → default
+    assert any("row 2 has no 冠幅" in n for n in notes)  # missing crown → default
 
 
 def test_crown_radius_is_not_halved(tmp_path):
@@ -354,7 +354,7 @@ def test_bad_crown_values_name_rows(tmp_path):
     path = tmp_path / "trees.gpkg"
     frame([pt(0, 0), pt(1, 0), pt(2, 0)], name=list("abc"),
           冠幅=["6", "约5米", "-2"]).to_file(path)
-    with pytest.raises(InputError, match=r"trees\.gpkg: crown field 冠幅 .* row 2 hold 约5米"):
+    with pytest.raises(InputError, match=r"trees\.gpkg: crown field 冠幅 .* row 2 holds 约5米"):
         read_constraint(path, "ancient_tree")
     with pytest.raises(InputError, match="no crown field 'crown'"):
         read_constraint(path, "ancient_tree", crown_field="crown")
@@ -382,7 +382,7 @@ def test_wrong_geometry_type_for_trees_names_rows(tmp_path):
 def test_points_are_not_polygons_for_districts(tmp_path):
     path = tmp_path / "district.geojson"
     frame([box(0, 0, 5, 5), pt(0, 0)], name=["a", "b"]).to_file(path)
-    with pytest.raises(GeometryError, match="row 2 are Point.*polygons"):
+    with pytest.raises(GeometryError, match="row 2 is Point.*polygons"):
         read_constraint(path, "historic_district")
     assert len(read_constraint(path, "historic_building").layer) == 2
 
@@ -404,7 +404,7 @@ def test_rows_without_names_or_geometry(tmp_path):
     gdf.to_file(path)
     c = read_constraint(path, "historic_building")
     assert c.layer["name"].tolist() == ["101", "历史建筑第3行"]
-    assert any("row 2 have no geometry" in n for n in c.layer.attrs["notes"])
+    assert any("row 2 has no geometry" in n for n in c.layer.attrs["notes"])
 
 
 # ---------------------------------------------------------------------------
