@@ -402,11 +402,12 @@ def _symmetric(u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int) -> sp.csr_ma
 def thin_access(graph: WalkGraph, access: Access, keep: np.ndarray) -> Access:
     """Drop access points that can never give an estate its shortest route.
 
-    A piece node whose two neighbours along its street edge are both access points of
-    the same estate is redundant: every route from it passes one of them, and the
-    estate's distance to that neighbour is at most its own plus the piece between (the
-    distance to a polygon changes no faster than one walks). Runs of access pieces along
-    a street keep only their ends. Nodes in ``keep`` (service nodes: a route may end
+    A piece node ``x`` has two neighbours along its street edge, one piece (``w`` metres
+    of graph) away, and every route from it passes one of them. If both are access points
+    of the same estate, each at most ``cost(x) + w`` from the estate, no route starts
+    better at ``x``: runs of access pieces along a street keep only their ends (for the
+    polygon rule this always holds, the distance to a polygon changing no faster than
+    one walks; for gates it is checked). Nodes in ``keep`` (service nodes: a route may end
     there) always stay. Network distances from every estate are unchanged.
 
     Parameters
@@ -421,7 +422,7 @@ def thin_access(graph: WalkGraph, access: Access, keep: np.ndarray) -> Access:
     Access
     """
     n = graph.n_street
-    node, est = access.node, access.estate
+    node, est, cost = access.node, access.estate, access.cost_m
     piece = np.flatnonzero(node >= n)
     if not len(piece):
         return access
@@ -431,24 +432,28 @@ def thin_access(graph: WalkGraph, access: Access, keep: np.ndarray) -> Access:
     j = x - first[which] + 1
     e = long[which]
     k = graph.pieces[e]
+    step = graph.edge_m[e] / k
     before = np.where(j == 1, graph.edge_u[e], x - 1)
     after = np.where(j == k - 1, graph.edge_v[e], x + 1)
     size = np.int64(graph.n_nodes)
-    key = np.sort(est.astype(np.int64) * size + node)
+    key = est.astype(np.int64) * size + node
+    order = np.lexsort((cost, key))  # per (estate, node): cheapest first
+    key_sorted, cost_sorted = key[order], cost[order]
 
-    def present(other: np.ndarray) -> np.ndarray:
+    def no_dearer(other: np.ndarray) -> np.ndarray:
+        """``other`` is an access point of the same estate costing at most cost + step."""
         probe = est[piece].astype(np.int64) * size + other
-        at = np.minimum(np.searchsorted(key, probe), len(key) - 1)
-        return key[at] == probe
+        at = np.minimum(np.searchsorted(key_sorted, probe), len(key_sorted) - 1)
+        return (key_sorted[at] == probe) & (cost_sorted[at] <= cost[piece] + step)
 
-    drop = present(before) & present(after)
+    drop = no_dearer(before) & no_dearer(after)
     keep_sorted = np.sort(np.asarray(keep, dtype=np.int64))
-    at = np.minimum(np.searchsorted(keep_sorted, x), max(len(keep_sorted) - 1, 0))
     if len(keep_sorted):
+        at = np.minimum(np.searchsorted(keep_sorted, x), len(keep_sorted) - 1)
         drop &= keep_sorted[at] != x
     stay = np.ones(len(node), dtype=bool)
     stay[piece[drop]] = False
-    return Access(estate=est[stay], node=node[stay], cost_m=access.cost_m[stay],
+    return Access(estate=est[stay], node=node[stay], cost_m=cost[stay],
                   n_estates=access.n_estates)
 
 
@@ -580,6 +585,9 @@ def estate_access(
         access_radius_m = settings.access_radius_m
     polys = np.asarray(estates.geometry.values)
     n = len(polys)
+    if n == 0:
+        none = np.zeros(0, dtype=np.int64)
+        return Access(estate=none, node=none, cost_m=np.zeros(0), n_estates=0)
     est_parts: list[np.ndarray] = []
     node_parts: list[np.ndarray] = []
     cost_parts: list[np.ndarray] = []
@@ -674,8 +682,9 @@ def _piece_candidates(
     empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros((0, 2)))
     if not len(graph._long[0]) or not len(polys):
         return empty
-    # Every node within reach lies in the widened bounding box, and so within its
-    # circumcircle: edges near that circle, then only those whose own box meets it.
+    # A node within reach of the polygon is within the bbox's half-diagonal plus the
+    # reach of the bbox centre: edges that may come that close, then only those whose
+    # own box meets the widened bbox.
     r = radius_m[:, None] + 1e-6
     centre = (bounds[:, :2] + bounds[:, 2:]) / 2
     pi, which = graph._edges_near(centre, np.hypot(*(bounds[:, 2:] - centre).T) + r[:, 0])

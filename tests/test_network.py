@@ -178,3 +178,28 @@ def test_thinned_access_gives_every_estate_the_same_distances(seed):
         if a is acc:
             full = best
     assert np.allclose(best, full, rtol=0, atol=1e-9)
+
+
+def test_thinning_keeps_a_gate_that_beats_its_neighbours():
+    # A 21 m street edge has one piece node, at 10.5 m. One gate stands on it (hop 0);
+    # two more stand 15 m off the edge's ends. The piece's neighbours are access points
+    # of the same estate, but dearer than it by more than the 10.5 m between: it stays.
+    x, y = 500_000.0, 3_800_000.0
+    g = build_walk_graph(streets([(x - 200, y), (x, y), (x + 21, y)]))
+    est = gpd.GeoDataFrame({"estate_id": ["E"]}, geometry=[shapely.box(x - 5, y + 1, x + 26, y + 40)],
+                           crs=METRIC)
+    gates = gpd.GeoDataFrame({"estate_id": ["E"] * 3}, crs=METRIC, geometry=[
+        shapely.Point(x + 10.5, y), shapely.Point(x, y + 15), shapely.Point(x + 21, y + 15)])
+    acc = estate_access(g, est, gates=gates)
+    svc, _ = snap_points(g, np.array([[x - 200, y]]))
+    thin = thin_access(g, acc, svc)
+    piece = np.flatnonzero(np.isclose(g.node_xy[:, 0], x + 10.5))[0]
+    assert piece in set(thin.node.tolist())
+    dist = dijkstra(g.csr, indices=svc[0])
+    assert min(c + dist[n] for n, c in zip(thin.node, thin.cost_m)) == pytest.approx(210.5)
+
+
+def test_no_estates_no_access():
+    g = build_walk_graph(streets([(0, 0), (100, 0)]))
+    acc = estate_access(g, gpd.GeoDataFrame({"estate_id": []}, geometry=[], crs=METRIC))
+    assert acc.n_estates == 0 and len(acc.node) == 0
