@@ -6,9 +6,11 @@ candidate becomes a link when
 
 * they face each other along at least ``min_facing_m``: the facing length is the shorter
   of the two boundary lengths that lie within ``gap + facing_band_m`` of the other estate,
-  less the ``2 × facing_band_m`` that band adds at the ends of a wall. Estates that meet
-  only corner to corner across a junction measure about 0 and are not linked, while a
-  0.3 m digitising gap or a 6 m lane between two walls still is; and
+  less the ``2 × facing_band_m`` that band adds at the ends of a wall, and at most how
+  far those two boundary parts overlap along their common direction (walls offset along
+  a lane face each other only where they overlap). Estates that meet only corner to
+  corner across a junction measure about 0 and are not linked, while a 0.3 m digitising
+  gap or a 6 m lane between two walls still is; and
 * the corridor between them — the convex hull of the two facing boundary parts, outside
   both estates — touches no barrier (an arterial road, river or railway the user supplies).
 
@@ -149,6 +151,10 @@ def neighbour_links(
     # (exactly so for square corners); take it off so a 50 m shared wall measures 50 m
     # and a corner-only contact measures 0.
     facing = np.maximum(np.minimum(facing_a, facing_b) - 2 * facing_band_m, 0.0)
+    # Where walls are offset along a lane, the band reaches past the other estate's end
+    # by sqrt(band² - gap²) and the length above overstates; the overlap of the two
+    # parts along the walls' own direction does not.
+    facing = np.minimum(facing, _overlap_along_walls(part_a, part_b))
     crossed = np.full(len(i), "", dtype=object)
     if barriers is not None and len(barriers) and len(i):
         # The ground between the two facing walls: it reaches no further along the walls
@@ -188,3 +194,37 @@ def neighbour_links(
         time.perf_counter() - t0,
     )
     return links.sort_values(["estate_a", "estate_b"], ignore_index=True)
+
+
+def _overlap_along_walls(part_a: np.ndarray, part_b: np.ndarray) -> np.ndarray:
+    """How far two facing boundary parts overlap along their common direction, metres.
+
+    The direction is the main axis of the length-weighted orientation of both parts'
+    segments (a wall and the short ends the band catches at its corners give the wall's
+    direction exactly); each part is projected on it and the two intervals intersected.
+    0 where either part is empty.
+    """
+    n = len(part_a)
+    lo = np.full((2, n), np.inf)
+    hi = np.full((2, n), -np.inf)
+    tensor = np.zeros((3, n))
+    per_part = []
+    for parts in (part_a, part_b):
+        lines, pair_of = shapely.get_parts(parts, return_index=True)
+        coords, line_of = shapely.get_coordinates(lines, return_index=True)
+        pair = pair_of[line_of]
+        same = line_of[1:] == line_of[:-1]
+        d = coords[1:][same] - coords[:-1][same]
+        length = np.hypot(d[:, 0], d[:, 1])
+        ok = length > 0
+        d, length, seg_pair = d[ok], length[ok], pair[:-1][same][ok]
+        for row, w in enumerate((d[:, 0] ** 2, d[:, 0] * d[:, 1], d[:, 1] ** 2)):
+            tensor[row] += np.bincount(seg_pair, weights=w / length, minlength=n)
+        per_part.append((coords, pair))
+    theta = 0.5 * np.arctan2(2 * tensor[1], tensor[0] - tensor[2])
+    axis = np.stack([np.cos(theta), np.sin(theta)], axis=1)
+    for k, (coords, pair) in enumerate(per_part):
+        t = (coords * axis[pair]).sum(axis=1)
+        np.minimum.at(lo[k], pair, t)
+        np.maximum.at(hi[k], pair, t)
+    return np.maximum(np.minimum(hi[0], hi[1]) - np.maximum(lo[0], lo[1]), 0.0)

@@ -35,6 +35,24 @@ def random_blocks(seed: int, n: int = 30) -> gpd.GeoDataFrame:
                             geometry=kept, crs=METRIC)
 
 
+def overlap_along(part_p, part_q) -> float:
+    """Overlap of the two parts projected on their main direction (one pair, by hand)."""
+    segs, pts = [], []
+    for part in (part_p, part_q):
+        lines = [g for g in getattr(part, "geoms", [part]) if g.geom_type == "LineString"]
+        pts.append([np.asarray(g.coords) for g in lines])
+        segs += [np.diff(np.asarray(g.coords), axis=0) for g in lines]
+    if not pts[0] or not pts[1]:
+        return 0.0
+    d = np.vstack(segs)
+    length = np.hypot(d[:, 0], d[:, 1])
+    d, length = d[length > 0], length[length > 0]
+    tensor = (d[:, :, None] * d[:, None, :] / length[:, None, None]).sum(axis=0)
+    axis = np.linalg.eigh(tensor)[1][:, -1]  # eigenvector of the largest eigenvalue
+    span = [np.vstack(p) @ axis for p in pts]
+    return max(min(span[0].max(), span[1].max()) - max(span[0].min(), span[1].min()), 0.0)
+
+
 def oracle(estates, gap_m=15.0, min_facing_m=10.0, band_m=2.0, barriers=()):
     out = {}
     rows = list(estates.itertuples())
@@ -48,7 +66,8 @@ def oracle(estates, gap_m=15.0, min_facing_m=10.0, band_m=2.0, barriers=()):
             bp, bq = p.geometry.buffer(d + band_m, quad_segs=16), q.geometry.buffer(d + band_m, quad_segs=16)
             part_p = p.geometry.boundary.intersection(bq)
             part_q = q.geometry.boundary.intersection(bp)
-            facing = max(min(part_p.length, part_q.length) - 2 * band_m, 0.0)
+            facing = min(max(min(part_p.length, part_q.length) - 2 * band_m, 0.0),
+                         overlap_along(part_p, part_q))
             corridor = part_p.union(part_q).convex_hull.difference(p.geometry.union(q.geometry))
             crossed = any(corridor.intersects(b) for b in barriers)
             out[(p.estate_id, q.estate_id)] = (d, facing, not crossed and facing >= min_facing_m)
@@ -111,3 +130,20 @@ def test_links_do_not_depend_on_row_order(seed, perm):
     a = neighbour_links(est).drop(columns="geometry")
     b = neighbour_links(shuffled).drop(columns="geometry")
     assert a.equals(b)
+
+
+@pytest.mark.parametrize("angle", [0.0, 30.0, 77.0])
+@pytest.mark.parametrize("gap", [0.0, 0.3, 6.0, 12.0])
+def test_offset_walls_face_for_their_overlap(gap, angle):
+    # Two blocks across a lane, offset along it: they face each other for `overlap` m,
+    # whatever the lane width or the grid's rotation.
+    from shapely import affinity
+
+    for overlap in (5.0, 9.5, 10.5, 30.0):
+        a = shapely.box(0, 0, 50, 40)
+        b = shapely.box(50 - overlap, 40 + gap, 100 - overlap, 80 + gap)
+        a, b = (affinity.rotate(g, angle, origin=(0, 0)) for g in (a, b))
+        est = gpd.GeoDataFrame({"estate_id": ["A", "B"]}, geometry=[a, b], crs=METRIC)
+        link = neighbour_links(est).iloc[0]
+        assert link["facing_m"] == pytest.approx(overlap, abs=0.05)
+        assert link["linked"] == (overlap >= 10.0)
