@@ -437,8 +437,12 @@ def thin_access(graph: WalkGraph, access: Access, keep: np.ndarray) -> Access:
     after = np.where(j == k - 1, graph.edge_v[e], x + 1)
     size = np.int64(graph.n_nodes)
     key = est.astype(np.int64) * size + node
-    order = np.lexsort((cost, key))  # per (estate, node): cheapest first
-    key_sorted, cost_sorted = key[order], cost[order]
+    order = np.argsort(key)
+    key_sorted = key[order]
+    group = np.flatnonzero(np.r_[True, key_sorted[1:] != key_sorted[:-1]])
+    # Two gates may share a node: the cheaper one counts.
+    cost_sorted = np.minimum.reduceat(cost[order], group) if len(group) else cost
+    key_sorted = key_sorted[group]
 
     def no_dearer(other: np.ndarray) -> np.ndarray:
         """``other`` is an access point of the same estate costing at most cost + step."""
