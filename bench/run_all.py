@@ -1121,7 +1121,9 @@ def _before_after(before: dict[str, Any], results: list[dict[str, Any]],
               "deduplication by single sorts; a per-estate minimum without a sort per "
               "category; and, last, 20 m piece nodes numbered but not made: snapping and "
               "access work them out from the street edges, and searches run on the street "
-              "graph plus the piece nodes in use (`gis.network.search_graph`)."), "",
+              "graph plus the piece nodes in use (`gis.network.search_graph`), runs of access "
+              "pieces along a street thinned to their ends first (`gis.network.thin_access`)."),
+             "",
              "| target | before | after |", "|---|---:|---:|"]
     old = {t["target"]: t for t in bm.get("targets", [])}
 
