@@ -118,6 +118,11 @@ def test_units_map_offline(demo_maps, tmp_path):
     assert result["counts"]["link"] == len(gpd.read_file(gpkg, layer="links"))
     assert result["counts"]["estate"] == 150
     assert result["counts"]["conflict"] == len(gpd.read_file(gpkg, layer="conflicts"))
+    # Popups are built in the page from each unit's values: a unit's shows its id,
+    # totals and members.
+    units = gpd.read_file(gpkg, layer="units")
+    assert result["popup"] and any(u in result["popup"] for u in units["unit_id"])
+    assert all(word in result["popup"] for word in ("户数", "成员小区", "建成年份"))
     image = screenshot(html_path, tmp_path)
     assert image.std() > 20
 

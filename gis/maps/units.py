@@ -8,9 +8,10 @@ has a popup with members, totals, link reasons, checks and the decision applied.
 
 from __future__ import annotations
 
-import html
+import json
 
 import folium
+from folium.utilities import JsCode
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -112,10 +113,11 @@ def units_map(
 
     u = display_frame(units.to_crs(metric), page)
     flagged = u["n_conflicts"].fillna(0).to_numpy() > 0 if "n_conflicts" in u else np.zeros(len(u), bool)
+    records = u.to_dict("records")
     unit_props = gpd.GeoDataFrame(
         {"_kind": "unit", "unit_id": u["unit_id"].astype(str),
-         "label": [_label(r, en) for r in u.to_dict("records")],
-         "popup": [_unit_popup(r, en) for r in u.to_dict("records")],
+         "label": [_label(r, en) for r in records],
+         "v": [_popup_values(r, en) for r in records],
          "colour": np.where(flagged, "#d7301f", "#08306b"),
          "joint": (u["n_estates"] > 1).to_numpy()},
         geometry=u.geometry.values, crs=4326)
@@ -126,9 +128,15 @@ def units_map(
                                   "weight": 3.5 if f["properties"]["joint"] else 1.5},
         highlight_function=lambda f: {"weight": 5},
         tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
-        popup=folium.GeoJsonPopup(fields=["popup"], labels=False, max_width=460),
+        # Built in the browser from the values: the table markup of thousands of popups,
+        # escaped into the file, was a third of a 10,000-estate map.
+        on_each_feature=JsCode(
+            "function (f, layer) { layer.bindPopup(function () { return gisUnitPopup("
+            "f.properties); }, {maxWidth: 460}); }"),
     )
     units_layer.add_to(fmap)
+    fmap.get_root().header.add_child(
+        folium.Element(_popup_script(en)), name="gis_unit_popup_script")
 
     ln = display_frame(links.to_crs(metric), page, simplify_m=0)
     decision = ln["decision"].fillna("") if "decision" in ln else pd.Series("", index=ln.index)
@@ -199,25 +207,52 @@ def _link_tip(r: dict, en: bool) -> str:
     return text + (f"，跨越{crossed}" if crossed else "")
 
 
-def _unit_popup(r: dict, en: bool) -> str:
+def _popup_labels(en: bool) -> list[str]:
+    return [
+        "Estates" if en else "小区数",
+        "Households" if en else "户数",
+        "Floor area m²" if en else "建筑面积（平方米）",
+        "Built" if en else "建成年份",
+        "Members" if en else "成员小区",
+        "Why linked" if en else "联动依据",
+        "Living-circle gaps" if en else "生活圈设施缺口",
+        "Review" if en else "审查",
+        "Decision" if en else "审查决定",
+        "Flags" if en else "提示",
+    ]
+
+
+def _popup_values(r: dict, en: bool) -> list[str]:
+    """One unit's popup values, in `_popup_labels` order ("" where there is none)."""
     def cell(key: str) -> str:
         v = r.get(key)
         if v is None or (isinstance(v, float) and np.isnan(v)):
-            return "—"
-        return html.escape(f"{v:,.0f}" if isinstance(v, float) else str(v))
+            return ""
+        return f"{v:,.0f}" if isinstance(v, float) else str(v)
 
-    rows = [
-        ("Estates" if en else "小区数", cell("n_estates")),
-        ("Households" if en else "户数", cell("households")),
-        ("Floor area m²" if en else "建筑面积（平方米）", cell("floor_area_m2")),
-        ("Built" if en else "建成年份", f"{cell('build_year_min')}–{cell('build_year_max')}"),
-        ("Members" if en else "成员小区", cell("member_names")),
-        ("Why linked" if en else "联动依据", cell("link_reasons")),
-        ("Living-circle gaps" if en else "生活圈设施缺口", cell("coverage_gaps")),
-        ("Review" if en else "审查", cell("conflict_summary_en" if en else "conflict_summary")),
-        ("Decision" if en else "审查决定", cell("decision")),
-        ("Flags" if en else "提示", cell("flags")),
+    lo, hi = cell("build_year_min"), cell("build_year_max")
+    return [
+        cell("n_estates"), cell("households"), cell("floor_area_m2"),
+        f"{lo}–{hi}" if lo or hi else "",
+        cell("member_names"), cell("link_reasons"), cell("coverage_gaps"),
+        cell("conflict_summary_en" if en else "conflict_summary"), cell("decision"),
+        cell("flags"),
     ]
-    body = "".join(f"<tr><td style='white-space:nowrap;vertical-align:top'><b>{k}</b></td>"
-                   f"<td>{v}</td></tr>" for k, v in rows if v not in ("—", "", "—–—"))
-    return f"<b>{html.escape(str(r['unit_id']))}</b><table style='font-size:12px'>{body}</table>"
+
+
+def _popup_script(en: bool) -> str:
+    labels = json.dumps(_popup_labels(en), ensure_ascii=False).replace("</", "<\\/")
+    return """<script>
+var GIS_UNIT_LABELS = %s;
+function gisUnitEsc(s) { return String(s).replace(/[&<>"']/g, function (c) {
+  return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]; }); }
+function gisUnitPopup(p) {
+  var rows = "";
+  for (var i = 0; i < GIS_UNIT_LABELS.length; i++) {
+    if (p.v[i] === "") continue;
+    rows += "<tr><td style='white-space:nowrap;vertical-align:top'><b>" + GIS_UNIT_LABELS[i] +
+      "</b></td><td>" + gisUnitEsc(p.v[i]) + "</td></tr>";
+  }
+  return "<b>" + gisUnitEsc(p.unit_id) + "</b><table style='font-size:12px'>" + rows + "</table>";
+}
+</script>""" % labels
