@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import logging
 import os
 import re
@@ -22,6 +23,7 @@ from functools import cache
 from pathlib import Path
 
 import folium
+from folium.utilities import JsCode
 import geopandas as gpd
 import numpy as np
 import shapely
@@ -122,6 +124,19 @@ def display_frame(
         values = shapely.transform(values, page.shift)
     values = shapely.transform(values, lambda c: np.round(c, _PRECISION_DEG))
     return gpd.GeoDataFrame(gdf.drop(columns=gdf.geometry.name), geometry=values, crs=4326)
+
+
+def leaflet_style(style: dict, **from_properties: str) -> JsCode:
+    """A Leaflet style function: ``style`` for every feature, with the keys named in
+    ``from_properties`` read from each feature's properties (e.g. ``fillColor="fill"``).
+
+    Pass it as ``folium.GeoJson(..., style=leaflet_style(...))``. folium's own
+    ``style_function`` writes a ``case`` per feature into the page (about 1 MB for
+    10,000 links, run feature by feature as the layer is drawn); this stays one line.
+    """
+    picks = "".join(f"s[{json.dumps(k)}] = f.properties[{json.dumps(v)}]; "
+                    for k, v in from_properties.items())
+    return JsCode(f"function (f) {{ var s = {json.dumps(style)}; {picks}return s; }}")
 
 
 def title_html(title: str) -> folium.Element:

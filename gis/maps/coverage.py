@@ -19,7 +19,14 @@ import numpy as np
 import shapely
 
 from gis.coverage import Coverage, service_areas
-from gis.maps._page import SearchBox, display_frame, legend_html, new_page, title_html
+from gis.maps._page import (
+    SearchBox,
+    display_frame,
+    leaflet_style,
+    legend_html,
+    new_page,
+    title_html,
+)
 
 __all__ = ["CATEGORY_COLOURS", "coverage_map"]
 
@@ -94,8 +101,8 @@ def coverage_map(
             folium.GeoJson(
                 sub.assign(_kind="area")[["_kind", "geometry"]].to_json(drop_id=True),
                 name=name, show=chosen is not None and chosen.key == c.key,
-                style_function=lambda f, colour=colour: {
-                    "color": colour, "weight": 1, "fillColor": colour, "fillOpacity": 0.12},
+                style=leaflet_style({"color": colour, "weight": 1, "fillColor": colour,
+                                     "fillOpacity": 0.12}),
                 interactive=False,
             ).add_to(fmap)
 
@@ -114,8 +121,8 @@ def coverage_map(
         else " (categories missing)" if en else "（按缺少设施类别数着色）")
     estates_layer = folium.GeoJson(
         props.to_json(drop_id=True), name=layer_name,
-        style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#333333",
-                                  "weight": 1, "fillOpacity": 0.65},
+        style=leaflet_style({"color": "#333333", "weight": 1, "fillOpacity": 0.65},
+                            fillColor="fill"),
         highlight_function=lambda f: {"weight": 3, "color": "#000000"},
         tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
         # Popups are built in the browser from a few numbers per estate: writing the
@@ -142,8 +149,8 @@ def coverage_map(
         folium.GeoJson(
             points.to_json(drop_id=True), name=label,
             marker=folium.CircleMarker(radius=5, fill=True, weight=1),
-            style_function=lambda f, colour=colour: {"color": "#ffffff", "fillColor": colour,
-                                                     "fillOpacity": 0.95, "weight": 1},
+            style=leaflet_style({"color": "#ffffff", "fillColor": colour, "fillOpacity": 0.95,
+                                 "weight": 1}),
             tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
         ).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
@@ -204,7 +211,7 @@ def _street_layer(cov: Coverage, page, lang: str) -> folium.GeoJson:
                                            crs=cov.analysis_crs), page, simplify_m=1.0)
     return folium.GeoJson(
         lines.to_json(drop_id=True), name="Walking network" if lang == "en" else "步行路网",
-        style_function=lambda f: {"color": "#9e9e9e", "weight": 1.5, "opacity": 0.9},
+        style=leaflet_style({"color": "#9e9e9e", "weight": 1.5, "opacity": 0.9}),
         interactive=False,
     )
 

@@ -17,7 +17,14 @@ import numpy as np
 import pandas as pd
 
 from gis.crs import metric_crs
-from gis.maps._page import SearchBox, display_frame, legend_html, new_page, title_html
+from gis.maps._page import (
+    SearchBox,
+    display_frame,
+    leaflet_style,
+    legend_html,
+    new_page,
+    title_html,
+)
 
 __all__ = ["units_map"]
 
@@ -89,9 +96,9 @@ def units_map(
         folium.GeoJson(
             gj.to_json(drop_id=True), name=en_name if en else zh,
             marker=folium.CircleMarker(radius=4, fill=True),
-            style_function=lambda f, colour=colour, kind=kind: {
+            style=leaflet_style({
                 "color": colour, "weight": 2, "dashArray": "6 4", "fillColor": colour,
-                "fillOpacity": 0.0 if kind in ("development_boundary", "plan_unit") else 0.15},
+                "fillOpacity": 0.0 if kind in ("development_boundary", "plan_unit") else 0.15}),
             tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
         ).add_to(fmap)
 
@@ -106,8 +113,8 @@ def units_map(
         geometry=est.geometry.values, crs=4326)
     folium.GeoJson(
         est_props.to_json(drop_id=True), name="Estates (eligibility)" if en else "小区（改造资格）",
-        style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#555555",
-                                  "weight": 0.8, "fillOpacity": 0.55},
+        style=leaflet_style({"color": "#555555", "weight": 0.8, "fillOpacity": 0.55},
+                            fillColor="fill"),
         tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
     ).add_to(fmap)
 
@@ -119,13 +126,11 @@ def units_map(
          "label": [_label(r, en) for r in records],
          "v": [_popup_values(r, en) for r in records],
          "colour": np.where(flagged, "#d7301f", "#08306b"),
-         "joint": (u["n_estates"] > 1).to_numpy()},
+         "w": np.where(u["n_estates"].to_numpy() > 1, 3.5, 1.5)},
         geometry=u.geometry.values, crs=4326)
     units_layer = folium.GeoJson(
         unit_props.to_json(drop_id=True), name="Renovation units" if en else "改造单元",
-        style_function=lambda f: {"color": f["properties"]["colour"], "fill": True,
-                                  "fillOpacity": 0.0,
-                                  "weight": 3.5 if f["properties"]["joint"] else 1.5},
+        style=leaflet_style({"fill": True, "fillOpacity": 0.0}, color="colour", weight="w"),
         highlight_function=lambda f: {"weight": 5},
         tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
         # Built in the browser from the values: the table markup of thousands of popups,
@@ -147,7 +152,7 @@ def units_map(
                                   geometry=ln.geometry.values, crs=4326)
     folium.GeoJson(
         link_props.to_json(drop_id=True), name="Neighbour links" if en else "相邻关系",
-        style_function=lambda f: {"color": f["properties"]["colour"], "weight": 2.5},
+        style=leaflet_style({"weight": 2.5}, color="colour"),
         tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
     ).add_to(fmap)
 
@@ -163,8 +168,8 @@ def units_map(
         folium.GeoJson(
             cprops.to_json(drop_id=True), name="Conflicts" if en else "审查冲突",
             marker=folium.CircleMarker(radius=6, fill=True),
-            style_function=lambda f: {"color": "#d7301f", "weight": 2, "fillColor": "#d7301f",
-                                      "fillOpacity": 0.45},
+            style=leaflet_style({"color": "#d7301f", "weight": 2, "fillColor": "#d7301f",
+                                 "fillOpacity": 0.45}),
             tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
         ).add_to(fmap)
 
