@@ -38,6 +38,7 @@ from gis.network import (
     WalkGraph,
     build_walk_graph,
     estate_access,
+    reachable_nodes,
     search_graph,
     snap_points,
     thin_access,
@@ -323,18 +324,6 @@ def nearest_by_network(
         result[f"nearest_{c.key}"] = nearest
     table = pd.DataFrame(result)
     return table, pd.Series(svc_hop, index=services.index)
-
-
-def _category_search(
-    graph: WalkGraph, node: np.ndarray, hop: np.ndarray, limit: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Distance from each graph node to the nearest service, and which service.
-
-    Returns per node the distance (inf beyond ``limit``) and the index into
-    ``node``/``hop`` of the service reached (-1 where unreached).
-    """
-    aug, starts, picks = _augment(graph, [(node, hop)])
-    return _search(aug, graph.n_nodes, starts[0], picks[0], limit)
 
 
 def _augment(
@@ -636,24 +625,24 @@ def service_areas(
     """
     svc_node, svc_hop = snap_points(graph, shapely.get_coordinates(services.geometry.values))
     cats = services["category"].to_numpy()
-    xy = graph.node_xy
+    # Piece nodes lie on the street edges, so the street nodes span the same extent.
+    xy = graph.street_xy
     span = np.maximum(xy.max(axis=0) - xy.min(axis=0), 1.0)
     # Whole metres and an origin on the grid, so neighbouring squares share edges exactly
     # (the coverage union below needs that, or it returns thousands of fragments).
     cell = float(np.ceil(max(cell_m, float(np.sqrt(span[0] * span[1] / max_cells)))))
     origin = np.floor(xy.min(axis=0) / cell) * cell
-    cell_of = np.floor((xy - origin) / cell).astype(np.int64)
     around = np.array([(dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)])
     rows = []
     for c in standard.categories:
         rows_c = np.flatnonzero(cats == c.key)
         if not len(rows_c):
             continue
-        dist, _ = _category_search(graph, svc_node[rows_c], svc_hop[rows_c], c.walk_m)
-        reached = np.unique(cell_of[dist <= c.walk_m], axis=0)
+        near_xy, _ = reachable_nodes(graph, svc_node[rows_c], svc_hop[rows_c], c.walk_m)
+        reached = _unique_cells(np.floor((near_xy - origin) / cell).astype(np.int64))
         if not len(reached):
             continue
-        cells = np.unique((reached[:, None, :] + around[None]).reshape(-1, 2), axis=0)
+        cells = _unique_cells((reached[:, None, :] + around[None]).reshape(-1, 2))
         # Both edges from integer indices: x1 of one square is bit-identical to x0 of the next.
         x0, y0 = origin[0] + cells[:, 0] * cell, origin[1] + cells[:, 1] * cell
         x1, y1 = origin[0] + (cells[:, 0] + 1) * cell, origin[1] + (cells[:, 1] + 1) * cell
@@ -663,3 +652,15 @@ def service_areas(
         rows.append({"category": c.key, "walk_m": c.walk_m, "geometry": area})
     return gpd.GeoDataFrame(rows, columns=["category", "walk_m", "geometry"],
                             geometry="geometry", crs=graph.crs)
+
+
+def _unique_cells(ij: np.ndarray) -> np.ndarray:
+    """Distinct integer grid cells, as ``np.unique(ij, axis=0)`` (a sort of one int64 key
+    rather than of row bytes)."""
+    if not len(ij):
+        return ij.reshape(0, 2)
+    lo = ij.min(axis=0)
+    width = int(ij[:, 1].max() - lo[1]) + 1
+    key = np.sort((ij[:, 0] - lo[0]) * width + (ij[:, 1] - lo[1]))
+    key = key[np.r_[True, key[1:] != key[:-1]]]
+    return np.stack([key // width + lo[0], key % width + lo[1]], axis=1)

@@ -32,7 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 import shapely
 from pyproj import CRS
-from scipy.sparse.csgraph import connected_components
+from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 from gis import settings
@@ -43,6 +43,7 @@ __all__ = [
     "WalkGraph",
     "build_walk_graph",
     "estate_access",
+    "reachable_nodes",
     "search_graph",
     "snap_points",
     "thin_access",
@@ -511,6 +512,84 @@ def search_graph(graph: WalkGraph, keep: np.ndarray) -> tuple[WalkGraph, np.ndar
     small = WalkGraph(street_xy=np.vstack([graph.street_xy, xy]), edge_u=u, edge_v=v,
                       edge_m=w, crs=graph.crs)
     return small, new_keep
+
+
+def reachable_nodes(
+    graph: WalkGraph, node: np.ndarray, hop: np.ndarray, limit_m: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every node, piece nodes included, within ``limit_m`` of the nearest source.
+
+    One bounded search on `search_graph` from a virtual source joined to each source node
+    by its hop; the distance of a piece node is then the shorter way along its street
+    edge, from either end or from a source on that edge, so the pieces are never all made.
+
+    Parameters
+    ----------
+    graph : WalkGraph
+    node : ndarray of int
+        Source nodes (e.g. facilities snapped with `snap_points`).
+    hop : ndarray of float
+        Metres from each source to its node.
+    limit_m : float
+        Largest distance kept, metres.
+
+    Returns
+    -------
+    (ndarray of shape (m, 2), ndarray of float)
+        Coordinates and distances (metres) of the nodes within reach.
+    """
+    node = np.asarray(node, dtype=np.int64)
+    hop = np.asarray(hop, dtype=float)
+    if not len(node):
+        return np.zeros((0, 2)), np.zeros(0)
+    small, kept = search_graph(graph, node)
+    n_small = small.n_nodes
+    u, v, w = small.edges()
+    # One virtual source, one edge to each source node carrying its shortest hop (scipy
+    # would add repeated entries up).
+    order = np.lexsort((hop, kept))
+    first = order[np.r_[True, kept[order][1:] != kept[order][:-1]]]
+    aug = sp.csr_matrix(
+        (np.concatenate([w, w, hop[first]]),
+         (np.concatenate([u, v, np.full(len(first), n_small)]),
+          np.concatenate([v, u, kept[first]]))),
+        shape=(n_small + 1, n_small + 1),
+    )
+    dist = dijkstra(aug, directed=True, indices=n_small, limit=limit_m)[:n_small]
+    n = graph.n_street
+    d_street = dist[:n]
+    xy_parts = [graph.street_xy[d_street <= limit_m]]
+    d_parts = [d_street[d_street <= limit_m]]
+    long, first_id = graph._long
+    if len(long):
+        e = long
+        k = graph.pieces[e]
+        step = graph.edge_m[e] / k
+        du, dv = d_street[graph.edge_u[e]], d_street[graph.edge_v[e]]
+        # Sources standing on piece nodes (search_graph numbers them n, n + 1, … in
+        # node order): their edge (position in `long`), piece and distance.
+        src_ids = np.unique(node[node >= n])
+        src_which = np.searchsorted(first_id, src_ids, side="right") - 1
+        src_j = src_ids - first_id[src_which] + 1
+        src_d = dist[n:n + len(src_ids)]
+        near = np.minimum(du, dv) < limit_m
+        near[src_which] = True
+        which = np.flatnonzero(near)
+        count = k[which] - 1
+        rep = np.repeat(which, count)
+        offset = np.cumsum(count) - count
+        j = np.arange(count.sum()) - np.repeat(offset, count) + 1
+        d = np.minimum(du[rep] + j * step[rep], dv[rep] + (k[rep] - j) * step[rep])
+        slot = np.full(len(long), -1, dtype=np.int64)
+        slot[which] = offset
+        for wi, jj, dd in zip(src_which, src_j, src_d):
+            lo = slot[wi]
+            span = slice(lo, lo + k[wi] - 1)
+            d[span] = np.minimum(d[span], dd + np.abs(j[span] - jj) * step[wi])
+        ok = d <= limit_m
+        xy_parts.append(graph.piece_nodes(rep[ok], j[ok])[1])
+        d_parts.append(d[ok])
+    return np.concatenate(xy_parts), np.concatenate(d_parts)
 
 
 def snap_points(graph: WalkGraph, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

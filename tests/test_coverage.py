@@ -284,3 +284,28 @@ def test_service_areas_are_valid_merged_polygons(standard):
     assert shapely.is_valid(geoms).all()
     # Grid squares must merge: a few parts per category, not one per square.
     assert (shapely.get_num_geometries(geoms) <= 10).all()
+    # Oracle: the cells of every node of the fully split graph within the threshold, by a
+    # search over all of them (networkx), widened by one cell, as the docstring says.
+    g = cov.graph
+    svc = cov.services.to_crs(cov.analysis_crs)
+    from gis.network import snap_points
+
+    node, hop = snap_points(g, shapely.get_coordinates(svc.geometry.values))
+    full = nx.Graph()
+    full.add_weighted_edges_from(zip(*(a.tolist() for a in g.edges())))
+    span = g.node_xy.max(axis=0) - g.node_xy.min(axis=0)
+    cell = float(np.ceil(max(50.0, np.sqrt(span[0] * span[1] / 200_000))))
+    origin = np.floor(g.node_xy.min(axis=0) / cell) * cell
+    for row in areas.itertuples():
+        rows = np.flatnonzero(svc["category"].to_numpy() == row.category)
+        full.add_weighted_edges_from([("src", int(node[r]), float(hop[r])) for r in rows])
+        dist = nx.single_source_dijkstra_path_length(full, "src", cutoff=300.0)
+        full.remove_node("src")
+        near = np.array([k for k, d in dist.items() if k != "src" and d <= 300.0])
+        ij = np.unique(np.floor((g.node_xy[near] - origin) / cell).astype(int), axis=0)
+        ij = np.unique((ij[:, None, :] + np.array([(a, b) for a in (-1, 0, 1) for b in (-1, 0, 1)])
+                        ).reshape(-1, 2), axis=0)
+        squares = shapely.box(origin[0] + ij[:, 0] * cell, origin[1] + ij[:, 1] * cell,
+                              origin[0] + (ij[:, 0] + 1) * cell, origin[1] + (ij[:, 1] + 1) * cell)
+        want = shapely.simplify(shapely.coverage_union_all(squares), cell / 2)
+        assert shapely.symmetric_difference(row.geometry, want).area < 1.0

@@ -15,6 +15,7 @@ from gis.network import (
     build_walk_graph,
     estate_access,
     merge_vertices,
+    reachable_nodes,
     search_graph,
     snap_points,
     thin_access,
@@ -203,3 +204,32 @@ def test_no_estates_no_access():
     g = build_walk_graph(streets([(0, 0), (100, 0)]))
     acc = estate_access(g, gpd.GeoDataFrame({"estate_id": []}, geometry=[], crs=METRIC))
     assert acc.n_estates == 0 and len(acc.node) == 0
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("limit", [60.0, 250.0])
+def test_reachable_nodes_match_a_search_over_every_node(seed, limit):
+    import scipy.sparse as sp
+
+    streets_, _, services = random_town(seed)
+    g = build_walk_graph(streets_)
+    node, hop = snap_points(g, shapely.get_coordinates(services.geometry.values[:8]))
+    node = np.r_[node, node[:2]]  # a repeated source keeps its shortest hop
+    hop = np.r_[hop, hop[:2] + 5.0]
+    xy, dist = reachable_nodes(g, node, hop, limit)
+    # Oracle: one virtual source over the fully split graph.
+    u, v, w = g.edges()
+    n = g.n_nodes
+    best = {}
+    for a, h in zip(node.tolist(), hop.tolist()):
+        best[a] = min(best.get(a, np.inf), h)
+    aug = sp.csr_matrix((np.r_[w, w, list(best.values())],
+                         (np.r_[u, v, [n] * len(best)], np.r_[v, u, list(best)])), shape=(n + 1, n + 1))
+    want = dijkstra(aug, directed=True, indices=n, limit=limit)[:n]
+    inside = np.flatnonzero(want <= limit)
+    assert len(xy) == len(inside) > 20
+    got = np.lexsort((xy[:, 1], xy[:, 0]))
+    exp = inside[np.lexsort((g.node_xy[inside, 1], g.node_xy[inside, 0]))]
+    assert np.array_equal(xy[got], g.node_xy[exp])
+    assert np.allclose(dist[got], want[exp], rtol=0, atol=1e-6)
+    assert (node >= g.n_street).any()  # sources on piece nodes, not only street nodes
