@@ -292,8 +292,8 @@ def map_group() -> None:
 @click.option("--category", default=None, help="Colour estates by this category's distance "
               "(a key such as clinic; see `gis standards`).")
 @click.option("--areas/--no-areas", default=None,
-              help="Draw each category's walkable service area (default: for networks up to "
-                   "100,000 nodes).")
+              help="Draw each category's walkable service area (default: for walking "
+                   "graphs up to 1,000,000 nodes, 20 m pieces counted).")
 @click.option("--input-crs", default=None, metavar="EPSG:N")
 @_map_options
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
