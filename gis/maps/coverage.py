@@ -204,8 +204,9 @@ def _street_layer(cov: Coverage, page, lang: str) -> folium.GeoJson:
     else:  # rebuilt without the street file: the graph's edges (slower to merge)
         graph = cov.graph
         assert graph is not None
-        u, v, _ = graph.edges()
-        geoms = shapely.linestrings(np.stack([graph.node_xy[u], graph.node_xy[v]], axis=1))
+        # The street edges draw the same lines as their 20 m pieces, ten times fewer.
+        xy = graph.street_xy
+        geoms = shapely.linestrings(np.stack([xy[graph.edge_u], xy[graph.edge_v]], axis=1))
         geoms = np.asarray([shapely.line_merge(shapely.multilinestrings(geoms))])
     # Simplified line by line (1 m): simplifying one MultiLineString of 50,000 parts
     # with topology preserved took ten times longer for the same vertices.
