@@ -42,6 +42,7 @@ from gis.network import (
     search_graph,
     snap_points,
     thin_access,
+    with_sources,
 )
 from gis.standards import Standard
 
@@ -304,7 +305,7 @@ def nearest_by_network(
     result: dict[str, np.ndarray] = {}
     rows_of = {c.key: np.flatnonzero(cats == c.key) for c in standard.categories}
     with_services = [c for c in standard.categories if len(rows_of[c.key])]
-    aug, starts, picks = _augment(
+    aug, starts, picks = with_sources(
         small, [(svc_node[rows_of[c.key]], svc_hop[rows_of[c.key]]) for c in with_services]
     )
     search = {c.key: (starts[i], picks[i]) for i, c in enumerate(with_services)}
@@ -324,37 +325,6 @@ def nearest_by_network(
         result[f"nearest_{c.key}"] = nearest
     table = pd.DataFrame(result)
     return table, pd.Series(svc_hop, index=services.index)
-
-
-def _augment(
-    graph: WalkGraph, groups: list[tuple[np.ndarray, np.ndarray]]
-) -> tuple[sp.csr_matrix, list[int], list[np.ndarray]]:
-    """The graph plus one virtual source per distinct service node of every group.
-
-    Each virtual source has a single out-edge carrying that node's smallest hop and no
-    in-edge, so a search from one group's sources never passes through another's. Built
-    once for all categories: copying a city-sized graph per category costs more than
-    searching it.
-    """
-    n = graph.n_nodes
-    picks, starts, nodes, hops = [], [], [], []
-    offset = n
-    for node, hop in groups:
-        order = np.lexsort((np.arange(len(node)), hop, node))
-        first = np.ones(len(order), dtype=bool)
-        first[1:] = node[order][1:] != node[order][:-1]
-        pick = order[first]
-        picks.append(pick)
-        starts.append(offset)
-        nodes.append(node[pick])
-        hops.append(hop[pick])
-        offset += len(pick)
-    s = offset - n
-    base = graph.csr
-    indptr = np.concatenate([base.indptr, base.indptr[-1] + np.arange(1, s + 1)])
-    indices = np.concatenate([base.indices, *nodes]) if s else base.indices
-    data = np.concatenate([base.data, *hops]) if s else base.data
-    return sp.csr_matrix((data, indices, indptr), shape=(n + s, n + s)), starts, picks
 
 
 def _search(

@@ -47,6 +47,7 @@ __all__ = [
     "search_graph",
     "snap_points",
     "thin_access",
+    "with_sources",
 ]
 
 logger = logging.getLogger(__name__)
@@ -207,6 +208,13 @@ class WalkGraph:
         frac = (j / self.pieces[e])[:, None]
         a = self.street_xy[self.edge_u[e]]
         return first[which] + j - 1, a + frac * (self.street_xy[self.edge_v[e]] - a)
+
+    def piece_of(self, node: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The inverse of `piece_nodes` for piece nodes (``node >= n_street``): the split
+        edge (position in ``_long[0]``) and piece ``j`` (1 … k-1) of each."""
+        _, first = self._long
+        which = np.searchsorted(first, node, side="right") - 1
+        return which, node - first[which] + 1
 
 
 @dataclass(frozen=True)
@@ -427,11 +435,9 @@ def thin_access(graph: WalkGraph, access: Access, keep: np.ndarray) -> Access:
     piece = np.flatnonzero(node >= n)
     if not len(piece):
         return access
-    long, first = graph._long
     x = node[piece]
-    which = np.searchsorted(first, x, side="right") - 1
-    j = x - first[which] + 1
-    e = long[which]
+    which, j = graph.piece_of(x)
+    e = graph._long[0][which]
     k = graph.pieces[e]
     step = graph.edge_m[e] / k
     before = np.where(j == 1, graph.edge_u[e], x - 1)
@@ -492,10 +498,8 @@ def search_graph(graph: WalkGraph, keep: np.ndarray) -> tuple[WalkGraph, np.ndar
                          edge_m=graph.edge_m, crs=graph.crs), keep
     new_keep = keep.copy()
     new_keep[keep >= n] = n + np.searchsorted(virt, keep[keep >= n])
-    long, first = graph._long
-    which = np.searchsorted(first, virt, side="right") - 1
-    j = virt - first[which] + 1
-    e = long[which]  # non-decreasing, j increasing along each edge: virt is sorted
+    which, j = graph.piece_of(virt)
+    e = graph._long[0][which]  # non-decreasing, j increasing along each edge: virt is sorted
     _, xy = graph.piece_nodes(which, j)
     ids = n + np.arange(len(virt))
     step = graph.edge_m[e] / graph.pieces[e]
@@ -512,6 +516,49 @@ def search_graph(graph: WalkGraph, keep: np.ndarray) -> tuple[WalkGraph, np.ndar
     small = WalkGraph(street_xy=np.vstack([graph.street_xy, xy]), edge_u=u, edge_v=v,
                       edge_m=w, crs=graph.crs)
     return small, new_keep
+
+
+def with_sources(
+    graph: WalkGraph, groups: list[tuple[np.ndarray, np.ndarray]]
+) -> tuple[sp.csr_matrix, list[int], list[np.ndarray]]:
+    """The graph's matrix plus one virtual source per distinct source node of each group.
+
+    Each virtual source has a single out-edge carrying that node's smallest hop (the
+    earlier row on a tie) and no in-edge, so a search from one group's sources never
+    passes through another's. Built once for all groups: copying a city-sized graph per
+    group costs more than searching it.
+
+    Parameters
+    ----------
+    graph : WalkGraph
+    groups : list of (ndarray of int, ndarray of float)
+        Per group, the source nodes and their hops in metres.
+
+    Returns
+    -------
+    (scipy.sparse.csr_matrix, list of int, list of ndarray of int)
+        The directed matrix; per group, the index of its first virtual source, and which
+        entry of its ``node`` each of its virtual sources stands for.
+    """
+    n = graph.n_nodes
+    picks, starts, nodes, hops = [], [], [], []
+    offset = n
+    for node, hop in groups:
+        order = np.lexsort((np.arange(len(node)), hop, node))
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = node[order][1:] != node[order][:-1]
+        pick = order[first]
+        picks.append(pick)
+        starts.append(offset)
+        nodes.append(node[pick])
+        hops.append(hop[pick])
+        offset += len(pick)
+    s = offset - n
+    base = graph.csr
+    indptr = np.concatenate([base.indptr, base.indptr[-1] + np.arange(1, s + 1)])
+    indices = np.concatenate([base.indices, *nodes]) if s else base.indices
+    data = np.concatenate([base.data, *hops]) if s else base.data
+    return sp.csr_matrix((data, indices, indptr), shape=(n + s, n + s)), starts, picks
 
 
 def reachable_nodes(
@@ -543,24 +590,14 @@ def reachable_nodes(
     if not len(node):
         return np.zeros((0, 2)), np.zeros(0)
     small, kept = search_graph(graph, node)
-    n_small = small.n_nodes
-    u, v, w = small.edges()
-    # One virtual source, one edge to each source node carrying its shortest hop (scipy
-    # would add repeated entries up).
-    order = np.lexsort((hop, kept))
-    first = order[np.r_[True, kept[order][1:] != kept[order][:-1]]]
-    aug = sp.csr_matrix(
-        (np.concatenate([w, w, hop[first]]),
-         (np.concatenate([u, v, np.full(len(first), n_small)]),
-          np.concatenate([v, u, kept[first]]))),
-        shape=(n_small + 1, n_small + 1),
-    )
-    dist = dijkstra(aug, directed=True, indices=n_small, limit=limit_m)[:n_small]
+    aug, starts, picks = with_sources(small, [(kept, hop)])
+    dist = dijkstra(aug, directed=True, indices=np.arange(starts[0], starts[0] + len(picks[0])),
+                    limit=limit_m, min_only=True)[:small.n_nodes]
     n = graph.n_street
     d_street = dist[:n]
     xy_parts = [graph.street_xy[d_street <= limit_m]]
     d_parts = [d_street[d_street <= limit_m]]
-    long, first_id = graph._long
+    long, _ = graph._long
     if len(long):
         e = long
         k = graph.pieces[e]
@@ -569,8 +606,7 @@ def reachable_nodes(
         # Sources standing on piece nodes (search_graph numbers them n, n + 1, … in
         # node order): their edge (position in `long`), piece and distance.
         src_ids = np.unique(node[node >= n])
-        src_which = np.searchsorted(first_id, src_ids, side="right") - 1
-        src_j = src_ids - first_id[src_which] + 1
+        src_which, src_j = graph.piece_of(src_ids)
         src_d = dist[n:n + len(src_ids)]
         near = np.minimum(du, dv) < limit_m
         near[src_which] = True
@@ -580,12 +616,14 @@ def reachable_nodes(
         offset = np.cumsum(count) - count
         j = np.arange(count.sum()) - np.repeat(offset, count) + 1
         d = np.minimum(du[rep] + j * step[rep], dv[rep] + (k[rep] - j) * step[rep])
+        # A source on a piece reaches the other pieces of its edge directly.
         slot = np.full(len(long), -1, dtype=np.int64)
         slot[which] = offset
-        for wi, jj, dd in zip(src_which, src_j, src_d):
-            lo = slot[wi]
-            span = slice(lo, lo + k[wi] - 1)
-            d[span] = np.minimum(d[span], dd + np.abs(j[span] - jj) * step[wi])
+        n_pieces = k[src_which] - 1
+        src = np.repeat(np.arange(len(src_ids)), n_pieces)
+        at = np.repeat(slot[src_which], n_pieces) + (
+            np.arange(n_pieces.sum()) - np.repeat(np.cumsum(n_pieces) - n_pieces, n_pieces))
+        np.minimum.at(d, at, src_d[src] + np.abs(j[at] - src_j[src]) * step[src_which[src]])
         ok = d <= limit_m
         xy_parts.append(graph.piece_nodes(rep[ok], j[ok])[1])
         d_parts.append(d[ok])

@@ -126,6 +126,11 @@ def display_frame(
     return gpd.GeoDataFrame(gdf.drop(columns=gdf.geometry.name), geometry=values, crs=4326)
 
 
+#: JavaScript ``gisEsc(text)``: HTML-escapes text for popups built in the page.
+JS_ESCAPE = """function gisEsc(s) { return String(s).replace(/[&<>"']/g, function (c) {
+  return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]; }); }"""
+
+
 def leaflet_style(style: dict, **from_properties: str) -> JsCode:
     """A Leaflet style function: ``style`` for every feature, with the keys named in
     ``from_properties`` read from each feature's properties (e.g. ``fillColor="fill"``).

@@ -8,7 +8,6 @@ facility and distance per category; a search box finds estates by name.
 
 from __future__ import annotations
 
-import html
 
 import json
 
@@ -20,6 +19,7 @@ import shapely
 
 from gis.coverage import Coverage, service_areas
 from gis.maps._page import (
+    JS_ESCAPE,
     SearchBox,
     display_frame,
     leaflet_style,
@@ -263,8 +263,7 @@ def _popup_script(cov: Coverage, names: list[str], lang: str) -> str:
                       ensure_ascii=False).replace("</", "<\\/")
     return """<script>
 var GIS_POPUP = %s;
-function gisEsc(s) { return String(s).replace(/[&<>"']/g, function (c) {
-  return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]; }); }
+%s
 function gisPopup(p) {
   var G = GIS_POPUP, out = "<b>" + gisEsc(p.name) + "</b>（" + gisEsc(p.id) + "）", info = [];
   if (p.hh !== null) info.push(G.w.hh + ": " + p.hh.toLocaleString());
@@ -284,4 +283,4 @@ function gisPopup(p) {
   if (missing.length) out += "<b>" + G.w.missing + "</b>: " + gisEsc(missing.join(G.w.sep));
   return out;
 }
-</script>""" % data
+</script>""" % (data, JS_ESCAPE)

@@ -18,6 +18,7 @@ import pandas as pd
 
 from gis.crs import metric_crs
 from gis.maps._page import (
+    JS_ESCAPE,
     SearchBox,
     display_frame,
     leaflet_style,
@@ -249,15 +250,14 @@ def _popup_script(en: bool) -> str:
     labels = json.dumps(_popup_labels(en), ensure_ascii=False).replace("</", "<\\/")
     return """<script>
 var GIS_UNIT_LABELS = %s;
-function gisUnitEsc(s) { return String(s).replace(/[&<>"']/g, function (c) {
-  return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]; }); }
+%s
 function gisUnitPopup(p) {
   var rows = "";
   for (var i = 0; i < GIS_UNIT_LABELS.length; i++) {
     if (p.v[i] === "") continue;
     rows += "<tr><td style='white-space:nowrap;vertical-align:top'><b>" + GIS_UNIT_LABELS[i] +
-      "</b></td><td>" + gisUnitEsc(p.v[i]) + "</td></tr>";
+      "</b></td><td>" + gisEsc(p.v[i]) + "</td></tr>";
   }
-  return "<b>" + gisUnitEsc(p.unit_id) + "</b><table style='font-size:12px'>" + rows + "</table>";
+  return "<b>" + gisEsc(p.unit_id) + "</b><table style='font-size:12px'>" + rows + "</table>";
 }
-</script>""" % labels
+</script>""" % (labels, JS_ESCAPE)
