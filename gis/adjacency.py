@@ -22,6 +22,10 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
+import re
+from dataclasses import dataclass
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -29,8 +33,10 @@ import pandas as pd
 import shapely
 
 from gis.errors import CRSError, InputError
+from gis.notes import Note
 
-__all__ = ["barrier_features", "neighbour_links"]
+__all__ = ["ALL_FEATURES", "BarrierLayer", "barrier_features", "barrier_notes",
+           "blocked_by_layer", "neighbour_links", "select_barriers"]
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +84,145 @@ def barrier_features(
         geometry=sub.geometry.values,
         crs=layer.crs,
     )
+
+
+# ``--barrier-classes all``: every feature of a layer separates estates.
+ALL_FEATURES = ("all", "全部", "*")
+
+
+@dataclass(frozen=True)
+class BarrierLayer:
+    """How one barrier layer was read: what it had and how many features acted.
+
+    Attributes
+    ----------
+    source : str
+        File name as given.
+    kind : str
+        Label of its features in link reasons (the file stem).
+    features : int
+        Features in the layer.
+    barriers : int
+        Features that act as barriers.
+    rule_zh, rule_en : str
+        Which rule selected them (road classes, width, every feature).
+    """
+
+    source: str
+    kind: str
+    features: int
+    barriers: int
+    rule_zh: str
+    rule_en: str
+
+
+def select_barriers(
+    layer: gpd.GeoDataFrame,
+    *,
+    source: str,
+    road_classes: tuple[str, ...] = (),
+    min_width_m: float | None = None,
+) -> tuple[gpd.GeoDataFrame, BarrierLayer]:
+    """The features of one barrier layer that separate estates, saying how they were chosen.
+
+    Polygons (rivers, railway land) are barriers whole. Lines (roads) are filtered by
+    ``road_classes`` / ``min_width_m`` as in `barrier_features`, unless ``road_classes``
+    is ``("all",)`` (`ALL_FEATURES`): then every line is a barrier. A line layer that has
+    neither a road-class nor a width field the options could read would silently block
+    nothing, so it is an error naming the fields it does have; a layer whose classes
+    match no feature is a loud warning listing the values it has.
+
+    Parameters
+    ----------
+    layer : GeoDataFrame
+        From `gis.layers.read_barriers` (``attrs["source_fields"]``: the file's own
+        field names, for the message).
+    source : str
+        File name for messages.
+    road_classes : tuple of str
+        Classes to keep, or `ALL_FEATURES`.
+    min_width_m : float, optional
+        Also keep lines at least this wide.
+
+    Returns
+    -------
+    (GeoDataFrame, BarrierLayer)
+        Features as from `barrier_features`, and how the layer was read.
+
+    Raises
+    ------
+    InputError
+        A line layer with no field the class/width options can use.
+    """
+    kind = Path(source).stem
+    lines = bool(len(layer)) and layer.geometry.geom_type.str.contains("Line").all()
+    every = any(c.strip().lower() in ALL_FEATURES for c in road_classes)
+    if not lines or every:
+        chosen = barrier_features(layer, kind=kind)
+        rule = (("全部要素（--barrier-classes all）", "every feature (--barrier-classes all)")
+                if lines else ("面要素全部作为障碍", "every polygon"))
+        return chosen, BarrierLayer(source, kind, len(layer), len(chosen), *rule)
+    has_class = "road_class" in layer and layer["road_class"].notna().any()
+    has_width = "width_m" in layer and layer["width_m"].notna().any()
+    usable = (bool(road_classes) and has_class) or (min_width_m is not None and has_width)
+    if not usable:
+        fields = [str(f) for f in layer.attrs.get("source_fields", layer.columns)
+                  if str(f) != "geometry"]
+        asked = []
+        if road_classes:
+            asked.append(f"--barrier-classes {','.join(road_classes)} needs a road-class field "
+                         "(道路等级/road_class/highway/fclass)")
+        if min_width_m is not None:
+            asked.append("--barrier-min-width-m needs a width field (道路宽度/width_m)")
+        msg = (
+            f"{source}: {' and '.join(asked) or 'no class or width option was given'}, but the "
+            f"layer's fields are: {', '.join(fields) or '(none)'}; as asked no feature would "
+            "act as a barrier. Pass `--barrier-classes all` to use every feature of the layer "
+            "as a barrier, or add the 道路等级 field."
+        )
+        raise InputError(msg)
+    chosen = barrier_features(layer, kind=kind, road_classes=road_classes,
+                              min_width_m=min_width_m)
+    parts_zh, parts_en = [], []
+    if road_classes and has_class:
+        parts_zh.append(f"道路等级为{'、'.join(road_classes)}")
+        parts_en.append(f"road class {', '.join(road_classes)}")
+    if min_width_m is not None and has_width:
+        parts_zh.append(f"宽度不小于{min_width_m:g}米")
+        parts_en.append(f"width ≥ {min_width_m:g} m")
+    info = BarrierLayer(source, kind, len(layer), len(chosen), "或".join(parts_zh),
+                        " or ".join(parts_en))
+    if len(chosen) == 0:
+        values = (layer["road_class"].astype(str).value_counts().head(8)
+                  if has_class else pd.Series(dtype=int))
+        listed = ", ".join(f"{k} ×{v}" for k, v in values.items()) or "none"
+        text = (f"{source}: no feature matches {info.rule_en} (road classes in the layer: "
+                f"{listed}); this barrier layer separates no estates. Name its classes with "
+                "--barrier-classes, or pass --barrier-classes all.")
+        warnings.warn(text, UserWarning, stacklevel=2)
+        logger.warning(text)
+    return chosen, info
+
+
+def blocked_by_layer(links: gpd.GeoDataFrame, layers: list[BarrierLayer]) -> dict[str, int]:
+    """How many candidate links each barrier layer kept from linking (by layer source)."""
+    crossed = links["crossed"].astype(str) if "crossed" in links else pd.Series(dtype=str)
+    return {b.source: int(crossed.str.contains(f"(?:^|、){re.escape(b.kind)}：", regex=True).sum())
+            for b in layers}
+
+
+def barrier_notes(layers: list[BarrierLayer], blocked: dict[str, int]) -> list[Note]:
+    """One note per barrier layer: features, how many acted and links they kept apart."""
+    out = []
+    for b in layers:
+        n = blocked.get(b.source, 0)
+        out.append(Note(
+            f"Barrier layer {b.source}: {b.barriers:,} of {b.features:,} features acted as "
+            f"barriers ({b.rule_en}); {n:,} neighbour pairs not linked across them.",
+            f"障碍图层 {b.source}：{b.features:,} 个要素中 {b.barriers:,} 个作为障碍"
+            f"（{b.rule_zh}）；因其未联动的相邻小区 {n:,} 对。",
+        ))
+    return out
 
 
 def neighbour_links(

@@ -71,6 +71,31 @@ def _map_options(func: Any) -> Any:
     return func
 
 
+# --- incomplete survey data (issue 18): options shared by coverage, units and review ---
+def _invalid_option(func: Any) -> Any:
+    """``--invalid stop|skip``: what to do with rows whose geometry cannot be repaired."""
+    return click.option(
+        "--invalid", type=click.Choice(["stop", "skip"]), default="stop", show_default=True,
+        help="Rows of any layer whose geometry is missing or cannot be repaired (zero-area "
+             "polygons, wrong geometry type): stop naming them, or skip them — left out, "
+             "listed in the report and shown as not analysed (like QGIS's skip invalid "
+             "features).")(func)
+
+
+def _assume_option(func: Any) -> Any:
+    """``--assume-unknown-eligible``: estates without a build year taken as eligible."""
+    return click.option(
+        "--assume-unknown-eligible", is_flag=True,
+        help="Take estates without a build year (建成年份) as eligible; marked as ASSUMED in "
+             "every output. Default: their eligibility is unknown and listed.")(func)
+
+
+def _echo_summary(lines: list[str], lang: str) -> None:
+    click.echo("摘要：" if lang != "en" else "Summary:")
+    for line in lines:
+        click.echo(f"  {line}")
+
+
 @cli.command()
 @click.option("--estates", "estates_path", required=True, type=click.Path(dir_okay=False),
               help=f"小区边界 estate polygons with 小区编号/estate_id. {_common_layer_help}.")
@@ -107,6 +132,7 @@ def _map_options(func: Any) -> Any:
 @click.option("--map/--no-map", "make_map", default=True, show_default=True,
               help="Also write coverage_map.html.")
 @_map_options
+@_invalid_option
 @click.option("-v", "--verbose", count=True, help="More detail on stderr.")
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
 def coverage(**opts: Any) -> None:
@@ -189,7 +215,8 @@ def _unit_options(func: Any) -> Any:
         click.option("--barriers", "barrier_paths", multiple=True, type=click.Path(dir_okay=False),
                      help="Roads, rivers or railways that separate estates (repeatable)."),
         click.option("--barrier-classes", default="主干路,快速路", show_default=True,
-                     help="Road classes (道路等级) in a barrier road layer that separate estates."),
+                     help="Road classes (道路等级) in a barrier road layer that separate estates; "
+                          "`all` uses every feature of the layer as a barrier."),
         click.option("--barrier-min-width-m", type=float, default=None,
                      help="Also treat roads at least this wide (道路宽度, metres) as barriers."),
         click.option("--max-households", type=float, default=3000, show_default=True,
@@ -221,6 +248,8 @@ def _unit_options(func: Any) -> Any:
 
 @cli.command()
 @_unit_options
+@_assume_option
+@_invalid_option
 @click.option("--out", "out_dir", default="out", show_default=True, type=click.Path(file_okay=False))
 def units(**opts: Any) -> None:
     """联动改造单元 — group neighbouring old estates into combined renovation units.
@@ -241,6 +270,8 @@ def units(**opts: Any) -> None:
 
 @cli.command()
 @_unit_options
+@_assume_option
+@_invalid_option
 @click.option("--historic-districts", type=click.Path(dir_okay=False), help="历史文化街区 polygons.")
 @click.option("--historic-buildings", type=click.Path(dir_okay=False),
               help="历史建筑 points or polygons.")
@@ -450,6 +481,7 @@ def _coverage(
     token: str | None = None,
     cdn: bool = False,
     coords: tuple[str, ...] = (),
+    invalid: str = "stop",
     **_: Any,
 ) -> Any:
     from gis.coverage import living_circle
@@ -463,7 +495,7 @@ def _coverage(
     _check_out_dir(out_dir)
     std = load_standard(standard)
     metric = parse_crs(analysis_crs, what="--crs") if analysis_crs else None
-    kw = {"crs": input_crs, "encoding": encoding}
+    kw = {"crs": input_crs, "encoding": encoding, "invalid": invalid}
     sys_of = _coords_map(coords)
     estates = read_estates(estates_path, **kw, coords=sys_of.get("estates"))
     services = read_services(services_path, std, **kw, coords=sys_of.get("services"))
@@ -491,6 +523,9 @@ def _coverage(
         click.echo(f"  {key:<9} {path}")
     if cov.notes:
         click.echo(f"  {len(cov.notes)} 条数据说明 data notes: see the report's last section.")
+    from gis.summary import coverage_summary
+
+    _echo_summary(coverage_summary(cov, lang=lang), lang)
     return cov
 
 
@@ -508,34 +543,39 @@ def _units(*, review: bool, illustrative: bool = False, estates: Any = None,
            notes: list[str] | None = None, **o: Any) -> None:
     import pandas as pd
 
-    from gis.adjacency import barrier_features
+    from gis.adjacency import barrier_notes, blocked_by_layer, select_barriers
     from gis.crs import metric_crs, to_metric
     from gis.decisions import read_decisions
     from gis.layers import read_barriers, read_estates
     from gis.report import write_review, write_units
     from gis.review import Constraint, check_units, read_constraint
     from gis.standards import load_standard
+    from gis.summary import units_summary
     from gis.units import UnitCaps, renovation_units
 
     _check_out_dir(o["out_dir"])
     std = load_standard(o.get("standard"))
-    kw = {"crs": o.get("input_crs"), "encoding": o.get("encoding")}
+    kw = {"crs": o.get("input_crs"), "encoding": o.get("encoding"),
+          "invalid": o.get("invalid", "stop")}
     if estates is None:
         estates = read_estates(o["estates_path"], **kw,
                                coords=_coords_map(o.get("coords") or ()).get("estates"))
+        skipped = list(estates.attrs.get("skipped", []))
         if o.get("coverage_path"):
             estates = _join_coverage(estates, o["coverage_path"])
+            estates.attrs["skipped"] = skipped
+    skipped = list(estates.attrs.get("skipped", []))
     notes = [*(notes or []), *estates.attrs.get("notes", [])]
     classes = tuple(c.strip() for c in str(o.get("barrier_classes") or "").split(",") if c.strip())
-    parts = []
+    parts, barrier_layers = [], []
     for path in o.get("barrier_paths") or ():
         layer = read_barriers(path, **kw)
-        lines = layer.geometry.geom_type.str.contains("Line").all()
-        parts.append(barrier_features(
-            layer, kind=Path(path).stem,
-            road_classes=classes if lines else (),
-            min_width_m=o.get("barrier_min_width_m") if lines else None,
-        ).to_crs(estates.crs))
+        notes.extend(layer.attrs.get("notes", []))
+        skipped.extend(layer.attrs.get("skipped", []))
+        chosen, info = select_barriers(layer, source=Path(path).name, road_classes=classes,
+                                       min_width_m=o.get("barrier_min_width_m"))
+        parts.append(chosen.to_crs(estates.crs))
+        barrier_layers.append(info)
     barriers = pd.concat(parts, ignore_index=True) if parts else None
 
     def cap(value: float | None) -> float | None:
@@ -552,25 +592,35 @@ def _units(*, review: bool, illustrative: bool = False, estates: Any = None,
     result, assessed = renovation_units(
         estates, std, include_extended=o.get("include_extended", False), gap_m=o["gap_m"],
         min_facing_m=o["min_facing_m"], barriers=barriers, caps=caps, decisions=decisions,
+        assume_unknown_eligible=o.get("assume_unknown_eligible", False),
     )
     out_dir = o["out_dir"]
     lang = o.get("lang", "zh")
+    blocked = blocked_by_layer(result.links, barrier_layers)
+    notes.extend(barrier_notes(barrier_layers, blocked))
     if not review:
-        paths = write_units(result, assessed, out_dir, lang=lang)
+        summary = units_summary(result, assessed, barriers=barrier_layers, blocked=blocked,
+                                skipped=skipped, lang=lang)
+        paths = write_units(result, assessed, out_dir, lang=lang, summary=summary, notes=notes,
+                            skipped=skipped)
     else:
         metric = metric_crs(estates)
         constraints = []
         for option, kind in _CONSTRAINT_OPTIONS.items():
             if o.get(option):
                 c = read_constraint(o[option], kind, **kw)
+                skipped.extend(c.layer.attrs.get("skipped", []))
                 constraints.append(Constraint(kind, to_metric(c.layer, metric), c.source))
         checks, conflicts = check_units(to_metric(result.units, metric), constraints,
                                         tree_default_crown_m=o.get("tree_crown_m", 5.0))
         for c in constraints:
             notes.extend(c.layer.attrs.get("notes", []))
+        summary = units_summary(result, assessed, barriers=barrier_layers, blocked=blocked,
+                                skipped=skipped, lang=lang)
         paths = write_review(result, assessed, checks, conflicts.to_crs(estates.crs), out_dir,
                              lang=lang, illustrative=illustrative, notes=notes,
-                             constraint_sources=[c.source for c in constraints])
+                             constraint_sources=[c.source for c in constraints],
+                             summary=summary, skipped=skipped)
         if o.get("make_map", True):
             from gis.maps import units_map, write_map
 
@@ -588,16 +638,12 @@ def _units(*, review: bool, illustrative: bool = False, estates: Any = None,
             )
             name = "units_map.html" if lang != "en" else "units_map_en.html"
             paths["map"] = write_map(fmap, Path(out_dir) / name)
-    u = result.units
-    click.echo(
-        f"{int(assessed['eligible'].sum())}/{len(assessed)} 个小区纳入改造 eligible; "
-        f"{len(u)} 个改造单元 units, {int((u['n_estates'] > 1).sum())} 个联动 joint"
-    )
     if decisions is not None:
         applied = result.decisions["status"].str.startswith("applied").sum()
         click.echo(f"  审查决定 decisions: {applied}/{len(result.decisions)} applied")
     for key, path in paths.items():
         click.echo(f"  {key:<11} {path}")
+    _echo_summary(summary, lang)
 
 
 _LAYER_ROLES = ("estates", "services", "streets", "gates")

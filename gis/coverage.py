@@ -89,6 +89,9 @@ class Coverage:
         The street lines in the analysis CRS (network mode), for maps.
     notes : list of str
         Field mappings, repairs and warnings to show in reports.
+    skipped : list of dict
+        Input rows left out (no usable geometry; see `gis.skipped`), from every layer's
+        ``attrs["skipped"]``; reports list them and show skipped estates as not analysed.
     """
 
     estates: gpd.GeoDataFrame
@@ -100,6 +103,7 @@ class Coverage:
     graph: WalkGraph | None = None
     notes: list[str] = field(default_factory=list)
     streets: gpd.GeoDataFrame | None = None
+    skipped: list[dict] = field(default_factory=list)
 
 
 def living_circle(
@@ -162,6 +166,8 @@ def living_circle(
         msg = f"Unknown mode {mode!r}; use 'network' or 'straight'."
         raise InputError(msg)
     notes = [*estates.attrs.get("notes", []), *services.attrs.get("notes", [])]
+    skipped = [r for layer in (estates, services, streets, gates) if layer is not None
+               for r in layer.attrs.get("skipped", [])]
     metric = CRS.from_user_input(crs) if crs is not None else metric_crs(estates)
     logger.info("Analysing in %s (%s)", metric.to_string(), metric.name)
     est_m = to_metric(estates, metric)
@@ -253,6 +259,7 @@ def living_circle(
         graph=graph,
         notes=notes,
         streets=streets_m if mode == "network" else None,
+        skipped=skipped,
     )
 
 

@@ -7,7 +7,10 @@ Rules, from the standard's ``[eligibility]`` table (default: 2000 and 2005):
   user includes them (确需改造的2001–2005年小区), and marked so;
 * in a shantytown-redevelopment plan (棚改) or to be demolished and rebuilt (拆除新建)
   → excluded, whatever the year;
-* unknown build year → not eligible until the year is filled in.
+* unknown build year → status ``unknown`` (neither eligible nor not eligible) until the
+  year is filled in; with ``assume_unknown_eligible`` such estates are taken as eligible,
+  with status ``assumed_eligible`` so every output can say it was an assumption.
+  Exclusions (棚改, 拆除新建) still win: they do not depend on the year.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ import pandas as pd
 
 from gis.standards import Standard
 
-__all__ = ["STATUSES", "assess_eligibility"]
+__all__ = ["ELIGIBLE_STATUSES", "FILL_IN_HINT", "STATUSES", "UNDECIDED_STATUSES",
+           "assess_eligibility"]
 
 # status -> (Chinese reason template, English reason template)
 STATUSES: dict[str, tuple[str, str]] = {
@@ -34,12 +38,31 @@ STATUSES: dict[str, tuple[str, str]] = {
     "too_new": ("{by2}年后建成（{year}年），不在改造范围", "built after {by2} ({year})"),
     "shantytown": ("已纳入棚改计划，不属于老旧小区改造范畴", "in a shantytown-redevelopment plan"),
     "demolish": ("拟拆除新建，不得纳入老旧小区改造计划", "to be demolished and rebuilt"),
-    "unknown_year": ("建成年份缺失，请补录后再判定", "build year unknown; fill it in"),
+    "unknown": (
+        "未知：建成年份缺失，无法判定是否纳入；请补录建成年份",
+        "unknown: no build year, so eligibility cannot be decided; fill in the year",
+    ),
+    "assumed_eligible": (
+        "建成年份缺失，按假定纳入（--assume-unknown-eligible），须核实",
+        "no build year; ASSUMED eligible (--assume-unknown-eligible), to be verified",
+    ),
 }
+# Statuses that put an estate into the programme, and those that decide nothing yet.
+ELIGIBLE_STATUSES = ("eligible", "eligible_extended", "assumed_eligible")
+UNDECIDED_STATUSES = ("unknown", "assumed_eligible")
+# How to turn "unknown" into a decision, for consoles and reports (zh, en).
+FILL_IN_HINT = (
+    "在小区图层中补录建成年份（建成年份/build_year 字段，按小区编号逐一填写），"
+    "或使用 --assume-unknown-eligible 将年份未知的小区假定纳入（各成果中均会标注）",
+    "fill in the build year (建成年份/build_year field of the estates layer, one value per "
+    "小区编号), or pass --assume-unknown-eligible to take estates without a year as eligible "
+    "(marked as assumed in every output)",
+)
 
 
 def assess_eligibility(
-    estates: gpd.GeoDataFrame, standard: Standard, *, include_extended: bool = False
+    estates: gpd.GeoDataFrame, standard: Standard, *, include_extended: bool = False,
+    assume_unknown_eligible: bool = False,
 ) -> gpd.GeoDataFrame:
     """Give every estate an eligibility status and reason.
 
@@ -52,6 +75,9 @@ def assess_eligibility(
         Supplies ``built_by`` and ``extended_built_by`` (years).
     include_extended : bool, default False
         Include estates built after ``built_by`` up to ``extended_built_by``.
+    assume_unknown_eligible : bool, default False
+        Take estates without a build year as eligible (status ``assumed_eligible``)
+        instead of leaving them ``unknown``.
 
     Returns
     -------
@@ -70,14 +96,15 @@ def assess_eligibility(
             for f in ("shantytown", "demolish")}
     by1, by2 = standard.built_by, standard.extended_built_by
     # Later conditions win: exclusions override any year.
-    status = np.full(n, "unknown_year", dtype=object)
+    status = np.full(n, "assumed_eligible" if assume_unknown_eligible else "unknown",
+                     dtype=object)
     status[year <= by1] = "eligible"
     extended = (year > by1) & (year <= by2)
     status[extended] = "eligible_extended" if include_extended else "extended_not_included"
     status[year > by2] = "too_new"
     status[flag["shantytown"]] = "shantytown"
     status[flag["demolish"]] = "demolish"
-    out["eligible"] = np.isin(status, ["eligible", "eligible_extended"])
+    out["eligible"] = np.isin(status, ELIGIBLE_STATUSES)
     out["eligibility"] = status
     years = ["?" if np.isnan(y) else str(int(y)) for y in year]
     fmt = {"by": by1, "by1": by1 + 1, "by2": by2}

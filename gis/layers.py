@@ -30,6 +30,7 @@ from gis.errors import CRSError
 from gis.errors import GeometryError, InputError
 from gis.notes import Note
 from gis.osm import SERVICE_TAG_KEYS, read_osm
+from gis.skipped import check_invalid_mode, skipped_record
 from gis.standards import Standard
 
 __all__ = [
@@ -108,6 +109,7 @@ def read_estates(
     crs: Any = None,
     encoding: str | None = None,
     coords: str | None = None,
+    invalid: str = "stop",
 ) -> gpd.GeoDataFrame:
     """Read estate (小区) boundaries.
 
@@ -125,6 +127,12 @@ def read_estates(
         Coordinate system of lon/lat data: GCJ-02 (Amap/Gaode, Tencent) and BD-09
         (Baidu) are converted to WGS84. CGCS2000 is taken as WGS84 (they differ by a few
         centimetres, far below what matters here). Default: as labelled.
+    invalid : {"stop", "skip"}, default "stop"
+        Rows whose geometry cannot be used or repaired (none, not a polygon, no area
+        once repaired): "stop" raises `GeometryError` naming them; "skip" leaves them
+        out and lists each in ``attrs["skipped"]`` (see `gis.skipped`) and the notes.
+        Attribute errors (ids, numbers, years) stop either way: they are typing errors
+        to correct, not features to drop.
 
     Returns
     -------
@@ -143,9 +151,10 @@ def read_estates(
         No CRS and none given.
     """
     gdf, notes, src = read_layer(path, role="estates", layer=layer, crs=crs, encoding=encoding,
-                                 coords=coords)
+                                 coords=coords, invalid=invalid)
     gdf = _rename(gdf, ESTATE_FIELDS, src, notes)
-    gdf = _polygons(gdf, src, notes, from_osm=_is_osm(path))
+    skipped: list[dict[str, Any]] = []
+    gdf = _polygons(gdf, src, notes, from_osm=_is_osm(path), invalid=invalid, skipped=skipped)
     gdf = _ids(gdf, "estate_id", src, notes, fallback="name")
     for field in ("households", "floor_area_m2", "buildings"):
         gdf = _numeric(gdf, field, src, minimum=0)
@@ -161,7 +170,7 @@ def read_estates(
         gdf["households"] = np.nan
         notes.append(Note(f"{src}: no households (户数) field; household totals are unknown.",
                           f"{src}：无户数字段，户数合计未知。"))
-    return _finish(gdf, ["estate_id", "name", *ESTATE_FIELDS], notes)
+    return _finish(gdf, ["estate_id", "name", *ESTATE_FIELDS], notes, skipped=skipped)
 
 
 def read_services(
@@ -172,6 +181,7 @@ def read_services(
     crs: Any = None,
     encoding: str | None = None,
     coords: str | None = None,
+    invalid: str = "stop",
 ) -> gpd.GeoDataFrame:
     """Read service points and classify them into the standard's categories.
 
@@ -185,8 +195,9 @@ def read_services(
         Point or polygon layer; see the module docstring for formats.
     standard : Standard
         Gives the categories and the words and tags that identify them.
-    layer, crs, encoding
-        As in `read_estates`.
+    layer, crs, encoding, coords, invalid
+        As in `read_estates`. Rows without geometry are always left out (and listed);
+        with ``invalid="skip"`` so are table rows without numeric coordinates.
 
     Returns
     -------
@@ -203,9 +214,10 @@ def read_services(
         No CRS and none given.
     """
     gdf, notes, src = read_layer(path, role="services", layer=layer, crs=crs, encoding=encoding,
-                                 coords=coords)
+                                 coords=coords, invalid=invalid)
     gdf = _rename(gdf, SERVICE_FIELDS, src, notes)
-    gdf = _drop_empty(gdf, src, notes)
+    skipped: list[dict[str, Any]] = []
+    gdf = _drop_empty(gdf, src, notes, layer="services", skipped=skipped, id_field="service_id")
     multi = gdf.geometry.geom_type == "MultiPoint"
     if multi.any():
         # Several facilities recorded as one feature are several facilities.
@@ -242,7 +254,7 @@ def read_services(
         )
         raise InputError(msg)
     keep = ["service_id", "name", "category", *[c for c in gdf.columns if c == "poi_type"]]
-    return _finish(gdf, keep, notes)
+    return _finish(gdf, keep, notes, skipped=skipped)
 
 
 def read_streets(
@@ -252,8 +264,12 @@ def read_streets(
     crs: Any = None,
     encoding: str | None = None,
     coords: str | None = None,
+    invalid: str = "stop",
 ) -> gpd.GeoDataFrame:
     """Read street centre-lines (LineString/MultiLineString, or OSM ways).
+
+    ``invalid="skip"`` leaves out rows that are not lines instead of stopping (see
+    `read_estates`); rows without geometry are always left out and listed.
 
     Returns
     -------
@@ -269,9 +285,10 @@ def read_streets(
         No CRS and none given.
     """
     gdf, notes, src = read_layer(path, role="streets", layer=layer, crs=crs, encoding=encoding,
-                                 coords=coords)
+                                 coords=coords, invalid=invalid)
     gdf = _rename(gdf, STREET_FIELDS, src, notes)
-    gdf = _drop_empty(gdf, src, notes)
+    skipped: list[dict[str, Any]] = []
+    gdf = _drop_empty(gdf, src, notes, layer="streets", skipped=skipped, id_field="name")
     kinds = gdf.geometry.geom_type
     bad = ~kinds.isin(["LineString", "MultiLineString"])
     if bad.any():
@@ -279,12 +296,14 @@ def read_streets(
             f"{src}: {_rows(bad, 'are')} {', '.join(sorted(set(kinds[bad])))}, not lines; a "
             "street layer holds road centre-lines. Remove those rows or convert them to lines."
         )
-        raise GeometryError(msg)
+        gdf = _set_aside(gdf, bad, invalid=invalid, error=msg, layer="streets", src=src,
+                         reason="not a line", reason_zh="不是线要素", notes=notes,
+                         skipped=skipped, id_field="name")
     gdf = gdf.explode(index_parts=False).reset_index(drop=True)
     gdf["geometry"] = shapely.force_2d(gdf.geometry.values)
     if "width_m" in gdf.columns:
         gdf = _numeric(gdf, "width_m", src, minimum=0)
-    return _finish(gdf, list(STREET_FIELDS), notes)
+    return _finish(gdf, list(STREET_FIELDS), notes, skipped=skipped)
 
 
 def read_barriers(
@@ -294,8 +313,11 @@ def read_barriers(
     crs: Any = None,
     encoding: str | None = None,
     coords: str | None = None,
+    invalid: str = "stop",
 ) -> gpd.GeoDataFrame:
     """Read a layer of lines or polygons that separate estates (roads, rivers, railways).
+
+    ``invalid="skip"`` leaves out point rows instead of stopping (see `read_estates`).
 
     Returns
     -------
@@ -309,18 +331,24 @@ def read_barriers(
         Rows that are points.
     """
     gdf, notes, src = read_layer(path, role="barriers", layer=layer, crs=crs, encoding=encoding,
-                                 coords=coords)
+                                 coords=coords, invalid=invalid)
+    fields = [str(c) for c in gdf.columns if c not in ("geometry", "_row")]
     gdf = _rename(gdf, STREET_FIELDS, src, notes)
-    gdf = _drop_empty(gdf, src, notes)
+    skipped: list[dict[str, Any]] = []
+    gdf = _drop_empty(gdf, src, notes, layer="barriers", skipped=skipped, id_field="name")
     points = gdf.geometry.geom_type.isin(["Point", "MultiPoint"])
     if points.any():
         msg = (f"{src}: {_rows(points, 'are')} points; a barrier is a line (road, railway) or a "
                "polygon (river). Remove those rows.")
-        raise GeometryError(msg)
+        gdf = _set_aside(gdf, points, invalid=invalid, error=msg, layer="barriers", src=src,
+                         reason="a point, not a line or polygon", reason_zh="是点要素，不能作为障碍",
+                         notes=notes, skipped=skipped, id_field="name")
     gdf["geometry"] = shapely.force_2d(gdf.geometry.values)
     if "width_m" in gdf.columns:
         gdf = _numeric(gdf, "width_m", src, minimum=0)
-    return _finish(gdf, list(STREET_FIELDS), notes)
+    out = _finish(gdf, list(STREET_FIELDS), notes, skipped=skipped)
+    out.attrs["source_fields"] = fields  # for a message when no field says which are barriers
+    return out
 
 
 def read_gates(
@@ -331,8 +359,12 @@ def read_gates(
     crs: Any = None,
     encoding: str | None = None,
     coords: str | None = None,
+    invalid: str = "stop",
 ) -> gpd.GeoDataFrame:
     """Read estate gates (小区出入口) and check they name known estates.
+
+    Gates of estates left out by ``invalid="skip"`` (``estates.attrs["skipped"]``) are
+    left out with them; ``invalid="skip"`` also leaves out gate rows that are not points.
 
     Returns
     -------
@@ -345,9 +377,10 @@ def read_gates(
         No ``estate_id`` column, or ids that are not in ``estates``.
     """
     gdf, notes, src = read_layer(path, role="gates", layer=layer, crs=crs, encoding=encoding,
-                                 coords=coords)
+                                 coords=coords, invalid=invalid)
     gdf = _rename(gdf, GATE_FIELDS, src, notes)
-    gdf = _drop_empty(gdf, src, notes)
+    skipped: list[dict[str, Any]] = []
+    gdf = _drop_empty(gdf, src, notes, layer="gates", skipped=skipped, id_field="estate_id")
     if "estate_id" not in gdf.columns:
         msg = (
             f"{src}: gates need an estate_id (小区编号) column saying which estate each gate "
@@ -359,6 +392,14 @@ def read_gates(
         msg = f"{src}: {_rows(blank, 'have')} an empty estate_id (小区编号); fill it in or delete them."
         raise InputError(msg)
     gdf["estate_id"] = gdf["estate_id"].map(_id_text)
+    left_out = {r["feature_id"] for r in estates.attrs.get("skipped", [])
+                if r["layer"] == "estates"}
+    orphan = gdf["estate_id"].isin(left_out) & ~gdf["estate_id"].isin(estates["estate_id"])
+    if orphan.any():
+        # Their estate was left out (--invalid skip): the gates go with it, listed.
+        gdf = _set_aside(gdf, orphan, invalid="skip", error="", layer="gates", src=src,
+                         reason="its estate was left out", reason_zh="所属小区未参与分析",
+                         notes=notes, skipped=skipped, id_field="estate_id")
     unknown = ~gdf["estate_id"].isin(estates["estate_id"])
     if unknown.any():
         ids = list_items(gdf.loc[unknown, "estate_id"].unique())
@@ -370,11 +411,13 @@ def read_gates(
     bad = gdf.geometry.geom_type != "Point"
     if bad.any():
         msg = f"{src}: {_rows(bad, 'are')} not points; a gate is one point on the boundary."
-        raise GeometryError(msg)
+        gdf = _set_aside(gdf, bad, invalid=invalid, error=msg, layer="gates", src=src,
+                         reason="not a point", reason_zh="不是点要素", notes=notes,
+                         skipped=skipped, id_field="estate_id")
     gdf["geometry"] = shapely.force_2d(gdf.geometry.values)
     if "name" not in gdf.columns:
         gdf["name"] = None
-    return _finish(gdf, ["estate_id", "name"], notes)
+    return _finish(gdf, ["estate_id", "name"], notes, skipped=skipped)
 
 
 def classify_services(
@@ -523,14 +566,17 @@ def split_layer(path: str | Path) -> tuple[Path, str | None]:
 
 def read_layer(
     path: str | Path, *, role: str, layer: str | None, crs: Any, encoding: str | None,
-    coords: str | None = None,
+    coords: str | None = None, invalid: str = "stop",
 ) -> tuple[gpd.GeoDataFrame, list[str], str]:
     """Read any supported file as a GeoDataFrame with a checked CRS.
 
     Returns the layer, the notes so far (encoding, coordinate conversion) and the name
     to use for the file in messages. ``role`` says what the layer is, for messages and
-    for which OpenStreetMap features to read.
+    for which OpenStreetMap features to read. With ``invalid="skip"``, table rows without
+    numeric coordinates get no geometry (and are left out, listed) instead of stopping.
+    The layer has a ``_row`` column: each row's 1-based number in the file.
     """
+    check_invalid_mode(invalid)
     path, named = split_layer(path)
     layer = layer or named
     src = path.name if layer is None else f"{path.name}:{layer}"
@@ -545,7 +591,7 @@ def read_layer(
         # OSM barriers are its ways; the streets reader already gives their highway class.
         gdf = read_osm(path, "streets" if role == "barriers" else role)  # type: ignore[arg-type]
     elif path.suffix.lower() in _TABLE:
-        gdf = _read_points_table(path, encoding, notes)
+        gdf = _read_points_table(path, encoding, notes, invalid=invalid)
     elif path.suffix.lower() in _VECTOR:
         gdf = _read_vector(path, layer, encoding, notes)
     else:
@@ -557,6 +603,7 @@ def read_layer(
     if len(gdf) == 0:
         msg = f"{path}: the {role} layer is empty (no rows)."
         raise InputError(msg)
+    gdf["_row"] = np.arange(1, len(gdf) + 1)  # file rows, for rows left out by --invalid skip
     gdf = require_crs(gdf, source=src, crs=crs)
     gdf = _from_web_coords(gdf, coords, src, notes)
     gdf.attrs["coords"] = coords or "as labelled"
@@ -661,7 +708,8 @@ def _shapefile_without_cpg(path: Path) -> bool:
     return False
 
 
-def _read_points_table(path: Path, encoding: str | None, notes: list[str]) -> gpd.GeoDataFrame:
+def _read_points_table(path: Path, encoding: str | None, notes: list[str],
+                       invalid: str = "stop") -> gpd.GeoDataFrame:
     df, used = read_table(path, encoding=encoding)
     if used == "gb18030":
         notes.append(Note(f"{path.name}: text read as GBK.", f"{path.name}：按 GBK 编码读取。"))
@@ -702,6 +750,11 @@ def _read_points_table(path: Path, encoding: str | None, notes: list[str]) -> gp
     x = pd.to_numeric(df[lon], errors="coerce")
     y = pd.to_numeric(df[lat], errors="coerce")
     bad = x.isna() | y.isna()
+    if bad.any() and invalid == "skip":
+        # No point: the row reaches the reader without geometry and is left out, listed.
+        points = gpd.points_from_xy(x.fillna(0), y.fillna(0))
+        points[bad.to_numpy()] = None
+        return gpd.GeoDataFrame(df.drop(columns=[lon, lat]), geometry=points, crs=None)
     if bad.any():
         lines = list_items((np.flatnonzero(bad.values) + 2).tolist())
         msg = (
@@ -766,11 +819,16 @@ def _rename(
     return gdf
 
 
-def _drop_empty(gdf: gpd.GeoDataFrame, src: str, notes: list[str]) -> gpd.GeoDataFrame:
+def _drop_empty(gdf: gpd.GeoDataFrame, src: str, notes: list[str], *, layer: str = "",
+                skipped: list[dict[str, Any]] | None = None,
+                id_field: str | None = None) -> gpd.GeoDataFrame:
     empty = gdf.geometry.isna() | gdf.geometry.is_empty
     if empty.all():
         msg = f"{src}: every row has an empty geometry; the layer has nothing to analyse."
         raise GeometryError(msg)
+    if empty.any() and skipped is not None:
+        _record(gdf, np.asarray(empty), layer=layer, src=src, reason="no geometry",
+                reason_zh="无几何图形", skipped=skipped, id_field=id_field)
     if empty.any():
         rows = list_items((np.flatnonzero(np.asarray(empty)) + 1).tolist())
         notes.append(Note(f"{src}: {_rows(empty, 'have')} no geometry and were skipped.",
@@ -780,14 +838,19 @@ def _drop_empty(gdf: gpd.GeoDataFrame, src: str, notes: list[str]) -> gpd.GeoDat
 
 
 def _polygons(
-    gdf: gpd.GeoDataFrame, src: str, notes: list[str], *, from_osm: bool = False
+    gdf: gpd.GeoDataFrame, src: str, notes: list[str], *, from_osm: bool = False,
+    invalid: str = "stop", skipped: list[dict[str, Any]] | None = None,
 ) -> gpd.GeoDataFrame:
+    skipped = skipped if skipped is not None else []
+    aside = {"invalid": invalid, "layer": "estates", "src": src, "notes": notes,
+             "skipped": skipped, "id_field": "estate_id"}
     empty = gdf.geometry.isna() | gdf.geometry.is_empty
     if empty.any():
         msg = (
             f"{src}: {_rows(empty, 'have')} no geometry; draw the estate boundary or delete the row."
         )
-        raise GeometryError(msg)
+        gdf = _set_aside(gdf, empty, error=msg, reason="no geometry", reason_zh="无几何图形",
+                         **aside)
     kinds = gdf.geometry.geom_type
     bad = ~kinds.isin(["Polygon", "MultiPolygon"])
     if bad.any():
@@ -795,6 +858,10 @@ def _polygons(
             f"{src}: {_rows(bad, 'are')} {', '.join(sorted(set(kinds[bad])))}, not polygons; "
             "estates must be boundary polygons (小区边界). Remove or redraw those rows."
         )
+        gdf = _set_aside(gdf, bad, error=msg, reason="not a polygon", reason_zh="不是面要素",
+                         **aside)
+    if len(gdf) == 0:
+        msg = f"{src}: no row has a usable boundary polygon; the layer has nothing to analyse."
         raise GeometryError(msg)
     geoms = shapely.force_2d(np.asarray(gdf.geometry.values))
     invalid = np.flatnonzero(~shapely.is_valid(geoms))
@@ -804,7 +871,7 @@ def _polygons(
         # make_valid may return collections with stray lines; keep the polygonal part.
         fixed = np.array([_polygonal(g) for g in shapely.make_valid(geoms[invalid])], dtype=object)
         lost = shapely.is_empty(fixed)
-        if lost.any() and not from_osm:
+        if lost.any() and not from_osm and invalid != "skip":
             msg = (
                 f"{src}: rows {list_items((invalid[lost] + 1).tolist())} are invalid and have no area "
                 "once repaired (collapsed rings); redraw those boundaries or delete the rows."
@@ -813,11 +880,17 @@ def _polygons(
         if lost.any():
             # OpenStreetMap extracts carry collapsed rings that nobody can redraw locally.
             rows_lost = list_items((invalid[lost] + 1).tolist())
+            what = "OpenStreetMap areas" if from_osm else "polygons"
             notes.append(Note(
-                f"{src}: {int(lost.sum())} collapsed OpenStreetMap areas (no area) skipped: "
+                f"{src}: {int(lost.sum())} collapsed {what} (no area) skipped: "
                 f"rows {rows_lost}.",
-                f"{src}：{int(lost.sum())} 个 OpenStreetMap 面面积为零（退化），已跳过：第 {rows_lost} 行。",
+                f"{src}：{int(lost.sum())} 个面面积为零（退化），已跳过：第 {rows_lost} 行。",
             ))
+            gone = np.zeros(len(geoms), dtype=bool)
+            gone[invalid[lost]] = True
+            _record(gdf, gone, layer="estates", src=src, reason="no area once repaired "
+                    "(collapsed ring)", reason_zh="面积为零（边界退化），无法修复",
+                    skipped=skipped, id_field="estate_id")
             keep[invalid[lost]] = False
         geoms[invalid[~lost]] = fixed[~lost]
         rows = (invalid[~lost] + 1).tolist()
@@ -831,6 +904,40 @@ def _polygons(
             warnings.warn(text, UserWarning, stacklevel=3)
     gdf = gdf.iloc[keep].copy()
     return gdf.set_geometry(gpd.GeoSeries(geoms[keep], index=gdf.index, crs=gdf.crs))
+
+
+def _record(
+    gdf: gpd.GeoDataFrame, mask: np.ndarray, *, layer: str, src: str, reason: str,
+    reason_zh: str, skipped: list[dict[str, Any]], id_field: str | None,
+) -> None:
+    """Add the rows in ``mask`` to ``skipped`` (see `gis.skipped`)."""
+    rows = gdf["_row"].to_numpy() if "_row" in gdf else np.arange(1, len(gdf) + 1)
+    ids = gdf[id_field].to_numpy() if id_field and id_field in gdf else [None] * len(gdf)
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    for k in np.flatnonzero(mask):
+        skipped.append(skipped_record(layer=layer, source=src, row=rows[k], feature_id=ids[k],
+                                      reason=reason, reason_zh=reason_zh, geometry=geoms[k]))
+
+
+def _set_aside(
+    gdf: gpd.GeoDataFrame, mask: Any, *, invalid: str, error: str, layer: str, src: str,
+    reason: str, reason_zh: str, notes: list[str], skipped: list[dict[str, Any]],
+    id_field: str | None,
+) -> gpd.GeoDataFrame:
+    """Stop with ``error`` (``invalid="stop"``) or leave the rows in ``mask`` out, listed."""
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        return gdf
+    if invalid != "skip":
+        raise GeometryError(error)
+    _record(gdf, mask, layer=layer, src=src, reason=reason, reason_zh=reason_zh,
+            skipped=skipped, id_field=id_field)
+    rows = (gdf["_row"].to_numpy() if "_row" in gdf else np.arange(1, len(gdf) + 1))[mask]
+    listed = list_items(rows.tolist())
+    text = f"{src}: {rows_phrase(rows.tolist())} left out (--invalid skip): {reason}."
+    notes.append(Note(text, f"{src}：第 {listed} 行{reason_zh}，已跳过（--invalid skip），未参与分析。"))
+    logger.warning(text)
+    return gdf.loc[~mask].copy()
 
 
 def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
@@ -924,11 +1031,13 @@ def _flags(values: pd.Series) -> pd.Series:
     return values.map(lambda v: norm_text(v) in yes if pd.notna(v) else False).astype(bool)
 
 
-def _finish(gdf: gpd.GeoDataFrame, order: list[str], notes: list[str]) -> gpd.GeoDataFrame:
+def _finish(gdf: gpd.GeoDataFrame, order: list[str], notes: list[str], *,
+            skipped: list[dict[str, Any]] | None = None) -> gpd.GeoDataFrame:
     cols = [c for c in dict.fromkeys(order) if c in gdf.columns]
     out = gpd.GeoDataFrame(gdf[cols].copy(), geometry=gdf.geometry.values, crs=gdf.crs)
     out = out.reset_index(drop=True)
     out.attrs["notes"] = list(notes)
+    out.attrs["skipped"] = list(skipped or [])  # rows left out, see gis.skipped
     out.attrs["coords"] = gdf.attrs.get("coords", "as labelled")
     return out
 

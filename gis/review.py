@@ -57,6 +57,7 @@ from pyproj import CRS
 from gis.errors import CRSError, GeometryError, InputError
 from gis.layers import find_field, list_items, norm_text, read_layer, rows_phrase
 from gis.notes import Note
+from gis.skipped import skipped_record
 
 __all__ = [
     "CONSTRAINT_KINDS",
@@ -204,6 +205,7 @@ def read_constraint(
     encoding: str | None = None,
     name_field: str | None = None,
     crown_field: str | None = None,
+    invalid: str = "stop",
 ) -> Constraint:
     """Read one constraint layer and check it fits its kind.
 
@@ -230,6 +232,10 @@ def read_constraint(
         metres) or else 冠幅 / 平均冠幅 / crown_diameter_m. A field named 冠幅 (without
         半径) or holding 直径/diameter is the crown *diameter* of Chinese tree surveys and
         is halved; a note says so.
+    invalid : {"stop", "skip"}, default "stop"
+        Rows of the wrong geometry type, or polygons with no area once repaired: "stop"
+        raises `GeometryError` naming them; "skip" leaves them out, listed in
+        ``layer.attrs["skipped"]`` (see `gis.skipped`) and the notes.
 
     Returns
     -------
@@ -263,6 +269,8 @@ def read_constraint(
     # read_layer: format and encoding detection, then gis.crs.require_crs (never guesses).
     gdf, notes, src = read_layer(path, role=f"{en} ({zh})", layer=layer, crs=crs,
                                 encoding=encoding)
+    gdf = gdf.drop(columns="_row", errors="ignore")  # rows are numbered here
+    skipped: list[dict[str, Any]] = []
     rows = np.arange(1, len(gdf) + 1)  # 1-based file rows, kept through dropping
     gdf = gdf.reset_index(drop=True)
 
@@ -273,6 +281,9 @@ def read_constraint(
         raise GeometryError(msg)
     if empty.any():
         listed = list_items(rows[empty].tolist())
+        skipped.extend(skipped_record(layer=kind, source=src, row=r, feature_id=None,
+                                      reason="no geometry", reason_zh="无几何图形")
+                       for r in rows[empty])
         notes.append(Note(
             f"{src}: {_rows(rows[empty].tolist(), 'have')} no geometry and were skipped.",
             f"{src}：第 {listed} 行无几何图形，已跳过。",
@@ -294,9 +305,22 @@ def read_constraint(
             f"{src}: {_rows(rows[bad].tolist(), 'are')} {found}, but a {en} ({zh}) layer holds "
             f"{want}. Remove those rows, convert them, or check that the file is the right layer."
         )
-        raise GeometryError(msg)
+        if invalid != "skip":
+            raise GeometryError(msg)
+        _skip(bad, rows, geoms, kind, src, f"{found}, not {want}", f"几何类型不符（{found}）",
+              notes, skipped)
+        gdf, geoms, rows = gdf.loc[~bad].reset_index(drop=True), geoms[~bad], rows[~bad]
     geoms = shapely.force_2d(geoms)
-    geoms = _repair(geoms, rows, src, notes)
+    geoms = _repair(geoms, rows, src, notes, mode=invalid)
+    lost = shapely.is_empty(geoms)
+    if lost.any():  # only with invalid="skip": collapsed polygons
+        _skip(lost, rows, np.asarray(gdf.geometry.values, dtype=object), kind, src,
+              "no area once repaired (collapsed ring)", "面积为零（边界退化），无法修复",
+              notes, skipped)
+        gdf, geoms, rows = gdf.loc[~lost].reset_index(drop=True), geoms[~lost], rows[~lost]
+    if not len(geoms):
+        msg = f"{src}: no row of the {en} ({zh}) layer is usable; nothing to check."
+        raise GeometryError(msg)
 
     out = gpd.GeoDataFrame(
         {"name": _names(gdf, kind, src, rows, notes, name_field)},
@@ -305,10 +329,23 @@ def read_constraint(
     if kind == "ancient_tree":
         out.insert(1, "crown_radius_m", _crowns(gdf, src, rows, notes, crown_field))
     out.attrs["notes"] = list(notes)
+    out.attrs["skipped"] = skipped
     return Constraint(kind=kind, layer=out, source=src)
 
 
-def _repair(geoms: np.ndarray, rows: np.ndarray, src: str, notes: list[str]) -> np.ndarray:
+def _skip(mask: np.ndarray, rows: np.ndarray, geoms: np.ndarray, kind: str, src: str,
+          reason: str, reason_zh: str, notes: list[str], skipped: list[dict[str, Any]]) -> None:
+    """Record the rows ``--invalid skip`` leaves out of a constraint layer."""
+    skipped.extend(skipped_record(layer=kind, source=src, row=r, feature_id=None, reason=reason,
+                                  reason_zh=reason_zh, geometry=g)
+                   for r, g in zip(rows[mask], geoms[mask]))
+    listed = list_items(rows[mask].tolist())
+    notes.append(Note(f"{src}: {_rows(rows[mask].tolist())} left out (--invalid skip): {reason}.",
+                      f"{src}：第 {listed} 行{reason_zh}，已跳过（--invalid skip），未参与审查。"))
+
+
+def _repair(geoms: np.ndarray, rows: np.ndarray, src: str, notes: list[str], *,
+            mode: str = "stop") -> np.ndarray:
     """make_valid invalid polygons, keeping their polygonal part."""
     polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
     invalid = np.flatnonzero(polygonal & ~shapely.is_valid(geoms))
@@ -317,7 +354,10 @@ def _repair(geoms: np.ndarray, rows: np.ndarray, src: str, notes: list[str]) -> 
     reasons = shapely.is_valid_reason(geoms[invalid])
     fixed = _polygonal(shapely.make_valid(geoms[invalid]))
     lost = shapely.is_empty(fixed) | (shapely.area(fixed) == 0)
-    if lost.any():
+    if lost.any() and mode == "skip":
+        # Left empty for the caller to set aside; the others are repaired as usual.
+        fixed[lost] = shapely.MultiPolygon()
+    elif lost.any():
         msg = (
             f"{src}: {_rows(rows[invalid[lost]].tolist(), 'are')} invalid polygons with no area "
             "once repaired (collapsed rings); redraw those features or delete the rows."
@@ -325,6 +365,9 @@ def _repair(geoms: np.ndarray, rows: np.ndarray, src: str, notes: list[str]) -> 
         raise GeometryError(msg)
     geoms = geoms.copy()
     geoms[invalid] = fixed
+    invalid, reasons = invalid[~lost], reasons[~lost]  # the collapsed ones are not repaired
+    if not len(invalid):
+        return geoms
     listed = list_items(rows[invalid].tolist())
     detail = "; ".join(f"row {r}: {why}" for r, why in zip(rows[invalid][:5], reasons[:5]))
     text = f"{src}: {len(invalid)} invalid polygons repaired with make_valid ({detail})."

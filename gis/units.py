@@ -31,11 +31,21 @@ from gis.adjacency import neighbour_links
 from gis.crs import metric_crs, to_metric
 from gis.decisions import Decisions
 from gis.eligibility import assess_eligibility
+from gis.skipped import not_analysed_estates
 from gis.standards import Standard
 
-__all__ = ["UnitCaps", "Units", "form_units", "renovation_units", "unit_id"]
+__all__ = ["CAP_LABELS", "UnitCaps", "Units", "form_units", "renovation_units", "unit_id"]
 
 logger = logging.getLogger(__name__)
+
+
+# Cap key -> (Chinese, English) label, for the caps a unit was or was not checked against.
+CAP_LABELS: dict[str, tuple[str, str]] = {
+    "max_households": ("户数上限", "household cap"),
+    "max_floor_area_m2": ("建筑面积上限", "floor-area cap"),
+    "max_estates": ("小区数上限", "estate-count cap"),
+    "min_households": ("最小户数", "minimum households"),
+}
 
 
 @dataclass(frozen=True)
@@ -75,7 +85,14 @@ class Units:
     ----------
     units : GeoDataFrame
         One row per unit (estates' CRS): ``unit_id``, ``n_estates``, ``households``,
-        ``floor_area_m2`` (m²), ``build_year_min``, ``build_year_max``, ``members``,
+        ``floor_area_m2`` (m²; both NaN — unknown, never 0 — when any member's value is
+        unknown), ``households_known`` and ``floor_area_known_m2`` (the sum over members
+        whose value is known), ``households_unknown_n`` and ``floor_area_unknown_n``
+        (members without the value), ``caps_checked`` and ``caps_unchecked`` (","-joined
+        cap keys of `CAP_LABELS`: the caps this unit was checked against, and those that
+        could not be checked because members' values are unknown), ``size_checked``
+        (bool: no cap left unchecked), ``assumed_members`` (members whose eligibility was
+        assumed), ``build_year_min``, ``build_year_max``, ``members``,
         ``member_names`` (both "、"-joined), ``flags``, ``decision``, and, when the
         estates carry coverage columns, ``coverage_households_rate`` and
         ``coverage_gaps``; geometry: union of the members.
@@ -232,7 +249,7 @@ def form_units(
     for uid, g in by_id.items():
         if len(g) == 1 and not caps.fits(hh[g[0]], fa[g[0]], 1):
             flags.setdefault(uid, []).append("单个小区已超出单元上限")
-    units, membership = _unit_table(est, ids, by_id, flags, decided, standard)
+    units, membership = _unit_table(est, ids, by_id, flags, decided, standard, caps)
     out_links = links.copy()
     unit_of = dict(zip(membership["estate_id"], membership["unit_id"]))
     out_links["in_unit"] = [
@@ -366,6 +383,7 @@ def _unit_table(
     flags: dict[str, list[str]],
     decided: dict[str, str],
     standard: Standard | None,
+    caps: UnitCaps | None = None,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     uids = sorted(by_id)
     label = np.empty(len(ids), dtype=object)
@@ -393,9 +411,7 @@ def _unit_table(
         "members": grouped["estate_id"].agg("、".join),
         "member_names": grouped["name"].agg("、".join),
     })
-    unknown = ~grouped["hh_known"].all()
-    units.loc[unknown, "households"] = np.where(grouped["hh_known"].any()[unknown],
-                                                units.loc[unknown, "households"], np.nan)
+    _unknown_totals(units, frame, est, caps or UnitCaps())
     units["flags"] = ["；".join(flags.get(u, [])) for u in units.index]
     units["decision"] = [decided.get(u, "") for u in units.index]
     if standard is not None and all(f"covered_{k}" in est for k in standard.keys):
@@ -405,6 +421,54 @@ def _unit_table(
     units = gpd.GeoDataFrame(units, geometry=dissolved.geometry.reindex(units.index).values,
                              crs=est.crs)
     return units.reset_index(names="unit_id"), membership
+
+
+def _unknown_totals(units: pd.DataFrame, frame: pd.DataFrame, est: pd.DataFrame,
+                    caps: UnitCaps) -> None:
+    """Unknown stays unknown: totals with an unknown member are NaN, the known part kept.
+
+    A cap is checked when every member's value is known, or when the known part alone
+    already decides it (over a maximum, at or above the minimum); otherwise it could not
+    be checked and the unit says so.
+    """
+    fa_known = (est["floor_area_m2"].notna().to_numpy() if "floor_area_m2" in est
+                else np.zeros(len(est), bool))
+    grouped = frame.assign(fa_known=fa_known).groupby("unit_id", sort=True)
+    # The sums so far treat unknown as 0: they are the known parts.
+    units["households_known"] = units["households"]
+    units["households_unknown_n"] = (grouped.size() - grouped["hh_known"].sum()).astype(int)
+    units["floor_area_known_m2"] = units["floor_area_m2"]
+    units["floor_area_unknown_n"] = (grouped.size() - grouped["fa_known"].sum()).astype(int)
+    units.loc[units["households_unknown_n"] > 0, "households"] = np.nan
+    units.loc[units["floor_area_unknown_n"] > 0, "floor_area_m2"] = np.nan
+    checked: list[str] = []
+    unchecked: list[str] = []
+    for uid in units.index:
+        hh_k, n_hh = units.at[uid, "households_known"], units.at[uid, "households_unknown_n"]
+        fa_k, n_fa = units.at[uid, "floor_area_known_m2"], units.at[uid, "floor_area_unknown_n"]
+        done, open_ = [], []
+        for key, limit, known, n_unknown, over in (
+            ("max_households", caps.max_households, hh_k, n_hh, True),
+            ("max_floor_area_m2", caps.max_floor_area_m2, fa_k, n_fa, True),
+            ("max_estates", caps.max_estates, 0.0, 0, True),
+            ("min_households", caps.min_households, hh_k, n_hh, False),
+        ):
+            if limit is None:
+                continue
+            decided = n_unknown == 0 or (known > limit if over else known >= limit)
+            (done if decided else open_).append(key)
+        checked.append(",".join(done))
+        unchecked.append(",".join(open_))
+    units["caps_checked"] = checked
+    units["caps_unchecked"] = unchecked
+    units["size_checked"] = [not u for u in unchecked]
+    if "eligibility" in est:
+        assumed = (est["eligibility"] == "assumed_eligible").to_numpy()
+        units["assumed_members"] = np.bincount(
+            frame["unit_id"].map({u: k for k, u in enumerate(units.index)}).to_numpy(dtype=int),
+            weights=assumed.astype(float), minlength=len(units)).astype(int)
+    else:
+        units["assumed_members"] = 0
 
 
 def _add_coverage(units: pd.DataFrame, est: pd.DataFrame, frame: pd.DataFrame,
@@ -421,7 +485,8 @@ def _add_coverage(units: pd.DataFrame, est: pd.DataFrame, frame: pd.DataFrame,
         rate_num += np.bincount(row_of, weights=hh * ~miss, minlength=len(units))
         for k in np.flatnonzero(n_miss):
             texts[k].append(f"{c.name_zh}（{int(n_miss[k])}个小区，{h_miss[k]:,.0f}户）")
-    total = units["households"].fillna(0).to_numpy() * len(standard.categories)
+    # Over the households known: a unit with unknown members is rated on the rest.
+    total = units["households_known"].fillna(0).to_numpy() * len(standard.categories)
     with np.errstate(invalid="ignore", divide="ignore"):
         units["coverage_households_rate"] = np.where(total > 0, rate_num / total, np.nan)
     gaps = ["；".join(t) for t in texts]
@@ -433,6 +498,7 @@ def renovation_units(
     standard: Standard,
     *,
     include_extended: bool = False,
+    assume_unknown_eligible: bool = False,
     gap_m: float = 15.0,
     min_facing_m: float = 10.0,
     barriers: gpd.GeoDataFrame | None = None,
@@ -449,6 +515,8 @@ def renovation_units(
         Eligibility years and, for the coverage summary, categories.
     include_extended : bool, default False
         Include estates built in the extended period (2001–2005 by default).
+    assume_unknown_eligible : bool, default False
+        Take estates without a build year as eligible, marked ``assumed_eligible``.
     gap_m, min_facing_m : float
         Neighbour rule, metres (see `gis.adjacency.neighbour_links`).
     barriers : GeoDataFrame, optional
@@ -459,11 +527,15 @@ def renovation_units(
     Returns
     -------
     (Units, GeoDataFrame)
-        Units and links in the estates' CRS, and every estate with its eligibility.
+        Units and links in the estates' CRS, and every estate with its eligibility;
+        estates the reader left out (``estates.attrs["skipped"]``, `gis.skipped`) are
+        rows with ``analysed`` False and eligibility ``not_analysed`` with the reason.
     """
-    assessed = assess_eligibility(estates, standard, include_extended=include_extended)
+    assessed = assess_eligibility(estates, standard, include_extended=include_extended,
+                                  assume_unknown_eligible=assume_unknown_eligible)
+    assessed = _with_not_analysed(assessed, estates.attrs.get("skipped", []))
     metric = metric_crs(estates)
-    eligible = to_metric(assessed[assessed["eligible"]], metric)
+    eligible = to_metric(assessed[assessed["eligible"]].drop(columns="analysed"), metric)
     bar = to_metric(barriers, metric) if barriers is not None and len(barriers) else None
     links = neighbour_links(eligible, gap_m=gap_m, min_facing_m=min_facing_m, barriers=bar)
     result = form_units(eligible, links, caps=caps, decisions=decisions, standard=standard)
@@ -475,3 +547,18 @@ def renovation_units(
         caps=result.caps,
     )
     return back, assessed
+
+
+def _with_not_analysed(assessed: gpd.GeoDataFrame, skipped: list[dict]) -> gpd.GeoDataFrame:
+    """Every estate read, the ones left out by ``--invalid skip`` as "not analysed"."""
+    assessed = assessed.copy()
+    assessed["analysed"] = True
+    rows = not_analysed_estates(skipped, assessed.crs)
+    if rows.empty:
+        return assessed
+    rows["eligible"] = False
+    rows["eligibility"] = "not_analysed"
+    rows["eligibility_reason"] = "未分析：" + rows.pop("not_analysed_reason")
+    rows["eligibility_reason_en"] = "not analysed: " + rows.pop("not_analysed_reason_en")
+    out = pd.concat([assessed, rows], ignore_index=True)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=assessed.crs)

@@ -16,10 +16,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from gis.eligibility import STATUSES
+from gis.eligibility import FILL_IN_HINT
 from gis.notes import note_text
 from gis.report._files import autofit, md_table, staged_outputs
-from gis.units import Units
+from gis.skipped import skipped_table
+from gis.units import CAP_LABELS, Units
 
 __all__ = ["unit_sheet", "write_review", "write_units"]
 
@@ -32,6 +33,14 @@ _UNIT_COLUMNS = {
     "n_estates": ("小区数", "Estates"),
     "households": ("户数", "Households"),
     "floor_area_m2": ("建筑面积（平方米）", "Floor area (m²)"),
+    "households_known": ("已知户数（户数已知的成员合计）", "Households known (members with a count)"),
+    "households_unknown_n": ("户数未知的成员小区数", "Members without households"),
+    "floor_area_known_m2": ("已知建筑面积（平方米）", "Floor area known (m²)"),
+    "floor_area_unknown_n": ("建筑面积未知的成员小区数", "Members without floor area"),
+    "caps_checked": ("已核验的规模上限", "Caps checked"),
+    "caps_unchecked": ("未能核验的规模上限", "Caps not checkable"),
+    "size_checked": ("规模已全部核验", "Size fully checked"),
+    "assumed_members": ("假定纳入的成员小区数", "Members assumed eligible"),
     "build_year_min": ("最早建成年份", "Built from"),
     "build_year_max": ("最晚建成年份", "Built to"),
     "members": ("成员小区", "Members"),
@@ -98,6 +107,14 @@ def unit_sheet(units: Units, checks: pd.DataFrame | None = None, *, lang: str = 
             if lang == "en":
                 checks["conflict_summary"] = en_text
         table = table.join(checks, how="left")
+    k = 1 if lang == "en" else 0
+    for col in ("caps_checked", "caps_unchecked"):
+        if col in table:
+            table[col] = table[col].map(lambda v: ("、" if k == 0 else ", ").join(
+                CAP_LABELS[c][k] for c in str(v).split(",") if c in CAP_LABELS))
+    if "size_checked" in table:
+        yes, no = ("yes", "NO: unknown members") if k else ("是", "否（成员数据未知）")
+        table["size_checked"] = np.where(table["size_checked"].astype(bool), yes, no)
     order = [c for c in _UNIT_COLUMNS if c in table.columns or c == "unit_id"]
     rest = [c for c in table.columns if c not in order]
     table = table.reset_index()[order + rest]
@@ -123,9 +140,12 @@ def _link_sheet(units: Units, lang: str) -> pd.DataFrame:
 
 
 def write_units(
-    units: Units, estates: gpd.GeoDataFrame, out_dir: str | Path, *, lang: str = "zh"
+    units: Units, estates: gpd.GeoDataFrame, out_dir: str | Path, *, lang: str = "zh",
+    summary: list[str] | None = None, notes: list[str] | None = None,
+    skipped: list[dict] | None = None,
 ) -> dict[str, Path]:
-    """Write ``units.gpkg`` (layers units, estates, links; estates' CRS) and ``units.csv``.
+    """Write ``units.gpkg`` (layers units, estates, links; estates' CRS), ``units.csv``,
+    ``unit_members.csv`` and ``units_report.md`` (summary, rows not analysed, notes).
 
     Parameters
     ----------
@@ -136,19 +156,98 @@ def write_units(
         the CRS the outputs should use.
     out_dir : str or Path
     lang : {"zh", "en"}
+    summary : list of str, optional
+        Summary lines (`gis.summary.units_summary`), first in the report.
+    notes : list of str, optional
+        Data notes (field mappings, repairs, barrier layers).
+    skipped : list of dict, optional
+        Rows left out (`gis.skipped`), listed in the report.
 
     Returns
     -------
     dict of str to Path
     """
-    names = {"gpkg": "units.gpkg", "csv": "units.csv", "membership": "unit_members.csv"}
+    names = {"gpkg": "units.gpkg", "csv": "units.csv", "membership": "unit_members.csv",
+             "report": "units_report.md" if lang != "en" else "units_report_en.md"}
     with staged_outputs(out_dir) as stage:
         _gpkg(stage / names["gpkg"], units, estates, None, estates.crs)
         unit_sheet(units, lang=lang).to_csv(stage / names["csv"], index=False,
                                             encoding="utf-8-sig")
         _estate_sheet(estates, units, lang).to_csv(stage / names["membership"], index=False,
                                                    encoding="utf-8-sig")
+        (stage / names["report"]).write_text(
+            _incomplete_md(units, estates, summary, skipped, lang, title=True)
+            + _notes_md(units, notes, lang), encoding="utf-8")
     return {k: Path(out_dir) / v for k, v in names.items()}
+
+
+def _notes_md(units: Units, notes: list[str] | None, lang: str) -> str:
+    extra = _notes(units, illustrative=False, notes=notes, lang=lang)
+    if not extra:
+        return ""
+    return "\n".join(["## " + ("Notes" if lang == "en" else "说明"), "",
+                      *[f"- {n}" for n in extra], ""])
+
+
+def _incomplete_md(units: Units, estates: pd.DataFrame, summary: list[str] | None,
+                   skipped: list[dict] | None, lang: str, *, title: bool = False) -> str:
+    """Summary, estates whose eligibility is unknown or assumed, units whose size could not
+    be checked, and rows not analysed: what the run could not decide, and how to fix it."""
+    en = lang == "en"
+    parts: list[str] = []
+    if title:
+        parts += ["# " + ("Combined renovation units" if en else "老旧小区联动改造单元"), ""]
+    if summary:
+        parts += ["## " + ("Summary" if en else "摘要"), "", *[f"- {x}" for x in summary], ""]
+    status = estates["eligibility"] if "eligibility" in estates else pd.Series(dtype=object)
+    for key, head_en, head_zh in (
+        ("unknown", "Eligibility unknown (no build year)", "改造资格未知（建成年份缺失）"),
+        ("assumed_eligible", "ASSUMED eligible (no build year, --assume-unknown-eligible)",
+         "假定纳入（建成年份缺失，--assume-unknown-eligible）"),
+    ):
+        sub = estates[status == key]
+        if sub.empty:
+            continue
+        parts += [f"## {head_en if en else head_zh}", "",
+                  (f"{len(sub):,} estates. To decide: {FILL_IN_HINT[1]}." if en
+                   else f"共 {len(sub):,} 个小区。请{FILL_IN_HINT[0]}。"), ""]
+        parts.append(md_table(["Estate id" if en else "小区编号", "Estate" if en else "小区名称"],
+                              [[str(r.estate_id), str(r.name)] for r in sub.head(200).itertuples()]))
+        if len(sub) > 200:
+            parts.append(f"… ({len(sub):,})")
+        parts.append("")
+    u = units.units
+    if "caps_unchecked" in u:
+        open_ = u[u["caps_unchecked"].astype(str) != ""]
+        if len(open_):
+            k = 1 if en else 0
+            parts += ["## " + ("Units whose size could not be checked" if en
+                               else "规模未能核验的单元"), ""]
+            rows = [[str(r.unit_id), str(int(r.n_estates)),
+                     _known(r.households, r.households_known, r.households_unknown_n, en),
+                     _known(r.floor_area_m2, r.floor_area_known_m2, r.floor_area_unknown_n, en),
+                     ("、" if not en else ", ").join(CAP_LABELS[c][k]
+                                                      for c in str(r.caps_unchecked).split(","))]
+                    for r in open_.itertuples()]
+            parts += [md_table(["Unit" if en else "单元编号", "Estates" if en else "小区数",
+                                "Households" if en else "户数",
+                                "Floor area m²" if en else "建筑面积（平方米）",
+                                "Not checked" if en else "未能核验"], rows), ""]
+    if skipped:
+        table = skipped_table(skipped, lang=lang)
+        parts += ["## " + ("Not analysed (left out by --invalid skip)" if en
+                           else "未分析的要素（--invalid skip 跳过）"), "",
+                  md_table(list(table.columns), table.astype(str).values.tolist()), ""]
+    return "\n".join(parts) + ("\n" if parts else "")
+
+
+def _known(total: float, known: float, n_unknown: int, en: bool) -> str:
+    """"1,200" when known; "unknown (known part 1,200; 2 members unknown)" otherwise."""
+    if n_unknown == 0 and not pd.isna(total):
+        return f"{total:,.0f}"
+    if en:
+        return f"unknown (known part {known:,.0f}; {n_unknown} members unknown)"
+    return f"未知（已知部分 {known:,.0f}；{n_unknown} 个成员小区未知）"
 
 
 def write_review(
@@ -162,6 +261,8 @@ def write_review(
     illustrative: bool = False,
     notes: list[str] | None = None,
     constraint_sources: list[str] | None = None,
+    summary: list[str] | None = None,
+    skipped: list[dict] | None = None,
 ) -> dict[str, Path]:
     """Write the review package.
 
@@ -187,6 +288,10 @@ def write_review(
         Data notes to list.
     constraint_sources : list of str, optional
         Constraint files checked, listed in the summary.
+    summary : list of str, optional
+        Summary lines (`gis.summary.units_summary`), at the top of ``review.md``.
+    skipped : list of dict, optional
+        Rows left out (`gis.skipped`): listed in ``review.md`` and a 未分析 sheet.
 
     Returns
     -------
@@ -215,9 +320,14 @@ def write_review(
                 xw, sheet_name="Decisions" if en else "决定执行情况", index=False)
             pd.DataFrame({"Notes" if en else "说明": _notes(units, illustrative, notes, lang)}
                          ).to_excel(xw, sheet_name="Notes" if en else "说明", index=False)
+            if skipped:
+                skipped_table(skipped, lang=lang).to_excel(
+                    xw, sheet_name="Not analysed" if en else "未分析", index=False)
             autofit(xw.book)
+        text = _markdown(units, estates, checks, lang, illustrative, notes, constraint_sources)
+        head, _, rest = text.partition("\n\n")  # the summary goes right under the title
         (stage / names["markdown"]).write_text(
-            _markdown(units, estates, checks, lang, illustrative, notes, constraint_sources),
+            head + "\n\n" + _incomplete_md(units, estates, summary, skipped, lang) + rest,
             encoding="utf-8",
         )
     paths = {k: Path(out_dir) / v for k, v in names.items()}
@@ -317,7 +427,8 @@ def _markdown(
                           else "说明：基于内置示例数据（虚构县城），仅用于演示，不代表任何真实地区。"), ""]
     status = estates["eligibility"].value_counts() if "eligibility" in estates else pd.Series()
     eligible = int(estates["eligible"].sum()) if "eligible" in estates else len(units.membership)
-    hh = u["households"].sum()
+    # Households known (members with a count); units with unknown members say so below.
+    hh = u["households_known"].sum() if "households_known" in u else u["households"].sum()
     parts += [
         "## " + ("Overview" if en else "概况"), "",
         f"- {'Estates' if en else '小区总数'}: {len(estates):,}; "
@@ -337,15 +448,18 @@ def _markdown(
             zh = {"eligible": "2000年底前建成，纳入", "eligible_extended": "2001–2005年建成，按需纳入",
                   "extended_not_included": "2001–2005年建成，未纳入", "too_new": "2005年后建成",
                   "shantytown": "已纳入棚改计划", "demolish": "拟拆除新建",
-                  "unknown_year": "建成年份缺失"}
-            rows = [[zh.get(s, s), str(n)] for s, n in status.items() if s in STATUSES]
+                  "unknown": "未知：建成年份缺失", "assumed_eligible": "建成年份缺失，假定纳入",
+                  "not_analysed": "未分析（几何无效）"}
+            rows = [[zh.get(s, s), str(n)] for s, n in status.items() if s in zh]
         parts += [md_table(["Status" if en else "类别", "Estates" if en else "小区数"], rows)]
     parts += ["", "## " + ("Units with conflicts" if en else "存在冲突的单元"), ""]
     flagged = checks[checks["n_conflicts"] > 0] if "n_conflicts" in checks else checks.iloc[:0]
     if flagged.empty:
         parts.append("None." if en else "无。")
     else:
-        rows = [[uid, str(int(u.loc[uid, "n_estates"])), f"{u.loc[uid, 'households']:,.0f}",
+        rows = [[uid, str(int(u.loc[uid, "n_estates"])),
+                 _known(u.loc[uid, "households"], u.loc[uid].get("households_known", 0),
+                        u.loc[uid].get("households_unknown_n", 0), en),
                  str(r.conflict_summary_en if en and "conflict_summary_en" in flagged
                      else r.conflict_summary)] for uid, r in flagged.iterrows()]
         parts.append(md_table(["Unit" if en else "单元编号", "Estates" if en else "小区数",
@@ -353,7 +467,11 @@ def _markdown(
                                "Conflicts" if en else "冲突"], rows))
     parts += ["", "## " + ("Joint units" if en else "联动单元"), ""]
     reasons = link_reasons(units)
-    rows = [[uid, str(r.member_names), f"{r.households:,.0f}", f"{r.floor_area_m2:,.0f}",
+    rows = [[uid, str(r.member_names),
+             _known(r.households, getattr(r, "households_known", 0),
+                    getattr(r, "households_unknown_n", 0), en),
+             _known(r.floor_area_m2, getattr(r, "floor_area_known_m2", 0),
+                    getattr(r, "floor_area_unknown_n", 0), en),
              f"{r.build_year_min}–{r.build_year_max}", str(reasons.get(uid, ""))]
             for uid, r in joint.iterrows()]
     parts.append(md_table(
