@@ -842,7 +842,8 @@ def _polygons(
     invalid: str = "stop", skipped: list[dict[str, Any]] | None = None,
 ) -> gpd.GeoDataFrame:
     skipped = skipped if skipped is not None else []
-    aside = {"invalid": invalid, "layer": "estates", "src": src, "notes": notes,
+    mode = invalid  # the name `invalid` is taken below by the invalid rows
+    aside = {"invalid": mode, "layer": "estates", "src": src, "notes": notes,
              "skipped": skipped, "id_field": "estate_id"}
     empty = gdf.geometry.isna() | gdf.geometry.is_empty
     if empty.any():
@@ -871,7 +872,7 @@ def _polygons(
         # make_valid may return collections with stray lines; keep the polygonal part.
         fixed = np.array([_polygonal(g) for g in shapely.make_valid(geoms[invalid])], dtype=object)
         lost = shapely.is_empty(fixed)
-        if lost.any() and not from_osm and invalid != "skip":
+        if lost.any() and not from_osm and mode != "skip":
             msg = (
                 f"{src}: rows {list_items((invalid[lost] + 1).tolist())} are invalid and have no area "
                 "once repaired (collapsed rings); redraw those boundaries or delete the rows."

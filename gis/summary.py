@@ -103,17 +103,20 @@ def units_summary(
     unknown = int(status.get("unknown", 0))
     assumed = int(status.get("assumed_eligible", 0))
     eligible = int(assessed["eligible"].sum()) if "eligible" in assessed else 0
-    not_eligible = n - eligible - unknown
+    left_out = int(status.get("not_analysed", 0))
+    not_eligible = n - eligible - unknown - left_out
     hint_zh, hint_en = FILL_IN_HINT
     lines = []
     decided = (
         f"Eligibility of {n:,} estates: {eligible:,} eligible"
         + (f" (of which {assumed:,} ASSUMED: no build year)" if assumed else "")
-        + f", {not_eligible:,} not eligible, {unknown:,} unknown (no build year)."
+        + f", {not_eligible:,} not eligible, {unknown:,} unknown (no build year)"
+        + (f", {left_out:,} not analysed (geometry left out)." if left_out else ".")
         if en else
         f"{n:,} 个小区的改造资格：纳入 {eligible:,} 个"
         + (f"（其中 {assumed:,} 个建成年份缺失、按假定纳入）" if assumed else "")
-        + f"，不纳入 {not_eligible:,} 个，未知 {unknown:,} 个（建成年份缺失）。"
+        + f"，不纳入 {not_eligible:,} 个，未知 {unknown:,} 个（建成年份缺失）"
+        + (f"，未分析 {left_out:,} 个（几何无效，已跳过）。" if left_out else "。")
     )
     if unknown:
         undecided = (f"Could not decide {unknown:,} of {n:,} estates: no build year. To decide, "

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from gis.crs import metric_crs
+from gis.units import CAP_LABELS
 from gis.maps._page import (
     JS_ESCAPE,
     SearchBox,
@@ -31,6 +32,8 @@ __all__ = ["units_map"]
 
 _ELIGIBLE = {"eligible": "#4575b4", "eligible_extended": "#91bfdb"}
 _OTHER = "#d9d9d9"
+# Eligibility not decided from data: unknown year, assumed eligible, left out (--invalid skip).
+_UNDECIDED = {"unknown": "#fdae61", "assumed_eligible": "#b2abd2", "not_analysed": "#000000"}
 _CONSTRAINT_STYLE = {
     "historic_district": ("#8c510a", "历史文化街区", "Historic district"),
     "historic_building": ("#8c510a", "历史建筑", "Historic building"),
@@ -103,13 +106,17 @@ def units_map(
             tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
         ).add_to(fmap)
 
+    counts = (estates["eligibility"].value_counts() if "eligibility" in estates
+              else pd.Series(dtype=int))
+    # Estates left out without a usable geometry are counted in the legend, not drawn.
+    estates = estates[estates.geometry.notna() & ~estates.geometry.is_empty]
     est = display_frame(estates.to_crs(metric), page)
     status = est["eligibility"] if "eligibility" in est else pd.Series("eligible", index=est.index)
     reason = est["eligibility_reason_en" if en else "eligibility_reason"] \
         if "eligibility_reason" in est else status
     est_props = gpd.GeoDataFrame(
         {"_kind": "estate",
-         "fill": [_ELIGIBLE.get(s, _OTHER) for s in status],
+         "fill": [_ELIGIBLE.get(s, _UNDECIDED.get(s, _OTHER)) for s in status],
          "tip": (est["name"].astype(str) + " · " + reason.astype(str)).to_numpy()},
         geometry=est.geometry.values, crs=4326)
     folium.GeoJson(
@@ -121,17 +128,22 @@ def units_map(
 
     u = display_frame(units.to_crs(metric), page)
     flagged = u["n_conflicts"].fillna(0).to_numpy() > 0 if "n_conflicts" in u else np.zeros(len(u), bool)
+    unchecked = (u["caps_unchecked"].fillna("").astype(str).to_numpy() != ""
+                 if "caps_unchecked" in u else np.zeros(len(u), bool))
     records = u.to_dict("records")
     unit_props = gpd.GeoDataFrame(
         {"_kind": "unit", "unit_id": u["unit_id"].astype(str),
          "label": [_label(r, en) for r in records],
          "v": [_popup_values(r, en) for r in records],
          "colour": np.where(flagged, "#d7301f", "#08306b"),
-         "w": np.where(u["n_estates"].to_numpy() > 1, 3.5, 1.5)},
+         "w": np.where(u["n_estates"].to_numpy() > 1, 3.5, 1.5),
+         # Dashed outline: a cap could not be checked (members' values unknown).
+         "dash": np.where(unchecked, "8 5", None)},
         geometry=u.geometry.values, crs=4326)
     units_layer = folium.GeoJson(
         unit_props.to_json(drop_id=True), name="Renovation units" if en else "改造单元",
-        style=leaflet_style({"fill": True, "fillOpacity": 0.0}, color="colour", weight="w"),
+        style=leaflet_style({"fill": True, "fillOpacity": 0.0}, color="colour", weight="w",
+                            dashArray="dash"),
         highlight_function=lambda f: {"weight": 5},
         tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
         # Built in the browser from the values: the table markup of thousands of popups,
@@ -188,6 +200,17 @@ def units_map(
         (_ELIGIBLE["eligible"], "eligible estate" if en else "纳入改造的小区"),
         (_ELIGIBLE["eligible_extended"], "2001–2005, included" if en else "2001–2005年建成（按需纳入）"),
         (_OTHER, "not eligible" if en else "不纳入改造的小区"),
+        *[(_UNDECIDED[s], (f"{text_en} ({int(counts[s]):,})" if en
+                           else f"{text_zh}（{int(counts[s]):,} 个）"))
+          for s, text_zh, text_en in (
+              ("unknown", "改造资格未知：建成年份缺失，待补录", "eligibility unknown: no build year"),
+              ("assumed_eligible", "建成年份缺失，假定纳入（须核实）",
+               "ASSUMED eligible: no build year"),
+              ("not_analysed", "未分析（几何无效，已跳过）", "not analysed (invalid geometry)"))
+          if counts.get(s, 0)],
+        *([("#08306b", ("dashed: size not fully checked (unknown members)" if en
+                        else "虚线：规模未能全部核验（成员数据未知）") + f" ({int(unchecked.sum()):,})")]
+          if unchecked.any() else []),
         ("#f46d43", "link" if en else "联动相邻关系"),
         ("#bdbdbd", "neighbour, not linked" if en else "相邻但未联动"),
     ]
@@ -198,6 +221,9 @@ def units_map(
 def _label(r: dict, en: bool) -> str:
     hh = r.get("households")
     hh_text = "?" if hh is None or (isinstance(hh, float) and np.isnan(hh)) else f"{hh:,.0f}"
+    known = r.get("households_known")
+    if hh_text == "?" and known is not None and not np.isnan(known) and known > 0:
+        hh_text += f" (known {known:,.0f})" if en else f"（已知 {known:,.0f}）"
     if en:
         return f"{r['unit_id']}: {int(r['n_estates'])} estates, {hh_text} households"
     return f"{r['unit_id']}：{int(r['n_estates'])} 个小区，{hh_text} 户"
@@ -225,6 +251,8 @@ def _popup_labels(en: bool) -> list[str]:
         "Review" if en else "审查",
         "Decision" if en else "审查决定",
         "Flags" if en else "提示",
+        "Size not checked" if en else "规模未能核验",
+        "Assumed eligible" if en else "假定纳入的成员",
     ]
 
 
@@ -242,8 +270,22 @@ def _popup_values(r: dict, en: bool) -> list[str]:
         f"{lo}–{hi}" if lo or hi else "",
         cell("member_names"), cell("link_reasons"), cell("coverage_gaps"),
         cell("conflict_summary_en" if en else "conflict_summary"), cell("decision"),
-        cell("flags"),
+        cell("flags"), _unchecked_text(r, en),
+        cell("assumed_members") if (r.get("assumed_members") or 0) > 0 else "",
     ]
+
+
+def _unchecked_text(r: dict, en: bool) -> str:
+    """Which caps could not be checked and why, "" when every cap was checked."""
+    keys = [k for k in str(r.get("caps_unchecked") or "").split(",") if k in CAP_LABELS]
+    if not keys:
+        return ""
+    names = ", ".join(CAP_LABELS[k][1] for k in keys) if en else \
+        "、".join(CAP_LABELS[k][0] for k in keys)
+    n_hh, n_fa = int(r.get("households_unknown_n") or 0), int(r.get("floor_area_unknown_n") or 0)
+    if en:
+        return f"{names} (households unknown for {n_hh}, floor area for {n_fa} members)"
+    return f"{names}（{n_hh} 个成员小区户数未知，{n_fa} 个建筑面积未知）"
 
 
 def _popup_script(en: bool) -> str:

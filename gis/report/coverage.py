@@ -12,6 +12,7 @@ import pandas as pd
 from gis.coverage import Coverage, category_summary, gap_list
 from gis.notes import note_text
 from gis.report._files import autofit, md_table, staged_outputs
+from gis.skipped import not_analysed_estates, skipped_table
 
 __all__ = ["TEXT", "write_coverage"]
 
@@ -183,15 +184,28 @@ def write_coverage(
     gaps = gap_list(cov, lang=lang)
     priority = _priorities(gaps, t)
     table = _estate_table(cov, t, lang)
+    left_out = not_analysed_estates(cov.skipped, cov.estates.crs)
+    if len(left_out):
+        # Estates left out by --invalid skip stay in the tables, marked, with the reason.
+        reason = left_out["not_analysed_reason_en" if lang == "en" else "not_analysed_reason"]
+        extra = pd.DataFrame({table.columns[0]: left_out["estate_id"].to_numpy(),
+                              table.columns[1]: left_out["name"].to_numpy()})
+        table = pd.concat([table, extra], ignore_index=True)
+        label = "Not analysed" if lang == "en" else "未分析原因"
+        table[label] = [""] * (len(table) - len(left_out)) + reason.tolist()
     with staged_outputs(out_dir) as stage:
         gpkg = stage / names["gpkg"]
         estates = cov.estates.copy()
+        estates["analysed"] = True
+        if len(left_out):
+            estates = pd.concat([estates, left_out], ignore_index=True)
         estates.to_file(gpkg, layer="estates", driver="GPKG")
         services = cov.services.to_crs(cov.estates.crs)
         services.to_file(gpkg, layer="services", driver="GPKG")
         table.to_csv(stage / names["csv"], index=False, encoding="utf-8-sig")
         (stage / names["markdown"]).write_text(
-            _markdown(cov, summary, gaps, priority, t, lang, illustrative), encoding="utf-8"
+            _markdown(cov, summary, gaps, priority, t, lang, illustrative)
+            + _skipped_md(cov.skipped, lang), encoding="utf-8"
         )
         _xlsx(stage / names["xlsx"], cov, summary, gaps, priority, table, t, illustrative, lang)
     paths = {k: Path(out_dir) / v for k, v in names.items()}
@@ -225,6 +239,17 @@ def _estate_table(cov: Coverage, t: dict[str, str], lang: str) -> pd.DataFrame:
     out[t["missing"]] = missing.to_numpy()
     out[t["mode"]] = t["mode_" + cov.mode + "_short"]
     return out
+
+
+def _skipped_md(skipped: list[dict], lang: str) -> str:
+    """The rows left out by ``--invalid skip``, each with its reason ("" when none)."""
+    if not skipped:
+        return ""
+    table = skipped_table(skipped, lang=lang)
+    head = ("Not analysed (rows left out, with the reason)" if lang == "en"
+            else "未分析的要素（已跳过的行及原因）")
+    return "\n".join([f"## {head}", "", md_table(list(table.columns),
+                                                   table.astype(str).values.tolist()), ""])
 
 
 def _priorities(gaps: pd.DataFrame, t: dict[str, str]) -> pd.DataFrame:

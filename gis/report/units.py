@@ -235,8 +235,8 @@ def _incomplete_md(units: Units, estates: pd.DataFrame, summary: list[str] | Non
                                 "Not checked" if en else "未能核验"], rows), ""]
     if skipped:
         table = skipped_table(skipped, lang=lang)
-        parts += ["## " + ("Not analysed (left out by --invalid skip)" if en
-                           else "未分析的要素（--invalid skip 跳过）"), "",
+        parts += ["## " + ("Not analysed (rows left out, with the reason)" if en
+                           else "未分析的要素（已跳过的行及原因）"), "",
                   md_table(list(table.columns), table.astype(str).values.tolist()), ""]
     return "\n".join(parts) + ("\n" if parts else "")
 
