@@ -263,7 +263,8 @@ def units(**opts: Any) -> None:
        from member ids, so --decisions apply again on every re-run.
 
     \b
-    Writes units.gpkg (units, estates, links), units.csv and unit_members.csv into --out.
+    Writes units.gpkg (units, estates, links), units.csv, unit_members.csv and
+    units_report.md (summary, unknowns, rows not analysed) into --out.
     """
     _run(lambda: _units(**opts, review=False), opts["verbose"], opts["quiet"])
 

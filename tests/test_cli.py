@@ -92,7 +92,11 @@ def test_real_osm_pbf_through_the_cli(tmp_path):
                   "--out", str(tmp_path), "-q", "--no-map"])
     assert result.exit_code == 0, result.output
     est = gpd.read_file(tmp_path / "coverage.gpkg", layer="estates")
-    assert len(est) == 24 and est["dist_m_parking"].notna().sum() >= 20
+    analysed = est[est["analysed"].astype(bool)]
+    assert len(analysed) == 24 and analysed["dist_m_parking"].notna().sum() >= 20
+    # The extract's collapsed areas stay in the table as not analysed, with the reason.
+    left_out = est[~est["analysed"].astype(bool)]
+    assert len(left_out) == 1 and left_out["not_analysed_reason"].str.contains("面积为零").all()
 
 
 def test_bad_input_exits_2_with_message_and_writes_nothing(tmp_path):
