@@ -141,7 +141,8 @@ def form_units(
     estates : GeoDataFrame
         The eligible estates (unique ``estate_id``; ``households``, ``floor_area_m2``,
         ``build_year``, ``name`` where known). Missing households or floor area count as 0
-        against the caps.
+        against the caps while grouping; the unit then says which caps it could not check
+        (``caps_unchecked``) and its totals are unknown (NaN), the known part kept.
     links : GeoDataFrame
         From `gis.adjacency.neighbour_links`; rows with ``linked`` True join estates.
         Links to estates not in ``estates`` are ignored.

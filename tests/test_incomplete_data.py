@@ -271,6 +271,26 @@ def test_zero_area_estates_stop_by_default_and_are_listed_with_skip(tmp_path):
     report = (tmp_path / "skip" / "gap_report.md").read_text(encoding="utf-8")
     assert f"| estates | e.gpkg | 5 | {ids[0]} | 面积为零（边界退化），无法修复 |" in report
     assert f"| estates | e.gpkg | 10 | {ids[1]} |" in report
+    sheet = pd.read_excel(tmp_path / "skip" / "gap_report.xlsx", sheet_name="未分析")
+    assert sheet["编号"].tolist() == ids and sheet["行号"].astype(int).tolist() == [5, 10]
+
+
+def test_coverage_summary_in_english_says_what_is_unknown(tmp_path):
+    est = demo_estates()
+    est.loc[est.index[:100], "户数"] = None
+    est.to_file(tmp_path / "e.gpkg")
+    result = run(["coverage", "--estates", tmp_path / "e.gpkg", "--services",
+                  DEMO / "services.gpkg", "--mode", "straight", "--no-map", "--lang", "en",
+                  "--out", tmp_path / "o", "-q"])
+    assert result.exit_code == 0, result.output
+    summary = result.output.split("Summary:", 1)[1].strip().splitlines()
+    # Most households unknown: said first, with the fix; the straight-line assumption too.
+    assert summary[0].strip().startswith(f"Households unknown for 100 of {len(est)} estates")
+    layer = gpd.read_file(tmp_path / "o" / "coverage.gpkg", layer="estates")
+    full = int((layer["coverage_score"] >= 1).sum())
+    assert summary[1].strip() == (f"{len(est)} estates analysed: {full} reach every facility "
+                                  f"category, {len(est) - full} have gaps.")
+    assert any("Assumed: straight-line distances" in line for line in summary)
 
 
 def test_invalid_skip_applies_to_every_layer_type(tmp_path, standard):

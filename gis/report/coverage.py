@@ -208,6 +208,8 @@ def write_coverage(
             + _skipped_md(cov.skipped, lang), encoding="utf-8"
         )
         _xlsx(stage / names["xlsx"], cov, summary, gaps, priority, table, t, illustrative, lang)
+        if cov.skipped:
+            _skipped_sheet(stage / names["xlsx"], cov.skipped, lang)
     paths = {k: Path(out_dir) / v for k, v in names.items()}
     logger.info("Wrote %s", ", ".join(str(p) for p in paths.values()))
     return paths
@@ -250,6 +252,22 @@ def _skipped_md(skipped: list[dict], lang: str) -> str:
             else "未分析的要素（已跳过的行及原因）")
     return "\n".join([f"## {head}", "", md_table(list(table.columns),
                                                    table.astype(str).values.tolist()), ""])
+
+
+def _skipped_sheet(path: Path, skipped: list[dict], lang: str) -> None:
+    """Add a 未分析 / Not analysed sheet: the rows left out, each with its reason."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(path)
+    sheet = book.create_sheet("Not analysed" if lang == "en" else "未分析")
+    table = skipped_table(skipped, lang=lang)
+    sheet.append(list(table.columns))
+    for r, row in enumerate(table.itertuples(index=False), start=2):
+        for c, value in enumerate(row, start=1):
+            cell = sheet.cell(row=r, column=c, value=str(value))
+            cell.data_type = "s"  # text cells: values from the data never become formulas
+    autofit(book)
+    book.save(path)
 
 
 def _priorities(gaps: pd.DataFrame, t: dict[str, str]) -> pd.DataFrame:
