@@ -354,6 +354,8 @@ def map_coverage(**o: Any) -> None:
         except Exception as err:
             msg = f"{path}: not a coverage.gpkg from `gis coverage` ({err})."
             raise GisError(msg) from err
+        if "analysed" in estates:  # rows left out by --invalid skip have no results to draw
+            estates = estates[estates["analysed"].astype(bool)].reset_index(drop=True)
         std = load_standard(o["standard"])
         missing = [k for k in std.keys if f"dist_m_{k}" not in estates]
         if missing:

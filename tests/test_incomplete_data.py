@@ -273,6 +273,9 @@ def test_zero_area_estates_stop_by_default_and_are_listed_with_skip(tmp_path):
     assert f"| estates | e.gpkg | 10 | {ids[1]} |" in report
     sheet = pd.read_excel(tmp_path / "skip" / "gap_report.xlsx", sheet_name="未分析")
     assert sheet["编号"].tolist() == ids and sheet["行号"].astype(int).tolist() == [5, 10]
+    redraw = run(["map", "coverage", "--coverage", tmp_path / "skip", "--out",
+                  tmp_path / "m.html", "-q"])
+    assert redraw.exit_code == 0, redraw.output  # the not-analysed rows are not drawn
 
 
 def test_coverage_summary_in_english_says_what_is_unknown(tmp_path):
