@@ -11,7 +11,7 @@ import pandas as pd
 
 from gis.coverage import Coverage, category_summary, gap_list
 from gis.notes import note_text
-from gis.report._files import autofit, md_table, staged_outputs
+from gis.report._files import autofit, csv_safe, md_table, staged_outputs, text_only_cells
 
 __all__ = ["TEXT", "write_coverage"]
 
@@ -189,7 +189,7 @@ def write_coverage(
         estates.to_file(gpkg, layer="estates", driver="GPKG")
         services = cov.services.to_crs(cov.estates.crs)
         services.to_file(gpkg, layer="services", driver="GPKG")
-        table.to_csv(stage / names["csv"], index=False, encoding="utf-8-sig")
+        csv_safe(table).to_csv(stage / names["csv"], index=False, encoding="utf-8-sig")
         (stage / names["markdown"]).write_text(
             _markdown(cov, summary, gaps, priority, t, lang, illustrative), encoding="utf-8"
         )
@@ -404,6 +404,7 @@ def _xlsx(
         prio.to_excel(xw, sheet_name=t["sheet_priority"], index=False)
         table.to_excel(xw, sheet_name=t["sheet_estates"], index=False)
         pd.DataFrame({t["notes"]: notes}).to_excel(xw, sheet_name=t["sheet_notes"], index=False)
+        text_only_cells(xw.book)
         autofit(xw.book)
         ws = xw.book[t["sheet_rates"]]
         for name in (t["estate_rate"], t["household_rate"]):

@@ -18,7 +18,7 @@ import pandas as pd
 
 from gis.eligibility import STATUSES
 from gis.notes import note_text
-from gis.report._files import autofit, md_table, staged_outputs
+from gis.report._files import autofit, csv_safe, md_table, staged_outputs, text_only_cells
 from gis.units import Units
 
 __all__ = ["unit_sheet", "write_review", "write_units"]
@@ -144,10 +144,10 @@ def write_units(
     names = {"gpkg": "units.gpkg", "csv": "units.csv", "membership": "unit_members.csv"}
     with staged_outputs(out_dir) as stage:
         _gpkg(stage / names["gpkg"], units, estates, None, estates.crs)
-        unit_sheet(units, lang=lang).to_csv(stage / names["csv"], index=False,
-                                            encoding="utf-8-sig")
-        _estate_sheet(estates, units, lang).to_csv(stage / names["membership"], index=False,
-                                                   encoding="utf-8-sig")
+        csv_safe(unit_sheet(units, lang=lang)).to_csv(stage / names["csv"], index=False,
+                                                      encoding="utf-8-sig")
+        csv_safe(_estate_sheet(estates, units, lang)).to_csv(
+            stage / names["membership"], index=False, encoding="utf-8-sig")
     return {k: Path(out_dir) / v for k, v in names.items()}
 
 
@@ -215,6 +215,7 @@ def write_review(
                 xw, sheet_name="Decisions" if en else "决定执行情况", index=False)
             pd.DataFrame({"Notes" if en else "说明": _notes(units, illustrative, notes, lang)}
                          ).to_excel(xw, sheet_name="Notes" if en else "说明", index=False)
+            text_only_cells(xw.book)
             autofit(xw.book)
         (stage / names["markdown"]).write_text(
             _markdown(units, estates, checks, lang, illustrative, notes, constraint_sources),
@@ -263,11 +264,14 @@ def _decision_sheet(units: Units, lang: str) -> pd.DataFrame:
         return pd.DataFrame(columns=["row", "target", "decision", "status"])
     d["members"] = d["members"].map(lambda m: "、".join(m) if isinstance(m, tuple) else str(m))
     d["status"] = d["status"].map(lambda s: _status_text(s, lang))
+    # Not named like a decision column: `read_decisions` reads every sheet that has
+    # one, and this sheet reports what was read rather than asking for a decision.
     if lang == "en":
-        return d
+        return d.rename(columns={"decision": "decision read"})
     return d.rename(columns={"row": "行号", "target": "对象", "estate_a": "小区A",
                              "estate_b": "小区B", "unit_id": "单元编号", "members": "成员小区",
-                             "decision": "决定", "comment": "说明", "status": "执行情况"})
+                             "decision": "已读入的决定", "comment": "说明", "status": "执行情况",
+                             "sheet": "工作表"})
 
 
 def _status_text(status: str, lang: str) -> str:
