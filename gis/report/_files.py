@@ -46,7 +46,8 @@ class OutputError(GisError, OSError):
 
 
 @contextlib.contextmanager
-def staged_outputs(out_dir: str | Path, *, stale: Iterable[str] = ()) -> Iterator[Path]:
+def staged_outputs(out_dir: str | Path, *, stale: Iterable[str] = (),
+                   inputs: Iterable[str | Path | None] = ()) -> Iterator[Path]:
     """Yield a staging folder; on success move its files into ``out_dir``, else delete it.
 
     Files replace same-named outputs of an earlier run only when every file of this
@@ -59,11 +60,15 @@ def staged_outputs(out_dir: str | Path, *, stale: Iterable[str] = ()) -> Iterato
     stale : iterable of str
         Names of earlier outputs that must not stay beside the new ones (e.g. the map
         of an earlier run when this run writes none); removed with the move.
+    inputs : iterable of path
+        Input files of the run: an output that would replace one is refused
+        (`refuse_overwriting_inputs`) before anything is moved.
 
     Raises
     ------
     OutputError
-        The folder or a file cannot be written (read-only or full disk, permissions).
+        The folder or a file cannot be written (read-only or full disk, permissions),
+        or an output would replace an input.
     """
     out = Path(out_dir)
     try:
@@ -73,6 +78,7 @@ def staged_outputs(out_dir: str | Path, *, stale: Iterable[str] = ()) -> Iterato
         raise _output_error(out, err) from err
     try:
         yield stage
+        refuse_overwriting_inputs([out / f.name for f in stage.iterdir()], inputs)
         _commit(stage, out, list(stale))
     except OutputError:
         raise
