@@ -34,6 +34,7 @@ __all__ = [
     "staged_outputs",
     "stop_on_signals",
     "text_only_cells",
+    "write_csv",
 ]
 
 # A spreadsheet reads a cell starting with one of these as a formula (tab and CR too:
@@ -171,6 +172,13 @@ def csv_safe(table: pd.DataFrame) -> pd.DataFrame:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
             out[col] = out[col].map(_neutral_text)
     return out
+
+
+def write_csv(table: pd.DataFrame, path: Path) -> None:
+    """Write ``table`` for Excel/WPS: UTF-8 with BOM, formula-like text prefixed
+    (`csv_safe`), CRLF row ends as RFC 4180 has them, so a text cell holding a bare CR
+    or LF is quoted and cannot split its row."""
+    csv_safe(table).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
 
 
 def _neutral_text(value: object) -> object:

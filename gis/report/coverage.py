@@ -11,7 +11,7 @@ import pandas as pd
 
 from gis.coverage import Coverage, category_summary, gap_list
 from gis.notes import note_text
-from gis.report._files import autofit, csv_safe, md_table, staged_outputs, text_only_cells
+from gis.report._files import autofit, md_table, staged_outputs, text_only_cells, write_csv
 
 __all__ = ["TEXT", "write_coverage"]
 
@@ -189,7 +189,7 @@ def write_coverage(
         estates.to_file(gpkg, layer="estates", driver="GPKG")
         services = cov.services.to_crs(cov.estates.crs)
         services.to_file(gpkg, layer="services", driver="GPKG")
-        csv_safe(table).to_csv(stage / names["csv"], index=False, encoding="utf-8-sig")
+        write_csv(table, stage / names["csv"])
         (stage / names["markdown"]).write_text(
             _markdown(cov, summary, gaps, priority, t, lang, illustrative), encoding="utf-8"
         )

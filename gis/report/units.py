@@ -18,7 +18,7 @@ import pandas as pd
 
 from gis.eligibility import STATUSES
 from gis.notes import note_text
-from gis.report._files import autofit, csv_safe, md_table, staged_outputs, text_only_cells
+from gis.report._files import autofit, md_table, staged_outputs, text_only_cells, write_csv
 from gis.units import Units
 
 __all__ = ["unit_sheet", "write_review", "write_units"]
@@ -144,10 +144,8 @@ def write_units(
     names = {"gpkg": "units.gpkg", "csv": "units.csv", "membership": "unit_members.csv"}
     with staged_outputs(out_dir) as stage:
         _gpkg(stage / names["gpkg"], units, estates, None, estates.crs)
-        csv_safe(unit_sheet(units, lang=lang)).to_csv(stage / names["csv"], index=False,
-                                                      encoding="utf-8-sig")
-        csv_safe(_estate_sheet(estates, units, lang)).to_csv(
-            stage / names["membership"], index=False, encoding="utf-8-sig")
+        write_csv(unit_sheet(units, lang=lang), stage / names["csv"])
+        write_csv(_estate_sheet(estates, units, lang), stage / names["membership"])
     return {k: Path(out_dir) / v for k, v in names.items()}
 
 
