@@ -467,10 +467,10 @@ def _coverage(
     from gis.standards import load_standard
 
     t0 = time.perf_counter()
-    _check_out_dir(out_dir)
     map_name = "coverage_map.html" if lang == "zh" else "coverage_map_en.html"
     inputs = [estates_path, services_path, streets_path, gates_path, standard]
     _check_outputs(out_dir, "coverage", lang, make_map, basemap, token, inputs)
+    _check_out_dir(out_dir)
     std = load_standard(standard)
     metric = parse_crs(analysis_crs, what="--crs") if analysis_crs else None
     kw = {"crs": input_crs, "encoding": encoding}
@@ -528,13 +528,13 @@ def _units(*, review: bool, illustrative: bool = False, estates: Any = None,
     from gis.standards import load_standard
     from gis.units import UnitCaps, renovation_units
 
-    _check_out_dir(o["out_dir"])
     inputs = [o.get("estates_path"), o.get("standard"), o.get("decisions_path"),
               o.get("coverage_path"), *(o.get("barrier_paths") or ()),
               *(o.get(option) for option in _CONSTRAINT_OPTIONS)]
     make_map = review and o.get("make_map", True)
     _check_outputs(o["out_dir"], "review" if review else "units", o.get("lang", "zh"),
                    make_map, o.get("basemap", "none"), o.get("token"), inputs)
+    _check_out_dir(o["out_dir"])
     std = load_standard(o.get("standard"))
     kw = {"crs": o.get("input_crs"), "encoding": o.get("encoding")}
     if estates is None:
