@@ -19,6 +19,8 @@ from click.testing import CliRunner
 from gis.cli import cli
 from test_hostile_outputs import NAMES, hostile_args
 
+ROOT = Path(__file__).resolve().parents[1]
+
 pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 if CHROMIUM is None:
@@ -75,10 +77,12 @@ PROBE_TAIL = r"""<script>window.addEventListener('load', function () { setTimeou
       }
     });
   }
-  var injected = document.querySelectorAll('img[src="x"], body script:not([src])').length;
   var result = {maps: maps, counts: counts, tips: tips, popups: popups, bad: bad.slice(0, 5),
                 n_bad: bad.length, dialogs: window.__dialogs, errors: window.__errors,
                 injected_img: document.querySelectorAll('img[src="x"]').length,
+                legend: document.body.innerText,
+                layers: Array.prototype.map.call(document.querySelectorAll('.leaflet-control-layers-overlays label'),
+                                                 function (e) { return e.textContent; }).join('\n'),
                 requests: performance.getEntriesByType('resource').map(function (r) { return r.name; })};
   var bytes = new TextEncoder().encode(JSON.stringify(result)), bin = '';
   bytes.forEach(function (b) { bin += String.fromCharCode(b); });
@@ -101,6 +105,21 @@ def probe(html_path: Path, tmp: Path) -> dict:
     return json.loads(base64.b64decode(found.group(1)).decode("utf-8"))
 
 
+HOSTILE_LABEL = '"><img src=x onerror=alert(1)><!--<script>'
+
+
+def hostile_standard(folder: Path) -> Path:
+    """The default standard with markup in category and standard names (a TOML file is
+    data too: its names reach legends, layer control and popups)."""
+    text = (ROOT / "gis" / "standards" / "lianyungang_15min.toml").read_text(encoding="utf-8")
+    label = HOSTILE_LABEL.replace('"', '\\"')
+    for name in ("公共厕所", "充电设施"):
+        text = text.replace(f'name_zh = "{name}"', f'name_zh = "{label}{name}"')
+    path = folder / "hostile_standard.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 @pytest.fixture(scope="module")
 def hostile_maps(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("hostile_maps")
@@ -108,7 +127,28 @@ def hostile_maps(tmp_path_factory) -> Path:
     for kind in ("coverage", "review"):
         result = runner.invoke(cli, hostile_args(kind, out / kind), catch_exceptions=False)
         assert result.exit_code == 0, result.output
+    std = hostile_standard(out)
+    result = runner.invoke(cli, hostile_args("coverage", out / "std", "--standard", str(std)),
+                           catch_exceptions=False)
+    assert result.exit_code == 0, result.output
     return out
+
+
+@pytest.mark.parametrize("page", ["coverage/coverage_map.html", "review/units_map.html",
+                                  "std/coverage_map.html"])
+def test_no_markup_from_the_data_in_the_page_source(hostile_maps, page):
+    html = (hostile_maps / page).read_text(encoding="utf-8")
+    for raw in ("<img src=x", "<!--<script>", "<script>alert(1)", "<i>XQ", "\u2028", "<b>bold"):
+        assert raw not in html, raw
+
+
+def test_hostile_category_names_stay_text(hostile_maps, tmp_path):
+    result = probe(hostile_maps / "std" / "coverage_map.html", tmp_path)
+    clean(result)
+    assert result["counts"]["estate"] == len(gpd.read_file(NAMES / "estates.geojson"))
+    assert result["popups"] == result["counts"]["estate"]
+    assert HOSTILE_LABEL + "公共厕所" in result["legend"]
+    assert HOSTILE_LABEL + "充电设施" in result["layers"]
 
 
 def clean(result: dict) -> None:

@@ -138,3 +138,18 @@ def test_csv_cells_that_look_like_formulas_are_prefixed(hostile_outputs):
     names = {r["小区名称"] for r in table}
     expected = {("'" + n) if n.startswith(FORMULA_START) else n for n in src["小区名称"]}
     assert names == expected
+
+
+def test_markdown_reports_keep_rows_and_show_markup_as_text(hostile_outputs):
+    reports = [hostile_outputs / "coverage" / "gap_report.md", hostile_outputs / "review" / "review.md"]
+    for path in reports:
+        text = path.read_text(encoding="utf-8")
+        assert "<img" not in text and "<script" not in text and "<!--" not in text, path.name
+        if path.name == "review.md":  # lists units by member ids: hostile ones, escaped
+            assert "&lt;i>XQ" in text
+        # A CR, LF or U+2028 inside a name never splits a table row.
+        lines = text.replace("\r\n", "\n").split("\n")
+        assert "\r" not in text and "\u2028" not in text
+        assert all(line.startswith("|") for line in lines if " | " in line), path.name
+        rows = [line for line in lines if line.startswith("|")]
+        assert rows and all(line.endswith("|") for line in rows)

@@ -248,7 +248,10 @@ def _popup_data(est: gpd.GeoDataFrame, cov: Coverage) -> tuple[dict[str, list], 
     year = est["build_year"] if "build_year" in est else [None] * len(est)
     data = {
         "id": est["estate_id"].astype(str).tolist(),
-        "hh": [None if h is None or (isinstance(h, float) and np.isnan(h)) else int(h) for h in hh],
+        # Not finite (blank, or an infinite count the reader let through): no number shown,
+        # rather than an OverflowError half-way through writing the map.
+        "hh": [None if h is None or (isinstance(h, float) and not np.isfinite(h)) else int(h)
+               for h in hh],
         "yr": [None if y is None or str(y) in ("<NA>", "nan", "None") else int(y) for y in year],
         "d": d, "ok": ok, "n": near,
     }

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import tempfile
@@ -30,6 +31,7 @@ __all__ = [
     "autofit",
     "csv_safe",
     "md_table",
+    "md_text",
     "refuse_overwriting_inputs",
     "staged_outputs",
     "stop_on_signals",
@@ -37,6 +39,7 @@ __all__ = [
     "write_csv",
 ]
 
+_MD_BREAKS = re.compile(r"[\r\n\u2028\u2029]+")
 # A spreadsheet reads a cell starting with one of these as a formula (tab and CR too:
 # Excel drops them and reads on).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -201,10 +204,24 @@ def text_only_cells(book: Any) -> None:
                     cell.data_type = "s"
 
 
+def md_text(value: object) -> str:
+    """Data text for one line of Markdown: line breaks become spaces and ``<`` is
+    written ``&lt;`` (see `md_table`)."""
+    return _MD_BREAKS.sub(" ", str(value)).replace("<", "&lt;")
+
+
 def md_table(header: list[str], rows: list[list[str]]) -> str:
-    """A Markdown table; pipes inside cells are replaced so they cannot break it."""
+    """A Markdown table; cells cannot break it or carry markup.
+
+    Pipes become ``/`` and line breaks (CR, LF, U+2028/U+2029) spaces, so a cell stays
+    in its row; ``<`` is written ``&lt;`` so a name such as ``<img src=x onerror=…>``
+    shows as text where the report is rendered as HTML (GitLab, VS Code, pandoc).
+    """
+    def cell(x: object) -> str:
+        return md_text(x).replace("|", "/")
+
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(x).replace("|", "/") for x in r) + " |" for r in rows]
+    lines += ["| " + " | ".join(cell(x) for x in r) + " |" for r in rows]
     return "\n".join(lines)
 
 

@@ -11,7 +11,14 @@ import pandas as pd
 
 from gis.coverage import Coverage, category_summary, gap_list
 from gis.notes import note_text
-from gis.report._files import autofit, md_table, staged_outputs, text_only_cells, write_csv
+from gis.report._files import (
+    autofit,
+    md_table,
+    md_text,
+    staged_outputs,
+    text_only_cells,
+    write_csv,
+)
 
 __all__ = ["TEXT", "write_coverage"]
 
@@ -309,7 +316,7 @@ def _markdown(
         groups = gaps.groupby(group_cols, sort=False, dropna=False) if group_cols else [((t["all"],), gaps)]
         for key, sub in groups:
             key = key if isinstance(key, tuple) else (key,)
-            title = " / ".join(_fmt_name(k, t) for k in key)
+            title = " / ".join(md_text(_fmt_name(k, t)) for k in key)
             n_hh = sub.drop_duplicates("estate_id")["households"].sum(min_count=1)
             parts += [f"### {title}（{sub['estate_id'].nunique()} 个小区，{_fmt_int(n_hh, t)} 户）"
                       if lang != "en" else
@@ -347,7 +354,7 @@ def _markdown(
             "",
         ]
     if cov.notes:
-        parts += [f"## {t['notes']}", ""] + [f"- {note_text(n, lang)}" for n in cov.notes] + [""]
+        parts += [f"## {t['notes']}", ""] + [f"- {md_text(note_text(n, lang))}" for n in cov.notes] + [""]
     return "\n".join(parts)
 
 

@@ -18,7 +18,14 @@ import pandas as pd
 
 from gis.eligibility import STATUSES
 from gis.notes import note_text
-from gis.report._files import autofit, md_table, staged_outputs, text_only_cells, write_csv
+from gis.report._files import (
+    autofit,
+    md_table,
+    md_text,
+    staged_outputs,
+    text_only_cells,
+    write_csv,
+)
 from gis.units import Units
 
 __all__ = ["unit_sheet", "write_review", "write_units"]
@@ -373,6 +380,6 @@ def _markdown(
                                "Decision" if en else "决定", "Status" if en else "执行情况"], rows))
     extra = _notes(units, illustrative=False, notes=notes, lang=lang)
     if extra:
-        parts += ["", "## " + ("Notes" if en else "说明"), ""] + [f"- {n}" for n in extra]
+        parts += ["", "## " + ("Notes" if en else "说明"), ""] + [f"- {md_text(n)}" for n in extra]
     parts.append("")
     return "\n".join(parts)
