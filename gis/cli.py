@@ -536,6 +536,9 @@ def _units(*, review: bool, illustrative: bool = False, estates: Any = None,
                    make_map, o.get("basemap", "none"), o.get("token"), inputs)
     _check_out_dir(o["out_dir"])
     std = load_standard(o.get("standard"))
+    # Read first: a decisions file that cannot be used stops the run before any work.
+    decisions = read_decisions(o["decisions_path"], encoding=o.get("encoding")) \
+        if o.get("decisions_path") else None
     kw = {"crs": o.get("input_crs"), "encoding": o.get("encoding")}
     if estates is None:
         estates = read_estates(o["estates_path"], **kw,
@@ -564,8 +567,6 @@ def _units(*, review: bool, illustrative: bool = False, estates: Any = None,
         max_estates=int(o["max_estates"]) if cap(o.get("max_estates")) else None,
         min_households=cap(o.get("min_households")),
     )
-    decisions = read_decisions(o["decisions_path"], encoding=o.get("encoding")) \
-        if o.get("decisions_path") else None
     result, assessed = renovation_units(
         estates, std, include_extended=o.get("include_extended", False), gap_m=o["gap_m"],
         min_facing_m=o["min_facing_m"], barriers=barriers, caps=caps, decisions=decisions,

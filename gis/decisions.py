@@ -238,4 +238,9 @@ def _norm(text: object) -> str:
 def _id(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    text = str(value).strip()
+    # Ids copied from the CSV outputs carry the ' that neutralises a leading formula
+    # character there (gis.report._files.csv_safe): take it off again.
+    if text.startswith("'") and text[1:2] in ("=", "+", "-", "@", "\t", "\r"):
+        return text[1:]
+    return text

@@ -348,3 +348,14 @@ def test_the_same_link_decided_two_ways_is_an_error(tmp_path, demo_outputs):
 
 def test_gis_errors_are_still_gis_errors():
     assert issubclass(OutputError, GisError) and issubclass(OutputError, OSError)
+
+
+def test_ids_copied_from_the_csv_outputs_lose_their_quote(tmp_path):
+    from gis.decisions import read_decisions
+
+    path = tmp_path / "d.csv"
+    path.write_text("estate_a,estate_b,decision\n'=XQ1,'+XQ2,reject\n'XQ3,XQ4,approve\n",
+                    encoding="utf-8")
+    table = read_decisions(path).table
+    # Only the neutralising quote goes; a quote before ordinary text is part of the id.
+    assert list(zip(table["estate_a"], table["estate_b"])) == [("+XQ2", "=XQ1"), ("'XQ3", "XQ4")]
