@@ -434,6 +434,11 @@ def _run(job: Any, verbose: int, quiet: bool) -> None:
     except GisError as err:
         click.echo(f"错误 Error: {err}", err=True)
         sys.exit(2)
+    except KeyboardInterrupt:
+        # Staging folders are already gone (removed on the way out); say so in one line.
+        click.echo("错误 Error: stopped by SIGINT (Ctrl-C); nothing new was written and "
+                   "earlier outputs are untouched.", err=True)
+        sys.exit(2)
 
 
 def _coverage(
@@ -487,7 +492,8 @@ def _coverage(
                         crs=metric, node_crossings=node_crossings, progress=not quiet)
     # Tables and map are staged together: none appears unless all are written, and an
     # earlier run's map never stays beside new tables.
-    with staged_outputs(out_dir, stale=[] if make_map else [map_name], inputs=inputs) as stage:
+    stale = [m for m in _map_names("coverage") if not (make_map and m == map_name)]
+    with staged_outputs(out_dir, stale=stale, inputs=inputs) as stage:
         paths = write_coverage(cov, stage, lang=lang, illustrative=illustrative)
         if make_map:
             paths["map"] = write_map(coverage_map(cov, lang=lang, illustrative=illustrative,
@@ -574,8 +580,8 @@ def _units(*, review: bool, illustrative: bool = False, estates: Any = None,
     out_dir = o["out_dir"]
     lang = o.get("lang", "zh")
     map_name = "units_map.html" if lang != "en" else "units_map_en.html"
-    with staged_outputs(out_dir, stale=[map_name] if review and not make_map else [],
-                        inputs=inputs) as stage:
+    stale = [m for m in _map_names("review") if not (make_map and m == map_name)]
+    with staged_outputs(out_dir, stale=stale, inputs=inputs) as stage:
         paths = _write_units(review, result, assessed, estates, notes, stage, lang,
                              illustrative, map_name, o)
     paths = {k: Path(out_dir) / p.name for k, p in paths.items()}
@@ -699,6 +705,12 @@ _OUTPUT_FILES = {
     "review": ("units.gpkg", "units_source_crs.gpkg", "review{en}.xlsx", "review{en}.md"),
 }
 _MAP_FILES = {"coverage": "coverage_map{en}.html", "review": "units_map{en}.html"}
+
+
+def _map_names(command: str) -> list[str]:
+    """The map files `command` writes in any language: those this run does not write
+    are removed with its move into place, so no earlier map sits beside new tables."""
+    return [_MAP_FILES[command].format(en=en) for en in ("", "_en")]
 
 
 def _check_outputs(out_dir: str, command: str, lang: str, make_map: bool, basemap: str,

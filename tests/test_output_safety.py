@@ -120,6 +120,19 @@ def test_no_map_run_removes_the_earlier_map(tmp_path):
     names = {p.name for p in tmp_path.iterdir()}
     assert "coverage_map.html" not in names  # never an old map beside new tables
     assert {"coverage.gpkg", "coverage.csv", "gap_report.md", "gap_report.xlsx"} <= names
+    # Nor the other language's map: it would show the earlier results.
+    assert run(coverage_args(tmp_path)).exit_code == 0
+    assert run(coverage_args(tmp_path, "--lang", "en")).exit_code == 0
+    maps = {p.name for p in tmp_path.iterdir() if p.suffix == ".html"}
+    assert maps == {"coverage_map_en.html"}
+
+
+def test_units_run_removes_an_earlier_units_map(tmp_path):
+    args = ["--estates", str(DEMO / "estates.gpkg"), "--out", str(tmp_path), "-q"]
+    assert run(["review", *args]).exit_code == 0
+    assert (tmp_path / "units_map.html").exists()
+    assert run(["units", *args]).exit_code == 0
+    assert not (tmp_path / "units_map.html").exists()
 
 
 def test_move_into_place_is_all_or_nothing(tmp_path, monkeypatch):
@@ -144,7 +157,10 @@ def test_move_into_place_is_all_or_nothing(tmp_path, monkeypatch):
     assert snapshot(out) == {"a.csv": b"old a", "b.csv": b"old b"}
 
 
-def test_sigterm_during_writing_leaves_no_staging_folder(tmp_path):
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_signal_during_writing_leaves_no_staging_folder(tmp_path, signum):
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN and signum == signal.SIGINT:
+        pytest.skip("SIGINT is ignored in this process group (started in the background)")
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-m", "gis", "demo", "--out", str(out), "-q"],
@@ -155,13 +171,13 @@ def test_sigterm_during_writing_leaves_no_staging_folder(tmp_path):
     while proc.poll() is None and time.monotonic() < deadline:
         if out.exists() and any(p.name.startswith(".staging-") for p in out.iterdir()):
             seen = True
-            proc.send_signal(signal.SIGTERM)
+            proc.send_signal(signum)
             break
         time.sleep(0.002)
     _, stderr = proc.communicate(timeout=120)
     assert seen, "the run ended before its outputs were staged"
     assert proc.returncode == 2, stderr
-    assert "stopped by SIGTERM" in stderr and "Traceback" not in stderr
+    assert f"stopped by {signal.Signals(signum).name}" in stderr and "Traceback" not in stderr
     leftovers = [p for p in out.rglob("*") if p.name.startswith(".")]
     assert leftovers == []
     assert not (out / "coverage.gpkg").exists()  # nothing of the interrupted run

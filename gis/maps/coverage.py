@@ -8,8 +8,6 @@ facility and distance per category; a search box finds estates by name.
 
 from __future__ import annotations
 
-
-
 import folium
 from folium.utilities import JsCode
 import geopandas as gpd

@@ -8,7 +8,6 @@ has a popup with members, totals, link reasons, checks and the decision applied.
 
 from __future__ import annotations
 
-
 import folium
 from folium.utilities import JsCode
 import geopandas as gpd
