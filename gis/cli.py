@@ -385,6 +385,7 @@ def map_units(**o: Any) -> None:
         if not {"units", "estates", "links"} <= set(layers):
             msg = f"{path}: lacks the units/estates/links layers; rerun `gis units`."
             raise GisError(msg)
+        _check_columns(path, layers, _UNITS_COLUMNS, "gis units")
         constraints = {kind: read_constraint(o[opt], kind, crs=o["input_crs"]).layer
                        for opt, kind in _CONSTRAINT_OPTIONS.items() if o.get(opt)}
         fmap = units_map(layers["units"], layers["estates"], layers["links"],
@@ -759,13 +760,27 @@ def _check_coverage_layers(path: Path, estates: Any, services: Any, std: Any) ->
     """A coverage.gpkg lacking columns the map needs (e.g. from an older version)."""
     need = ["estate_id", "name", "n_covered", *(f"{p}_{k}" for k in std.keys
                                                  for p in ("dist_m", "covered", "nearest"))]
-    missing = [c for c in need if c not in estates.columns]
-    missing += [f"services.{c}" for c in ("category", "name", "service_id")
-                if c not in services.columns]
+    _check_columns(path, {"estates": estates, "services": services},
+                   {"estates": need, "services": ["category", "name", "service_id"]},
+                   "gis coverage")
+
+
+# Columns `units_map` needs in each layer of a units.gpkg.
+_UNITS_COLUMNS = {"units": ["unit_id", "n_estates"], "estates": ["estate_id", "name"],
+                  "links": ["estate_a", "estate_b", "gap_m", "facing_m", "linked"],
+                  "conflicts": ["unit_id", "kind", "feature_name"]}
+
+
+def _check_columns(path: Path, layers: dict[str, Any], need: dict[str, list[str]],
+                   command: str) -> None:
+    """One line naming the columns missing from a file written by `gis` (an older
+    version, or edited), instead of a KeyError while drawing."""
+    missing = [f"{layer}.{c}" for layer, cols in need.items() if layer in layers
+               for c in cols if c not in layers[layer].columns]
     if missing:
-        msg = (f"{path}: lacks {', '.join(missing[:6])}"
-               f"{f' and {len(missing) - 6} more' if len(missing) > 6 else ''}: written by an "
-               "older version of gis or edited; rerun `gis coverage` to remake it.")
+        more = f" and {len(missing) - 6} more" if len(missing) > 6 else ""
+        msg = (f"{path}: lacks {', '.join(missing[:6])}{more}: written by an older version "
+               f"of gis or edited; rerun `{command}` to remake it.")
         raise GisError(msg)
 
 

@@ -256,8 +256,21 @@ def test_coverage_gpkg_from_an_older_version(tmp_path, demo_outputs):
         old, layer="estates")
     gpd.read_file(demo_outputs / "coverage.gpkg", layer="services").to_file(old, layer="services")
     result = run(["map", "coverage", "--coverage", str(old), "--out", str(tmp_path / "m.html")])
-    one_error_line(result, "n_covered")
+    one_error_line(result, "estates.n_covered")
     assert "older version" in result.output and "rerun `gis coverage`" in result.output
+    assert not (tmp_path / "m.html").exists()
+
+
+def test_units_gpkg_from_an_older_version(tmp_path, demo_outputs):
+    old = tmp_path / "units.gpkg"
+    src = demo_outputs / "review" / "units.gpkg"
+    for layer in ("units", "estates", "links"):
+        g = gpd.read_file(src, layer=layer)
+        if layer == "links":
+            g = g.drop(columns=["facing_m"])
+        g.to_file(old, layer=layer)
+    result = run(["map", "units", "--units", str(old), "--out", str(tmp_path / "m.html")])
+    one_error_line(result, "lacks links.facing_m: written by an older version")
     assert not (tmp_path / "m.html").exists()
 
 
