@@ -183,6 +183,20 @@ def test_signal_during_writing_leaves_no_staging_folder(tmp_path, signum):
     assert not (out / "coverage.gpkg").exists()  # nothing of the interrupted run
 
 
+def test_staging_left_by_a_killed_run_is_removed_next_time(tmp_path):
+    out = tmp_path / "out"
+    killed = out / ".staging-killed"  # SIGKILL: no handler runs
+    killed.mkdir(parents=True)
+    (killed / "coverage.gpkg").write_text("half")
+    recent = out / ".staging-running"  # another run writing right now: kept
+    recent.mkdir()
+    day_ago = time.time() - 25 * 3600
+    os.utime(killed, (day_ago, day_ago))
+    with staged_outputs(out) as stage:
+        (stage / "a.csv").write_text("new")
+    assert sorted(p.name for p in out.iterdir()) == [".staging-running", "a.csv"]
+
+
 # --- outputs never replace inputs --------------------------------------------------------
 
 def test_decisions_workbook_is_not_overwritten_by_its_own_review(tmp_path, demo_outputs):

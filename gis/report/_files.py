@@ -12,12 +12,14 @@ injection).
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import shutil
 import signal
 import tempfile
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -39,6 +41,9 @@ __all__ = [
     "write_csv",
 ]
 
+logger = logging.getLogger(__name__)
+
+_ABANDONED_S = 24 * 3600  # a staging folder untouched this long was abandoned
 _MD_BREAKS = re.compile(r"[\r\n\u2028\u2029]+")
 # A spreadsheet reads a cell starting with one of these as a formula (tab and CR too:
 # Excel drops them and reads on).
@@ -77,6 +82,7 @@ def staged_outputs(out_dir: str | Path, *, stale: Iterable[str] = (),
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
+        _remove_abandoned_stages(out)
         stage = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
     except OSError as err:
         raise _output_error(out, err) from err
@@ -90,6 +96,18 @@ def staged_outputs(out_dir: str | Path, *, stale: Iterable[str] = (),
         raise _output_error(out, err) from err
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+def _remove_abandoned_stages(out: Path) -> None:
+    """Delete staging folders older than `_ABANDONED_S`: left by a run killed with
+    SIGKILL or a power cut, which no handler sees. Writing takes seconds, so a
+    staging folder that old belongs to no running process."""
+    now = time.time()
+    for old in out.glob(".staging-*"):
+        with contextlib.suppress(OSError):
+            if old.is_dir() and now - old.stat().st_mtime > _ABANDONED_S:
+                logger.warning("Removing %s, left by a run that was killed", old)
+                shutil.rmtree(old, ignore_errors=True)
 
 
 def _commit(stage: Path, out: Path, stale: list[str]) -> None:
