@@ -362,6 +362,7 @@ def test_decision_typed_on_the_links_sheet_is_applied(tmp_path):
     status = load_workbook(again / "review.xlsx")["决定执行情况"]
     header = [c.value for c in status[1]]
     assert "已读入的决定" in header and "决定" not in header and "工作表" in header
+    assert "| 相邻关系 " in (again / "review.md").read_text(encoding="utf-8")
 
 
 def test_formula_decision_without_saved_value_is_an_error(tmp_path, demo_outputs):

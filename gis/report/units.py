@@ -373,7 +373,7 @@ def _markdown(
     d = units.decisions
     if not d.empty:
         parts += ["", "## " + ("Review decisions" if en else "审查决定执行情况"), ""]
-        rows = [[str(r.row), r.target, r.unit_id or f"{r.estate_a}–{r.estate_b}", r.decision,
+        rows = [[f"{r.sheet} {r.row}" if getattr(r, "sheet", "") else str(r.row), r.target, r.unit_id or f"{r.estate_a}–{r.estate_b}", r.decision,
                  _status_text(r.status, lang)] for r in d.itertuples()]
         parts.append(md_table(["Row" if en else "行号", "Target" if en else "对象",
                                "Unit / link" if en else "单元/相邻关系",
