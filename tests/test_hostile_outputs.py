@@ -13,6 +13,8 @@ import geopandas as gpd
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gis.cli import cli
 
@@ -153,3 +155,52 @@ def test_markdown_reports_keep_rows_and_show_markup_as_text(hostile_outputs):
         assert all(line.startswith("|") for line in lines if " | " in line), path.name
         rows = [line for line in lines if line.startswith("|")]
         assert rows and all(line.endswith("|") for line in rows)
+
+
+# --- the escaping functions on arbitrary text ---------------------------------------------
+
+TEXT = st.text(alphabet=st.one_of(st.sampled_from(list("<>&'\"\\/=+-@\t\r\n!-\u2028\u2029")),
+                                  st.characters()), max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(TEXT, max_size=5))
+def test_js_json_round_trips_and_cannot_leave_a_script(values):
+    import json
+
+    from gis.maps._page import js_json
+
+    text = js_json({"names": values})
+    assert json.loads(text) == {"names": values}  # the page reads back exactly the data
+    assert not any(c in text for c in "<>&\u2028\u2029")  # so no tag, comment or line end
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(TEXT, min_size=1, max_size=5), st.lists(st.integers(-10**6, 10**6), min_size=5,
+                                                          max_size=5))
+def test_csv_safe_only_prefixes_formula_starts(values, numbers):
+    import pandas as pd
+
+    from gis.report._files import csv_safe
+
+    table = pd.DataFrame({"text": (values * 5)[:5], "n": numbers})
+    safe = csv_safe(table)
+    for before, after in zip(table["text"], safe["text"]):
+        if before.startswith(FORMULA_START):
+            assert after == "'" + before
+        else:
+            assert after == before
+        assert not after.startswith(FORMULA_START)
+    assert safe["n"].tolist() == numbers and safe["n"].dtype == table["n"].dtype
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXT)
+def test_md_text_is_one_line_without_tags(value):
+    from gis.report._files import md_text
+
+    text = md_text(value)
+    assert not any(c in text for c in "<\r\n\u2028\u2029")
+    # Nothing else changes: line breaks become spaces, "<" becomes "&lt;".
+    squeeze = str.maketrans("", "", " \r\n\u2028\u2029")
+    assert text.translate(squeeze) == value.translate(squeeze).replace("<", "&lt;")
