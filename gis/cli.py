@@ -342,12 +342,14 @@ def map_coverage(**o: Any) -> None:
         from gis.coverage import Coverage
         from gis.crs import metric_crs, to_metric
         from gis.layers import read_streets
-        from gis.maps import coverage_map, write_map
+        from gis.maps import coverage_map
         from gis.network import build_walk_graph
         from gis.standards import load_standard
 
         path = Path(o["coverage_path"])
         path = path / "coverage.gpkg" if path.is_dir() else path
+        inputs = [path, o["streets_path"], o["standard"]]
+        out_path = _check_map_out(o["out_path"], o["basemap"], o["token"], inputs)
         try:
             estates = gpd.read_file(path, layer="estates")
             services = gpd.read_file(path, layer="services")
@@ -362,6 +364,7 @@ def map_coverage(**o: Any) -> None:
             msg = (f"{path}: has no results for {', '.join(missing)}; pass the --standard the "
                    "coverage was computed with.")
             raise GisError(msg)
+        _check_coverage_layers(path, estates, services, std)
         metric = metric_crs(estates)
         graph = None
         if o["streets_path"]:
@@ -372,7 +375,7 @@ def map_coverage(**o: Any) -> None:
                        analysis_crs=metric, search_factor=gis_settings.search_factor, graph=graph)
         fmap = coverage_map(cov, category=o["category"], basemap=o["basemap"], token=o["token"],
                             offline=not o["cdn"], lang=o["lang"], areas=o["areas"])
-        click.echo(f"  map       {write_map(fmap, o['out_path'])}")
+        click.echo(f"  map       {_write_one_map(fmap, out_path, inputs)}")
 
     _run(job, o["verbose"], o["quiet"])
 
@@ -399,11 +402,13 @@ def map_units(**o: Any) -> None:
         import geopandas as gpd
         import pyogrio
 
-        from gis.maps import units_map, write_map
+        from gis.maps import units_map
         from gis.review import read_constraint
 
         path = Path(o["units_path"])
         path = path / "units.gpkg" if path.is_dir() else path
+        inputs = [path, *(o.get(opt) for opt in _CONSTRAINT_OPTIONS)]
+        out_path = _check_map_out(o["out_path"], o["basemap"], o["token"], inputs)
         try:
             names = {str(n) for n in pyogrio.list_layers(path)[:, 0]}
             layers = {n: gpd.read_file(path, layer=n) for n in ("units", "estates", "links",
@@ -414,13 +419,14 @@ def map_units(**o: Any) -> None:
         if not {"units", "estates", "links"} <= set(layers):
             msg = f"{path}: lacks the units/estates/links layers; rerun `gis units`."
             raise GisError(msg)
+        _check_columns(path, layers, _UNITS_COLUMNS, "gis units")
         constraints = {kind: read_constraint(o[opt], kind, crs=o["input_crs"]).layer
                        for opt, kind in _CONSTRAINT_OPTIONS.items() if o.get(opt)}
         fmap = units_map(layers["units"], layers["estates"], layers["links"],
                          conflicts=layers.get("conflicts"), constraints=constraints,
                          basemap=o["basemap"], token=o["token"], offline=not o["cdn"],
                          lang=o["lang"])
-        click.echo(f"  map       {write_map(fmap, o['out_path'])}")
+        click.echo(f"  map       {_write_one_map(fmap, out_path, inputs)}")
 
     _run(job, o["verbose"], o["quiet"])
 
@@ -451,15 +457,22 @@ def demo_folder() -> Path:
 
 
 def _run(job: Any, verbose: int, quiet: bool) -> None:
+    from gis.report._files import stop_on_signals
+
     _setup_logging(verbose, quiet)
     logging.captureWarnings(False)
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), stop_on_signals():
             # Repairs are listed in the report's notes; do not repeat them as Python warnings.
             warnings.simplefilter("ignore", UserWarning)
             job()
     except GisError as err:
         click.echo(f"错误 Error: {err}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        # Staging folders are already gone (removed on the way out); say so in one line.
+        click.echo("错误 Error: stopped by SIGINT (Ctrl-C); nothing new was written and "
+                   "earlier outputs are untouched.", err=True)
         sys.exit(2)
 
 
@@ -491,10 +504,13 @@ def _coverage(
     from gis.crs import parse_crs
     from gis.layers import read_estates, read_gates, read_services, read_streets
     from gis.maps import coverage_map, write_map
-    from gis.report import write_coverage
+    from gis.report import staged_outputs, write_coverage
     from gis.standards import load_standard
 
     t0 = time.perf_counter()
+    map_name = "coverage_map.html" if lang == "zh" else "coverage_map_en.html"
+    inputs = [estates_path, services_path, streets_path, gates_path, standard]
+    _check_outputs(out_dir, "coverage", lang, make_map, basemap, token, inputs)
     _check_out_dir(out_dir)
     std = load_standard(standard)
     metric = parse_crs(analysis_crs, what="--crs") if analysis_crs else None
@@ -510,12 +526,16 @@ def _coverage(
                 "no" if streets is None else f"{len(streets):,}")
     cov = living_circle(estates, services, std, streets=streets, gates=gates, mode=mode,  # type: ignore[arg-type]
                         crs=metric, node_crossings=node_crossings, progress=not quiet)
-    paths = write_coverage(cov, out_dir, lang=lang, illustrative=illustrative)
-    if make_map:
-        name = "coverage_map.html" if lang == "zh" else "coverage_map_en.html"
-        paths["map"] = write_map(coverage_map(cov, lang=lang, illustrative=illustrative,
-                                              basemap=basemap, token=token, offline=not cdn),
-                                 Path(out_dir) / name)
+    # Tables and map are staged together: none appears unless all are written, and an
+    # earlier run's map never stays beside new tables.
+    stale = [m for m in _map_names("coverage") if not (make_map and m == map_name)]
+    with staged_outputs(out_dir, stale=stale, inputs=inputs) as stage:
+        paths = write_coverage(cov, stage, lang=lang, illustrative=illustrative)
+        if make_map:
+            paths["map"] = write_map(coverage_map(cov, lang=lang, illustrative=illustrative,
+                                                  basemap=basemap, token=token, offline=not cdn),
+                                     stage / map_name)
+    paths = {k: Path(out_dir) / p.name for k, p in paths.items()}
     summary = cov.estates
     click.echo(
         f"{len(summary)} 个小区 estates; 全部覆盖 fully covered: "
@@ -547,17 +567,24 @@ def _units(*, review: bool, illustrative: bool = False, estates: Any = None,
     import pandas as pd
 
     from gis.adjacency import barrier_notes, blocked_by_layer, select_barriers
-    from gis.crs import metric_crs, to_metric
     from gis.decisions import read_decisions
     from gis.layers import read_barriers, read_estates
-    from gis.report import write_review, write_units
-    from gis.review import Constraint, check_units, read_constraint
+    from gis.report import staged_outputs
     from gis.standards import load_standard
     from gis.summary import units_summary
     from gis.units import UnitCaps, renovation_units
 
+    inputs = [o.get("estates_path"), o.get("standard"), o.get("decisions_path"),
+              o.get("coverage_path"), *(o.get("barrier_paths") or ()),
+              *(o.get(option) for option in _CONSTRAINT_OPTIONS)]
+    make_map = review and o.get("make_map", True)
+    _check_outputs(o["out_dir"], "review" if review else "units", o.get("lang", "zh"),
+                   make_map, o.get("basemap", "none"), o.get("token"), inputs)
     _check_out_dir(o["out_dir"])
     std = load_standard(o.get("standard"))
+    # Read first: a decisions file that cannot be used stops the run before any work.
+    decisions = read_decisions(o["decisions_path"], encoding=o.get("encoding")) \
+        if o.get("decisions_path") else None
     kw = {"crs": o.get("input_crs"), "encoding": o.get("encoding"),
           "invalid": o.get("invalid", "stop")}
     if estates is None:
@@ -590,8 +617,6 @@ def _units(*, review: bool, illustrative: bool = False, estates: Any = None,
         max_estates=int(o["max_estates"]) if cap(o.get("max_estates")) else None,
         min_households=cap(o.get("min_households")),
     )
-    decisions = read_decisions(o["decisions_path"], encoding=o.get("encoding")) \
-        if o.get("decisions_path") else None
     result, assessed = renovation_units(
         estates, std, include_extended=o.get("include_extended", False), gap_m=o["gap_m"],
         min_facing_m=o["min_facing_m"], barriers=barriers, caps=caps, decisions=decisions,
@@ -601,6 +626,34 @@ def _units(*, review: bool, illustrative: bool = False, estates: Any = None,
     lang = o.get("lang", "zh")
     blocked = blocked_by_layer(result.links, barrier_layers)
     notes.extend(barrier_notes(barrier_layers, blocked))
+    map_name = "units_map.html" if lang != "en" else "units_map_en.html"
+    stale = [m for m in _map_names("review") if not (make_map and m == map_name)]
+    with staged_outputs(out_dir, stale=stale, inputs=inputs) as stage:
+        paths, summary = _write_units(review, result, assessed, estates, notes, stage, lang,
+                                      illustrative, map_name, o, barrier_layers=barrier_layers,
+                                      blocked=blocked, skipped=skipped)
+    paths = {k: Path(out_dir) / p.name for k, p in paths.items()}
+    if decisions is not None:
+        applied = result.decisions["status"].str.startswith("applied").sum()
+        click.echo(f"  审查决定 decisions: {applied}/{len(result.decisions)} applied")
+    for key, path in paths.items():
+        click.echo(f"  {key:<11} {path}")
+    _echo_summary(summary, lang)
+
+
+def _write_units(review: bool, result: Any, assessed: Any, estates: Any, notes: list[str],
+                 out_dir: Path, lang: str, illustrative: bool, map_name: str,
+                 o: dict[str, Any], *, barrier_layers: list[Any], blocked: Any,
+                 skipped: list[dict]) -> tuple[dict[str, Path], Any]:
+    """Write the units outputs (and for a review, the constraint checks and map) into
+    ``out_dir``, the staging folder; return the paths and the run's summary."""
+    from gis.crs import metric_crs, to_metric
+    from gis.report import write_review, write_units
+    from gis.review import Constraint, check_units, read_constraint
+    from gis.summary import units_summary
+
+    kw = {"crs": o.get("input_crs"), "encoding": o.get("encoding"),
+          "invalid": o.get("invalid", "stop")}
     if not review:
         summary = units_summary(result, assessed, barriers=barrier_layers, blocked=blocked,
                                 skipped=skipped, lang=lang)
@@ -639,14 +692,8 @@ def _units(*, review: bool, illustrative: bool = False, estates: Any = None,
                 basemap=o.get("basemap", "none"), token=o.get("token"),
                 offline=not o.get("cdn", False), lang=lang, illustrative=illustrative,
             )
-            name = "units_map.html" if lang != "en" else "units_map_en.html"
-            paths["map"] = write_map(fmap, Path(out_dir) / name)
-    if decisions is not None:
-        applied = result.decisions["status"].str.startswith("applied").sum()
-        click.echo(f"  审查决定 decisions: {applied}/{len(result.decisions)} applied")
-    for key, path in paths.items():
-        click.echo(f"  {key:<11} {path}")
-    _echo_summary(summary, lang)
+            paths["map"] = write_map(fmap, out_dir / map_name)
+    return paths, summary
 
 
 _LAYER_ROLES = ("estates", "services", "streets", "gates")
@@ -702,6 +749,92 @@ def _join_coverage(estates: Any, path: str) -> Any:
                f"{', '.join(sorted(missing)[:5])}); run `gis coverage` on the same estates file.")
         raise GisError(msg)
     return estates.merge(cov[["estate_id", *cols]], on="estate_id", how="left")
+
+
+# Output files per command and language (the writers' names), for the checks made
+# before any work; `staged_outputs` checks the files actually written again.
+_OUTPUT_FILES = {
+    "coverage": ("coverage.gpkg", "coverage.csv", "gap_report{en}.md", "gap_report{en}.xlsx"),
+    "units": ("units.gpkg", "units.csv", "unit_members.csv", "units_report{en}.md"),
+    "review": ("units.gpkg", "units_source_crs.gpkg", "review{en}.xlsx", "review{en}.md"),
+}
+_MAP_FILES = {"coverage": "coverage_map{en}.html", "review": "units_map{en}.html"}
+
+
+def _map_names(command: str) -> list[str]:
+    """The map files `command` writes in any language: those this run does not write
+    are removed with its move into place, so no earlier map sits beside new tables."""
+    return [_MAP_FILES[command].format(en=en) for en in ("", "_en")]
+
+
+def _check_outputs(out_dir: str, command: str, lang: str, make_map: bool, basemap: str,
+                   token: str | None, inputs: list[Any]) -> None:
+    """Everything about the outputs that can fail, checked before any work: the map's
+    options, and that no output would replace an input file."""
+    from gis.maps import check_basemap
+    from gis.report._files import refuse_overwriting_inputs
+
+    en = "_en" if lang == "en" else ""
+    names = list(_OUTPUT_FILES[command])
+    if make_map and command in _MAP_FILES:
+        check_basemap(basemap, token)
+        names.append(_MAP_FILES[command])
+    refuse_overwriting_inputs([Path(out_dir) / n.format(en=en) for n in names], inputs)
+
+
+def _check_map_out(out_path: str, basemap: str, token: str | None, inputs: list[Any]) -> Path:
+    """`gis map … --out FILE`: an .html file, not an input, in a writable folder."""
+    from gis.maps import check_basemap
+    from gis.report._files import refuse_overwriting_inputs
+
+    path = Path(out_path)
+    if path.suffix.lower() not in (".html", ".htm"):
+        what = path.suffix or "a name without suffix"
+        msg = (f"--out {out_path}: a map is an .html file, not {what}; name it e.g. "
+               f"{path.with_suffix('.html').name}.")
+        raise GisError(msg)
+    check_basemap(basemap, token)
+    refuse_overwriting_inputs([path], inputs)
+    _check_out_dir(str(path.parent))
+    return path
+
+
+def _write_one_map(fmap: Any, path: Path, inputs: list[Any]) -> Path:
+    """Save a map through the same staging as every other output."""
+    from gis.maps import write_map
+    from gis.report import staged_outputs
+
+    with staged_outputs(path.parent, inputs=inputs) as stage:
+        write_map(fmap, stage / path.name)
+    return path
+
+
+def _check_coverage_layers(path: Path, estates: Any, services: Any, std: Any) -> None:
+    """A coverage.gpkg lacking columns the map needs (e.g. from an older version)."""
+    need = ["estate_id", "name", "n_covered", *(f"{p}_{k}" for k in std.keys
+                                                 for p in ("dist_m", "covered", "nearest"))]
+    _check_columns(path, {"estates": estates, "services": services},
+                   {"estates": need, "services": ["category", "name", "service_id"]},
+                   "gis coverage")
+
+
+# Columns `units_map` needs in each layer of a units.gpkg.
+_UNITS_COLUMNS = {"units": ["unit_id", "n_estates"], "estates": ["estate_id", "name"],
+                  "links": ["estate_a", "estate_b", "gap_m", "facing_m", "linked"],
+                  "conflicts": ["unit_id", "kind", "feature_name"]}
+
+
+def _check_columns(path: Path, layers: dict[str, Any], need: dict[str, list[str]],
+                   command: str) -> None:
+    """One line naming the columns missing from a file written by `gis` (an older
+    version, or edited), instead of a KeyError while drawing."""
+    missing = [f"{layer}.{c}" for layer, cols in need.items() if layer in layers
+               for c in cols if c not in layers[layer].columns]
+    if missing:
+        more = f" and {len(missing) - 6} more" if len(missing) > 6 else ""
+        msg = (f"{path}: lacks {', '.join(missing[:6])}{more}: written by an older version "
+               f"of gis or edited; rerun `{command}` to remake it.")
+        raise GisError(msg)
 
 
 def main() -> None:

@@ -122,8 +122,10 @@ def test_failure_while_writing_leaves_previous_outputs_untouched(tmp_path, monke
         raise OSError("disk full")
 
     monkeypatch.setattr(gis.report.coverage, "_xlsx", broken)
-    with pytest.raises(OSError, match="disk full"):
-        run(demo_args(tmp_path, "--no-map", "--lang", "zh"))
+    # A write failure is one line and exit 2, not a traceback.
+    result = run(demo_args(tmp_path, "--no-map", "--lang", "zh"))
+    assert result.exit_code == 2 and "disk full" in result.output
+    assert "Traceback" not in result.output
     after = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     assert after == before  # nothing half-written, nothing replaced, no staging folder left
 

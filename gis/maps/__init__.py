@@ -7,8 +7,8 @@ default (see `gis.maps._page`).
 
 from __future__ import annotations
 
-from gis.maps._page import BASEMAPS, write_map
+from gis.maps._page import BASEMAPS, check_basemap, write_map
 from gis.maps.coverage import coverage_map
 from gis.maps.units import units_map
 
-__all__ = ["BASEMAPS", "coverage_map", "units_map", "write_map"]
+__all__ = ["BASEMAPS", "check_basemap", "coverage_map", "units_map", "write_map"]

@@ -23,6 +23,7 @@ from functools import cache
 from pathlib import Path
 
 import folium
+from folium.template import Template as FoliumTemplate
 from folium.utilities import JsCode
 import geopandas as gpd
 import numpy as np
@@ -33,7 +34,8 @@ from jinja2 import Template
 from gis.crs import wgs84_to_gcj02
 from gis.errors import InputError
 
-__all__ = ["BASEMAPS", "Page", "display_frame", "new_page", "write_map"]
+__all__ = ["BASEMAPS", "Page", "TextTooltip", "check_basemap", "display_frame", "js_json",
+           "layer_name", "new_page", "write_map"]
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +70,7 @@ def new_page(
     InputError
         Unknown basemap, or ``tianditu`` without a token.
     """
+    check_basemap(basemap, token)
     minx, miny, maxx, maxy = bounds_4326
     fmap = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=15,
                       tiles=None, control_scale=False, prefer_canvas=False)
@@ -80,25 +83,35 @@ def new_page(
     elif basemap == "osm":
         folium.TileLayer("OpenStreetMap", name="OpenStreetMap").add_to(fmap)
     elif basemap == "tianditu":
-        if not token:
-            msg = "The tianditu basemap needs a key: pass `--token` (天地图 tk)."
-            raise InputError(msg)
         folium.TileLayer(_TIANDITU + token, attr="天地图", name="天地图" if not en else "Tianditu",
                          subdomains="01234567").add_to(fmap)
     elif basemap == "amap":
         folium.TileLayer(_AMAP, attr="高德地图", name="高德地图" if not en else "Amap",
                          subdomains="1234").add_to(fmap)
         shift = _to_gcj02
-    elif basemap.startswith(("http://", "https://")) and "{z}" in basemap:
+    else:  # a tile URL (check_basemap let nothing else through)
         folium.TileLayer(basemap, attr=html.escape(basemap.split("/")[2]),
                          name="底图" if not en else "Basemap").add_to(fmap)
-    else:
-        msg = (f"Unknown basemap {basemap!r}; use none, osm, tianditu, amap or a tile URL "
-               "with {z}/{x}/{y}.")
-        raise InputError(msg)
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     _MetricScale().add_to(fmap)
     return Page(fmap, shift)
+
+
+def check_basemap(basemap: str, token: str | None) -> None:
+    """Refuse an unknown basemap, or tianditu without a token, before any work is done.
+
+    Raises
+    ------
+    InputError
+    """
+    if basemap == "tianditu" and not token:
+        msg = "The tianditu basemap needs a key: pass `--token` (天地图 tk)."
+        raise InputError(msg)
+    url = basemap.startswith(("http://", "https://")) and "{z}" in basemap
+    if basemap not in BASEMAPS and not url:
+        msg = (f"Unknown basemap {basemap!r}; use none, osm, tianditu, amap or a tile URL "
+               "with {z}/{x}/{y}.")
+        raise InputError(msg)
 
 
 def _to_gcj02(coords: np.ndarray) -> np.ndarray:
@@ -124,6 +137,49 @@ def display_frame(
         values = shapely.transform(values, page.shift)
     values = shapely.transform(values, lambda c: np.round(c, _PRECISION_DEG))
     return gpd.GeoDataFrame(gdf.drop(columns=gdf.geometry.name), geometry=values, crs=4326)
+
+
+def js_json(value: object) -> str:
+    """``value`` as JSON that is safe inside an inline ``<script>``.
+
+    ``json.dumps(...).replace("</", "<\\/")`` is not enough: ``<!--<script>`` in a name
+    puts the HTML parser in its "double escaped" state, where ``</script>`` no longer
+    ends the script and the whole map stays blank. Every ``<``, ``>`` and ``&`` is
+    written as a JSON unicode escape, and U+2028/U+2029 (line ends in older
+    JavaScript) too.
+    """
+    text = json.dumps(value, ensure_ascii=False)
+    for char, code in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                       ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(char, code)
+    return text
+
+
+def layer_name(text: str) -> str:
+    """A name for the layer control, which Leaflet inserts as HTML: escaped, so a
+    category label from a standard file shows as written."""
+    return html.escape(text, quote=False)
+
+
+class TextTooltip(folium.GeoJsonTooltip):
+    """A tooltip showing one property of each feature as plain text.
+
+    folium's `GeoJsonTooltip` writes the property into ``innerHTML``: a name such as
+    ``"><img src=x onerror=…>`` would run as script. This one sets ``textContent``.
+    """
+
+    _template = FoliumTemplate("""
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.bindTooltip(function (layer) {
+            var div = L.DomUtil.create("div"), v = layer.feature.properties[{{ this.fields[0]|tojson }}];
+            div.textContent = v === null || v === undefined ? "" : String(v);
+            return div;
+        }, {{ this.tooltip_options | tojavascript }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, field: str, **kwargs: object):
+        super().__init__(fields=[field], labels=False, **kwargs)  # type: ignore[arg-type]
 
 
 #: JavaScript ``gisEsc(text)``: HTML-escapes text for popups built in the page.
@@ -183,7 +239,7 @@ class SearchBox(MacroElement):
         {% macro script(this, kwargs) %}
         (function() {
           var layer = {{ this.layer.get_name() }}, box = document.getElementById("{{ this.get_name() }}");
-          var list = document.getElementById("{{ this.get_name() }}_list"), index = {};
+          var list = document.getElementById("{{ this.get_name() }}_list"), index = Object.create(null);
           layer.eachLayer(function(l) {
             var name = l.feature.properties["{{ this.field }}"];
             if (!(name in index)) { index[name] = l; var o = document.createElement("option");

@@ -8,9 +8,6 @@ facility and distance per category; a search box finds estates by name.
 
 from __future__ import annotations
 
-
-import json
-
 import folium
 from folium.utilities import JsCode
 import geopandas as gpd
@@ -21,7 +18,10 @@ from gis.coverage import Coverage, service_areas
 from gis.maps._page import (
     JS_ESCAPE,
     SearchBox,
+    TextTooltip,
     display_frame,
+    js_json,
+    layer_name,
     leaflet_style,
     legend_html,
     new_page,
@@ -101,7 +101,7 @@ def coverage_map(
                     else f"{c.label(lang)}步行服务范围（{c.walk_m:.0f}米）")
             folium.GeoJson(
                 sub.assign(_kind="area")[["_kind", "geometry"]].to_json(drop_id=True),
-                name=name, show=chosen is not None and chosen.key == c.key,
+                name=layer_name(name), show=chosen is not None and chosen.key == c.key,
                 style=leaflet_style({"color": colour, "weight": 1, "fillColor": colour,
                                      "fillOpacity": 0.12}),
                 interactive=False,
@@ -117,15 +117,15 @@ def coverage_map(
     props, names = _popup_data(est, cov)
     props = gpd.GeoDataFrame({"_kind": "estate", "name": est["name"].astype(str), "fill": fill,
                               **props}, geometry=est.geometry.values, crs=4326)
-    layer_name = ("Estates" if en else "小区") + (
+    _layer_name = layer_name(("Estates" if en else "小区") + (
         f" ({chosen.label(lang)})" if chosen and en else f"（{chosen.label(lang)}）" if chosen
-        else " (categories missing)" if en else "（按缺少设施类别数着色）")
+        else " (categories missing)" if en else "（按缺少设施类别数着色）"))
     estates_layer = folium.GeoJson(
-        props.to_json(drop_id=True), name=layer_name,
+        props.to_json(drop_id=True), name=_layer_name,
         style=leaflet_style({"color": "#333333", "weight": 1, "fillOpacity": 0.65},
                             fillColor="fill"),
         highlight_function=lambda f: {"weight": 3, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
+        tooltip=TextTooltip("name"),
         # Popups are built in the browser from a few numbers per estate: writing the
         # HTML of 10,000 popups into the file would make it three times larger.
         on_each_feature=JsCode(
@@ -148,11 +148,11 @@ def coverage_map(
             {"_kind": "service", "tip": names + (f" ({c.label(lang)})" if en else f"（{c.label(lang)}）")},
             geometry=sub.geometry.values, crs=4326)
         folium.GeoJson(
-            points.to_json(drop_id=True), name=label,
+            points.to_json(drop_id=True), name=layer_name(label),
             marker=folium.CircleMarker(radius=5, fill=True, weight=1),
             style=leaflet_style({"color": "#ffffff", "fillColor": colour, "fillOpacity": 0.95,
                                  "weight": 1}),
-            tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+            tooltip=TextTooltip("tip"),
         ).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     SearchBox(estates_layer, "name", "Find an estate…" if en else "搜索小区名称…").add_to(fmap)
@@ -246,7 +246,10 @@ def _popup_data(est: gpd.GeoDataFrame, cov: Coverage) -> tuple[dict[str, list], 
     year = est["build_year"] if "build_year" in est else [None] * len(est)
     data = {
         "id": est["estate_id"].astype(str).tolist(),
-        "hh": [None if h is None or (isinstance(h, float) and np.isnan(h)) else int(h) for h in hh],
+        # Not finite (blank, or an infinite count the reader let through): no number shown,
+        # rather than an OverflowError half-way through writing the map.
+        "hh": [None if h is None or (isinstance(h, float) and not np.isfinite(h)) else int(h)
+               for h in hh],
         "yr": [None if y is None or str(y) in ("<NA>", "nan", "None") else int(y) for y in year],
         "d": d, "ok": ok, "n": near,
     }
@@ -259,8 +262,7 @@ def _popup_script(cov: Coverage, names: list[str], lang: str) -> str:
     limits = [cov.search_factor * c.walk_m for c in cov.standard.categories]
     words = {"hh": "Households" if en else "户数", "yr": "Built" if en else "建成年份",
              "missing": "Missing" if en else "缺少", "sep": "; " if en else "、"}
-    data = json.dumps({"cats": cats, "limits": limits, "names": names, "w": words},
-                      ensure_ascii=False).replace("</", "<\\/")
+    data = js_json({"cats": cats, "limits": limits, "names": names, "w": words})
     return """<script>
 var GIS_POPUP = %s;
 %s

@@ -8,8 +8,6 @@ has a popup with members, totals, link reasons, checks and the decision applied.
 
 from __future__ import annotations
 
-import json
-
 import folium
 from folium.utilities import JsCode
 import geopandas as gpd
@@ -21,7 +19,9 @@ from gis.units import CAP_LABELS
 from gis.maps._page import (
     JS_ESCAPE,
     SearchBox,
+    TextTooltip,
     display_frame,
+    js_json,
     leaflet_style,
     legend_html,
     new_page,
@@ -103,7 +103,7 @@ def units_map(
             style=leaflet_style({
                 "color": colour, "weight": 2, "dashArray": "6 4", "fillColor": colour,
                 "fillOpacity": 0.0 if kind in ("development_boundary", "plan_unit") else 0.15}),
-            tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+            tooltip=TextTooltip("tip"),
         ).add_to(fmap)
 
     counts = (estates["eligibility"].value_counts() if "eligibility" in estates
@@ -123,7 +123,7 @@ def units_map(
         est_props.to_json(drop_id=True), name="Estates (eligibility)" if en else "小区（改造资格）",
         style=leaflet_style({"color": "#555555", "weight": 0.8, "fillOpacity": 0.55},
                             fillColor="fill"),
-        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+        tooltip=TextTooltip("tip"),
     ).add_to(fmap)
 
     u = display_frame(units.to_crs(metric), page)
@@ -145,7 +145,7 @@ def units_map(
         style=leaflet_style({"fill": True, "fillOpacity": 0.0}, color="colour", weight="w",
                             dashArray="dash"),
         highlight_function=lambda f: {"weight": 5},
-        tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
+        tooltip=TextTooltip("label"),
         # Built in the browser from the values: the table markup of thousands of popups,
         # escaped into the file, was a third of a 10,000-estate map.
         on_each_feature=JsCode(
@@ -166,7 +166,7 @@ def units_map(
     folium.GeoJson(
         link_props.to_json(drop_id=True), name="Neighbour links" if en else "相邻关系",
         style=leaflet_style({"weight": 2.5}, color="colour"),
-        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+        tooltip=TextTooltip("tip"),
     ).add_to(fmap)
 
     if conflicts is not None and not conflicts.empty:
@@ -183,7 +183,7 @@ def units_map(
             marker=folium.CircleMarker(radius=6, fill=True),
             style=leaflet_style({"color": "#d7301f", "weight": 2, "fillColor": "#d7301f",
                                  "fillOpacity": 0.45}),
-            tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+            tooltip=TextTooltip("tip"),
         ).add_to(fmap)
 
     folium.LayerControl(collapsed=False).add_to(fmap)
@@ -289,7 +289,7 @@ def _unchecked_text(r: dict, en: bool) -> str:
 
 
 def _popup_script(en: bool) -> str:
-    labels = json.dumps(_popup_labels(en), ensure_ascii=False).replace("</", "<\\/")
+    labels = js_json(_popup_labels(en))
     return """<script>
 var GIS_UNIT_LABELS = %s;
 %s

@@ -1,48 +1,245 @@
-"""Shared output plumbing: atomic staging of output files, Markdown tables, Excel widths.
+"""Shared output plumbing: atomic staging of output files, text-only cells, Markdown
+tables, Excel widths.
 
 Every output file is staged in a hidden folder next to the outputs and moved into place
-only when all of them are written, so a failed run leaves no partial file.
+only when all of them are written, so a failed run leaves no partial file; the files an
+earlier run left there are put back if the move itself fails. Data values reach
+spreadsheets only as text: no workbook cell is a formula, and CSV cells that a
+spreadsheet would read as one are prefixed with ``'`` (OWASP's advice for CSV
+injection).
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import re
 import shutil
+import signal
 import tempfile
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["autofit", "md_table", "staged_outputs"]
+import pandas as pd
+
+from gis.errors import GisError
+
+__all__ = [
+    "OutputError",
+    "autofit",
+    "csv_safe",
+    "md_table",
+    "md_text",
+    "refuse_overwriting_inputs",
+    "staged_outputs",
+    "stop_on_signals",
+    "text_only_cells",
+    "write_csv",
+]
+
+logger = logging.getLogger(__name__)
+
+_ABANDONED_S = 24 * 3600  # a staging folder untouched this long was abandoned
+_MD_BREAKS = re.compile(r"[\r\n\u2028\u2029]+")
+# A spreadsheet reads a cell starting with one of these as a formula (tab and CR too:
+# Excel drops them and reads on).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class OutputError(GisError, OSError):
+    """Outputs cannot be written (read-only or full disk, a signal); nothing new was left."""
 
 
 @contextlib.contextmanager
-def staged_outputs(out_dir: str | Path) -> Iterator[Path]:
+def staged_outputs(out_dir: str | Path, *, stale: Iterable[str] = (),
+                   inputs: Iterable[str | Path | None] = ()) -> Iterator[Path]:
     """Yield a staging folder; on success move its files into ``out_dir``, else delete it.
 
     Files replace same-named outputs of an earlier run only when every file of this
-    run has been written.
+    run has been written. The move is all or nothing: outputs of the earlier run are
+    first set aside in the staging folder and put back if any move fails.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+    stale : iterable of str
+        Names of earlier outputs that must not stay beside the new ones (e.g. the map
+        of an earlier run when this run writes none); removed with the move.
+    inputs : iterable of path
+        Input files of the run: an output that would replace one is refused
+        (`refuse_overwriting_inputs`) before anything is moved.
+
+    Raises
+    ------
+    OutputError
+        The folder or a file cannot be written (read-only or full disk, permissions),
+        or an output would replace an input.
     """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        _remove_abandoned_stages(out)
+        stage = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+    except OSError as err:
+        raise _output_error(out, err) from err
     try:
         yield stage
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
+        refuse_overwriting_inputs([out / f.name for f in stage.iterdir()], inputs)
+        _commit(stage, out, list(stale))
+    except OutputError:
         raise
-    try:
-        for f in sorted(stage.iterdir()):
-            os.replace(f, out / f.name)
+    except OSError as err:
+        raise _output_error(out, err) from err
     finally:
         shutil.rmtree(stage, ignore_errors=True)
 
 
+def _remove_abandoned_stages(out: Path) -> None:
+    """Delete staging folders older than `_ABANDONED_S`: left by a run killed with
+    SIGKILL or a power cut, which no handler sees. Writing takes seconds, so a
+    staging folder that old belongs to no running process."""
+    now = time.time()
+    for old in out.glob(".staging-*"):
+        with contextlib.suppress(OSError):
+            if old.is_dir() and now - old.stat().st_mtime > _ABANDONED_S:
+                logger.warning("Removing %s, left by a run that was killed", old)
+                shutil.rmtree(old, ignore_errors=True)
+
+
+def _commit(stage: Path, out: Path, stale: list[str]) -> None:
+    """Move every staged file into ``out``; on any failure restore what was there."""
+    new = sorted(f for f in stage.iterdir() if not f.name.startswith("."))
+    backup = stage / ".previous"
+    backup.mkdir()
+    set_aside: list[str] = []
+    moved: list[Path] = []
+    try:
+        for name in [f.name for f in new] + [n for n in stale if n not in {f.name for f in new}]:
+            if (out / name).is_file():
+                os.replace(out / name, backup / name)
+                set_aside.append(name)
+        for f in new:
+            os.replace(f, out / f.name)
+            moved.append(out / f.name)
+    except BaseException:
+        for path in moved:
+            path.unlink(missing_ok=True)
+        for name in set_aside:
+            os.replace(backup / name, out / name)
+        raise
+
+
+def _output_error(out: Path, err: OSError) -> OutputError:
+    where = f" ({err.filename})" if err.filename else ""
+    return OutputError(f"{out}: cannot write the outputs: {err.strerror or err}{where}. Nothing "
+                       "new was written and earlier outputs are untouched; free space or choose "
+                       "another --out.")
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """Turn SIGTERM (and SIGHUP) into an `OutputError` while the block runs, so staging
+    folders are cleaned up as on any other failure (SIGINT already raises
+    KeyboardInterrupt). Only in the main thread; elsewhere a no-op."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, _frame: Any) -> None:
+        name = signal.Signals(signum).name
+        msg = f"stopped by {name}; nothing new was written and earlier outputs are untouched."
+        raise OutputError(msg)
+
+    wanted = [s for s in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None]
+    previous = {s: signal.signal(s, stop) for s in wanted}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def refuse_overwriting_inputs(outputs: Iterable[str | Path], inputs: Iterable[str | Path | None],
+                              ) -> None:
+    """Raise `OutputError` when an output file would replace an input file.
+
+    Paths are compared after resolving symbolic links and ``..`` (and as the same
+    file on disk when both exist, which catches hard links).
+    """
+    ins = [Path(p) for p in inputs if p]
+    for o in outputs:
+        o = Path(o)
+        for i in ins:
+            same = os.path.realpath(o) == os.path.realpath(i)
+            if not same and o.exists() and i.exists():
+                with contextlib.suppress(OSError):
+                    same = os.path.samefile(o, i)
+            if same:
+                msg = (f"--out would overwrite the input {i} with {o.name}; outputs never replace "
+                       "inputs: choose another --out (or copy the input elsewhere first).")
+                raise OutputError(msg)
+
+
+def csv_safe(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with every text cell a spreadsheet would read as a formula prefixed by
+    ``'`` (text starting with = + - @ tab or CR, as OWASP advises: even "+1" would be
+    read as a number, not the name it is); numbers stay numbers."""
+    out = table.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(_neutral_text)
+    return out
+
+
+def write_csv(table: pd.DataFrame, path: Path) -> None:
+    """Write ``table`` for Excel/WPS: UTF-8 with BOM, formula-like text prefixed
+    (`csv_safe`), CRLF row ends as RFC 4180 has them, so a text cell holding a bare CR
+    or LF is quoted and cannot split its row."""
+    csv_safe(table).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+
+
+def _neutral_text(value: object) -> object:
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def text_only_cells(book: Any) -> None:
+    """Make every formula cell of an openpyxl workbook a text cell with the same text.
+
+    openpyxl stores any string that starts with ``=`` as a formula; data values (an
+    estate named ``=HYPERLINK(...)``) must stay text. The writers here write no
+    formulas of their own, so every such cell came from the data.
+    """
+    for ws in book.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
+
+
+def md_text(value: object) -> str:
+    """Data text for one line of Markdown: line breaks become spaces and ``<`` is
+    written ``&lt;`` (see `md_table`)."""
+    return _MD_BREAKS.sub(" ", str(value)).replace("<", "&lt;")
+
+
 def md_table(header: list[str], rows: list[list[str]]) -> str:
-    """A Markdown table; pipes inside cells are replaced so they cannot break it."""
+    """A Markdown table; cells cannot break it or carry markup.
+
+    Pipes become ``/`` and line breaks (CR, LF, U+2028/U+2029) spaces, so a cell stays
+    in its row; ``<`` is written ``&lt;`` so a name such as ``<img src=x onerror=…>``
+    shows as text where the report is rendered as HTML (GitLab, VS Code, pandoc).
+    """
+    def cell(x: object) -> str:
+        return md_text(x).replace("|", "/")
+
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(x).replace("|", "/") for x in r) + " |" for r in rows]
+    lines += ["| " + " | ".join(cell(x) for x in r) + " |" for r in rows]
     return "\n".join(lines)
 
 

@@ -11,7 +11,14 @@ import pandas as pd
 
 from gis.coverage import Coverage, category_summary, gap_list
 from gis.notes import note_text
-from gis.report._files import autofit, md_table, staged_outputs
+from gis.report._files import (
+    autofit,
+    md_table,
+    md_text,
+    staged_outputs,
+    text_only_cells,
+    write_csv,
+)
 from gis.skipped import not_analysed_estates, skipped_table
 
 __all__ = ["TEXT", "write_coverage"]
@@ -202,7 +209,7 @@ def write_coverage(
         estates.to_file(gpkg, layer="estates", driver="GPKG")
         services = cov.services.to_crs(cov.estates.crs)
         services.to_file(gpkg, layer="services", driver="GPKG")
-        table.to_csv(stage / names["csv"], index=False, encoding="utf-8-sig")
+        write_csv(table, stage / names["csv"])
         (stage / names["markdown"]).write_text(
             _markdown(cov, summary, gaps, priority, t, lang, illustrative)
             + _skipped_md(cov.skipped, lang), encoding="utf-8"
@@ -352,7 +359,7 @@ def _markdown(
         groups = gaps.groupby(group_cols, sort=False, dropna=False) if group_cols else [((t["all"],), gaps)]
         for key, sub in groups:
             key = key if isinstance(key, tuple) else (key,)
-            title = " / ".join(_fmt_name(k, t) for k in key)
+            title = " / ".join(md_text(_fmt_name(k, t)) for k in key)
             n_hh = sub.drop_duplicates("estate_id")["households"].sum(min_count=1)
             parts += [f"### {title}（{sub['estate_id'].nunique()} 个小区，{_fmt_int(n_hh, t)} 户）"
                       if lang != "en" else
@@ -390,7 +397,7 @@ def _markdown(
             "",
         ]
     if cov.notes:
-        parts += [f"## {t['notes']}", ""] + [f"- {note_text(n, lang)}" for n in cov.notes] + [""]
+        parts += [f"## {t['notes']}", ""] + [f"- {md_text(note_text(n, lang))}" for n in cov.notes] + [""]
     return "\n".join(parts)
 
 
@@ -447,6 +454,7 @@ def _xlsx(
         prio.to_excel(xw, sheet_name=t["sheet_priority"], index=False)
         table.to_excel(xw, sheet_name=t["sheet_estates"], index=False)
         pd.DataFrame({t["notes"]: notes}).to_excel(xw, sheet_name=t["sheet_notes"], index=False)
+        text_only_cells(xw.book)
         autofit(xw.book)
         ws = xw.book[t["sheet_rates"]]
         for name in (t["estate_rate"], t["household_rate"]):

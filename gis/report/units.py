@@ -18,7 +18,14 @@ import pandas as pd
 
 from gis.eligibility import FILL_IN_HINT
 from gis.notes import note_text
-from gis.report._files import autofit, md_table, staged_outputs
+from gis.report._files import (
+    autofit,
+    md_table,
+    md_text,
+    staged_outputs,
+    text_only_cells,
+    write_csv,
+)
 from gis.skipped import skipped_table
 from gis.units import CAP_LABELS, Units
 
@@ -171,10 +178,8 @@ def write_units(
              "report": "units_report.md" if lang != "en" else "units_report_en.md"}
     with staged_outputs(out_dir) as stage:
         _gpkg(stage / names["gpkg"], units, estates, None, estates.crs)
-        unit_sheet(units, lang=lang).to_csv(stage / names["csv"], index=False,
-                                            encoding="utf-8-sig")
-        _estate_sheet(estates, units, lang).to_csv(stage / names["membership"], index=False,
-                                                   encoding="utf-8-sig")
+        write_csv(unit_sheet(units, lang=lang), stage / names["csv"])
+        write_csv(_estate_sheet(estates, units, lang), stage / names["membership"])
         (stage / names["report"]).write_text(
             _incomplete_md(units, estates, summary, skipped, lang, title=True)
             + _notes_md(units, notes, lang), encoding="utf-8")
@@ -323,6 +328,7 @@ def write_review(
             if skipped:
                 skipped_table(skipped, lang=lang).to_excel(
                     xw, sheet_name="Not analysed" if en else "未分析", index=False)
+            text_only_cells(xw.book)
             autofit(xw.book)
         text = _markdown(units, estates, checks, lang, illustrative, notes, constraint_sources)
         head, _, rest = text.partition("\n\n")  # the summary goes right under the title
@@ -373,11 +379,14 @@ def _decision_sheet(units: Units, lang: str) -> pd.DataFrame:
         return pd.DataFrame(columns=["row", "target", "decision", "status"])
     d["members"] = d["members"].map(lambda m: "、".join(m) if isinstance(m, tuple) else str(m))
     d["status"] = d["status"].map(lambda s: _status_text(s, lang))
+    # Not named like a decision column: `read_decisions` reads every sheet that has
+    # one, and this sheet reports what was read rather than asking for a decision.
     if lang == "en":
-        return d
+        return d.rename(columns={"decision": "decision read"})
     return d.rename(columns={"row": "行号", "target": "对象", "estate_a": "小区A",
                              "estate_b": "小区B", "unit_id": "单元编号", "members": "成员小区",
-                             "decision": "决定", "comment": "说明", "status": "执行情况"})
+                             "decision": "已读入的决定", "comment": "说明", "status": "执行情况",
+                             "sheet": "工作表"})
 
 
 def _status_text(status: str, lang: str) -> str:
@@ -482,13 +491,13 @@ def _markdown(
     d = units.decisions
     if not d.empty:
         parts += ["", "## " + ("Review decisions" if en else "审查决定执行情况"), ""]
-        rows = [[str(r.row), r.target, r.unit_id or f"{r.estate_a}–{r.estate_b}", r.decision,
+        rows = [[f"{r.sheet} {r.row}" if getattr(r, "sheet", "") else str(r.row), r.target, r.unit_id or f"{r.estate_a}–{r.estate_b}", r.decision,
                  _status_text(r.status, lang)] for r in d.itertuples()]
         parts.append(md_table(["Row" if en else "行号", "Target" if en else "对象",
                                "Unit / link" if en else "单元/相邻关系",
                                "Decision" if en else "决定", "Status" if en else "执行情况"], rows))
     extra = _notes(units, illustrative=False, notes=notes, lang=lang)
     if extra:
-        parts += ["", "## " + ("Notes" if en else "说明"), ""] + [f"- {n}" for n in extra]
+        parts += ["", "## " + ("Notes" if en else "说明"), ""] + [f"- {md_text(n)}" for n in extra]
     parts.append("")
     return "\n".join(parts)
