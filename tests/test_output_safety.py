@@ -179,7 +179,7 @@ def test_signal_during_writing_leaves_no_staging_folder(tmp_path, signum):
     assert proc.returncode == 2, stderr
     assert f"stopped by {signal.Signals(signum).name}" in stderr and "Traceback" not in stderr
     leftovers = [p for p in out.rglob("*") if p.name.startswith(".")]
-    assert leftovers == []
+    assert leftovers == [], (stderr, [sorted(p.rglob("*")) for p in leftovers])
     assert not (out / "coverage.gpkg").exists()  # nothing of the interrupted run
 
 

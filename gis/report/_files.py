@@ -16,8 +16,8 @@ import logging
 import os
 import re
 import shutil
+import secrets
 import signal
-import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -80,13 +80,19 @@ def staged_outputs(out_dir: str | Path, *, stale: Iterable[str] = (),
         or an output would replace an input.
     """
     out = Path(out_dir)
+    # The staging folder is named before it is made, so a stop signal arriving at any
+    # point (even inside mkdir) finds a name to clean up. Masking signals would not do:
+    # a signal may be taken by another thread (GDAL's, BLAS's) and still run here.
+    stage = out / f".staging-{os.getpid()}-{secrets.token_hex(4)}"
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        _remove_abandoned_stages(out)
-        stage = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
-    except OSError as err:
-        raise _output_error(out, err) from err
-    try:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            _remove_abandoned_stages(out)
+            stage.mkdir()
+        except OutputError:
+            raise
+        except OSError as err:
+            raise _output_error(out, err) from err
         yield stage
         refuse_overwriting_inputs([out / f.name for f in stage.iterdir()], inputs)
         _commit(stage, out, list(stale))
@@ -150,6 +156,9 @@ def stop_on_signals() -> Iterator[None]:
         return
 
     def stop(signum: int, _frame: Any) -> None:
+        # Only the first signal stops the run; a second must not cut its clean-up short.
+        for s in wanted:
+            signal.signal(s, signal.SIG_IGN)
         name = signal.Signals(signum).name
         msg = f"stopped by {name}; nothing new was written and earlier outputs are untouched."
         raise OutputError(msg)
