@@ -301,12 +301,14 @@ def test_read_only_output_folder_for_gis_map(tmp_path, demo_outputs, monkeypatch
     one_error_line(result, "is not writable")
     monkeypatch.undo()
 
-    import gis.report._files as files
+    real_mkdir = os.mkdir
 
-    def read_only(*args, **kwargs):
-        raise OSError(errno.EROFS, "Read-only file system")
+    def read_only(path, *args, **kwargs):
+        if Path(path).name.startswith(".staging-"):
+            raise OSError(errno.EROFS, "Read-only file system")
+        return real_mkdir(path, *args, **kwargs)
 
-    monkeypatch.setattr(files.tempfile, "mkdtemp", read_only)
+    monkeypatch.setattr(os, "mkdir", read_only)
     for command, source in (("coverage", demo_outputs), ("units", demo_outputs / "review")):
         result = run(["map", command, f"--{command}", str(source), "--out",
                       str(tmp_path / "ro2" / "m.html"), "-q"])
