@@ -92,9 +92,10 @@ def _map_options(func: Any) -> Any:
 @click.option("--mode", type=click.Choice(["network", "straight"]), default="network",
               show_default=True,
               help="network: walking distance along streets; straight: straight lines (labelled).")
-@click.option("--node-crossings", is_flag=True,
-              help="Join streets where lines cross without a shared vertex. Off by default so "
-                   "bridges and tunnels stay unconnected.")
+@click.option("--node-crossings/--no-node-crossings", default=None,
+              help="Join streets where lines cross without a shared vertex, or never. Default: "
+                   "automatic, joined only when the layer is detectably unnoded (one line per "
+                   "road), never for bridge/tunnel/layer features; every run warns with counts.")
 @click.option("--encoding", default=None, help="Attribute encoding if detection fails (e.g. gbk).")
 @click.option("--coords", "coords", multiple=True, metavar="[LAYER=]SYSTEM",
               help="Coordinate system of lon/lat data: gcj02 (Amap/Gaode, Tencent exports), "
@@ -439,7 +440,7 @@ def _coverage(
     analysis_crs: str | None,
     input_crs: str | None,
     mode: str,
-    node_crossings: bool,
+    node_crossings: bool | None,
     encoding: str | None,
     out_dir: str,
     lang: str,

@@ -44,6 +44,7 @@ from gis.network import (
     thin_access,
     with_sources,
 )
+from gis.noding import node_streets, street_census
 from gis.standards import Standard
 
 __all__ = [
@@ -111,7 +112,7 @@ def living_circle(
     gates: gpd.GeoDataFrame | None = None,
     mode: Mode = "network",
     crs: CRS | str | int | None = None,
-    node_crossings: bool = False,
+    node_crossings: bool | Literal["auto"] | None = "auto",
     search_factor: float | None = None,
     access_radius_m: float | None = None,
     progress: bool | None = None,
@@ -135,8 +136,10 @@ def living_circle(
     crs : CRS, optional
         Metric analysis CRS. Default: the CGCS2000 3-degree GK zone (China) or UTM zone
         chosen by `gis.crs.metric_crs`.
-    node_crossings : bool, default False
-        Join street lines where they cross without a shared vertex.
+    node_crossings : bool or "auto", default "auto"
+        Join street lines where they cross without a shared vertex. ``"auto"`` (or
+        ``None``) does so only when the layer is detectably unnoded (see `gis.noding`),
+        never for bridge/tunnel/layer features; every run counts the crossings and warns.
     search_factor : float, optional
         Searches reach this many times each threshold. Default ``settings.search_factor`` (2).
     access_radius_m : float, optional
@@ -179,7 +182,8 @@ def living_circle(
             raise InputError(msg)
         streets_m = to_metric(streets, metric)
         _same_place(est_m, streets_m, "streets")
-        graph = build_walk_graph(streets_m, node_crossings=node_crossings)
+        graph, noding_notes = _walk_graph(streets_m, node_crossings)
+        notes.extend(noding_notes)
         if gates is not None:
             notes.extend(gates.attrs.get("notes", []))
             gates = to_metric(gates, metric)
@@ -634,3 +638,18 @@ def _unique_cells(ij: np.ndarray) -> np.ndarray:
     key = np.sort((ij[:, 0] - lo[0]) * width + (ij[:, 1] - lo[1]))
     key = key[np.r_[True, key[1:] != key[:-1]]]
     return np.stack([key // width + lo[0], key % width + lo[1]], axis=1)
+
+
+def _walk_graph(
+    streets_m: gpd.GeoDataFrame, node_crossings: bool | str | None
+) -> tuple[WalkGraph, list[str]]:
+    """The walking graph, noded as asked or as the census says, with its warnings."""
+    forced = None if node_crossings in (None, "auto") else bool(node_crossings)
+    census = street_census(streets_m)
+    noded = census.unnoded if forced is None else forced
+    lines = node_streets(streets_m) if noded else streets_m
+    graph = build_walk_graph(lines)
+    notes = census.notes(noded=noded, forced=forced)
+    for note in notes:
+        logger.warning("%s", note)
+    return graph, notes

@@ -36,6 +36,7 @@ __all__ = [
     "COORD_SYSTEMS",
     "ESTATE_FIELDS",
     "GATE_FIELDS",
+    "LEVEL_FIELDS",
     "SERVICE_FIELDS",
     "STREET_FIELDS",
     "classify_services",
@@ -90,6 +91,8 @@ GATE_FIELDS: dict[str, tuple[str, ...]] = {
     "estate_id": ("estate_id", "小区编号", "小区代码", "小区id"),
     "name": ("name", "名称", "出入口名称", "门"),
 }
+# Columns saying a street is a bridge, a tunnel or on another level (OSM tags, Chinese names).
+LEVEL_FIELDS = ("bridge", "tunnel", "layer", "桥梁", "隧道", "是否桥梁", "是否隧道", "层")
 _LON = ("lon", "lng", "longitude", "经度", "x", "坐标x")
 _LAT = ("lat", "latitude", "纬度", "y", "坐标y")
 _VECTOR = {".gpkg", ".geojson", ".json", ".shp", ".zip", ".fgb", ".kml"}
@@ -284,7 +287,9 @@ def read_streets(
     gdf["geometry"] = shapely.force_2d(gdf.geometry.values)
     if "width_m" in gdf.columns:
         gdf = _numeric(gdf, "width_m", src, minimum=0)
-    return _finish(gdf, list(STREET_FIELDS), notes)
+    # Bridge/tunnel/layer columns tell `gis.noding` which crossings are grade-separated.
+    levels = [c for c in gdf.columns if str(c).strip().lower() in LEVEL_FIELDS]
+    return _finish(gdf, [*STREET_FIELDS, *levels], notes)
 
 
 def read_barriers(
