@@ -30,8 +30,8 @@ from scipy.sparse.csgraph import dijkstra
 from tqdm.auto import tqdm
 
 from gis import settings
-from gis.crs import metric_crs, to_metric
-from gis.errors import InputError
+from gis.crs import far_from_rest, metric_crs, to_metric
+from gis.errors import CRSError, InputError
 from gis.notes import Note
 from gis.network import (
     Access,
@@ -166,7 +166,10 @@ def living_circle(
         raise InputError(msg)
     notes = [*estates.attrs.get("notes", []), *services.attrs.get("notes", [])]
     metric = CRS.from_user_input(crs) if crs is not None else metric_crs(estates)
+    if crs is not None:
+        notes.extend(_check_analysis_crs(metric, estates))
     logger.info("Analysing in %s (%s)", metric.to_string(), metric.name)
+    notes.extend(_far_notes(estates, services, streets))
     est_m = to_metric(estates, metric)
     usable = services[services["category"].notna()]
     svc_m = to_metric(usable, metric).sort_values(["category", "service_id"], kind="stable")
@@ -653,3 +656,62 @@ def _walk_graph(
     for note in notes:
         logger.warning("%s", note)
     return graph, notes
+
+
+def _check_analysis_crs(metric: CRS, estates: gpd.GeoDataFrame) -> list[str]:
+    """Refuse a given CRS that is not local and conformal for the data; note a mild one."""
+    from gis.crs import (
+        MAX_SCALE_ERROR_M_PER_KM,
+        WARN_SCALE_ERROR_M_PER_KM,
+        lonlat_sample,
+        scale_error_m_per_km,
+    )
+
+    if not metric.is_projected:
+        return []  # to_metric refuses it with its own message
+    err = scale_error_m_per_km(metric, lonlat_sample(estates))
+    best = metric_crs(estates.to_crs(4326))
+    name = metric.to_string()
+    if err > MAX_SCALE_ERROR_M_PER_KM:
+        msg = (f"The analysis CRS {name} ({metric.name}) has a scale error of up to {err:,.1f} m "
+               f"per km over the estates: every distance would be off by that much. Leave `--crs` "
+               f"out to use {best.to_string()} ({best.name}), or give a local conformal projection "
+               "(the Gauss-Krüger or UTM zone of the data).")
+        raise CRSError(msg)
+    if err > WARN_SCALE_ERROR_M_PER_KM:
+        note = Note(
+            f"The analysis CRS {name} has a scale error of up to {err:,.1f} m per km over the "
+            f"estates; {best.to_string()} would be more exact.",
+            f"分析坐标系 {name} 在小区范围内的长度变形最大为每公里 {err:,.1f} 米；"
+            f"{best.to_string()} 更为精确。",
+        )
+        logger.warning("%s", note)
+        return [note]
+    return []
+
+
+def _far_notes(estates: gpd.GeoDataFrame, services: gpd.GeoDataFrame,
+               streets: gpd.GeoDataFrame | None, far_m: float = 50_000.0) -> list[str]:
+    """Services and streets beyond walking range of every estate are harmless (the CRS is
+    chosen from the estates) but worth a note: a stray point or the wrong file."""
+    out: list[str] = []
+    far = far_from_rest(services, far_m=far_m, reference=estates)
+    if far.any():
+        rows = (np.flatnonzero(far) + 1).tolist()
+        shown = ", ".join(map(str, rows[:5])) + (f" … ({len(rows)} in all)" if len(rows) > 5 else "")
+        out.append(Note(
+            f"{len(rows)} services lie more than {far_m / 1000:.0f} km from every estate (rows "
+            f"{shown}); they cannot be walked to and are ignored. Check their coordinates.",
+            f"{len(rows)} 个设施距所有小区超过 {far_m / 1000:.0f} 公里（第 {shown} 行），不可能步行到达，"
+            "不参与计算；请核对其坐标。",
+        ))
+    if streets is not None and len(streets):
+        sample = streets if len(streets) <= 5000 else streets.sample(5000, random_state=0)
+        share = far_from_rest(sample, far_m=far_m, reference=estates).mean()
+        if share > 0:
+            out.append(Note(
+                f"{share:.1%} of street lines lie more than {far_m / 1000:.0f} km from every "
+                "estate; they do not change any distance.",
+                f"{share:.1%} 的道路距所有小区超过 {far_m / 1000:.0f} 公里，不影响任何距离。",
+            ))
+    return out

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gis.crs import bd09_to_gcj02, gcj02_to_wgs84, require_crs
+from gis.crs import bd09_to_gcj02, far_from_rest, gcj02_to_wgs84, require_crs
 from gis.errors import CRSError
 from gis.errors import GeometryError, InputError
 from gis.notes import Note
@@ -150,6 +150,7 @@ def read_estates(
     gdf = _rename(gdf, ESTATE_FIELDS, src, notes)
     gdf = _polygons(gdf, src, notes, from_osm=_is_osm(path))
     gdf = _ids(gdf, "estate_id", src, notes, fallback="name")
+    _refuse_far_estates(gdf, src)
     for field in ("households", "floor_area_m2", "buildings"):
         gdf = _numeric(gdf, field, src, minimum=0)
     if "build_year" in gdf.columns:
@@ -880,6 +881,22 @@ def _ids(
     return gdf
 
 
+FAR_M = 50_000.0
+
+
+def _refuse_far_estates(gdf: gpd.GeoDataFrame, src: str, far_m: float = FAR_M) -> None:
+    """One estate digitised at (0°, 0°) would drag the analysis CRS away from the town."""
+    far = far_from_rest(gdf, far_m=far_m)
+    if far.any():
+        ids = list_items(gdf.loc[far, "estate_id"])
+        msg = (
+            f"{src}: {_rows(far, 'lie')} more than {far_m / 1000:.0f} km from the other estates "
+            f"({ids}); they look mis-digitised or mis-projected and would move the analysis. "
+            "Correct their coordinates or delete them (run distant areas separately)."
+        )
+        raise InputError(msg)
+
+
 def _id_text(value: Any) -> str:
     # Excel turns 101 into 101.0; an id is text either way.
     if isinstance(value, float) and value.is_integer():
@@ -943,7 +960,7 @@ def _rows(mask: pd.Series | np.ndarray, verb: str = "") -> str:
     return rows_phrase((np.flatnonzero(np.asarray(mask)) + 1).tolist(), verb)
 
 
-_SINGULAR = {"have": "has", "are": "is", "hold": "holds", "name": "names"}
+_SINGULAR = {"have": "has", "are": "is", "hold": "holds", "name": "names", "lie": "lies"}
 
 
 def rows_phrase(rows: list[Any], verb: str = "") -> str:
