@@ -96,6 +96,9 @@ def _map_options(func: Any) -> Any:
               help="Join streets where lines cross without a shared vertex, or never. Default: "
                    "automatic, joined only when the layer is detectably unnoded (one line per "
                    "road), never for bridge/tunnel/layer features; every run warns with counts.")
+@click.option("--gate-tolerance-m", type=float, default=None, metavar="M",
+              help="Largest distance of a gate from its estate's boundary; farther gates stop "
+                   "the run. Default 50 m.")
 @click.option("--encoding", default=None, help="Attribute encoding if detection fails (e.g. gbk).")
 @click.option("--coords", "coords", multiple=True, metavar="[LAYER=]SYSTEM",
               help="Coordinate system of lon/lat data: gcj02 (Amap/Gaode, Tencent exports), "
@@ -451,6 +454,7 @@ def _coverage(
     token: str | None = None,
     cdn: bool = False,
     coords: tuple[str, ...] = (),
+    gate_tolerance_m: float | None = None,
     **_: Any,
 ) -> Any:
     from gis.coverage import living_circle
@@ -475,7 +479,8 @@ def _coverage(
     logger.info("Read %d estates, %d services, %s street lines", len(estates), len(services),
                 "no" if streets is None else f"{len(streets):,}")
     cov = living_circle(estates, services, std, streets=streets, gates=gates, mode=mode,  # type: ignore[arg-type]
-                        crs=metric, node_crossings=node_crossings, progress=not quiet)
+                        crs=metric, node_crossings=node_crossings, progress=not quiet,
+                        gate_tolerance_m=gate_tolerance_m)
     paths = write_coverage(cov, out_dir, lang=lang, illustrative=illustrative)
     if make_map:
         name = "coverage_map.html" if lang == "zh" else "coverage_map_en.html"

@@ -116,6 +116,7 @@ def living_circle(
     search_factor: float | None = None,
     access_radius_m: float | None = None,
     progress: bool | None = None,
+    gate_tolerance_m: float | None = None,
 ) -> Coverage:
     """Measure every estate's walk to every facility category of ``standard``.
 
@@ -147,6 +148,9 @@ def living_circle(
         Default ``settings.access_radius_m`` (30 m).
     progress : bool, optional
         Show a progress bar over categories. Default ``settings.progress``.
+    gate_tolerance_m : float, optional
+        Largest distance of a gate from its estate's boundary, metres. Default
+        ``settings.gate_tolerance_m`` (50 m).
 
     Returns
     -------
@@ -190,6 +194,7 @@ def living_circle(
         if gates is not None:
             notes.extend(gates.attrs.get("notes", []))
             gates = to_metric(gates, metric)
+            _refuse_far_gates(est_m, gates, gate_tolerance_m)
         access = estate_access(graph, est_m, gates=gates, access_radius_m=access_radius_m)
         far = _far_from_streets(access, len(est_m))
         if len(far):
@@ -715,3 +720,31 @@ def _far_notes(estates: gpd.GeoDataFrame, services: gpd.GeoDataFrame,
                 f"{share:.1%} 的道路距所有小区超过 {far_m / 1000:.0f} 公里，不影响任何距离。",
             ))
     return out
+
+
+def _refuse_far_gates(estates_m: gpd.GeoDataFrame, gates_m: gpd.GeoDataFrame,
+                      tolerance_m: float | None) -> None:
+    """A gate far from its estate would replace the estate's walk with the gate's."""
+    if tolerance_m is None:
+        tolerance_m = settings.gate_tolerance_m
+    if not (np.isfinite(tolerance_m) and tolerance_m >= 0):
+        msg = f"The gate tolerance must be a finite number of metres >= 0, not {tolerance_m!r}."
+        raise InputError(msg)
+    polys = estates_m.set_index("estate_id").geometry
+    mine = np.asarray(polys.reindex(gates_m["estate_id"]).values)
+    known = ~pd.isna(mine)
+    gap = np.zeros(len(gates_m))
+    gap[known] = shapely.distance(shapely.boundary(mine[known].astype(object)),
+                                  np.asarray(gates_m.geometry.values)[known])
+    far = gap > tolerance_m
+    if far.any():
+        rows = np.flatnonzero(far)
+        shown = ", ".join(f"{r + 1} ({gates_m['estate_id'].iloc[r]}, {gap[r]:,.0f} m)"
+                          for r in rows[:5])
+        more = f" … ({len(rows)} in all)" if len(rows) > 5 else ""
+        src = gates_m.attrs.get("source") or "gates"
+        msg = (f"{src}: {'row' if len(rows) == 1 else 'rows'} {shown}{more} "
+               f"{'lies' if len(rows) == 1 else 'lie'} farther than {tolerance_m:g} m from "
+               "the estate's boundary; a gate sits on its estate's boundary. Fix the gate's "
+               "position or its 小区编号, or raise `--gate-tolerance-m`.")
+        raise InputError(msg)

@@ -566,6 +566,7 @@ def read_layer(
     gdf = require_crs(gdf, source=src, crs=crs)
     gdf = _from_web_coords(gdf, coords, src, notes)
     gdf.attrs["coords"] = coords or "as labelled"
+    gdf.attrs["source"] = src
     if shapely.has_z(np.asarray(gdf.geometry.values)).any():
         gdf = gdf.set_geometry(gpd.GeoSeries(shapely.force_2d(np.asarray(gdf.geometry.values)),
                                              index=gdf.index, crs=gdf.crs))
@@ -952,6 +953,7 @@ def _finish(gdf: gpd.GeoDataFrame, order: list[str], notes: list[str]) -> gpd.Ge
     out = out.reset_index(drop=True)
     out.attrs["notes"] = list(notes)
     out.attrs["coords"] = gdf.attrs.get("coords", "as labelled")
+    out.attrs["source"] = gdf.attrs.get("source", "")
     return out
 
 
