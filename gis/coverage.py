@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import time
-import warnings
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -30,6 +29,7 @@ from scipy.sparse.csgraph import dijkstra
 from tqdm.auto import tqdm
 
 from gis import settings
+from gis.alignment import offset_notes
 from gis.crs import far_from_rest, metric_crs, to_metric
 from gis.errors import CRSError, InputError
 from gis.notes import Note
@@ -180,6 +180,13 @@ def living_circle(
     _same_place(est_m, svc_m, "services")
     notes.extend(_placement_warnings(est_m, svc_m, streets, metric,
                                      services.attrs.get("coords", "as labelled")))
+    if streets is not None:
+        notes.extend(streets.attrs.get("notes", []))
+    offsets = offset_notes({"estates": estates, "services": usable, "streets": streets,
+                            "gates": gates}, metric)
+    for note in offsets:
+        logger.warning("%s", note)
+    notes.extend(offsets)
     graph = None
     streets_m = None
     t0 = time.perf_counter()
@@ -425,9 +432,7 @@ def _placement_warnings(
     estates: gpd.GeoDataFrame, services: gpd.GeoDataFrame, streets: gpd.GeoDataFrame | None,
     metric: CRS, coords: str,
 ) -> list[str]:
-    """Warn of the GCJ-02/BD-09 signature and of services mostly outside the study area."""
-    from gis.crs import bd09_to_gcj02, gcj02_to_wgs84
-
+    """Warn of services mostly outside the study area (offsets: `gis.alignment`)."""
     out: list[str] = []
     if not len(services):
         return out
@@ -439,37 +444,6 @@ def _placement_warnings(
             "check that the services file covers the same town.",
             f"{outside:.0%} 的设施位于小区范围 2 公里以外，请核对设施数据是否为同一地区。",
         ))
-    if coords in ("gcj02", "bd09"):
-        return out
-    ref = to_metric(streets, metric) if streets is not None else estates
-    tree = shapely.STRtree(np.asarray(ref.geometry.values))
-    lonlat = services.to_crs(4326)
-    xy = shapely.get_coordinates(lonlat.geometry.values)
-
-    def median_gap(lon: np.ndarray, lat: np.ndarray) -> float:
-        pts = gpd.GeoSeries(shapely.points(lon, lat), crs=4326).to_crs(metric).values
-        _, d = tree.query_nearest(np.asarray(pts), return_distance=True, all_matches=False)
-        return float(np.median(d))
-
-    as_is = median_gap(xy[:, 0], xy[:, 1])
-    # Facilities stand by streets; shifted ones land anywhere in the blocks. In a dense
-    # grid the shift only doubles the median gap, so the test is relative, not absolute.
-    if as_is < 20.0 or len(services) < 10:
-        return out
-    for name, label, fix in (("gcj02", "GCJ-02 (Amap/Gaode, Tencent)", gcj02_to_wgs84),
-                             ("bd09", "BD-09 (Baidu)", lambda a, b: gcj02_to_wgs84(*bd09_to_gcj02(a, b)))):
-        fixed = median_gap(*fix(xy[:, 0], xy[:, 1]))
-        if fixed < 0.7 * as_is:
-            out.append(Note(
-                f"Services sit a median {as_is:,.0f} m from the {'streets' if streets is not None else 'estates'}, "
-                f"{fixed:,.0f} m if read as {label}: they look like a web-map export. "
-                f"Pass `--coords services={name}`.",
-                f"设施点距{'道路' if streets is not None else '小区'}的距离中位数为 {as_is:,.0f} 米，"
-                f"按 {label} 坐标转换后为 {fixed:,.0f} 米：疑似互联网地图导出的偏移坐标，"
-                f"请使用 `--coords services={name}`。",
-            ))
-            warnings.warn(out[-1], UserWarning, stacklevel=3)
-            break
     return out
 
 

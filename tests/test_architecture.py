@@ -6,6 +6,7 @@ import ast
 from pathlib import Path
 
 ORDER = ["errors", "notes", "settings", "standards", "crs", "osm", "layers", "network", "noding",
+         "alignment",
          "coverage",
          "eligibility", "adjacency", "decisions", "units", "review",
          "report", "maps", "cli"]
