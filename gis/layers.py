@@ -563,6 +563,7 @@ def read_layer(
     if len(gdf) == 0:
         msg = f"{path}: the {role} layer is empty (no rows)."
         raise InputError(msg)
+    _refuse_non_finite(gdf, src)
     gdf = require_crs(gdf, source=src, crs=crs)
     gdf = _from_web_coords(gdf, coords, src, notes)
     gdf.attrs["coords"] = coords or "as labelled"
@@ -573,6 +574,19 @@ def read_layer(
         notes.append(Note(f"{src}: 3D coordinates read as 2D (heights ignored).",
                           f"{src}：三维坐标按二维读取（忽略高程）。"))
     return gdf, notes, src
+
+
+def _refuse_non_finite(gdf: gpd.GeoDataFrame, src: str) -> None:
+    """inf or NaN in a vertex poisons every distance and bounding box downstream."""
+    coords, row = shapely.get_coordinates(np.asarray(gdf.geometry.values), return_index=True)
+    bad = ~np.isfinite(coords).all(axis=1)
+    if bad.any():
+        rows = np.unique(row[bad])
+        mask = np.zeros(len(gdf), dtype=bool)
+        mask[rows] = True
+        msg = (f"{src}: {_rows(mask, 'have')} non-finite coordinates (inf or NaN in "
+               f"{int(bad.sum())} vertices); fix those features' coordinates or delete them.")
+        raise GeometryError(msg)
 
 
 COORD_SYSTEMS = ("wgs84", "cgcs2000", "gcj02", "bd09")
@@ -918,6 +932,11 @@ def _numeric(gdf: gpd.GeoDataFrame, field: str, src: str, *, minimum: float) -> 
             f"{src}: {field} must be a number but {_rows(bad, 'hold')} {examples}; "
             "enter plain numbers (no units) or leave the cell empty."
         )
+        raise InputError(msg)
+    infinite = np.isinf(values.to_numpy(dtype=float))
+    if infinite.any():
+        msg = (f"{src}: {field} must be a finite number but {_rows(infinite, 'hold')} infinity; "
+               "enter the real value or leave the cell empty.")
         raise InputError(msg)
     negative = values < minimum
     if negative.any():
