@@ -27,10 +27,11 @@ import shapely
 
 from gis.crs import bd09_to_gcj02, far_from_rest, gcj02_to_wgs84, require_crs
 from gis.errors import CRSError
-from gis.errors import GeometryError, InputError
+from gis.errors import GeometryError, GisError, InputError
 from gis.notes import Note
 from gis.osm import SERVICE_TAG_KEYS, read_osm
 from gis.standards import Standard
+from gis.text import fold_text
 
 __all__ = [
     "COORD_SYSTEMS",
@@ -40,6 +41,7 @@ __all__ = [
     "SERVICE_FIELDS",
     "STREET_FIELDS",
     "classify_services",
+    "estate_remarks",
     "find_field",
     "list_items",
     "norm_text",
@@ -165,7 +167,70 @@ def read_estates(
         gdf["households"] = np.nan
         notes.append(Note(f"{src}: no households (户数) field; household totals are unknown.",
                           f"{src}：无户数字段，户数合计未知。"))
+    notes.extend(estate_remarks(gdf, src))
     return _finish(gdf, ["estate_id", "name", *ESTATE_FIELDS], notes)
+
+
+MAX_HOUSEHOLDS = 20_000
+MAX_AREA_KM2 = 3.0
+
+
+def estate_remarks(gdf: gpd.GeoDataFrame, src: str) -> list[Note]:
+    """Notes on estates that overlap, lie inside another, or carry implausible values.
+
+    Overlaps of more than 1 m² and estates at least 99 % inside another are listed with
+    their ids; households above `MAX_HOUSEHOLDS`, areas above `MAX_AREA_KM2` km² and
+    build years after the current year are listed as implausible. Nothing is changed.
+    """
+    import datetime
+
+    from gis.crs import metric_crs
+
+    out: list[Note] = []
+    ids = gdf["estate_id"].astype(str).to_numpy()
+    try:
+        geoms = np.asarray(gdf.to_crs(metric_crs(gdf)).geometry.values)
+    except GisError:
+        return out
+    area = shapely.area(geoms)
+    a, b = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    keep = a < b
+    a, b = a[keep], b[keep]
+    shared = shapely.area(shapely.intersection(geoms[a], geoms[b])) if len(a) else np.zeros(0)
+    smaller = np.minimum(area[a], area[b])
+    inside = shared >= 0.99 * smaller
+    overlap = (shared > 1.0) & ~inside
+    if inside.any():
+        pairs = [(ids[i], ids[j]) if area[i] <= area[j] else (ids[j], ids[i])
+                 for i, j in zip(a[inside], b[inside])]
+        text = list_items(f"{x} in {y}" for x, y in pairs)
+        text_zh = list_items(f"{x} 位于 {y} 内" for x, y in pairs)
+        out.append(Note(f"{src}: {len(pairs)} estates lie inside another ({text}); check whether "
+                        "they are duplicates or sub-areas.",
+                        f"{src}：{len(pairs)} 个小区位于另一小区范围内（{text_zh}），请核对是否重复或为子片区。"))
+    if overlap.any():
+        text = list_items(f"{ids[i]}/{ids[j]} {m:,.0f} m²"
+                          for i, j, m in zip(a[overlap], b[overlap], shared[overlap]))
+        out.append(Note(f"{src}: {int(overlap.sum())} pairs of estates overlap ({text}); "
+                        "boundaries should not cross.",
+                        f"{src}：{int(overlap.sum())} 对小区边界相互重叠（{text}），请核对边界。"))
+    checks = []
+    if "households" in gdf.columns:
+        checks.append((gdf["households"].to_numpy(dtype=float) > MAX_HOUSEHOLDS,
+                       f"more than {MAX_HOUSEHOLDS:,} households", f"户数超过 {MAX_HOUSEHOLDS:,}"))
+    checks.append((area > MAX_AREA_KM2 * 1e6, f"larger than {MAX_AREA_KM2:g} km²",
+                   f"面积大于 {MAX_AREA_KM2:g} 平方公里"))
+    if "build_year" in gdf.columns:
+        year = datetime.date.today().year
+        future = (gdf["build_year"].astype("Float64") > year).fillna(False).to_numpy(dtype=bool)
+        checks.append((future, f"built after {year}", f"建成年份晚于 {year} 年"))
+    for mask, what, what_zh in checks:
+        if mask.any():
+            shown = list_items(ids[mask])
+            out.append(Note(f"{src}: {int(mask.sum())} estates have implausible values, {what} "
+                            f"({shown}); check them.",
+                            f"{src}：{int(mask.sum())} 个小区数值可疑，{what_zh}（{shown}），请核对。"))
+    return out
 
 
 def read_services(
@@ -425,12 +490,14 @@ def classify_services(
                 hit = out.isna() & code.str.contains("(?:^|\\|)(?:" + "|".join(c.poi_codes) + ")",
                                                      regex=True, na=False)
                 out[hit] = c.key
-    texts = [services[f].astype(str) for f in ("category", "poi_type", "name") if f in services]
+    # Words match in any script: 診所 and ｃｌｉｎｉｃ fold to 诊所 and clinic.
+    texts = [services[f].astype(str).map(fold_text) for f in ("category", "poi_type", "name")
+             if f in services]
     for text in texts:
         for c in standard.categories:
             if not c.poi_words:
                 continue
-            pattern = "|".join(map(_escape, c.poi_words))
+            pattern = "|".join(map(_escape, dict.fromkeys(map(fold_text, c.poi_words))))
             hit = out.isna() & text.str.contains(pattern, regex=True, na=False)
             out[hit] = c.key
     unmatched = out.isna()
@@ -635,6 +702,7 @@ def _read_vector(
     if encoding:
         kwargs["encoding"] = encoding
     shp_without_cpg = _shapefile_without_cpg(path)
+    _refuse_truncated_names(path)
     try:
         if shp_without_cpg and not encoding:
             try:
@@ -664,6 +732,79 @@ def _layer_names(path: Path) -> list[str]:
         return [str(n) for n in pyogrio.list_layers(path)[:, 0]]
     except Exception:  # unreadable file: the reader's own error says so
         return []
+
+
+def _dbf_header(path: Path) -> tuple[bytes, str]:
+    """The .dbf header bytes and the .cpg text of a Shapefile, plain or zipped ("" if none)."""
+    suffix = path.suffix.lower()
+    if suffix == ".shp":
+        dbf, cpg = path.with_suffix(".dbf"), path.with_suffix(".cpg")
+        head = dbf.read_bytes()[:32 * 256] if dbf.is_file() else b""
+        return head, cpg.read_text(errors="replace") if cpg.is_file() else ""
+    if suffix == ".zip":
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(path) as zf:
+                names = zf.namelist()
+                dbfs = [n for n in names if n.lower().endswith(".dbf")]
+                cpgs = [n for n in names if n.lower().endswith(".cpg")]
+                head = zf.read(dbfs[0])[:32 * 256] if dbfs else b""
+                cpg = zf.read(cpgs[0]).decode(errors="replace") if cpgs else ""
+                return head, cpg
+        except (zipfile.BadZipFile, OSError):
+            return b"", ""
+    return b"", ""
+
+
+def _refuse_truncated_names(path: Path) -> None:
+    """UTF-8 field names cut at the Shapefile's 10-byte limit in mid-character.
+
+    No encoding reads them (each is a Chinese name minus a byte or two of its last
+    character), so advising ``--encoding`` would only loop; say what happened instead.
+    """
+    head, cpg = _dbf_header(path)
+    if len(head) < 64:
+        return
+    cut: list[str] = []
+    raws: list[bytes] = []
+    for i in range(32, len(head) - 31, 32):
+        if head[i] == 0x0D:  # end of the field descriptors
+            break
+        raw = head[i:i + 11].split(b"\x00", 1)[0]
+        try:
+            raw.decode("utf-8")
+            continue
+        except UnicodeDecodeError:
+            pass
+        for k in (1, 2, 3):
+            try:
+                kept = raw[:-k].decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+            if any(ord(ch) > 0x2E80 for ch in kept):
+                cut.append(kept + "…")
+                raws.append(raw)
+            break
+    if not cut:
+        return
+    declared_utf8 = "utf" in cpg.lower() and "8" in cpg
+
+    def gbk(raw: bytes) -> bool:
+        try:
+            raw.decode("gb18030")
+        except UnicodeDecodeError:
+            return False
+        return True
+
+    # Without a .cpg, names that read as GBK are GBK, not cut UTF-8.
+    if declared_utf8 or not all(map(gbk, raws)):
+        msg = (f"{path}: {len(cut)} field names were cut at the Shapefile's 10-byte limit in the "
+               f"middle of a Chinese character ({', '.join(cut[:5])}), so they cannot be read in "
+               "any encoding. Export the layer as GeoPackage (no name limit), or give the fields "
+               "names of at most 3 Chinese characters (小区编号 → 编号, 建筑面积 → 面积) before "
+               "saving as Shapefile.")
+        raise InputError(msg)
 
 
 def _shapefile_without_cpg(path: Path) -> bool:
@@ -744,8 +885,9 @@ def _is_osm(path: str | Path) -> bool:
 
 
 def norm_text(text: Any) -> str:
-    """Text folded for comparing field names and values."""
-    s = str(text).strip().lower()
+    """Text folded for comparing field names and values (NFKC, traditional characters
+    simplified, case-folded; spaces and brackets dropped)."""
+    s = fold_text(text)
     for ch in " _-()（）[]【】/\\:：":
         s = s.replace(ch, "")
     return s
@@ -772,8 +914,10 @@ def _rename(
     mapping: dict[str, str] = {}
     taken: set[str] = set()
     for canon, aliases in fields.items():
-        col = find_field([c for c in gdf.columns if c not in taken and c != "geometry"], aliases)
+        free = [c for c in gdf.columns if c not in taken and c != "geometry"]
+        col = find_field(free, aliases)
         if col is not None:
+            _one_source(gdf, canon, col, _all_fields(free, aliases), src, notes)
             mapping[col] = canon
             taken.add(col)
     # A canonical name already present but mapped from another column would clash.
@@ -785,6 +929,64 @@ def _rename(
         notes.append(Note(f"{src}: fields mapped {text}.", f"{src}：字段对应 {text}。"))
         logger.info("%s: fields mapped %s", src, text)
     return gdf
+
+
+# Fields whose value enters the numbers: two differing columns for one of them stop the run.
+_STRICT = {"estate_id", "households", "floor_area_m2", "buildings", "build_year", "category",
+           "shantytown", "demolish", "width_m"}
+# Catch-all aliases that a file may hold beside a specific one (a row number called id).
+_GENERIC = {"id", "编号", "osmid", "poiid"}
+
+
+def _all_fields(columns: list[str], aliases: tuple[str, ...]) -> list[str]:
+    """Every column matching one of ``aliases`` (`find_field` gives the first)."""
+    wanted = {norm_text(a) for a in aliases}
+    return [str(c) for c in columns if norm_text(c) in wanted]
+
+
+def _one_source(gdf: gpd.GeoDataFrame, canon: str, used: str, candidates: list[str], src: str,
+                notes: list[str]) -> None:
+    """Refuse two columns that both give ``canon`` with different values (户数 and households
+    side by side: one silently used was 150 households instead of 31,203)."""
+    others = [c for c in candidates if c != used]
+    if norm_text(used) not in _GENERIC:
+        others = [c for c in others if norm_text(c) not in _GENERIC]
+    if not others:
+        return
+    differ = [c for c in others if not _same_values(gdf[used], gdf[c])]
+    if differ and canon in _STRICT:
+        rows = np.zeros(len(gdf), dtype=bool)
+        for c in differ:
+            rows |= ~_equal_cells(gdf[used], gdf[c])
+        msg = (f"{src}: columns {used} and {', '.join(differ)} both give {canon} but differ in "
+               f"{_rows(rows)}; keep the right one and delete or rename the other.")
+        raise InputError(msg)
+    text = ", ".join(others)
+    notes.append(Note(
+        f"{src}: columns {used} and {text} could both be {canon}"
+        f"{' and agree' if not differ else ''}; {used} is used.",
+        f"{src}：字段 {used} 与 {text} 均可作为 {canon}{'且取值一致' if not differ else ''}，采用 {used}。",
+    ))
+
+
+def _equal_cells(a: pd.Series, b: pd.Series) -> np.ndarray:
+    """Cell-by-cell agreement: numbers compared as numbers, text as folded text, blanks equal."""
+    def clean(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+        text = s.astype(str).map(norm_text)
+        blank = s.isna() | text.isin(["", "nan", "none"])
+        num = pd.to_numeric(s.astype(str).str.replace(",", "", regex=False).str.strip(),
+                            errors="coerce")
+        return text.where(~blank, ""), num.where(~blank)
+
+    ta, na = clean(a)
+    tb, nb = clean(b)
+    both_num = na.notna() & nb.notna()
+    same = np.where(both_num, np.isclose(na.fillna(0), nb.fillna(0), rtol=0, atol=1e-9), ta == tb)
+    return np.asarray(same, dtype=bool)
+
+
+def _same_values(a: pd.Series, b: pd.Series) -> bool:
+    return bool(_equal_cells(a, b).all())
 
 
 def _drop_empty(gdf: gpd.GeoDataFrame, src: str, notes: list[str]) -> gpd.GeoDataFrame:

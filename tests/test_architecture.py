@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-ORDER = ["errors", "notes", "settings", "standards", "crs", "osm", "layers", "network", "noding",
+ORDER = ["errors", "notes", "text", "settings", "standards", "crs", "osm", "layers", "network", "noding",
          "alignment",
          "coverage",
          "eligibility", "adjacency", "decisions", "units", "review",
