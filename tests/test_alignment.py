@@ -98,3 +98,17 @@ def test_outside_china_is_not_checked():
     for v in moved.values():
         v.attrs["coords"] = "as labelled"
     assert alignment(moved, metric_crs(moved["estates"])) is None
+
+
+def test_checks_use_a_sample_of_a_large_layer():
+    # 60,000 services: the alignment check measures SAMPLE of them, not every one.
+    from gis.alignment import SAMPLE, _sample_points
+
+    rng = np.random.default_rng(0)
+    import geopandas as gpd
+
+    pts = gpd.GeoDataFrame(geometry=shapely.points(rng.uniform(117.5, 117.7, 60_000),
+                                                   rng.uniform(34.3, 34.5, 60_000)), crs=4326)
+    xy = _sample_points(pts, "services", np.random.default_rng(1))
+    assert len(xy) == SAMPLE == 2000
+    assert np.isin(xy[:, 0], shapely.get_coordinates(pts.geometry.values)[:, 0]).all()
