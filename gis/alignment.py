@@ -201,7 +201,6 @@ def alignment(
 
     roles = sorted(layers)
     best: tuple[float, int, dict[str, tuple]] | None = None
-    as_read = {r: _AS_READ for r in roles}
     for combo in itertools.product(*(hyps[r] for r in roles)):
         chosen = dict(zip(roles, combo))
         if all(h[0] == chosen[roles[0]][0] for h in combo) and combo[0][0] != "as read":

@@ -315,7 +315,7 @@ def map_coverage(**o: Any) -> None:
         from gis.crs import metric_crs, to_metric
         from gis.layers import read_streets
         from gis.maps import coverage_map, write_map
-        from gis.network import build_walk_graph
+        from gis.noding import walk_graph
         from gis.standards import load_standard
 
         path = Path(o["coverage_path"])
@@ -336,7 +336,7 @@ def map_coverage(**o: Any) -> None:
         graph = None
         if o["streets_path"]:
             streets = read_streets(o["streets_path"], crs=o["input_crs"])
-            graph = build_walk_graph(to_metric(streets, metric))
+            graph, _ = walk_graph(to_metric(streets, metric))  # noded as `gis coverage` does
         mode = str(estates["dist_mode"].iloc[0]) if "dist_mode" in estates else "network"
         cov = Coverage(estates=estates, services=services, standard=std, mode=mode,  # type: ignore[arg-type]
                        analysis_crs=metric, search_factor=gis_settings.search_factor, graph=graph)

@@ -36,7 +36,6 @@ from gis.notes import Note
 from gis.network import (
     Access,
     WalkGraph,
-    build_walk_graph,
     estate_access,
     reachable_nodes,
     search_graph,
@@ -44,7 +43,7 @@ from gis.network import (
     thin_access,
     with_sources,
 )
-from gis.noding import node_streets, street_census
+from gis.noding import walk_graph
 from gis.standards import Standard
 
 __all__ = [
@@ -196,7 +195,7 @@ def living_circle(
             raise InputError(msg)
         streets_m = to_metric(streets, metric)
         _same_place(est_m, streets_m, "streets")
-        graph, noding_notes = _walk_graph(streets_m, node_crossings)
+        graph, noding_notes = walk_graph(streets_m, node_crossings)
         notes.extend(noding_notes)
         if gates is not None:
             notes.extend(gates.attrs.get("notes", []))
@@ -620,21 +619,6 @@ def _unique_cells(ij: np.ndarray) -> np.ndarray:
     key = np.sort((ij[:, 0] - lo[0]) * width + (ij[:, 1] - lo[1]))
     key = key[np.r_[True, key[1:] != key[:-1]]]
     return np.stack([key // width + lo[0], key % width + lo[1]], axis=1)
-
-
-def _walk_graph(
-    streets_m: gpd.GeoDataFrame, node_crossings: bool | str | None
-) -> tuple[WalkGraph, list[str]]:
-    """The walking graph, noded as asked or as the census says, with its warnings."""
-    forced = None if node_crossings in (None, "auto") else bool(node_crossings)
-    census = street_census(streets_m)
-    noded = census.unnoded if forced is None else forced
-    lines = node_streets(streets_m) if noded else streets_m
-    graph = build_walk_graph(lines)
-    notes = census.notes(noded=noded, forced=forced)
-    for note in notes:
-        logger.warning("%s", note)
-    return graph, notes
 
 
 def _check_analysis_crs(metric: CRS, estates: gpd.GeoDataFrame) -> list[str]:

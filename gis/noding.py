@@ -37,6 +37,7 @@ import pandas as pd
 import shapely
 
 from gis.layers import LEVEL_FIELDS
+from gis.network import WalkGraph, build_walk_graph
 from gis.notes import Note
 
 __all__ = [
@@ -47,6 +48,7 @@ __all__ = [
     "grade_separated",
     "node_streets",
     "street_census",
+    "walk_graph",
 ]
 
 logger = logging.getLogger(__name__)
@@ -357,3 +359,22 @@ def node_streets(streets: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
              if len(ground) else np.zeros(0, dtype=object))
     out = np.concatenate([parts, lines[separated]])
     return gpd.GeoDataFrame(geometry=gpd.GeoSeries(out, crs=streets.crs), crs=streets.crs)
+
+
+def walk_graph(
+    streets_m: gpd.GeoDataFrame, node_crossings: bool | str | None = "auto"
+) -> tuple[WalkGraph, list[Note]]:
+    """The walking graph of ``streets_m`` (metric CRS), noded as asked or, with ``"auto"``
+    (or ``None``), as `street_census` finds; and the warnings the census gives.
+
+    Every command that builds a graph from a street file goes through here, so a map's
+    service areas use the same network as the coverage run.
+    """
+    forced = None if node_crossings in (None, "auto") else bool(node_crossings)
+    census = street_census(streets_m)
+    noded = census.unnoded if forced is None else forced
+    graph = build_walk_graph(node_streets(streets_m) if noded else streets_m)
+    notes = census.notes(noded=noded, forced=forced)
+    for note in notes:
+        logger.warning("%s", note)
+    return graph, notes
