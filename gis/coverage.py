@@ -654,9 +654,10 @@ def _check_analysis_crs(metric: CRS, estates: gpd.GeoDataFrame) -> list[str]:
 
 
 def _far_notes(estates: gpd.GeoDataFrame, services: gpd.GeoDataFrame,
-               streets: gpd.GeoDataFrame | None, far_m: float = 50_000.0) -> list[str]:
+               streets: gpd.GeoDataFrame | None, far_m: float | None = None) -> list[str]:
     """Services and streets beyond walking range of every estate are harmless (the CRS is
     chosen from the estates) but worth a note: a stray point or the wrong file."""
+    far_m = settings.far_feature_m if far_m is None else far_m
     out: list[str] = []
     far = far_from_rest(services, far_m=far_m, reference=estates)
     if far.any():

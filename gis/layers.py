@@ -152,7 +152,7 @@ def read_estates(
     gdf = _rename(gdf, ESTATE_FIELDS, src, notes)
     gdf = _polygons(gdf, src, notes, from_osm=_is_osm(path))
     gdf = _ids(gdf, "estate_id", src, notes, fallback="name")
-    _refuse_far_estates(gdf, src)
+    _refuse_far_estates(gdf, src, notes, from_osm=_is_osm(path))
     for field in ("households", "floor_area_m2", "buildings"):
         gdf = _numeric(gdf, field, src, minimum=0)
     if "build_year" in gdf.columns:
@@ -1098,13 +1098,26 @@ def _ids(
     return gdf
 
 
-FAR_M = 50_000.0
+def _refuse_far_estates(gdf: gpd.GeoDataFrame, src: str, notes: list[str], *,
+                       from_osm: bool = False) -> None:
+    """One estate digitised at (0°, 0°) would drag the analysis CRS away from the town.
 
+    An OpenStreetMap extract legitimately holds towns far apart (a provincial download):
+    there the distant groups are only noted.
+    """
+    from gis import settings
 
-def _refuse_far_estates(gdf: gpd.GeoDataFrame, src: str, far_m: float = FAR_M) -> None:
-    """One estate digitised at (0°, 0°) would drag the analysis CRS away from the town."""
+    far_m = settings.far_feature_m
     far = far_from_rest(gdf, far_m=far_m)
-    if far.any():
+    if far.any() and from_osm:
+        notes.append(Note(
+            f"{src}: {int(far.sum())} residential areas lie more than {far_m / 1000:.0f} km from "
+            "the largest group; the analysis CRS is chosen from the median position. Clip the "
+            "extract to the study area for the most exact distances.",
+            f"{src}：{int(far.sum())} 个居住区距主要片区超过 {far_m / 1000:.0f} 公里；分析坐标系按中位位置选取，"
+            "建议将数据裁剪到研究范围。",
+        ))
+    elif far.any():
         ids = list_items(gdf.loc[far, "estate_id"])
         msg = (
             f"{src}: {_rows(far, 'lie')} more than {far_m / 1000:.0f} km from the other estates "

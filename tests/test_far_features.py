@@ -144,3 +144,14 @@ def test_given_crs_is_checked_for_scale_error(standard, crs, refused, per_km):
     cov = living_circle(est, svc, standard, streets=streets, crs=crs)
     noted = [n for n in cov.notes if "scale error" in n]
     assert len(noted) == (1 if per_km > 1 else 0)
+
+
+def test_osm_extracts_with_distant_towns_are_noted_not_refused():
+    from gis.layers import _refuse_far_estates
+
+    layer = _with_estate_at(ESTATES, CENTRE[0] + 1.5, CENTRE[1])  # a town 138 km east
+    with pytest.raises(InputError, match=r"row 26 lies more than 50 km"):
+        _refuse_far_estates(layer, "estates.gpkg", [])
+    notes: list[str] = []
+    _refuse_far_estates(layer, "extract.osm.pbf", notes, from_osm=True)
+    assert len(notes) == 1 and "1 residential areas lie more than 50 km" in notes[0]
