@@ -171,9 +171,12 @@ def alignment(
     pairs = [(a, b) for a, b in PAIRS if a in layers and b in layers]
     if not pairs:
         return None
-    points = {r: _sample_points(layers[r], r, rng) for r in {a for a, _ in pairs}}
-    if any(len(p) < 10 for p in points.values()):
+    points = {r: _sample_points(layers[r], r, rng) for r in sorted({a for a, _ in pairs})}
+    # A handful of points (five gates) says nothing; leave such a layer out of the pairs.
+    pairs = [(a, b) for a, b in pairs if len(points[a]) >= 10]
+    if not pairs:
         return None
+    layers = {r: g for r, g in layers.items() if any(r in p for p in pairs)}
     lon, lat = np.median(np.concatenate(list(points.values())), axis=0)
     dx, _ = wgs84_to_gcj02(np.array([lon]), np.array([lat]))
     if dx[0] == lon:

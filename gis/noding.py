@@ -134,6 +134,15 @@ class NodingCensus:
                     + "。若部分交叉为桥梁或隧道，请以 bridge/tunnel/layer 字段标注，或使用 "
                     "`--no-node-crossings` 保持所有交叉不连通。",
                 ))
+            elif noded:
+                out.append(Note(
+                    f"{counts}: joined as junctions as asked (`--node-crossings`)"
+                    + (f", except {self.separated_lines:,} bridge/tunnel/layer features"
+                       if self.separated_lines else "") + ".",
+                    f"{counts_zh}：已按 `--node-crossings` 在交叉处连通"
+                    + (f"（{self.separated_lines:,} 条桥梁/隧道/分层道路除外）" if self.separated_lines
+                       else "") + "。",
+                ))
             elif not noded:
                 why = "as you asked (`--no-node-crossings`)" if forced is False else \
                     "because they may be bridges or tunnels"

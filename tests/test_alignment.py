@@ -112,3 +112,12 @@ def test_checks_use_a_sample_of_a_large_layer():
     xy = _sample_points(pts, "services", np.random.default_rng(1))
     assert len(xy) == SAMPLE == 2000
     assert np.isin(xy[:, 0], shapely.get_coordinates(pts.geometry.values)[:, 0]).all()
+
+
+def test_a_few_gates_do_not_switch_the_check_off(demo):
+    # Five gates cannot be judged, but the services beside them still can.
+    layers = dict(demo, gates=demo["gates"].iloc[:5],
+                  services=_apply(demo["services"], wgs84_to_gcj02))
+    found = alignment(layers, metric_crs(demo["estates"]))
+    assert found is not None and ("gates", "estates") not in found.gaps_as_read
+    assert found.best["services"] == "gcj02" and found.significant

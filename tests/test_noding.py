@@ -178,3 +178,11 @@ def test_sampled_census_estimates_the_count():
     assert est.sampled and abs(est.unnoded_crossings - n * n) <= 0.1 * n * n
     assert "about 1," in est.notes(noded=True, forced=None)[0] or "about " in est.notes(
         noded=True, forced=None)[0]
+
+
+def test_forced_on_says_so(standard):
+    unnoded, noded, estates, services = _tilted_grid(4)
+    cov = living_circle(estates, services, standard, streets=unnoded, node_crossings=True)
+    warned = [n for n in cov.notes if "without a shared vertex" in n]
+    assert len(warned) == 1 and "joined as junctions as asked (`--node-crossings`)" in warned[0]
+    assert cov.graph.n_components == 1
