@@ -158,7 +158,17 @@ def living_circle(
     Raises
     ------
     InputError
-        If ``mode="network"`` and no streets are given, or an unknown mode.
+        If ``mode="network"`` and no streets are given, an unknown mode, or a gate farther
+        than ``gate_tolerance_m`` from its estate's boundary.
+    CRSError
+        If ``crs`` has a scale error above 5 m per km over the estates (Web Mercator, a
+        distant UTM/GK zone).
+
+    Notes
+    -----
+    Warnings go to ``Coverage.notes`` (and the log): unnoded streets and near misses
+    (`gis.noding`), web-map offsets between any two layers (`gis.alignment`), services
+    far from every estate, a mildly distorting ``crs``.
     """
     if search_factor is None:
         search_factor = settings.search_factor
