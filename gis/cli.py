@@ -117,9 +117,13 @@ def _echo_summary(lines: list[str], lang: str) -> None:
 @click.option("--mode", type=click.Choice(["network", "straight"]), default="network",
               show_default=True,
               help="network: walking distance along streets; straight: straight lines (labelled).")
-@click.option("--node-crossings", is_flag=True,
-              help="Join streets where lines cross without a shared vertex. Off by default so "
-                   "bridges and tunnels stay unconnected.")
+@click.option("--node-crossings/--no-node-crossings", default=None,
+              help="Join streets where lines cross without a shared vertex, or never. Default: "
+                   "automatic, joined only when the layer is detectably unnoded (one line per "
+                   "road), never for bridge/tunnel/layer features; every run warns with counts.")
+@click.option("--gate-tolerance-m", type=float, default=None, metavar="M",
+              help="Largest distance of a gate from its estate's boundary; farther gates stop "
+                   "the run. Default 50 m.")
 @click.option("--encoding", default=None, help="Attribute encoding if detection fails (e.g. gbk).")
 @click.option("--coords", "coords", multiple=True, metavar="[LAYER=]SYSTEM",
               help="Coordinate system of lon/lat data: gcj02 (Amap/Gaode, Tencent exports), "
@@ -343,7 +347,7 @@ def map_coverage(**o: Any) -> None:
         from gis.crs import metric_crs, to_metric
         from gis.layers import read_streets
         from gis.maps import coverage_map
-        from gis.network import build_walk_graph
+        from gis.noding import walk_graph
         from gis.standards import load_standard
 
         path = Path(o["coverage_path"])
@@ -369,7 +373,7 @@ def map_coverage(**o: Any) -> None:
         graph = None
         if o["streets_path"]:
             streets = read_streets(o["streets_path"], crs=o["input_crs"])
-            graph = build_walk_graph(to_metric(streets, metric))
+            graph, _ = walk_graph(to_metric(streets, metric))  # noded as `gis coverage` does
         mode = str(estates["dist_mode"].iloc[0]) if "dist_mode" in estates else "network"
         cov = Coverage(estates=estates, services=services, standard=std, mode=mode,  # type: ignore[arg-type]
                        analysis_crs=metric, search_factor=gis_settings.search_factor, graph=graph)
@@ -486,7 +490,7 @@ def _coverage(
     analysis_crs: str | None,
     input_crs: str | None,
     mode: str,
-    node_crossings: bool,
+    node_crossings: bool | None,
     encoding: str | None,
     out_dir: str,
     lang: str,
@@ -498,6 +502,7 @@ def _coverage(
     cdn: bool = False,
     coords: tuple[str, ...] = (),
     invalid: str = "stop",
+    gate_tolerance_m: float | None = None,
     **_: Any,
 ) -> Any:
     from gis.coverage import living_circle
@@ -525,7 +530,8 @@ def _coverage(
     logger.info("Read %d estates, %d services, %s street lines", len(estates), len(services),
                 "no" if streets is None else f"{len(streets):,}")
     cov = living_circle(estates, services, std, streets=streets, gates=gates, mode=mode,  # type: ignore[arg-type]
-                        crs=metric, node_crossings=node_crossings, progress=not quiet)
+                        crs=metric, node_crossings=node_crossings, progress=not quiet,
+                        gate_tolerance_m=gate_tolerance_m)
     # Tables and map are staged together: none appears unless all are written, and an
     # earlier run's map never stays beside new tables.
     stale = [m for m in _map_names("coverage") if not (make_map and m == map_name)]

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import time
-import warnings
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -30,13 +29,13 @@ from scipy.sparse.csgraph import dijkstra
 from tqdm.auto import tqdm
 
 from gis import settings
-from gis.crs import metric_crs, to_metric
-from gis.errors import InputError
+from gis.alignment import offset_notes
+from gis.crs import far_from_rest, metric_crs, to_metric
+from gis.errors import CRSError, InputError
 from gis.notes import Note
 from gis.network import (
     Access,
     WalkGraph,
-    build_walk_graph,
     estate_access,
     reachable_nodes,
     search_graph,
@@ -44,6 +43,7 @@ from gis.network import (
     thin_access,
     with_sources,
 )
+from gis.noding import walk_graph
 from gis.standards import Standard
 
 __all__ = [
@@ -115,10 +115,11 @@ def living_circle(
     gates: gpd.GeoDataFrame | None = None,
     mode: Mode = "network",
     crs: CRS | str | int | None = None,
-    node_crossings: bool = False,
+    node_crossings: bool | Literal["auto"] | None = "auto",
     search_factor: float | None = None,
     access_radius_m: float | None = None,
     progress: bool | None = None,
+    gate_tolerance_m: float | None = None,
 ) -> Coverage:
     """Measure every estate's walk to every facility category of ``standard``.
 
@@ -139,8 +140,10 @@ def living_circle(
     crs : CRS, optional
         Metric analysis CRS. Default: the CGCS2000 3-degree GK zone (China) or UTM zone
         chosen by `gis.crs.metric_crs`.
-    node_crossings : bool, default False
-        Join street lines where they cross without a shared vertex.
+    node_crossings : bool or "auto", default "auto"
+        Join street lines where they cross without a shared vertex. ``"auto"`` (or
+        ``None``) does so only when the layer is detectably unnoded (see `gis.noding`),
+        never for bridge/tunnel/layer features; every run counts the crossings and warns.
     search_factor : float, optional
         Searches reach this many times each threshold. Default ``settings.search_factor`` (2).
     access_radius_m : float, optional
@@ -148,6 +151,9 @@ def living_circle(
         Default ``settings.access_radius_m`` (30 m).
     progress : bool, optional
         Show a progress bar over categories. Default ``settings.progress``.
+    gate_tolerance_m : float, optional
+        Largest distance of a gate from its estate's boundary, metres. Default
+        ``settings.gate_tolerance_m`` (50 m).
 
     Returns
     -------
@@ -156,7 +162,17 @@ def living_circle(
     Raises
     ------
     InputError
-        If ``mode="network"`` and no streets are given, or an unknown mode.
+        If ``mode="network"`` and no streets are given, an unknown mode, or a gate farther
+        than ``gate_tolerance_m`` from its estate's boundary.
+    CRSError
+        If ``crs`` has a scale error above 5 m per km over the estates (Web Mercator, a
+        distant UTM/GK zone).
+
+    Notes
+    -----
+    Warnings go to ``Coverage.notes`` (and the log): unnoded streets and near misses
+    (`gis.noding`), web-map offsets between any two layers (`gis.alignment`), services
+    far from every estate, a mildly distorting ``crs``.
     """
     if search_factor is None:
         search_factor = settings.search_factor
@@ -169,13 +185,23 @@ def living_circle(
     skipped = [r for layer in (estates, services, streets, gates) if layer is not None
                for r in layer.attrs.get("skipped", [])]
     metric = CRS.from_user_input(crs) if crs is not None else metric_crs(estates)
+    if crs is not None:
+        notes.extend(_check_analysis_crs(metric, estates))
     logger.info("Analysing in %s (%s)", metric.to_string(), metric.name)
+    notes.extend(_far_notes(estates, services, streets))
     est_m = to_metric(estates, metric)
     usable = services[services["category"].notna()]
     svc_m = to_metric(usable, metric).sort_values(["category", "service_id"], kind="stable")
     _same_place(est_m, svc_m, "services")
     notes.extend(_placement_warnings(est_m, svc_m, streets, metric,
                                      services.attrs.get("coords", "as labelled")))
+    if streets is not None:
+        notes.extend(streets.attrs.get("notes", []))
+    offsets = offset_notes({"estates": estates, "services": usable, "streets": streets,
+                            "gates": gates}, metric)
+    for note in offsets:
+        logger.warning("%s", note)
+    notes.extend(offsets)
     graph = None
     streets_m = None
     t0 = time.perf_counter()
@@ -185,10 +211,12 @@ def living_circle(
             raise InputError(msg)
         streets_m = to_metric(streets, metric)
         _same_place(est_m, streets_m, "streets")
-        graph = build_walk_graph(streets_m, node_crossings=node_crossings)
+        graph, noding_notes = walk_graph(streets_m, node_crossings)
+        notes.extend(noding_notes)
         if gates is not None:
             notes.extend(gates.attrs.get("notes", []))
             gates = to_metric(gates, metric)
+            _refuse_far_gates(est_m, gates, gate_tolerance_m)
         access = estate_access(graph, est_m, gates=gates, access_radius_m=access_radius_m)
         far = _far_from_streets(access, len(est_m))
         if len(far):
@@ -420,9 +448,7 @@ def _placement_warnings(
     estates: gpd.GeoDataFrame, services: gpd.GeoDataFrame, streets: gpd.GeoDataFrame | None,
     metric: CRS, coords: str,
 ) -> list[str]:
-    """Warn of the GCJ-02/BD-09 signature and of services mostly outside the study area."""
-    from gis.crs import bd09_to_gcj02, gcj02_to_wgs84
-
+    """Warn of services mostly outside the study area (offsets: `gis.alignment`)."""
     out: list[str] = []
     if not len(services):
         return out
@@ -434,37 +460,6 @@ def _placement_warnings(
             "check that the services file covers the same town.",
             f"{outside:.0%} 的设施位于小区范围 2 公里以外，请核对设施数据是否为同一地区。",
         ))
-    if coords in ("gcj02", "bd09"):
-        return out
-    ref = to_metric(streets, metric) if streets is not None else estates
-    tree = shapely.STRtree(np.asarray(ref.geometry.values))
-    lonlat = services.to_crs(4326)
-    xy = shapely.get_coordinates(lonlat.geometry.values)
-
-    def median_gap(lon: np.ndarray, lat: np.ndarray) -> float:
-        pts = gpd.GeoSeries(shapely.points(lon, lat), crs=4326).to_crs(metric).values
-        _, d = tree.query_nearest(np.asarray(pts), return_distance=True, all_matches=False)
-        return float(np.median(d))
-
-    as_is = median_gap(xy[:, 0], xy[:, 1])
-    # Facilities stand by streets; shifted ones land anywhere in the blocks. In a dense
-    # grid the shift only doubles the median gap, so the test is relative, not absolute.
-    if as_is < 20.0 or len(services) < 10:
-        return out
-    for name, label, fix in (("gcj02", "GCJ-02 (Amap/Gaode, Tencent)", gcj02_to_wgs84),
-                             ("bd09", "BD-09 (Baidu)", lambda a, b: gcj02_to_wgs84(*bd09_to_gcj02(a, b)))):
-        fixed = median_gap(*fix(xy[:, 0], xy[:, 1]))
-        if fixed < 0.7 * as_is:
-            out.append(Note(
-                f"Services sit a median {as_is:,.0f} m from the {'streets' if streets is not None else 'estates'}, "
-                f"{fixed:,.0f} m if read as {label}: they look like a web-map export. "
-                f"Pass `--coords services={name}`.",
-                f"设施点距{'道路' if streets is not None else '小区'}的距离中位数为 {as_is:,.0f} 米，"
-                f"按 {label} 坐标转换后为 {fixed:,.0f} 米：疑似互联网地图导出的偏移坐标，"
-                f"请使用 `--coords services={name}`。",
-            ))
-            warnings.warn(out[-1], UserWarning, stacklevel=3)
-            break
     return out
 
 
@@ -641,3 +636,91 @@ def _unique_cells(ij: np.ndarray) -> np.ndarray:
     key = np.sort((ij[:, 0] - lo[0]) * width + (ij[:, 1] - lo[1]))
     key = key[np.r_[True, key[1:] != key[:-1]]]
     return np.stack([key // width + lo[0], key % width + lo[1]], axis=1)
+
+
+def _check_analysis_crs(metric: CRS, estates: gpd.GeoDataFrame) -> list[str]:
+    """Refuse a given CRS that is not local and conformal for the data; note a mild one."""
+    from gis.crs import (
+        MAX_SCALE_ERROR_M_PER_KM,
+        WARN_SCALE_ERROR_M_PER_KM,
+        lonlat_sample,
+        scale_error_m_per_km,
+    )
+
+    if not metric.is_projected:
+        return []  # to_metric refuses it with its own message
+    err = scale_error_m_per_km(metric, lonlat_sample(estates))
+    best = metric_crs(estates.to_crs(4326))
+    name = metric.to_string()
+    if err > MAX_SCALE_ERROR_M_PER_KM:
+        msg = (f"The analysis CRS {name} ({metric.name}) has a scale error of up to {err:,.1f} m "
+               f"per km over the estates: every distance would be off by that much. Leave `--crs` "
+               f"out to use {best.to_string()} ({best.name}), or give a local conformal projection "
+               "(the Gauss-Krüger or UTM zone of the data).")
+        raise CRSError(msg)
+    if err > WARN_SCALE_ERROR_M_PER_KM:
+        note = Note(
+            f"The analysis CRS {name} has a scale error of up to {err:,.1f} m per km over the "
+            f"estates; {best.to_string()} would be more exact.",
+            f"分析坐标系 {name} 在小区范围内的长度变形最大为每公里 {err:,.1f} 米；"
+            f"{best.to_string()} 更为精确。",
+        )
+        logger.warning("%s", note)
+        return [note]
+    return []
+
+
+def _far_notes(estates: gpd.GeoDataFrame, services: gpd.GeoDataFrame,
+               streets: gpd.GeoDataFrame | None, far_m: float | None = None) -> list[str]:
+    """Services and streets beyond walking range of every estate are harmless (the CRS is
+    chosen from the estates) but worth a note: a stray point or the wrong file."""
+    far_m = settings.far_feature_m if far_m is None else far_m
+    out: list[str] = []
+    far = far_from_rest(services, far_m=far_m, reference=estates)
+    if far.any():
+        rows = (np.flatnonzero(far) + 1).tolist()
+        shown = ", ".join(map(str, rows[:5])) + (f" … ({len(rows)} in all)" if len(rows) > 5 else "")
+        out.append(Note(
+            f"{len(rows)} services lie more than {far_m / 1000:.0f} km from every estate (rows "
+            f"{shown}); they cannot be walked to and are ignored. Check their coordinates.",
+            f"{len(rows)} 个设施距所有小区超过 {far_m / 1000:.0f} 公里（第 {shown} 行），不可能步行到达，"
+            "不参与计算；请核对其坐标。",
+        ))
+    if streets is not None and len(streets):
+        sample = streets if len(streets) <= 5000 else streets.sample(5000, random_state=0)
+        share = far_from_rest(sample, far_m=far_m, reference=estates).mean()
+        if share > 0:
+            out.append(Note(
+                f"{share:.1%} of street lines lie more than {far_m / 1000:.0f} km from every "
+                "estate; they do not change any distance.",
+                f"{share:.1%} 的道路距所有小区超过 {far_m / 1000:.0f} 公里，不影响任何距离。",
+            ))
+    return out
+
+
+def _refuse_far_gates(estates_m: gpd.GeoDataFrame, gates_m: gpd.GeoDataFrame,
+                      tolerance_m: float | None) -> None:
+    """A gate far from its estate would replace the estate's walk with the gate's."""
+    if tolerance_m is None:
+        tolerance_m = settings.gate_tolerance_m
+    if not (np.isfinite(tolerance_m) and tolerance_m >= 0):
+        msg = f"The gate tolerance must be a finite number of metres >= 0, not {tolerance_m!r}."
+        raise InputError(msg)
+    polys = estates_m.set_index("estate_id").geometry
+    mine = np.asarray(polys.reindex(gates_m["estate_id"]).values)
+    known = ~pd.isna(mine)
+    gap = np.zeros(len(gates_m))
+    gap[known] = shapely.distance(shapely.boundary(mine[known].astype(object)),
+                                  np.asarray(gates_m.geometry.values)[known])
+    far = gap > tolerance_m
+    if far.any():
+        rows = np.flatnonzero(far)
+        shown = ", ".join(f"{r + 1} ({gates_m['estate_id'].iloc[r]}, {gap[r]:,.0f} m)"
+                          for r in rows[:5])
+        more = f" … ({len(rows)} in all)" if len(rows) > 5 else ""
+        src = gates_m.attrs.get("source") or "gates"
+        msg = (f"{src}: {'row' if len(rows) == 1 else 'rows'} {shown}{more} "
+               f"{'lies' if len(rows) == 1 else 'lie'} farther than {tolerance_m:g} m from "
+               "the estate's boundary; a gate sits on its estate's boundary. Fix the gate's "
+               "position or its 小区编号, or raise `--gate-tolerance-m`.")
+        raise InputError(msg)

@@ -7,24 +7,33 @@ in China, UTM elsewhere, unless the user names one. Results go back to the sourc
 
 from __future__ import annotations
 
+import functools
 import logging
 
 import geopandas as gpd
 import numpy as np
-from pyproj import CRS
+import shapely
+from pyproj import CRS, Transformer
 from pyproj.aoi import AreaOfInterest
 from pyproj.database import query_utm_crs_info
 
 from gis.errors import CRSError
 
 __all__ = [
+    "MAX_SCALE_ERROR_M_PER_KM",
+    "WARN_SCALE_ERROR_M_PER_KM",
     "bd09_to_gcj02",
+    "data_centre",
+    "far_from_rest",
+    "lonlat_sample",
+    "scale_error_m_per_km",
     "gcj02_to_bd09",
     "gcj02_to_wgs84",
     "metric_crs",
     "parse_crs",
     "require_crs",
     "to_metric",
+    "transformer",
     "wgs84_to_gcj02",
 ]
 
@@ -114,6 +123,8 @@ def metric_crs(gdf: gpd.GeoDataFrame) -> CRS:
     The layer's own CRS when it is already projected in metres (not Web Mercator);
     else the CGCS2000 3-degree Gauss-Krüger zone whose central meridian is nearest the
     layer's centre when that centre lies in China; otherwise the UTM zone of the centre.
+    The centre is the median of the features' positions (`data_centre`), so one stray
+    feature cannot move it the way it moves a bounding box's centre.
 
     Raises
     ------
@@ -127,12 +138,7 @@ def metric_crs(gdf: gpd.GeoDataFrame) -> CRS:
         # Already in local metres (a GK zone, UTM, a city grid): reprojecting would only
         # add scale error.
         return CRS(gdf.crs)
-    lonlat = gdf.geometry.to_crs(4326) if not CRS(gdf.crs).equals(CRS(4326)) else gdf.geometry
-    minx, miny, maxx, maxy = lonlat.total_bounds
-    if not np.all(np.isfinite([minx, miny, maxx, maxy])):
-        msg = "Cannot choose a metric CRS: the layer has no finite coordinates."
-        raise CRSError(msg)
-    lon, lat = (minx + maxx) / 2, (miny + maxy) / 2
+    lon, lat = data_centre(gdf)
     x0, y0, x1, y1 = _CHINA_BBOX
     if x0 <= lon <= x1 and y0 <= lat <= y1:
         cm = int(round(lon / 3.0) * 3)
@@ -146,6 +152,129 @@ def metric_crs(gdf: gpd.GeoDataFrame) -> CRS:
         msg = f"No UTM zone covers lon {lon:.3f}, lat {lat:.3f}; pass `--crs` with a metric CRS."
         raise CRSError(msg)
     return CRS.from_epsg(int(infos[0].code))
+
+
+def lonlat_sample(gdf: gpd.GeoDataFrame, *, max_points: int = 5000, seed: int = 0) -> np.ndarray:
+    """Lon/lat (WGS84 degrees) of one point per feature, for at most ``max_points``
+    features drawn at random (seeded): what robust checks need, at any layer size.
+
+    Raises
+    ------
+    CRSError
+        If the layer has no CRS or no finite coordinates.
+    """
+    if gdf.crs is None:
+        msg = "A layer without a CRS has no position; set one first."
+        raise CRSError(msg)
+    geoms = np.asarray(gdf.geometry.values)
+    geoms = geoms[~shapely.is_empty(geoms) & shapely.is_valid_input(geoms)]
+    if len(geoms) > max_points:
+        geoms = geoms[np.sort(np.random.default_rng(seed).choice(len(geoms), max_points,
+                                                                 replace=False))]
+    # The middle of each feature's bounds: cheap, and inside any small feature.
+    b = shapely.bounds(geoms)
+    x, y = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
+    crs = CRS(gdf.crs)
+    if not crs.equals(CRS(4326)):
+        x, y = transformer(crs, CRS(4326)).transform(x, y)
+    xy = np.column_stack([x, y])
+    xy = xy[np.isfinite(xy).all(axis=1)]
+    if not len(xy):
+        msg = "Cannot place the layer: it has no finite coordinates."
+        raise CRSError(msg)
+    return xy
+
+
+@functools.lru_cache(maxsize=32)
+def transformer(src: CRS, dst: CRS) -> Transformer:
+    """A lon/lat-ordered (x, y) transformer, made once per CRS pair (making one costs
+    about 0.1 s, more than transforming thousands of points)."""
+    return Transformer.from_crs(src, dst, always_xy=True)
+
+
+def data_centre(gdf: gpd.GeoDataFrame) -> tuple[float, float]:
+    """Median longitude and latitude of the features (WGS84 degrees)."""
+    xy = lonlat_sample(gdf)
+    return float(np.median(xy[:, 0])), float(np.median(xy[:, 1]))
+
+
+_EARTH_M = 6_371_008.8
+
+
+def _ecef(lonlat: np.ndarray) -> np.ndarray:
+    lon, lat = np.radians(lonlat[:, 0]), np.radians(lonlat[:, 1])
+    return _EARTH_M * np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon),
+                                       np.sin(lat)])
+
+
+def far_from_rest(gdf: gpd.GeoDataFrame, *, far_m: float = 50_000.0,
+                  reference: gpd.GeoDataFrame | None = None) -> np.ndarray:
+    """Which features lie more than ``far_m`` from the main group of features.
+
+    Features are grouped by single linkage at ``far_m`` (two features closer than that
+    are in one group); the main group is the largest. A feature is far when no member of
+    the main group lies within ``far_m`` of it (great-circle chords, exact to well under a
+    metre at 50 km). With ``reference``, far means more than ``far_m`` from every feature
+    of ``reference`` instead.
+
+    Returns
+    -------
+    ndarray of bool
+        One flag per row of ``gdf`` (empty geometries are never far).
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
+
+    geoms = np.asarray(gdf.geometry.values)
+    ok = ~shapely.is_empty(geoms) & shapely.is_valid_input(geoms)
+    out = np.zeros(len(geoms), dtype=bool)
+    if not ok.any():
+        return out
+    xyz = _ecef(lonlat_sample(gdf[ok], max_points=len(geoms)))
+    if reference is not None:
+        main = cKDTree(_ecef(lonlat_sample(reference, max_points=len(reference))))
+    else:
+        # Link occupied 2 km cells whose centres are within far_m, then measure exactly
+        # from the features outside the largest group to those inside it.
+        cell = np.floor(xyz / 2000.0).astype(np.int64)
+        cells, of, counts = np.unique(cell, axis=0, return_inverse=True, return_counts=True)
+        of = of.ravel()
+        centre = (cells + 0.5) * 2000.0
+        pairs = cKDTree(centre).query_pairs(far_m, output_type="ndarray")
+        n = len(cells)
+        graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n)) \
+            if len(pairs) else coo_matrix((n, n))
+        _, label = connected_components(graph, directed=False)
+        weight = np.bincount(label, weights=counts)
+        in_main = label[of] == int(np.argmax(weight))
+        if in_main.all():
+            return out
+        main = cKDTree(xyz[in_main])
+    d, _ = main.query(xyz, k=1)
+    out[np.flatnonzero(ok)] = d > far_m
+    return out
+
+
+MAX_SCALE_ERROR_M_PER_KM = 5.0
+WARN_SCALE_ERROR_M_PER_KM = 1.0
+
+
+def scale_error_m_per_km(crs: CRS, lonlat: np.ndarray) -> float:
+    """Largest scale error of ``crs`` over the points ``lonlat``, in metres per kilometre.
+
+    The larger of the meridian and parallel scale factors' departure from 1, so a
+    non-conformal projection is charged for its worst direction. Web Mercator at 34°N
+    gives about 210 m per km; a 3-degree Gauss-Krüger zone at most about 0.4 m per km
+    inside its band.
+    """
+    from pyproj import Proj
+
+    f = Proj(CRS(crs)).get_factors(lonlat[:, 0], lonlat[:, 1])
+    err = np.maximum(np.abs(np.asarray(f.meridional_scale) - 1),
+                     np.abs(np.asarray(f.parallel_scale) - 1))
+    err = err[np.isfinite(err)]
+    return float(err.max() * 1000.0) if len(err) else float("inf")
 
 
 def _is_true_metric(crs: CRS) -> bool:

@@ -25,21 +25,24 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gis.crs import bd09_to_gcj02, gcj02_to_wgs84, require_crs
+from gis.crs import bd09_to_gcj02, far_from_rest, gcj02_to_wgs84, require_crs
 from gis.errors import CRSError
-from gis.errors import GeometryError, InputError
+from gis.errors import GeometryError, GisError, InputError
 from gis.notes import Note
 from gis.osm import SERVICE_TAG_KEYS, read_osm
 from gis.skipped import check_invalid_mode, skipped_record
 from gis.standards import Standard
+from gis.text import fold_text
 
 __all__ = [
     "COORD_SYSTEMS",
     "ESTATE_FIELDS",
     "GATE_FIELDS",
+    "LEVEL_FIELDS",
     "SERVICE_FIELDS",
     "STREET_FIELDS",
     "classify_services",
+    "estate_remarks",
     "find_field",
     "list_items",
     "norm_text",
@@ -91,6 +94,8 @@ GATE_FIELDS: dict[str, tuple[str, ...]] = {
     "estate_id": ("estate_id", "小区编号", "小区代码", "小区id"),
     "name": ("name", "名称", "出入口名称", "门"),
 }
+# Columns saying a street is a bridge, a tunnel or on another level (OSM tags, Chinese names).
+LEVEL_FIELDS = ("bridge", "tunnel", "layer", "桥梁", "隧道", "是否桥梁", "是否隧道", "层")
 _LON = ("lon", "lng", "longitude", "经度", "x", "坐标x")
 _LAT = ("lat", "latitude", "纬度", "y", "坐标y")
 _VECTOR = {".gpkg", ".geojson", ".json", ".shp", ".zip", ".fgb", ".kml"}
@@ -156,6 +161,7 @@ def read_estates(
     skipped: list[dict[str, Any]] = []
     gdf = _polygons(gdf, src, notes, from_osm=_is_osm(path), invalid=invalid, skipped=skipped)
     gdf = _ids(gdf, "estate_id", src, notes, fallback="name")
+    _refuse_far_estates(gdf, src, notes, from_osm=_is_osm(path))
     for field in ("households", "floor_area_m2", "buildings"):
         gdf = _numeric(gdf, field, src, minimum=0)
     if "build_year" in gdf.columns:
@@ -170,7 +176,70 @@ def read_estates(
         gdf["households"] = np.nan
         notes.append(Note(f"{src}: no households (户数) field; household totals are unknown.",
                           f"{src}：无户数字段，户数合计未知。"))
+    notes.extend(estate_remarks(gdf, src))
     return _finish(gdf, ["estate_id", "name", *ESTATE_FIELDS], notes, skipped=skipped)
+
+
+MAX_HOUSEHOLDS = 20_000
+MAX_AREA_KM2 = 3.0
+
+
+def estate_remarks(gdf: gpd.GeoDataFrame, src: str) -> list[Note]:
+    """Notes on estates that overlap, lie inside another, or carry implausible values.
+
+    Overlaps of more than 1 m² and estates at least 99 % inside another are listed with
+    their ids; households above `MAX_HOUSEHOLDS`, areas above `MAX_AREA_KM2` km² and
+    build years after the current year are listed as implausible. Nothing is changed.
+    """
+    import datetime
+
+    from gis.crs import metric_crs
+
+    out: list[Note] = []
+    ids = gdf["estate_id"].astype(str).to_numpy()
+    try:
+        geoms = np.asarray(gdf.to_crs(metric_crs(gdf)).geometry.values)
+    except GisError:
+        return out
+    area = shapely.area(geoms)
+    a, b = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    keep = a < b
+    a, b = a[keep], b[keep]
+    shared = shapely.area(shapely.intersection(geoms[a], geoms[b])) if len(a) else np.zeros(0)
+    smaller = np.minimum(area[a], area[b])
+    inside = shared >= 0.99 * smaller
+    overlap = (shared > 1.0) & ~inside
+    if inside.any():
+        pairs = [(ids[i], ids[j]) if area[i] <= area[j] else (ids[j], ids[i])
+                 for i, j in zip(a[inside], b[inside])]
+        text = list_items(f"{x} in {y}" for x, y in pairs)
+        text_zh = list_items(f"{x} 位于 {y} 内" for x, y in pairs)
+        out.append(Note(f"{src}: {len(pairs)} estates lie inside another ({text}); check whether "
+                        "they are duplicates or sub-areas.",
+                        f"{src}：{len(pairs)} 个小区位于另一小区范围内（{text_zh}），请核对是否重复或为子片区。"))
+    if overlap.any():
+        text = list_items(f"{ids[i]}/{ids[j]} {m:,.0f} m²"
+                          for i, j, m in zip(a[overlap], b[overlap], shared[overlap]))
+        out.append(Note(f"{src}: {int(overlap.sum())} pairs of estates overlap ({text}); "
+                        "boundaries should not cross.",
+                        f"{src}：{int(overlap.sum())} 对小区边界相互重叠（{text}），请核对边界。"))
+    checks = []
+    if "households" in gdf.columns:
+        checks.append((gdf["households"].to_numpy(dtype=float) > MAX_HOUSEHOLDS,
+                       f"more than {MAX_HOUSEHOLDS:,} households", f"户数超过 {MAX_HOUSEHOLDS:,}"))
+    checks.append((area > MAX_AREA_KM2 * 1e6, f"larger than {MAX_AREA_KM2:g} km²",
+                   f"面积大于 {MAX_AREA_KM2:g} 平方公里"))
+    if "build_year" in gdf.columns:
+        year = datetime.date.today().year
+        future = (gdf["build_year"].astype("Float64") > year).fillna(False).to_numpy(dtype=bool)
+        checks.append((future, f"built after {year}", f"建成年份晚于 {year} 年"))
+    for mask, what, what_zh in checks:
+        if mask.any():
+            shown = list_items(ids[mask])
+            out.append(Note(f"{src}: {int(mask.sum())} estates have implausible values, {what} "
+                            f"({shown}); check them.",
+                            f"{src}：{int(mask.sum())} 个小区数值可疑，{what_zh}（{shown}），请核对。"))
+    return out
 
 
 def read_services(
@@ -303,7 +372,9 @@ def read_streets(
     gdf["geometry"] = shapely.force_2d(gdf.geometry.values)
     if "width_m" in gdf.columns:
         gdf = _numeric(gdf, "width_m", src, minimum=0)
-    return _finish(gdf, list(STREET_FIELDS), notes, skipped=skipped)
+    # Bridge/tunnel/layer columns tell `gis.noding` which crossings are grade-separated.
+    levels = [c for c in gdf.columns if str(c).strip().lower() in LEVEL_FIELDS]
+    return _finish(gdf, [*STREET_FIELDS, *levels], notes, skipped=skipped)
 
 
 def read_barriers(
@@ -462,12 +533,14 @@ def classify_services(
                 hit = out.isna() & code.str.contains("(?:^|\\|)(?:" + "|".join(c.poi_codes) + ")",
                                                      regex=True, na=False)
                 out[hit] = c.key
-    texts = [services[f].astype(str) for f in ("category", "poi_type", "name") if f in services]
+    # Words match in any script: 診所 and ｃｌｉｎｉｃ fold to 诊所 and clinic.
+    texts = [services[f].astype(str).map(fold_text) for f in ("category", "poi_type", "name")
+             if f in services]
     for text in texts:
         for c in standard.categories:
             if not c.poi_words:
                 continue
-            pattern = "|".join(map(_escape, c.poi_words))
+            pattern = "|".join(map(_escape, dict.fromkeys(map(fold_text, c.poi_words))))
             hit = out.isna() & text.str.contains(pattern, regex=True, na=False)
             out[hit] = c.key
     unmatched = out.isna()
@@ -603,16 +676,31 @@ def read_layer(
     if len(gdf) == 0:
         msg = f"{path}: the {role} layer is empty (no rows)."
         raise InputError(msg)
+    _refuse_non_finite(gdf, src)
     gdf["_row"] = np.arange(1, len(gdf) + 1)  # file rows, for rows left out by --invalid skip
     gdf = require_crs(gdf, source=src, crs=crs)
     gdf = _from_web_coords(gdf, coords, src, notes)
     gdf.attrs["coords"] = coords or "as labelled"
+    gdf.attrs["source"] = src
     if shapely.has_z(np.asarray(gdf.geometry.values)).any():
         gdf = gdf.set_geometry(gpd.GeoSeries(shapely.force_2d(np.asarray(gdf.geometry.values)),
                                              index=gdf.index, crs=gdf.crs))
         notes.append(Note(f"{src}: 3D coordinates read as 2D (heights ignored).",
                           f"{src}：三维坐标按二维读取（忽略高程）。"))
     return gdf, notes, src
+
+
+def _refuse_non_finite(gdf: gpd.GeoDataFrame, src: str) -> None:
+    """inf or NaN in a vertex poisons every distance and bounding box downstream."""
+    coords, row = shapely.get_coordinates(np.asarray(gdf.geometry.values), return_index=True)
+    bad = ~np.isfinite(coords).all(axis=1)
+    if bad.any():
+        rows = np.unique(row[bad])
+        mask = np.zeros(len(gdf), dtype=bool)
+        mask[rows] = True
+        msg = (f"{src}: {_rows(mask, 'have')} non-finite coordinates (inf or NaN in "
+               f"{int(bad.sum())} vertices); fix those features' coordinates or delete them.")
+        raise GeometryError(msg)
 
 
 COORD_SYSTEMS = ("wgs84", "cgcs2000", "gcj02", "bd09")
@@ -661,6 +749,7 @@ def _read_vector(
     if encoding:
         kwargs["encoding"] = encoding
     shp_without_cpg = _shapefile_without_cpg(path)
+    _refuse_truncated_names(path)
     try:
         if shp_without_cpg and not encoding:
             try:
@@ -690,6 +779,79 @@ def _layer_names(path: Path) -> list[str]:
         return [str(n) for n in pyogrio.list_layers(path)[:, 0]]
     except Exception:  # unreadable file: the reader's own error says so
         return []
+
+
+def _dbf_header(path: Path) -> tuple[bytes, str]:
+    """The .dbf header bytes and the .cpg text of a Shapefile, plain or zipped ("" if none)."""
+    suffix = path.suffix.lower()
+    if suffix == ".shp":
+        dbf, cpg = path.with_suffix(".dbf"), path.with_suffix(".cpg")
+        head = dbf.read_bytes()[:32 * 256] if dbf.is_file() else b""
+        return head, cpg.read_text(errors="replace") if cpg.is_file() else ""
+    if suffix == ".zip":
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(path) as zf:
+                names = zf.namelist()
+                dbfs = [n for n in names if n.lower().endswith(".dbf")]
+                cpgs = [n for n in names if n.lower().endswith(".cpg")]
+                head = zf.read(dbfs[0])[:32 * 256] if dbfs else b""
+                cpg = zf.read(cpgs[0]).decode(errors="replace") if cpgs else ""
+                return head, cpg
+        except (zipfile.BadZipFile, OSError):
+            return b"", ""
+    return b"", ""
+
+
+def _refuse_truncated_names(path: Path) -> None:
+    """UTF-8 field names cut at the Shapefile's 10-byte limit in mid-character.
+
+    No encoding reads them (each is a Chinese name minus a byte or two of its last
+    character), so advising ``--encoding`` would only loop; say what happened instead.
+    """
+    head, cpg = _dbf_header(path)
+    if len(head) < 64:
+        return
+    cut: list[str] = []
+    raws: list[bytes] = []
+    for i in range(32, len(head) - 31, 32):
+        if head[i] == 0x0D:  # end of the field descriptors
+            break
+        raw = head[i:i + 11].split(b"\x00", 1)[0]
+        try:
+            raw.decode("utf-8")
+            continue
+        except UnicodeDecodeError:
+            pass
+        for k in (1, 2, 3):
+            try:
+                kept = raw[:-k].decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+            if any(ord(ch) > 0x2E80 for ch in kept):
+                cut.append(kept + "…")
+                raws.append(raw)
+            break
+    if not cut:
+        return
+    declared_utf8 = "utf" in cpg.lower() and "8" in cpg
+
+    def gbk(raw: bytes) -> bool:
+        try:
+            raw.decode("gb18030")
+        except UnicodeDecodeError:
+            return False
+        return True
+
+    # Without a .cpg, names that read as GBK are GBK, not cut UTF-8.
+    if declared_utf8 or not all(map(gbk, raws)):
+        msg = (f"{path}: {len(cut)} field names were cut at the Shapefile's 10-byte limit in the "
+               f"middle of a Chinese character ({', '.join(cut[:5])}), so they cannot be read in "
+               "any encoding. Export the layer as GeoPackage (no name limit), or give the fields "
+               "names of at most 3 Chinese characters (小区编号 → 编号, 建筑面积 → 面积) before "
+               "saving as Shapefile.")
+        raise InputError(msg)
 
 
 def _shapefile_without_cpg(path: Path) -> bool:
@@ -776,8 +938,9 @@ def _is_osm(path: str | Path) -> bool:
 
 
 def norm_text(text: Any) -> str:
-    """Text folded for comparing field names and values."""
-    s = str(text).strip().lower()
+    """Text folded for comparing field names and values (NFKC, traditional characters
+    simplified, case-folded; spaces and brackets dropped)."""
+    s = fold_text(text)
     for ch in " _-()（）[]【】/\\:：":
         s = s.replace(ch, "")
     return s
@@ -804,8 +967,10 @@ def _rename(
     mapping: dict[str, str] = {}
     taken: set[str] = set()
     for canon, aliases in fields.items():
-        col = find_field([c for c in gdf.columns if c not in taken and c != "geometry"], aliases)
+        free = [c for c in gdf.columns if c not in taken and c != "geometry"]
+        col = find_field(free, aliases)
         if col is not None:
+            _one_source(gdf, canon, col, _all_fields(free, aliases), src, notes)
             mapping[col] = canon
             taken.add(col)
     # A canonical name already present but mapped from another column would clash.
@@ -817,6 +982,64 @@ def _rename(
         notes.append(Note(f"{src}: fields mapped {text}.", f"{src}：字段对应 {text}。"))
         logger.info("%s: fields mapped %s", src, text)
     return gdf
+
+
+# Fields whose value enters the numbers: two differing columns for one of them stop the run.
+_STRICT = {"estate_id", "households", "floor_area_m2", "buildings", "build_year", "category",
+           "shantytown", "demolish", "width_m"}
+# Catch-all aliases that a file may hold beside a specific one (a row number called id).
+_GENERIC = {"id", "编号", "osmid", "poiid"}
+
+
+def _all_fields(columns: list[str], aliases: tuple[str, ...]) -> list[str]:
+    """Every column matching one of ``aliases`` (`find_field` gives the first)."""
+    wanted = {norm_text(a) for a in aliases}
+    return [str(c) for c in columns if norm_text(c) in wanted]
+
+
+def _one_source(gdf: gpd.GeoDataFrame, canon: str, used: str, candidates: list[str], src: str,
+                notes: list[str]) -> None:
+    """Refuse two columns that both give ``canon`` with different values (户数 and households
+    side by side: one silently used was 150 households instead of 31,203)."""
+    others = [c for c in candidates if c != used]
+    if norm_text(used) not in _GENERIC:
+        others = [c for c in others if norm_text(c) not in _GENERIC]
+    if not others:
+        return
+    differ = [c for c in others if not _same_values(gdf[used], gdf[c])]
+    if differ and canon in _STRICT:
+        rows = np.zeros(len(gdf), dtype=bool)
+        for c in differ:
+            rows |= ~_equal_cells(gdf[used], gdf[c])
+        msg = (f"{src}: columns {used} and {', '.join(differ)} both give {canon} but differ in "
+               f"{_rows(rows)}; keep the right one and delete or rename the other.")
+        raise InputError(msg)
+    text = ", ".join(others)
+    notes.append(Note(
+        f"{src}: columns {used} and {text} could both be {canon}"
+        f"{' and agree' if not differ else ''}; {used} is used.",
+        f"{src}：字段 {used} 与 {text} 均可作为 {canon}{'且取值一致' if not differ else ''}，采用 {used}。",
+    ))
+
+
+def _equal_cells(a: pd.Series, b: pd.Series) -> np.ndarray:
+    """Cell-by-cell agreement: numbers compared as numbers, text as folded text, blanks equal."""
+    def clean(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+        text = s.astype(str).map(norm_text)
+        blank = s.isna() | text.isin(["", "nan", "none"])
+        num = pd.to_numeric(s.astype(str).str.replace(",", "", regex=False).str.strip(),
+                            errors="coerce")
+        return text.where(~blank, ""), num.where(~blank)
+
+    ta, na = clean(a)
+    tb, nb = clean(b)
+    both_num = na.notna() & nb.notna()
+    same = np.where(both_num, np.isclose(na.fillna(0), nb.fillna(0), rtol=0, atol=1e-9), ta == tb)
+    return np.asarray(same, dtype=bool)
+
+
+def _same_values(a: pd.Series, b: pd.Series) -> bool:
+    return bool(_equal_cells(a, b).all())
 
 
 def _drop_empty(gdf: gpd.GeoDataFrame, src: str, notes: list[str], *, layer: str = "",
@@ -983,6 +1206,35 @@ def _ids(
     return gdf
 
 
+def _refuse_far_estates(gdf: gpd.GeoDataFrame, src: str, notes: list[str], *,
+                       from_osm: bool = False) -> None:
+    """One estate digitised at (0°, 0°) would drag the analysis CRS away from the town.
+
+    An OpenStreetMap extract legitimately holds towns far apart (a provincial download):
+    there the distant groups are only noted.
+    """
+    from gis import settings
+
+    far_m = settings.far_feature_m
+    far = far_from_rest(gdf, far_m=far_m)
+    if far.any() and from_osm:
+        notes.append(Note(
+            f"{src}: {int(far.sum())} residential areas lie more than {far_m / 1000:.0f} km from "
+            "the largest group; the analysis CRS is chosen from the median position. Clip the "
+            "extract to the study area for the most exact distances.",
+            f"{src}：{int(far.sum())} 个居住区距主要片区超过 {far_m / 1000:.0f} 公里；分析坐标系按中位位置选取，"
+            "建议将数据裁剪到研究范围。",
+        ))
+    elif far.any():
+        ids = list_items(gdf.loc[far, "estate_id"])
+        msg = (
+            f"{src}: {_rows(far, 'lie')} more than {far_m / 1000:.0f} km from the other estates "
+            f"({ids}); they look mis-digitised or mis-projected and would move the analysis. "
+            "Correct their coordinates or delete them (run distant areas separately)."
+        )
+        raise InputError(msg)
+
+
 def _id_text(value: Any) -> str:
     # Excel turns 101 into 101.0; an id is text either way.
     if isinstance(value, float) and value.is_integer():
@@ -1003,6 +1255,11 @@ def _numeric(gdf: gpd.GeoDataFrame, field: str, src: str, *, minimum: float) -> 
             f"{src}: {field} must be a number but {_rows(bad, 'hold')} {examples}; "
             "enter plain numbers (no units) or leave the cell empty."
         )
+        raise InputError(msg)
+    infinite = np.isinf(values.to_numpy(dtype=float))
+    if infinite.any():
+        msg = (f"{src}: {field} must be a finite number but {_rows(infinite, 'hold')} infinity; "
+               "enter the real value or leave the cell empty.")
         raise InputError(msg)
     negative = values < minimum
     if negative.any():
@@ -1040,6 +1297,7 @@ def _finish(gdf: gpd.GeoDataFrame, order: list[str], notes: list[str], *,
     out.attrs["notes"] = list(notes)
     out.attrs["skipped"] = list(skipped or [])  # rows left out, see gis.skipped
     out.attrs["coords"] = gdf.attrs.get("coords", "as labelled")
+    out.attrs["source"] = gdf.attrs.get("source", "")
     return out
 
 
@@ -1048,7 +1306,7 @@ def _rows(mask: pd.Series | np.ndarray, verb: str = "") -> str:
     return rows_phrase((np.flatnonzero(np.asarray(mask)) + 1).tolist(), verb)
 
 
-_SINGULAR = {"have": "has", "are": "is", "hold": "holds", "name": "names"}
+_SINGULAR = {"have": "has", "are": "is", "hold": "holds", "name": "names", "lie": "lies"}
 
 
 def rows_phrase(rows: list[Any], verb: str = "") -> str:

@@ -720,6 +720,8 @@ def estate_access(
         gate_est = gate_est[known].to_numpy(dtype=np.int64)
         gxy = shapely.get_coordinates(np.asarray(gates.geometry.values)[known])
         gnode, ghop = snap_points(graph, gxy)
+        # The walk from the estate to its gate is never skipped (0 for a gate on the boundary).
+        ghop = ghop + shapely.distance(polys[gate_est], shapely.points(gxy))
         est_parts.append(gate_est)
         node_parts.append(gnode)
         cost_parts.append(ghop)

@@ -93,7 +93,8 @@ def _read_pbf(path: Path, role: Role) -> gpd.GeoDataFrame | None:
         edges = osm.get_network(network_type="walking")
         if edges is None:
             return None
-        keep = [c for c in ("id", "name", "highway") if c in edges.columns]
+        keep = [c for c in ("id", "name", "highway", "bridge", "tunnel", "layer")
+                if c in edges.columns]
         return gpd.GeoDataFrame(edges[keep], geometry=edges.geometry.values, crs=4326)
     if role == "estates":
         lu = osm.get_landuse(custom_filter={"landuse": ["residential"]})
@@ -146,6 +147,9 @@ def _read_xml(path: Path, role: Role) -> gpd.GeoDataFrame | None:
                 "highway": edges["highway"].astype(str),
             }
         )
+        for level in ("bridge", "tunnel", "layer"):  # grade separation, for gis.noding
+            if level in edges.columns:
+                out[level] = edges[level].astype(str).where(edges[level].notna(), None).values
         return gpd.GeoDataFrame(out, geometry=edges.geometry.values, crs=4326)
     if role == "estates":
         tags: dict[str, bool | str | list[str]] = {"landuse": "residential"}

@@ -5,7 +5,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-ORDER = ["errors", "notes", "skipped", "settings", "standards", "crs", "osm", "layers", "network", "coverage",
+ORDER = ["errors", "notes", "text", "skipped", "settings", "standards", "crs", "osm", "layers",
+         "network", "noding", "alignment", "coverage",
          "eligibility", "adjacency", "decisions", "units", "review", "summary",
          "report", "maps", "cli"]
 GIS = Path(__file__).resolve().parents[1] / "gis"

@@ -187,7 +187,8 @@ def test_thinning_keeps_a_gate_that_beats_its_neighbours():
     # of the same estate, but dearer than it by more than the 10.5 m between: it stays.
     x, y = 500_000.0, 3_800_000.0
     g = build_walk_graph(streets([(x - 200, y), (x, y), (x + 21, y)]))
-    est = gpd.GeoDataFrame({"estate_id": ["E"]}, geometry=[shapely.box(x - 5, y + 1, x + 26, y + 40)],
+    # The estate's boundary runs along the street, so the walk to each gate is 0.
+    est = gpd.GeoDataFrame({"estate_id": ["E"]}, geometry=[shapely.box(x - 5, y, x + 26, y + 40)],
                            crs=METRIC)
     gates = gpd.GeoDataFrame({"estate_id": ["E"] * 3}, crs=METRIC, geometry=[
         shapely.Point(x + 10.5, y), shapely.Point(x, y + 15), shapely.Point(x + 21, y + 15)])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from gis.errors import StandardsError
 
@@ -160,7 +161,131 @@ def load_standard(name_or_path: str | Path | None = None) -> Standard:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         msg = f"{path}: not a valid UTF-8 TOML file ({err}). Fix the syntax and run again."
         raise StandardsError(msg) from err
+    _validate(data, str(path))
     return _parse(data, str(path))
+
+
+# The TOML's shape, types and ranges. Unknown fields are refused so a typo (``walkm``)
+# cannot silently fall back to a default.
+_TEXT = {"type": "string"}
+_TEXTS = {"type": "array", "items": {"type": "string", "minLength": 1}}
+_YEAR = {"type": "integer", "minimum": 1900, "maximum": 2100}
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "standard": {
+            "type": "object",
+            "properties": {"name_zh": _TEXT, "name_en": _TEXT, "source": _TEXT,
+                           "walk_speed_m_per_min": {"type": "number", "exclusiveMinimum": 0,
+                                                    "maximum": 1000}},
+            "additionalProperties": False,
+        },
+        "eligibility": {
+            "type": "object",
+            "properties": {"built_by": _YEAR, "extended_built_by": _YEAR, "source": _TEXT},
+            "additionalProperties": False,
+        },
+        "category": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": list(_REQUIRED),
+                "properties": {
+                    "key": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
+                    "name_zh": {"type": "string", "minLength": 1},
+                    "name_en": {"type": "string", "minLength": 1},
+                    "walk_m": {"type": "number", "exclusiveMinimum": 0, "maximum": 100_000},
+                    "source": _TEXT,
+                    "names": _TEXTS,
+                    "osm_tags": {"type": "array",
+                                 "items": {"type": "string", "pattern": "^[^=]+=[^=]+$"}},
+                    "poi_words": _TEXTS,
+                    "poi_codes": {"type": "array",
+                                  "items": {"type": "string", "pattern": "^[0-9]{2,6}$"}},
+                },
+                "additionalProperties": False,
+            },
+        },
+    },
+}
+_KIND = {"object": "a table", "array": "a list", "string": "text", "number": "a number",
+         "integer": "a whole number"}
+
+
+def _validate(data: dict, path: str) -> None:
+    """Check ``data`` against `SCHEMA`; one message listing every problem."""
+    import math
+
+    import jsonschema
+
+    problems = []
+    validator = jsonschema.Draft202012Validator(SCHEMA)
+    for err in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+        problems.append(_describe(err, data))
+    for i, c in enumerate(data.get("category", []) if isinstance(data.get("category"), list)
+                          else [], start=1):
+        walk = c.get("walk_m") if isinstance(c, dict) else None
+        if isinstance(walk, float) and math.isnan(walk):  # inf fails the schema's maximum
+            problems.append(f"{_where(['category', i - 1], data)}: walk_m must be a positive "
+                            f"number of metres, not {walk}")
+    speed = data.get("standard", {}).get("walk_speed_m_per_min") \
+        if isinstance(data.get("standard"), dict) else None
+    if isinstance(speed, float) and math.isnan(speed):
+        problems.append(f"[standard]: walk_speed_m_per_min must be a finite number, not {speed}")
+    cats = data.get("category")
+    if isinstance(cats, list):
+        keys = [str(c.get("key")) for c in cats if isinstance(c, dict) and "key" in c]
+        folded: dict[str, list[str]] = {}
+        for k in keys:
+            folded.setdefault(k.casefold(), []).append(k)
+        clash = [v for v in folded.values() if len(set(v)) > 1]
+        if clash:
+            problems.append(
+                "category keys differ only in case (" + "; ".join(", ".join(sorted(set(v)))
+                                                          for v in clash)
+                + "): output fields such as dist_m_<key> would collide in GeoPackage and "
+                "Excel, which ignore case; rename one")
+    if problems:
+        msg = f"{path}: " + "; ".join(dict.fromkeys(problems)) + "."
+        raise StandardsError(msg)
+
+
+def _where(loc: list, data: dict) -> str:
+    """``["category", 2, "walk_m"]`` → "category 'clinic' walk_m" (or #3 without a key)."""
+    if not loc:
+        return "the file"
+    if loc[0] == "category" and len(loc) > 1:
+        item = data["category"][loc[1]]
+        name = f"category {item['key']!r}" if isinstance(item, dict) and isinstance(
+            item.get("key"), str) else f"category #{loc[1] + 1}"
+        rest = [str(x) for x in loc[2:]]
+        return name + (f": {rest[0]}" if rest else "") + ("".join(f"[{x}]" for x in rest[1:]))
+    return f"[{loc[0]}]" + "".join(f" {x}" for x in loc[1:])
+
+
+def _describe(err: Any, data: dict) -> str:
+    loc = list(err.absolute_path)
+    where = _where(loc, data)
+    field = str(loc[-1]) if loc else ""
+    if err.validator == "required":
+        missing = [f for f in err.validator_value if f not in err.instance]
+        if len(loc) == 2 and loc[0] == "category":
+            where = f"category #{loc[1] + 1}"  # its key may be what is missing
+        return f"{where} lacks {', '.join(missing)}"
+    if err.validator == "additionalProperties":
+        extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+        known = ", ".join(err.schema.get("properties", {}))
+        return f"{where}: unknown field {', '.join(extra)} (known: {known})"
+    if field == "walk_m":
+        return f"{where} must be a positive number of metres up to 100,000, not {err.instance!r}"
+    if err.validator == "type":
+        return f"{where} must be {_KIND.get(err.validator_value, err.validator_value)}, " \
+               f"not {err.instance!r}"
+    if err.validator == "pattern" and field == "key":
+        return f"keys must be letters, digits and _: {err.instance}"
+    if err.validator == "pattern":
+        return f"{where}: {err.instance!r} is not in the expected form ({err.validator_value})"
+    return f"{where}: {err.message}"
 
 
 def _parse(data: dict, path: str) -> Standard:
