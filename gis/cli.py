@@ -168,6 +168,9 @@ def demo(out_dir: str, lang: str, verbose: int, quiet: bool) -> None:
             barrier_classes="主干路", max_households=3000, max_floor_area_m2=300_000,
             max_estates=12, tree_crown_m=5.0, **constraints,
         )
+        from gis.programme.cli import run_demo
+
+        run_demo(folder, out_dir, cov.estates, lang=lang)
 
     _run(job, verbose, quiet)
 
@@ -653,6 +656,11 @@ def _join_coverage(estates: Any, path: str) -> Any:
                f"{', '.join(sorted(missing)[:5])}); run `gis coverage` on the same estates file.")
         raise GisError(msg)
     return estates.merge(cov[["estate_id", *cols]], on="estate_id", how="left")
+
+
+from gis.programme.cli import programme as _programme  # noqa: E402  (gis programme …)
+
+cli.add_command(_programme)
 
 
 def main() -> None:

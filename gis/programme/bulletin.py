@@ -1,0 +1,309 @@
+"""Monthly bulletin (月通报) and yearly evaluation (年度考评) from the ledger.
+
+Figures are rebuilt from the ledger's history as of the end of the month (or year), so a
+bulletin for an earlier month can be written again later with the same numbers:
+
+* by district (县区): estates planned for the year, started (开工 or later), finished
+  (完工 or later), accepted (验收), with households and floor area; the year's programme
+  target for the whole programme;
+* behind schedule: estates of an earlier plan year not finished, and estates of this plan
+  year not started after the programme's ``start_by_month``;
+* content items done by class (基础类/完善类/提升类);
+* the finish checklist (三入、四通、四有、两整 and the living circle) over the finished
+  estates;
+* charts (PNG, matplotlib): progress against plan by district, and month by month
+  against the year's target; a map of estates by plan year and status.
+
+Written as Markdown and XLSX (charts embedded), all together or not at all.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import logging
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gis.programme.catalogue import CLASSES, Catalogue
+from gis.programme.ledger import STATUSES, ledger_meta, ledger_state
+from gis.report._files import md_table, staged_outputs
+
+__all__ = ["bulletin_figures", "write_bulletin"]
+
+logger = logging.getLogger(__name__)
+_ORDER = {s: i for i, s in enumerate(STATUSES)}
+_FONTS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
+          "SimHei", "Microsoft YaHei", "PingFang SC", "DejaVu Sans"]
+_EN = {"县区": "district", "合计": "total", "计划小区": "planned", "计划户数": "planned households",
+       "计划建筑面积m2": "planned floor area m2", "已开工": "started", "已完工": "finished",
+       "已验收": "accepted", "完工户数": "finished households", "完工建筑面积m2":
+       "finished floor area m2", "完工率": "finished rate", "小区编号": "estate_id",
+       "小区名称": "name", "计划年度": "plan year", "状态": "status", "原因": "reason",
+       "类别": "class", "内容项": "items", "已完成": "done", "分组": "group", "标准": "line",
+       "完工小区": "finished estates", "达标": "met", "年度": "year", "目标": "target",
+       "是否达标": "target met", "月份": "month", "累计开工": "started to date",
+       "累计完工": "finished to date", "依据": "source"}
+
+
+def bulletin_figures(ledger: str | Path, as_of: dt.date, catalogue: Catalogue) -> dict[str, Any]:
+    """The bulletin's tables as of the end of ``as_of`` (a date).
+
+    Returns
+    -------
+    dict
+        ``progress`` (by district and 合计), ``behind``, ``items`` (by class),
+        ``checklist``, ``monthly`` (cumulative started/finished by month of the year),
+        ``target`` (the year's estate target or None), ``year``, ``estates`` (state).
+    """
+    meta = ledger_meta(ledger)
+    est, items = ledger_state(ledger, as_of.isoformat())
+    year = as_of.year
+    est["rank"] = est["status"].map(_ORDER)
+    est["district"] = est["district"].fillna("").replace("", "—")
+    this = est[est["plan_year"] == year]
+    rows = []
+    for name, g in [*this.groupby("district", sort=True), ("合计", this)]:
+        started = g[g["rank"] >= _ORDER["开工"]]
+        finished = g[g["rank"] >= _ORDER["完工"]]
+        rows.append({"县区": name, "计划小区": len(g), "计划户数": g["households"].sum(),
+                     "计划建筑面积m2": g["floor_area_m2"].sum(), "已开工": len(started),
+                     "已完工": len(finished), "已验收": int((g["rank"] >= _ORDER["验收"]).sum()),
+                     "完工户数": finished["households"].sum(),
+                     "完工建筑面积m2": finished["floor_area_m2"].sum(),
+                     "完工率": round(len(finished) / len(g), 3) if len(g) else np.nan})
+    progress = pd.DataFrame(rows, columns=["县区", "计划小区", "计划户数", "计划建筑面积m2", "已开工",
+                                           "已完工", "已验收", "完工户数", "完工建筑面积m2", "完工率"])
+    start_by = int(meta.get("start_by_month", 6))
+    late = est[(est["plan_year"] < year) & (est["rank"] < _ORDER["完工"])]
+    slow = est[(est["plan_year"] == year) & (as_of.month > start_by)
+               & (est["rank"] < _ORDER["开工"])]
+    behind = pd.concat([
+        late.assign(原因=[f"{int(y)}年计划，截至{as_of}未完工" for y in late["plan_year"]]),
+        slow.assign(原因=f"{year}年计划，{start_by}月底前应开工，截至{as_of}未开工"),
+    ])
+    behind = pd.DataFrame({"县区": behind["district"], "小区编号": behind["estate_id"],
+                           "小区名称": behind["name"], "计划年度": behind["plan_year"],
+                           "状态": behind["status"], "原因": behind["原因"]})
+    behind["计划年度"] = behind["计划年度"].astype("Int64")
+    behind = behind.sort_values(["县区", "计划年度", "小区编号"]).reset_index(drop=True)
+    by_class = []
+    for cls in CLASSES:
+        sel = items[items["item_class"] == cls]
+        by_class.append({"类别": catalogue.class_label(cls), "内容项": len(sel),
+                         "已完成": int(sel["done"].sum())})
+    done_set = set(zip(items.loc[items["done"], "estate_id"], items.loc[items["done"], "item_key"]))
+    listed = set(zip(items["estate_id"], items["item_key"]))
+    finished = est[est["rank"] >= _ORDER["完工"]]
+    checks = []
+    for chk in catalogue.checks:
+        met = 0
+        for rec in finished.to_dict("records"):
+            eid = rec["estate_id"]
+            ok = all((eid, k) not in listed or (eid, k) in done_set for k in chk.items)
+            if chk.category and rec.get("covered") is not None:
+                covered = chk.category in str(rec["covered"]).split(",")
+                ok = ok and (covered or any((eid, k) in done_set for k in chk.items))
+            if chk.property_management and rec.get("has_property_management") == 0:
+                ok = ok and any((eid, k) in done_set for k in chk.items)
+            met += ok
+        checks.append({"分组": chk.group, "标准": chk.name_zh, "完工小区": len(finished),
+                       "达标": met, "依据": chk.source})
+    target = next((t.get("estates") for t in meta.get("years", []) if t["year"] == year), None)
+    monthly = []
+    for m in range(1, as_of.month + 1):
+        end = dt.date(year, m, calendar.monthrange(year, m)[1]).isoformat()
+        monthly.append({"月份": f"{year}-{m:02d}",
+                        "累计开工": int(((this["started_date"].notna())
+                                        & (this["started_date"] <= end)).sum()),
+                        "累计完工": int(((this["finished_date"].notna())
+                                        & (this["finished_date"] <= end)).sum())})
+    return {"progress": progress, "behind": behind, "items": pd.DataFrame(by_class),
+            "checklist": pd.DataFrame(checks), "monthly": pd.DataFrame(monthly),
+            "target": target, "year": year, "estates": est, "meta": meta}
+
+
+def write_bulletin(ledger: str | Path, out_dir: str | Path, catalogue: Catalogue, *,
+                   month: str | None = None, year: int | None = None, lang: str = "zh",
+                   illustrative: bool = False) -> dict[str, Path]:
+    """Write the monthly bulletin (``month`` = "2022-06") or the yearly evaluation
+    (``year`` = 2022) as ``.md`` + ``.xlsx`` with PNG charts and map.
+
+    Returns
+    -------
+    dict
+        Output kind → path.
+    """
+    from gis.programme._xlsx import write_book
+
+    if month:
+        y, m = (int(p) for p in month.split("-"))
+        as_of = dt.date(y, m, calendar.monthrange(y, m)[1])
+        stem = f"bulletin_{y}-{m:02d}"
+    else:
+        as_of = dt.date(int(year), 12, 31)  # type: ignore[arg-type]
+        stem = f"evaluation_{year}"
+    f = bulletin_figures(ledger, as_of, catalogue)
+    en = lang == "en"
+    meta = f["meta"]
+    title_name = meta.get("name_en" if en else "name_zh", "")
+    if month:
+        title = (f"Monthly bulletin {as_of:%Y-%m} — {title_name}" if en
+                 else f"{title_name} 月通报（{as_of.year}年{as_of.month}月）")
+    else:
+        title = (f"Yearly evaluation {as_of.year} — {title_name}" if en
+                 else f"{title_name} 年度考评（{as_of.year}年）")
+    total = f["progress"].iloc[-1]
+    tables = {"进度": f["progress"], "滞后": f["behind"], "内容": f["items"],
+              "完成标准": f["checklist"], "逐月": f["monthly"]}
+    if not month:
+        tables["考评"] = pd.DataFrame([{
+            "年度": as_of.year, "目标": f["target"], "计划小区": int(total["计划小区"]),
+            "已完工": int(total["已完工"]),
+            "是否达标": ("—" if f["target"] is None else
+                         ("是" if total["已完工"] >= f["target"] else "否"))}])
+    if en:
+        tables = {k: t.rename(columns=_EN) for k, t in tables.items()}
+    names = {"进度": "progress", "滞后": "behind", "内容": "items", "完成标准": "checklist",
+             "逐月": "monthly", "考评": "evaluation"}
+    paths: dict[str, Path] = {}
+    with staged_outputs(out_dir) as stage:
+        charts = _charts(f, stage, stem, en)
+        map_png = _map(ledger, f["estates"], stage / f"{stem}_map.png", en)
+        lines = [f"# {title}", ""]
+        if illustrative:
+            lines += ["> 示例数据：虚构县城，仅作演示 (illustrative data, fictional town)", ""]
+        target = f["target"]
+        lines += [
+            (f"As of {as_of}: {int(total['计划小区'])} estates planned for {as_of.year}"
+             f"{'' if target is None else f' (target {target})'}, "
+             f"{int(total['已开工'])} started, {int(total['已完工'])} finished, "
+             f"{int(total['已验收'])} accepted; {len(f['behind'])} behind schedule.") if en else
+            (f"截至{as_of}，{as_of.year}年计划改造{int(total['计划小区'])}个小区"
+             f"{'' if target is None else f'（目标{target}个）'}，已开工{int(total['已开工'])}个，"
+             f"已完工{int(total['已完工'])}个，已验收{int(total['已验收'])}个；"
+             f"进度滞后{len(f['behind'])}个。"), ""]
+        for key, table in tables.items():
+            head = names[key] if en else key
+            lines += [f"## {head}", "", md_table([str(c) for c in table.columns],
+                                                 [[_fmt(v) for v in r] for r in
+                                                  table.itertuples(index=False)]), ""]
+        for png in [*charts, map_png]:
+            lines += [f"![{png.stem}]({png.name})", ""]
+        (stage / f"{stem}.md").write_text("\n".join(lines), encoding="utf-8")
+        sheets = {(names[k] if en else k): t for k, t in tables.items()}
+        first = next(iter(sheets))
+        write_book(stage / f"{stem}.xlsx", sheets, images={first: [*charts, map_png]})
+        out = Path(out_dir)
+        paths = {"md": out / f"{stem}.md", "xlsx": out / f"{stem}.xlsx",
+                 **{p.stem.removeprefix(stem + "_"): out / p.name for p in [*charts, map_png]}}
+    return paths
+
+
+def _fmt(v: Any) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return ""
+    if isinstance(v, float):
+        return f"{v:,.3f}".rstrip("0").rstrip(".") if abs(v) < 10 else f"{v:,.0f}"
+    return str(v)
+
+
+def _plt() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams["font.sans-serif"] = _FONTS
+    plt.rcParams["axes.unicode_minus"] = False
+    return plt
+
+
+def _save(fig: Any, path: Path) -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig.savefig(path, dpi=110, bbox_inches="tight")
+    if any("Glyph" in str(w.message) for w in caught):
+        logger.warning("No CJK font found: Chinese labels in %s show as boxes; install "
+                       "fonts-noto-cjk (Debian) or use --lang en.", path.name)
+
+
+def _charts(f: dict, stage: Path, stem: str, en: bool) -> list[Path]:
+    plt = _plt()
+    prog = f["progress"].iloc[:-1]
+    out = []
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    x = np.arange(len(prog))
+    for k, (col, label) in enumerate([("计划小区", "planned" if en else "计划"),
+                                      ("已开工", "started" if en else "已开工"),
+                                      ("已完工", "finished" if en else "已完工")]):
+        ax.bar(x + (k - 1) * 0.27, prog[col].to_numpy(dtype=float), 0.27, label=label)
+    ax.set_xticks(x, [str(d) for d in prog["县区"]])
+    ax.set_ylabel("estates" if en else "小区数")
+    ax.set_title((f"Progress against plan by district, {f['year']}" if en
+                  else f"{f['year']}年各县区计划与进度"))
+    ax.legend()
+    p = stage / f"{stem}_by_district.png"
+    _save(fig, p)
+    plt.close(fig)
+    out.append(p)
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    mon = f["monthly"]
+    ax.plot(mon["月份"], mon["累计开工"], marker="o", label="started" if en else "累计开工")
+    ax.plot(mon["月份"], mon["累计完工"], marker="s", label="finished" if en else "累计完工")
+    if f["target"] is not None:
+        ax.axhline(f["target"], color="red", ls="--",
+                   label=(f"target {f['target']}" if en else f"年度目标 {f['target']}"))
+    ax.set_ylabel("estates" if en else "小区数")
+    ax.set_title(f"Month by month, {f['year']}" if en else f"{f['year']}年逐月进度")
+    ax.tick_params(axis="x", rotation=45)
+    ax.legend()
+    p = stage / f"{stem}_by_month.png"
+    _save(fig, p)
+    plt.close(fig)
+    out.append(p)
+    return out
+
+
+def _map(ledger: str | Path, est: pd.DataFrame, path: Path, en: bool) -> Path:
+    import geopandas as gpd
+
+    plt = _plt()
+    geo = gpd.read_file(ledger, layer="estates", engine="pyogrio")
+    geo["estate_id"] = geo["estate_id"].astype(str)
+    geo = geo.merge(est[["estate_id", "plan_year", "status", "rank"]], on="estate_id",
+                    how="left")
+    fig, ax = plt.subplots(figsize=(7, 7))
+    years = sorted(int(y) for y in geo["plan_year"].dropna().unique())
+    cmap = plt.get_cmap("viridis", max(len(years), 1))
+    reserve = geo[geo["plan_year"].isna()]
+    if len(reserve):
+        reserve.plot(ax=ax, color="#dddddd", edgecolor="#999999", linewidth=0.3)
+    handles = []
+    from matplotlib.patches import Patch
+
+    for i, y in enumerate(years):
+        sel = geo[geo["plan_year"] == y]
+        sel.plot(ax=ax, color=cmap(i), edgecolor="black", linewidth=0.3)
+        handles.append(Patch(color=cmap(i), label=str(y)))
+    done = geo[geo["rank"] >= _ORDER["完工"]]
+    if len(done):
+        done.plot(ax=ax, facecolor="none", edgecolor="red", linewidth=1.2, hatch="///")
+        handles.append(Patch(facecolor="none", edgecolor="red", hatch="///",
+                             label="finished" if en else "已完工"))
+    started = geo[(geo["rank"] >= _ORDER["开工"]) & (geo["rank"] < _ORDER["完工"])]
+    if len(started):
+        started.plot(ax=ax, facecolor="none", edgecolor="orange", linewidth=1.2)
+        handles.append(Patch(facecolor="none", edgecolor="orange",
+                             label="started" if en else "已开工"))
+    handles.append(Patch(color="#dddddd", label="reserve" if en else "储备"))
+    ax.legend(handles=handles, loc="lower left", fontsize=8)
+    ax.set_axis_off()
+    ax.set_title("Estates by plan year and status" if en else "小区计划年度与进度")
+    _save(fig, path)
+    plt.close(fig)
+    return path
