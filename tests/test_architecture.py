@@ -7,7 +7,7 @@ from pathlib import Path
 
 ORDER = ["errors", "notes", "settings", "standards", "crs", "osm", "layers", "network", "coverage",
          "eligibility", "adjacency", "decisions", "units", "review",
-         "report", "maps", "cli"]
+         "report", "maps", "programme", "cli"]
 GIS = Path(__file__).resolve().parents[1] / "gis"
 
 

@@ -16,9 +16,20 @@ logger = logging.getLogger("gis")
 
 
 def _run(job: Any) -> None:
-    from gis.cli import _run as run  # the shared error handling: message, exit 2
+    """Run ``job``; a `GisError` prints ``错误 Error: <message>`` and exits with status 2
+    (the same contract as every other `gis` command)."""
+    import sys
+    import warnings
 
-    run(job, 0, False)
+    from gis.errors import GisError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            job()
+    except GisError as err:
+        click.echo(f"错误 Error: {err}", err=True)
+        sys.exit(2)
 
 
 @click.group(name="programme")
@@ -189,9 +200,7 @@ def make_plan(*, estates_path: str | None = None, survey_path: str | None = None
     if estates is None:
         estates = read_estates(estates_path, crs=input_crs)  # type: ignore[arg-type]
         if coverage_path:
-            from gis.cli import _join_coverage
-
-            estates = _join_coverage(estates, coverage_path)
+            estates = _with_coverage(estates, coverage_path)
     ids = set(estates["estate_id"].astype(str))
     if survey_path:
         survey = read_survey(survey_path, cat, known_ids=ids)
@@ -268,6 +277,29 @@ def make_plan(*, estates_path: str | None = None, survey_path: str | None = None
     click.echo(f"{len(the_plan.units)} 个改造单元 units, {int(the_plan.years['estates'].sum())} "
                f"个小区入计划 estates planned ({the_plan.method})")
     return {"plan_md": out / "plan.md", "plan_xlsx": out / "plan.xlsx", "ledger": Path(ledger)}
+
+
+def _with_coverage(estates: Any, path: str) -> Any:
+    """Add covered_/dist_m_ columns from a coverage.gpkg written by `gis coverage`."""
+    import geopandas as gpd
+
+    from gis.errors import InputError
+
+    try:
+        cov = gpd.read_file(path, layer="estates", ignore_geometry=True)
+    except Exception as err:
+        raise InputError(f"{path}: not a coverage.gpkg from `gis coverage` ({err}).") from err
+    cols = [c for c in cov.columns if c.startswith(("covered_", "dist_m_"))]
+    if "estate_id" not in cov or not cols:
+        raise InputError(f"{path}: has no estate_id / covered_<category> columns; rerun "
+                         "`gis coverage`.")
+    cov["estate_id"] = cov["estate_id"].astype(str)
+    missing = set(estates["estate_id"].astype(str)) - set(cov["estate_id"])
+    if missing:
+        raise InputError(f"{path}: {len(missing)} estates have no coverage result (e.g. "
+                         f"{', '.join(sorted(missing)[:5])}); run `gis coverage` on the same "
+                         "estates file.")
+    return estates.merge(cov[["estate_id", *cols]], on="estate_id", how="left")
 
 
 def simulated_progress(ledger: str | Path, district: str) -> Any:

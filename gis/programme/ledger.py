@@ -337,6 +337,8 @@ def _apply(con: sqlite3.Connection, table: pd.DataFrame, cols: dict, src: str,
         items.setdefault(eid, {})[key] = status
         items[eid][f"name:{name}"] = key
     meta = {k: json.loads(v) for k, v in con.execute("SELECT key, value FROM programme_meta")}
+    reached = set(con.execute("SELECT estate_id, new_value FROM programme_events WHERE "
+                              "field = 'status'").fetchall())
     start = dt.date.fromisoformat(meta["plan_date"])
     problems: list[str] = []
     rows = []
@@ -357,7 +359,7 @@ def _apply(con: sqlite3.Connection, table: pd.DataFrame, cols: dict, src: str,
         if not eid and not any(cell(rec, k) for k in ("status", "items_done")):
             continue
         if eid not in est:
-            near = difflib.get_close_matches(eid, sorted(est), n=1, cutoff=0.6)
+            near = difflib.get_close_matches(eid, sorted(est), n=1, cutoff=0.5)
             hint = f" (did you mean {near[0]}?)" if near else ""
             problems.append(f"row {line}: 小区编号 {eid!r} is not in the ledger{hint}")
             continue
@@ -421,7 +423,7 @@ def _apply(con: sqlite3.Connection, table: pd.DataFrame, cols: dict, src: str,
                       key=lambda r: (r["date"], order[r["status"]]))
         for r in mine:
             new = r["status"]
-            if new == current:
+            if new == current or (eid, new) in reached and order[new] < order[current]:
                 continue  # already recorded: importing the same sheet again changes nothing
             step = order[new] - order[current]
             if r["date"] < cur_date:
