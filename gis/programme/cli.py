@@ -357,7 +357,10 @@ def run_demo(folder: Path, out_dir: str | Path, estates: Any, *, lang: str = "zh
 
     districts = sorted(d for d in ledger_state(ledger)[0]["district"].dropna().unique() if d)
     for d in districts:
-        sheet = write_book(out / f"进度表_{d}.xlsx", {"进度表": simulated_progress(ledger, d)})
+        rows = simulated_progress(ledger, d)
+        if rows.empty:  # nothing of this district planned before 2024
+            continue
+        sheet = write_book(out / f"进度表_{d}.xlsx", {"进度表": rows})
         r = import_progress(ledger, sheet, district=d, today=dt.date(2022, 6, 30))
         click.echo(f"  {sheet.name}: {r.status_changes} status changes, {r.items_done} items done")
     cat = load_catalogue()
