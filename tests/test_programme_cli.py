@@ -134,3 +134,19 @@ def test_demo_survey_regenerates(tmp_path):
     committed = pd.read_excel(DEMO / "survey.xlsx", dtype=str)
     pd.testing.assert_frame_equal(committed, fresh)
     assert fresh["所属县区"].nunique() == 3
+
+
+def test_lianyungang_targets_on_the_demo_town_are_explained(tmp_path):
+    # The demo town has 85 eligible pre-2000 estates (90 built by 2000, 5 in 棚改); the
+    # Lianyungang programme asks for 399: the plan must say so and write nothing.
+    demo = gpd.read_file(DEMO / "estates.gpkg")
+    n = int(((demo["建成年份"] <= 2000) & (demo["棚改计划"] == "否")).sum())
+    r = CliRunner().invoke(cli, ["programme", "plan", "--estates", str(DEMO / "estates.gpkg"),
+                                 "--survey", str(DEMO / "survey.xlsx"), "--programme",
+                                 "lianyungang_2021_2023", "--ledger", str(tmp_path / "l.gpkg"),
+                                 "--out", str(tmp_path / "plan")])
+    assert r.exit_code == 2
+    assert (f"the yearly targets add up to 399 estates but only {n} eligible estates exist"
+            in r.output)
+    assert f"2021: target 133 estates but only {n} eligible estates" in r.output
+    assert not (tmp_path / "l.gpkg").exists() and not list((tmp_path).glob("plan/*"))

@@ -239,4 +239,5 @@ def test_bulletin_figures_equal_a_hand_count(ledger, tmp_path):
     assert "已开工2个" in paths["md"].read_text(encoding="utf-8")
     ev = write_bulletin(ledger, tmp_path / "out", cat, year=2021, lang="en")
     text = ev["md"].read_text(encoding="utf-8")
-    assert "Yearly evaluation 2021" in text and "| 2021 | 1 | 1 | 0 | 否 |" in text
+    assert "Yearly evaluation 2021" in text and "| 2021 | 1 | 1 | 0 | no |" in text
+    assert "| 东城区 | B2 | 小区B2 | 2021 | started | planned for 2021, not finished by 2021-12-31 |" in text

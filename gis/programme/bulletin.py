@@ -6,8 +6,9 @@ bulletin for an earlier month can be written again later with the same numbers:
 * by district (县区): estates planned for the year, started (开工 or later), finished
   (完工 or later), accepted (验收), with households and floor area; the year's programme
   target for the whole programme;
-* behind schedule: estates of an earlier plan year not finished, and estates of this plan
-  year not started after the programme's ``start_by_month``;
+* behind schedule: estates of an earlier plan year (at the year's end, of this year too)
+  not finished, and estates of this plan year not started after the programme's
+  ``start_by_month``;
 * content items done by class (基础类/完善类/提升类);
 * the finish checklist (三入、四通、四有、两整 and the living circle) over the finished
   estates;
@@ -30,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from gis.programme.catalogue import CLASSES, Catalogue
-from gis.programme.ledger import STATUSES, ledger_meta, ledger_state
+from gis.programme.ledger import STATUS_EN, STATUSES, ledger_meta, ledger_state
 from gis.report._files import md_table, staged_outputs
 
 __all__ = ["bulletin_figures", "write_bulletin"]
@@ -50,8 +51,10 @@ _EN = {"县区": "district", "合计": "total", "计划小区": "planned", "计�
        "累计完工": "finished to date", "依据": "source"}
 
 
-def bulletin_figures(ledger: str | Path, as_of: dt.date, catalogue: Catalogue) -> dict[str, Any]:
-    """The bulletin's tables as of the end of ``as_of`` (a date).
+def bulletin_figures(ledger: str | Path, as_of: dt.date, catalogue: Catalogue,
+                     lang: str = "zh") -> dict[str, Any]:
+    """The bulletin's tables as of the end of ``as_of`` (a date); Chinese column names,
+    values (classes, checklist lines, reasons, 合计) in ``lang``.
 
     Returns
     -------
@@ -67,7 +70,8 @@ def bulletin_figures(ledger: str | Path, as_of: dt.date, catalogue: Catalogue) -
     est["district"] = est["district"].fillna("").replace("", "—")
     this = est[est["plan_year"] == year]
     rows = []
-    for name, g in [*this.groupby("district", sort=True), ("合计", this)]:
+    en = lang == "en"
+    for name, g in [*this.groupby("district", sort=True), ("total" if en else "合计", this)]:
         started = g[g["rank"] >= _ORDER["开工"]]
         finished = g[g["rank"] >= _ORDER["完工"]]
         rows.append({"县区": name, "计划小区": len(g), "计划户数": g["households"].sum(),
@@ -79,22 +83,28 @@ def bulletin_figures(ledger: str | Path, as_of: dt.date, catalogue: Catalogue) -
     progress = pd.DataFrame(rows, columns=["县区", "计划小区", "计划户数", "计划建筑面积m2", "已开工",
                                            "已完工", "已验收", "完工户数", "完工建筑面积m2", "完工率"])
     start_by = int(meta.get("start_by_month", 6))
-    late = est[(est["plan_year"] < year) & (est["rank"] < _ORDER["完工"])]
+    # by the year's last day, this year's estates are due too (the yearly evaluation)
+    due = year if (as_of.month, as_of.day) == (12, 31) else year - 1
+    late = est[(est["plan_year"] <= due) & (est["rank"] < _ORDER["完工"])]
     slow = est[(est["plan_year"] == year) & (as_of.month > start_by)
                & (est["rank"] < _ORDER["开工"])]
     behind = pd.concat([
-        late.assign(原因=[f"{int(y)}年计划，截至{as_of}未完工" for y in late["plan_year"]]),
-        slow.assign(原因=f"{year}年计划，{start_by}月底前应开工，截至{as_of}未开工"),
+        late.assign(原因=[(f"planned for {int(y)}, not finished by {as_of}" if en else
+                          f"{int(y)}年计划，截至{as_of}未完工") for y in late["plan_year"]]),
+        slow.assign(原因=(f"planned for {year}, to start by the end of month {start_by}, not "
+                        f"started by {as_of}" if en else
+                        f"{year}年计划，{start_by}月底前应开工，截至{as_of}未开工")),
     ])
     behind = pd.DataFrame({"县区": behind["district"], "小区编号": behind["estate_id"],
                            "小区名称": behind["name"], "计划年度": behind["plan_year"],
-                           "状态": behind["status"], "原因": behind["原因"]})
+                           "状态": behind["status"].map(STATUS_EN) if en else behind["status"],
+                           "原因": behind["原因"]})
     behind["计划年度"] = behind["计划年度"].astype("Int64")
     behind = behind.sort_values(["县区", "计划年度", "小区编号"]).reset_index(drop=True)
     by_class = []
     for cls in CLASSES:
         sel = items[items["item_class"] == cls]
-        by_class.append({"类别": catalogue.class_label(cls), "内容项": len(sel),
+        by_class.append({"类别": catalogue.class_label(cls, lang), "内容项": len(sel),
                          "已完成": int(sel["done"].sum())})
     done_set = set(zip(items.loc[items["done"], "estate_id"], items.loc[items["done"], "item_key"]))
     listed = set(zip(items["estate_id"], items["item_key"]))
@@ -111,7 +121,8 @@ def bulletin_figures(ledger: str | Path, as_of: dt.date, catalogue: Catalogue) -
             if chk.property_management and rec.get("has_property_management") == 0:
                 ok = ok and any((eid, k) in done_set for k in chk.items)
             met += ok
-        checks.append({"分组": chk.group, "标准": chk.name_zh, "完工小区": len(finished),
+        checks.append({"分组": chk.group, "标准": chk.name_en if en else chk.name_zh,
+                       "完工小区": len(finished),
                        "达标": met, "依据": chk.source})
     target = next((t.get("estates") for t in meta.get("years", []) if t["year"] == year), None)
     monthly = []
@@ -147,7 +158,7 @@ def write_bulletin(ledger: str | Path, out_dir: str | Path, catalogue: Catalogue
     else:
         as_of = dt.date(int(year), 12, 31)  # type: ignore[arg-type]
         stem = f"evaluation_{year}"
-    f = bulletin_figures(ledger, as_of, catalogue)
+    f = bulletin_figures(ledger, as_of, catalogue, lang)
     en = lang == "en"
     meta = f["meta"]
     title_name = meta.get("name_en" if en else "name_zh", "")
@@ -165,7 +176,8 @@ def write_bulletin(ledger: str | Path, out_dir: str | Path, catalogue: Catalogue
             "年度": as_of.year, "目标": f["target"], "计划小区": int(total["计划小区"]),
             "已完工": int(total["已完工"]),
             "是否达标": ("—" if f["target"] is None else
-                         ("是" if total["已完工"] >= f["target"] else "否"))}])
+                         {True: "yes" if en else "是", False: "no" if en else "否"}[
+                             bool(total["已完工"] >= f["target"])])}])
     if en:
         tables = {k: t.rename(columns=_EN) for k, t in tables.items()}
     names = {"进度": "progress", "滞后": "behind", "内容": "items", "完成标准": "checklist",
@@ -209,7 +221,8 @@ def _fmt(v: Any) -> str:
         return ""
     if isinstance(v, float):
         return f"{v:,.3f}".rstrip("0").rstrip(".") if abs(v) < 10 else f"{v:,.0f}"
-    return str(v)
+    # names are data: in Markdown viewers that render inline HTML they stay text
+    return str(v).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _plt() -> Any:

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from gis.errors import InputError
-from gis.layers import find_field, list_items, norm_text, read_table
+from gis.layers import find_field, norm_text, read_table
 
 __all__ = ["ITEM_DONE", "ITEM_OPEN", "SCHEMA_VERSION", "STATUSES", "STATUS_EN", "ImportResult",
            "LedgerError", "create_ledger", "export_progress", "import_progress", "ledger_events",
