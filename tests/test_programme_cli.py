@@ -150,3 +150,50 @@ def test_lianyungang_targets_on_the_demo_town_are_explained(tmp_path):
             in r.output)
     assert f"2021: target 133 estates but only {n} eligible estates" in r.output
     assert not (tmp_path / "l.gpkg").exists() and not list((tmp_path).glob("plan/*"))
+
+
+def test_survey_fields_in_the_estates_layer_are_read(tmp_path):
+    est = gpd.read_file(DEMO / "estates.gpkg")
+    survey = pd.read_excel(DEMO / "survey.xlsx", dtype=object)
+    merged = est.merge(survey.drop(columns=["小区名称", "所属街道"]), on="小区编号")
+    merged.to_file(tmp_path / "with_survey.gpkg", driver="GPKG")
+    ledger = tmp_path / "台账.gpkg"
+    r = run(["programme", "plan", "--estates", str(tmp_path / "with_survey.gpkg"), "--ledger",
+             str(ledger), "--out", str(tmp_path / "plan")])
+    assert r.exit_code == 0, r.output
+    state, items = ledger_state(ledger)
+    district = dict(zip(survey["小区编号"], survey["所属县区"]))
+    assert all(district[e] == d for e, d in zip(state["estate_id"], state["district"]))
+    lacking = {(e, c) for e, row in survey.set_index("小区编号").iterrows()
+               for c in survey.columns[7:] if row[c] == "缺" and e in set(state["estate_id"])}
+    cat = load_catalogue()
+    names = {it.key: it.name_zh for it in cat.items}
+    assert {(e, names[k]) for e, k in zip(items["estate_id"], items["item_key"])} == lacking
+
+
+def test_bad_survey_cells_are_listed_in_one_line(tmp_path):
+    cat = load_catalogue()
+    table = pd.DataFrame({"小区编号": ["XQ001", "XQ002", "XQ002", "XQ004"],
+                          "居民改造意愿": ["80", "120", "很高", ""],
+                          "供水": ["缺", "maybe", "", ""], "指定年度": ["", "明年", "", "2022年"]})
+    table.to_excel(tmp_path / "s.xlsx", index=False)
+    import pytest
+
+    from gis.errors import InputError
+
+    with pytest.raises(InputError) as err:
+        read_survey(tmp_path / "s.xlsx", cat)
+    text = str(err.value)
+    assert "\n" not in text
+    for part in ("小区编号 repeat (XQ002) in rows 3, 4", "row 3: 居民改造意愿 120 is outside 0–100 %",
+                 "row 4: 居民改造意愿 '很高' is not a percentage", "row 3: 指定年度 '明年' is not a year",
+                 "row 3, column 供水: 'maybe' is neither 缺"):
+        assert part in text, text
+    ok = table.drop(index=[1, 2])
+    ok.to_excel(tmp_path / "ok.xlsx", index=False)
+    with pytest.raises(InputError, match=r"1 小区编号 not in the estates layer \(XQ004\) \(did you "
+                                         r"mean XQ003\?\)"):
+        read_survey(tmp_path / "ok.xlsx", cat, known_ids={"XQ001", "XQ003"})
+    survey = read_survey(tmp_path / "ok.xlsx", cat)
+    assert survey.loc["XQ004", "fixed_year"] == 2022 and survey.loc["XQ001", "lacking"] == (
+        "water_supply",)

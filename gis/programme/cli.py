@@ -204,11 +204,19 @@ def make_plan(*, estates_path: str | None = None, survey_path: str | None = None
     ids = set(estates["estate_id"].astype(str))
     if survey_path:
         survey = read_survey(survey_path, cat, known_ids=ids)
+    elif estates_path:
+        # Survey fields kept in the estates layer itself (read_estates keeps only its own).
+        from gis.layers import find_field, read_layer
+
+        raw, _, src = read_layer(estates_path, role="estates", layer=None, crs=input_crs,
+                                 encoding=None)
+        raw = pd.DataFrame(raw.drop(columns=raw.geometry.name))
+        aliases = [*(a for k, v in SURVEY_FIELDS.items() if k != "estate_id" for a in v),
+                   *(a for it in cat.items for a in (it.name_zh, *it.aliases))]
+        own = [c for c in raw.columns if find_field([c], tuple(aliases))]
+        survey = survey_from_table(raw, cat, src) if own else None
     else:
-        own = [c for c in estates.columns if c != "estate_id" and any(
-            c == a for aliases in list(SURVEY_FIELDS.values())[1:] for a in aliases)]
-        survey = (survey_from_table(pd.DataFrame(estates.drop(columns="geometry")), cat,
-                                    str(estates_path)) if own else None)
+        survey = None
     parts = []
     for p in barrier_paths:
         layer = read_barriers(p, crs=input_crs)
