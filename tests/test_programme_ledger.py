@@ -231,7 +231,7 @@ def test_bulletin_figures_equal_a_hand_count(ledger, tmp_path):
     may = bulletin_figures(ledger, dt.date(2022, 5, 31), cat)
     assert may["progress"].set_index("县区").loc["合计", ["已开工", "已完工"]].tolist() == [1, 1]
     paths = write_bulletin(ledger, tmp_path / "out", cat, month="2022-07")
-    assert set(paths) == {"md", "xlsx", "by_district", "by_month", "map"}
+    assert set(paths) == {"md", "xlsx", "by_district", "by_month", "map", "html_map"}
     from openpyxl import load_workbook
 
     ws = load_workbook(paths["xlsx"]).worksheets[0]
@@ -241,3 +241,21 @@ def test_bulletin_figures_equal_a_hand_count(ledger, tmp_path):
     text = ev["md"].read_text(encoding="utf-8")
     assert "Yearly evaluation 2021" in text and "| 2021 | 1 | 1 | 0 | no |" in text
     assert "| 东城区 | B2 | 小区B2 | 2021 | started | planned for 2021, not finished by 2021-12-31 |" in text
+
+
+def test_programme_map_keeps_names_as_text(tmp_path):
+    from gis.maps._page import write_map
+    from gis.programme.progress_map import programme_map
+
+    geo = gpd.GeoDataFrame({
+        "estate_id": ["E1", "E2", "E3"], "name": ["<img src=x onerror=alert(1)>", "乙", "丙"],
+        "district": ["城关区", "东城区", None],
+        "plan_year": pd.array([2021, 2022, None], dtype="Int64"),
+        "status": ["完工", "开工", "储备"]},
+        geometry=[shapely.box(i * 100, 0, i * 100 + 50, 50) for i in range(3)], crs="EPSG:4548")
+    path = write_map(programme_map(geo, illustrative=True), tmp_path / "m.html")
+    text = path.read_text(encoding="utf-8")
+    assert "<img src=x" not in text
+    assert "&lt;img src=x" in text or "\\u0026lt;img src=x" in text
+    assert "改造计划年度与进度（示例数据，虚构县城）" in text
+    assert "#d7301f" in text and "#fd8d3c" in text  # finished and started outlines

@@ -13,7 +13,8 @@ bulletin for an earlier month can be written again later with the same numbers:
 * the finish checklist (三入、四通、四有、两整 and the living circle) over the finished
   estates;
 * charts (PNG, matplotlib): progress against plan by district, and month by month
-  against the year's target; a map of estates by plan year and status.
+  against the year's target; a map of estates by plan year and status, as PNG (in the
+  workbook) and as an offline HTML map (`gis.programme.progress_map`).
 
 Written as Markdown and XLSX (charts embedded), all together or not at all.
 """
@@ -186,6 +187,7 @@ def write_bulletin(ledger: str | Path, out_dir: str | Path, catalogue: Catalogue
     with staged_outputs(out_dir) as stage:
         charts = _charts(f, stage, stem, en)
         map_png = _map(ledger, f["estates"], stage / f"{stem}_map.png", en)
+        _html_map(ledger, f["estates"], stage / f"{stem}_map.html", lang, illustrative)
         lines = [f"# {title}", ""]
         if illustrative:
             lines += ["> 示例数据：虚构县城，仅作演示 (illustrative data, fictional town)", ""]
@@ -212,6 +214,7 @@ def write_bulletin(ledger: str | Path, out_dir: str | Path, catalogue: Catalogue
         write_book(stage / f"{stem}.xlsx", sheets, images={first: [*charts, map_png]})
         out = Path(out_dir)
         paths = {"md": out / f"{stem}.md", "xlsx": out / f"{stem}.xlsx",
+                 "html_map": out / f"{stem}_map.html",
                  **{p.stem.removeprefix(stem + "_"): out / p.name for p in [*charts, map_png]}}
     return paths
 
@@ -280,6 +283,20 @@ def _charts(f: dict, stage: Path, stem: str, en: bool) -> list[Path]:
     plt.close(fig)
     out.append(p)
     return out
+
+
+def _html_map(ledger: str | Path, est: pd.DataFrame, path: Path, lang: str,
+              illustrative: bool) -> Path:
+    import geopandas as gpd
+
+    from gis.maps._page import write_map
+    from gis.programme.progress_map import programme_map
+
+    geo = gpd.read_file(ledger, layer="estates", engine="pyogrio")
+    geo["estate_id"] = geo["estate_id"].astype(str)
+    geo = geo.drop(columns=["name", "district"]).merge(
+        est[["estate_id", "name", "district", "plan_year", "status"]], on="estate_id", how="left")
+    return write_map(programme_map(geo, lang=lang, illustrative=illustrative), path)
 
 
 def _map(ledger: str | Path, est: pd.DataFrame, path: Path, en: bool) -> Path:

@@ -19,8 +19,9 @@ without breaking a rule or overshooting a target.
 
 Solved exactly with `scipy.optimize.milp` (HiGHS) in two passes (least overshoot, then
 priority) when the problem has at most ``MILP_MAX_VARS`` unit-year pairs and solves in
-``MILP_TIME_S``; otherwise greedily (fixed units; each year filled in priority order;
-then units of equal size swapped into priority order), and the plan says which.
+``MILP_TIME_S``; otherwise greedily (fixed units; each year filled with required units in priority
+order, optional ones after them; then units of equal size swapped into priority order),
+and the plan says which.
 When the targets cannot be met, `InfeasibleTargets` says why.
 """
 
@@ -39,7 +40,7 @@ __all__ = ["InfeasibleTargets", "Plan", "explain_infeasible", "schedule", "units
 
 logger = logging.getLogger(__name__)
 
-MILP_MAX_VARS = 40_000
+MILP_MAX_VARS = 12_000  # bench/bench_schedule.py: 2,000 units × 4 years in ~5 s; 8,000 time out
 MILP_TIME_S = 30.0
 
 
@@ -244,44 +245,54 @@ def schedule(units: pd.DataFrame, programme: Programme, *, method: str = "auto")
 
 
 def _milp(a: dict, programme: Programme) -> tuple[list[int | None] | None, str]:
+    from scipy import sparse
     from scipy.optimize import Bounds, LinearConstraint, milp
 
     nu, ny = len(a["n"]), len(a["years"])
     nv = nu * ny
+    # variable u * ny + j: unit u goes to year j; constraints built sparse (one row per
+    # unit, a few per year), so 10,000 units stay a few megabytes
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    lo: list[float] = []
+    hi: list[float] = []
 
-    def var(u: int, j: int) -> int:
-        return u * ny + j
-
-    rows, lo, hi = [], [], []
-
-    def add(coefs: dict[int, float], low: float, high: float) -> None:
-        row = np.zeros(nv)
-        for k, v in coefs.items():
-            row[k] = v
-        rows.append(row)
+    def add(var_idx: np.ndarray, coefs: np.ndarray, low: float, high: float) -> None:
+        rows.append(np.full(len(var_idx), len(lo)))
+        cols.append(var_idx)
+        vals.append(coefs)
         lo.append(low)
         hi.append(high)
 
-    for u in range(nu):
-        must = a["req"][u] and programme.all_eligible_by is not None
-        add({var(u, j): 1 for j in range(ny)}, 1 if must else 0, 1)
+    must = a["req"] & (programme.all_eligible_by is not None)
+    # one year at most per unit (exactly one for required units): all units in one block
+    rows.append(np.repeat(np.arange(nu), ny))
+    cols.append(np.arange(nv))
+    vals.append(np.ones(nv))
+    lo.extend(must.astype(float).tolist())
+    hi.extend([1.0] * nu)
+    every = np.arange(nu) * ny
     for j, t in enumerate(programme.years):
         mx = programme.max_estates(t.year)
         if t.estates is not None:
-            add({var(u, j): a["n"][u] for u in range(nu)}, t.estates, mx)
+            add(every + j, a["n"], t.estates, mx)
         if t.households is not None:
-            add({var(u, j): a["hh"][u] for u in range(nu)}, t.households, np.inf)
+            add(every + j, a["hh"], t.households, np.inf)
         if t.floor_area_m2 is not None:
-            add({var(u, j): a["fa"][u] for u in range(nu)}, t.floor_area_m2, np.inf)
+            add(every + j, a["fa"], t.floor_area_m2, np.inf)
+    matrix = sparse.csr_array((np.concatenate(vals), (np.concatenate(rows),
+                                                      np.concatenate(cols))),
+                              shape=(len(lo), nv))
     lb = np.zeros(nv)
     ub = a["allowed"].reshape(-1).astype(float)
     for u, f in enumerate(a["fixed"]):
         if f is not None:
             ub[u * ny:(u + 1) * ny] = 0
-            ub[var(u, a["years"].index(f))] = 1
-            lb[var(u, a["years"].index(f))] = 1
+            ub[u * ny + a["years"].index(f)] = 1
+            lb[u * ny + a["years"].index(f)] = 1
     pen = a["pen"].reshape(-1)
-    cons = [LinearConstraint(np.array(rows), lo, hi)]
+    cons = [LinearConstraint(matrix, lo, hi)]
     opts = {"time_limit": MILP_TIME_S, "mip_rel_gap": 0.0}
     first = milp(pen, constraints=cons, integrality=np.ones(nv), bounds=Bounds(lb, ub),
                  options=opts)
@@ -292,7 +303,7 @@ def _milp(a: dict, programme: Programme) -> tuple[list[int | None] | None, str]:
     best = float(np.round(first.fun))
     weight = np.array([ny - j for j in range(ny)], dtype=float)
     value = -(a["p"][:, None] * weight[None, :]).reshape(-1)
-    cons.append(LinearConstraint(pen[None, :], -np.inf, best + 0.5))
+    cons.append(LinearConstraint(sparse.csr_array(pen[None, :]), -np.inf, best + 0.5))
     second = milp(value, constraints=cons, integrality=np.ones(nv), bounds=Bounds(lb, ub),
                   options=opts)
     if second.status != 0 or second.x is None:
@@ -303,7 +314,8 @@ def _milp(a: dict, programme: Programme) -> tuple[list[int | None] | None, str]:
 
 def _greedy(a: dict, programme: Programme) -> list[int | None]:
     nu = len(a["n"])
-    order = sorted(range(nu), key=lambda u: -a["p"][u])
+    # required units first (optional ones only where they are needed), each by priority
+    order = sorted(range(nu), key=lambda u: (not a["req"][u], -a["p"][u]))
     assign: list[int | None] = [None] * nu
     years = a["years"]
     count = np.zeros(len(years))
