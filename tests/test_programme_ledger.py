@@ -216,6 +216,10 @@ def test_bulletin_figures_equal_a_hand_count(ledger, tmp_path):
     assert prog.loc["合计", "计划户数"] == 100 + 200 + 300
     assert prog.loc["合计", "完工户数"] == 100 and prog.loc["合计", "完工建筑面积m2"] == 8000
     assert prog.loc["城关区", "完工率"] == 0.5
+    assert prog.loc["合计", ["开工户数", "开工建筑面积m2"]].tolist() == [300, 23000]
+    street = f["by_subdistrict"].set_index(["县区", "街道"])
+    assert street.loc[("城关区", "街道"), ["计划小区", "已开工", "已完工"]].tolist() == [2, 2, 1]
+    assert street.loc[("东城区", "街道"), ["计划小区", "已开工"]].tolist() == [1, 0]
     assert sorted(f["behind"]["小区编号"]) == ["B1", "B2"]  # B1: not started after June
     items = f["items"].set_index("类别")
     assert items.loc["基础类"].tolist() == [3, 2]  # 供水 (A1), 供气 (B2) of 供水, 道路, 供气
@@ -239,7 +243,8 @@ def test_bulletin_figures_equal_a_hand_count(ledger, tmp_path):
     assert "已开工2个" in paths["md"].read_text(encoding="utf-8")
     ev = write_bulletin(ledger, tmp_path / "out", cat, year=2021, lang="en")
     text = ev["md"].read_text(encoding="utf-8")
-    assert "Yearly evaluation 2021" in text and "| 2021 | 1 | 1 | 0 | no |" in text
+    assert "Yearly evaluation 2021" in text and "| total | 2021 | 1 | 1 | 0 | no |" in text
+    assert "| 东城区 | 2021 | 1 | 1 | 0 | no |" in text
     assert "| 东城区 | B2 | 小区B2 | 2021 | started | planned for 2021, not finished by 2021-12-31 |" in text
 
 
@@ -259,3 +264,31 @@ def test_programme_map_keeps_names_as_text(tmp_path):
     assert "&lt;img src=x" in text or "\\u0026lt;img src=x" in text
     assert "改造计划年度与进度（示例数据，虚构县城）" in text
     assert "#d7301f" in text and "#fd8d3c" in text  # finished and started outlines
+
+
+def test_plan_year_changes_through_the_sheet(ledger, tmp_path):
+    cols = ("小区编号", "县区", "进度状态", "日期", "计划年度")
+    h = digest(ledger)
+    with pytest.raises(InputError, match=r"B3 enters the plan \(储备→计划\) without a 计划年度"):
+        import_progress(ledger, sheet(tmp_path, [("B3", "东城区", "计划", "2022-03-01", None)],
+                                      cols=cols), today=TODAY)
+    with pytest.raises(InputError, match=r"计划年度 '2030' is not a plan year \(2021, 2022\)"):
+        import_progress(ledger, sheet(tmp_path, [("B3", "东城区", "计划", "2022-03-01", 2030)],
+                                      cols=cols), today=TODAY)
+    with pytest.raises(InputError, match=r"A1 计划年度 2021 differs from the ledger's 2022; "
+                                         r"changing a plan year needs --force"):
+        import_progress(ledger, sheet(tmp_path, [("A1", "城关区", "计划", "2022-01-01", 2021)],
+                                      cols=cols), today=TODAY)
+    assert digest(ledger) == h
+    r = import_progress(ledger, sheet(tmp_path, [("B3", "东城区", "计划", "2022-03-01", 2022)],
+                                      cols=cols), today=TODAY)
+    assert (r.status_changes, r.plan_year_changes, r.events) == (1, 1, 2)
+    est, _ = ledger_state(ledger)
+    assert est.set_index("estate_id").loc["B3", ["status", "plan_year"]].tolist() == ["计划", 2022]
+    forced = import_progress(ledger, sheet(tmp_path, [("A1", "城关区", "计划", "2022-01-01",
+                                                       2021)], "f.xlsx", cols=cols),
+                             force=True, note="区政府调整计划", today=TODAY)
+    assert forced.events == 1
+    ev = ledger_events(ledger).iloc[-1]
+    assert (ev["field"], ev["old_value"], ev["new_value"], ev["forced"]) == (
+        "plan_year", "2022", "2021", 1)

@@ -47,7 +47,8 @@ _EN = {"县区": "district", "合计": "total", "计划小区": "planned", "计�
        "finished floor area m2", "完工率": "finished rate", "小区编号": "estate_id",
        "小区名称": "name", "计划年度": "plan year", "状态": "status", "原因": "reason",
        "类别": "class", "内容项": "items", "已完成": "done", "分组": "group", "标准": "line",
-       "完工小区": "finished estates", "达标": "met", "年度": "year", "目标": "target",
+       "完工小区": "finished estates", "街道": "subdistrict", "开工户数": "started households",
+       "开工建筑面积m2": "started floor area m2", "达标": "met", "年度": "year", "目标": "target",
        "是否达标": "target met", "月份": "month", "累计开工": "started to date",
        "累计完工": "finished to date", "依据": "source"}
 
@@ -60,7 +61,8 @@ def bulletin_figures(ledger: str | Path, as_of: dt.date, catalogue: Catalogue,
     Returns
     -------
     dict
-        ``progress`` (by district and 合计), ``behind``, ``items`` (by class),
+        ``progress`` (by district and 合计), ``by_subdistrict`` (by 县区 and 街道),
+        ``behind``, ``items`` (by class),
         ``checklist``, ``monthly`` (cumulative started/finished by month of the year),
         ``target`` (the year's estate target or None), ``year``, ``estates`` (state).
     """
@@ -70,19 +72,11 @@ def bulletin_figures(ledger: str | Path, as_of: dt.date, catalogue: Catalogue,
     est["rank"] = est["status"].map(_ORDER)
     est["district"] = est["district"].fillna("").replace("", "—")
     this = est[est["plan_year"] == year]
-    rows = []
     en = lang == "en"
-    for name, g in [*this.groupby("district", sort=True), ("total" if en else "合计", this)]:
-        started = g[g["rank"] >= _ORDER["开工"]]
-        finished = g[g["rank"] >= _ORDER["完工"]]
-        rows.append({"县区": name, "计划小区": len(g), "计划户数": g["households"].sum(),
-                     "计划建筑面积m2": g["floor_area_m2"].sum(), "已开工": len(started),
-                     "已完工": len(finished), "已验收": int((g["rank"] >= _ORDER["验收"]).sum()),
-                     "完工户数": finished["households"].sum(),
-                     "完工建筑面积m2": finished["floor_area_m2"].sum(),
-                     "完工率": round(len(finished) / len(g), 3) if len(g) else np.nan})
-    progress = pd.DataFrame(rows, columns=["县区", "计划小区", "计划户数", "计划建筑面积m2", "已开工",
-                                           "已完工", "已验收", "完工户数", "完工建筑面积m2", "完工率"])
+    progress = _progress(this, "district", "县区", "total" if en else "合计")
+    est["subdistrict"] = est["subdistrict"].fillna("").replace("", "—")
+    by_street = _progress(est[est["plan_year"] == year], ["district", "subdistrict"],
+                          ["县区", "街道"], None)
     start_by = int(meta.get("start_by_month", 6))
     # by the year's last day, this year's estates are due too (the yearly evaluation)
     due = year if (as_of.month, as_of.day) == (12, 31) else year - 1
@@ -134,9 +128,38 @@ def bulletin_figures(ledger: str | Path, as_of: dt.date, catalogue: Catalogue,
                                         & (this["started_date"] <= end)).sum()),
                         "累计完工": int(((this["finished_date"].notna())
                                         & (this["finished_date"] <= end)).sum())})
-    return {"progress": progress, "behind": behind, "items": pd.DataFrame(by_class),
+    return {"progress": progress, "by_subdistrict": by_street, "behind": behind, "items": pd.DataFrame(by_class),
             "checklist": pd.DataFrame(checks), "monthly": pd.DataFrame(monthly),
             "target": target, "year": year, "estates": est, "meta": meta}
+
+
+_PROGRESS = ["计划小区", "计划户数", "计划建筑面积m2", "已开工", "开工户数", "开工建筑面积m2",
+             "已完工", "完工户数", "完工建筑面积m2", "已验收", "完工率"]
+
+
+def _progress(this: pd.DataFrame, by: str | list[str], names: str | list[str],
+              total: str | None) -> pd.DataFrame:
+    """Planned / started / finished / accepted estates, households and floor area (m²) of
+    the year's plan per group, with a total row when ``total`` names it."""
+    keys = [by] if isinstance(by, str) else by
+    heads = [names] if isinstance(names, str) else names
+    groups = list(this.groupby(keys, sort=True)) if len(this) else []
+    if total is not None:
+        groups.append(((total,) + ("",) * (len(keys) - 1), this))
+    rows = []
+    for name, g in groups:
+        name = name if isinstance(name, tuple) else (name,)
+        started = g[g["rank"] >= _ORDER["开工"]]
+        finished = g[g["rank"] >= _ORDER["完工"]]
+        rows.append({**dict(zip(heads, name)), "计划小区": len(g),
+                     "计划户数": g["households"].sum(), "计划建筑面积m2": g["floor_area_m2"].sum(),
+                     "已开工": len(started), "开工户数": started["households"].sum(),
+                     "开工建筑面积m2": started["floor_area_m2"].sum(),
+                     "已完工": len(finished), "完工户数": finished["households"].sum(),
+                     "完工建筑面积m2": finished["floor_area_m2"].sum(),
+                     "已验收": int((g["rank"] >= _ORDER["验收"]).sum()),
+                     "完工率": round(len(finished) / len(g), 3) if len(g) else np.nan})
+    return pd.DataFrame(rows, columns=[*heads, *_PROGRESS])
 
 
 def write_bulletin(ledger: str | Path, out_dir: str | Path, catalogue: Catalogue, *,
@@ -170,18 +193,21 @@ def write_bulletin(ledger: str | Path, out_dir: str | Path, catalogue: Catalogue
         title = (f"Yearly evaluation {as_of.year} — {title_name}" if en
                  else f"{title_name} 年度考评（{as_of.year}年）")
     total = f["progress"].iloc[-1]
-    tables = {"进度": f["progress"], "滞后": f["behind"], "内容": f["items"],
+    tables = {"进度": f["progress"], "街道进度": f["by_subdistrict"], "滞后": f["behind"], "内容": f["items"],
               "完成标准": f["checklist"], "逐月": f["monthly"]}
     if not month:
-        tables["考评"] = pd.DataFrame([{
-            "年度": as_of.year, "目标": f["target"], "计划小区": int(total["计划小区"]),
-            "已完工": int(total["已完工"]),
-            "是否达标": ("—" if f["target"] is None else
-                         {True: "yes" if en else "是", False: "no" if en else "否"}[
-                             bool(total["已完工"] >= f["target"])])}])
+        # the programme's target for the whole; each district against its own plan
+        yes, no = ("yes", "no") if en else ("是", "否")
+        rows = [{"县区": r["县区"], "年度": as_of.year,
+                 "目标": (f["target"] if i == len(f["progress"]) - 1 else int(r["计划小区"])),
+                 "计划小区": int(r["计划小区"]), "已完工": int(r["已完工"])}
+                for i, r in enumerate(f["progress"].to_dict("records"))]
+        for r in rows:
+            r["是否达标"] = "—" if r["目标"] is None else (yes if r["已完工"] >= r["目标"] else no)
+        tables["考评"] = pd.DataFrame(rows)
     if en:
         tables = {k: t.rename(columns=_EN) for k, t in tables.items()}
-    names = {"进度": "progress", "滞后": "behind", "内容": "items", "完成标准": "checklist",
+    names = {"进度": "progress", "街道进度": "by subdistrict", "滞后": "behind", "内容": "items", "完成标准": "checklist",
              "逐月": "monthly", "考评": "evaluation"}
     paths: dict[str, Path] = {}
     with staged_outputs(out_dir) as stage:

@@ -86,6 +86,7 @@ def update(ledger: str, progress_path: str, district: str | None, force: bool, n
     def job() -> None:
         r = import_progress(ledger, progress_path, district=district, force=force, note=note)
         click.echo(f"{r.source}: {r.rows} 行 rows, {r.status_changes} 个状态变更 status changes, "
+                   f"{r.plan_year_changes} 个计划年度变更 plan-year changes, "
                    f"{r.items_done} 项内容完成 items done ({r.events} events appended)")
 
     _run(job)

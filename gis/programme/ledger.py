@@ -52,6 +52,7 @@ PROGRESS_FIELDS = {
     "status": ("status", "进度状态", "状态", "新状态", "当前状态"),
     "date": ("date", "日期", "状态日期", "完成日期", "时间"),
     "items_done": ("items_done", "完成内容", "已完成内容", "完成改造内容"),
+    "plan_year": ("plan_year", "计划年度", "改造年度"),
     "note": ("note", "备注", "说明"),
 }
 
@@ -84,13 +85,15 @@ class LedgerError(InputError):
 
 @dataclass(frozen=True)
 class ImportResult:
-    """What an import changed: ``events`` appended (0 when the sheet was already in)."""
+    """What an import changed: ``events`` appended (0 when the sheet was already in), of
+    which status changes, plan-year changes and content items done."""
 
     source: str
     rows: int
     events: int
     status_changes: int
     items_done: int
+    plan_year_changes: int = 0
 
 
 def parse_status(text: Any) -> str | None:
@@ -262,7 +265,9 @@ def import_progress(ledger: str | Path, sheet: str | Path, *, district: str | No
     sheet : path
         XLSX/CSV with 小区编号, 进度状态 and 日期 (one row per status reached; several rows
         of one estate in date order for several steps), optional 县区, 完成内容 (content
-        items finished, 、-separated, by name or key) and 备注.
+        items finished, 、-separated, by name or key), 计划年度 and 备注. A reserve estate
+        entering the plan (储备→计划) needs its 计划年度; changing a planned estate's year
+        needs ``force``.
     district : str, optional
         The district sending the sheet; rows of estates of another district are refused.
     force : bool
@@ -329,8 +334,9 @@ def _read_progress(sheet: Path, encoding: str | None) -> pd.DataFrame:
 
 def _apply(con: sqlite3.Connection, table: pd.DataFrame, cols: dict, src: str,
            district: str | None, force: bool, note: str, today: dt.date) -> ImportResult:
-    est = {r[0]: {"district": r[1], "status": r[2], "status_date": r[3]} for r in con.execute(
-        "SELECT estate_id, district, status, status_date FROM programme_estates")}
+    est = {r[0]: {"district": r[1], "status": r[2], "status_date": r[3], "plan_year": r[4]}
+           for r in con.execute("SELECT estate_id, district, status, status_date, plan_year "
+                                "FROM programme_estates")}
     items: dict[str, dict[str, str]] = {}
     for eid, key, name, status in con.execute(
             "SELECT estate_id, item_key, name_zh, status FROM programme_items"):
@@ -340,6 +346,7 @@ def _apply(con: sqlite3.Connection, table: pd.DataFrame, cols: dict, src: str,
     reached = set(con.execute("SELECT estate_id, new_value FROM programme_events WHERE "
                               "field = 'status'").fetchall())
     start = dt.date.fromisoformat(meta["plan_date"])
+    plan_years = [int(t["year"]) for t in meta.get("years", [])]
     problems: list[str] = []
     rows = []
 
@@ -402,6 +409,15 @@ def _apply(con: sqlite3.Connection, table: pd.DataFrame, cols: dict, src: str,
                 problems.append(f"row {line}: {w!r} is not in {eid}'s content list{hint}")
             else:
                 keys.append(k)
+        raw_year = cell(rec, "plan_year")
+        year = None
+        if raw_year:
+            if raw_year.isdigit() and int(raw_year) in plan_years:
+                year = int(raw_year)
+            else:
+                problems.append(f"row {line}: 计划年度 {raw_year!r} is not a plan year "
+                                f"({', '.join(map(str, plan_years))})")
+                continue
         dup_key = (eid, status, tuple(sorted(keys)))
         if dup_key in seen:
             problems.append(f"row {line} repeats row {seen[dup_key]} ({eid} {status or ''}"
@@ -409,15 +425,34 @@ def _apply(con: sqlite3.Connection, table: pd.DataFrame, cols: dict, src: str,
             continue
         seen[dup_key] = line
         rows.append({"line": line, "eid": eid, "status": status, "date": date, "items": keys,
-                     "note": cell(rec, "note")})
+                     "note": cell(rec, "note"), "plan_year": year})
     if district and districts - {district}:
         problems.insert(0, f"the sheet names 县区 {', '.join(sorted(districts - {district}))}, "
                            f"not {district}")
     # Transitions, per estate in date order (the sheet may list several steps).
     order = {s: i for i, s in enumerate(STATUSES)}
     changes = []
+    year_changes = []
     for eid in dict.fromkeys(r["eid"] for r in rows):
         current = est[eid]["status"]
+        said_years = {r["plan_year"] for r in rows if r["eid"] == eid and r["plan_year"]}
+        first = next(r for r in rows if r["eid"] == eid)
+        have = est[eid]["plan_year"]
+        enters = have is None and any(r["eid"] == eid and r["status"] and
+                                      order[r["status"]] >= order["计划"] for r in rows)
+        if len(said_years) > 1:
+            problems.append(f"row {first['line']}: {eid} has several 计划年度 "
+                            f"({', '.join(map(str, sorted(said_years)))}) in the sheet")
+        elif said_years and (new_year := said_years.pop()) != have:
+            if have is None or force:
+                year_changes.append((first, have, new_year, have is not None))
+            else:
+                problems.append(f"row {first['line']}: {eid} 计划年度 {new_year} differs from the "
+                                f"ledger's {have}; changing a plan year needs --force with "
+                                "--note (joint estates share one year)")
+        elif enters and not said_years:
+            problems.append(f"row {first['line']}: {eid} enters the plan (储备→计划) without a "
+                            "计划年度; fill it in")
         cur_date = dt.date.fromisoformat(est[eid]["status_date"])
         mine = sorted((r for r in rows if r["eid"] == eid and r["status"]),
                       key=lambda r: (r["date"], order[r["status"]]))
@@ -444,6 +479,12 @@ def _apply(con: sqlite3.Connection, table: pd.DataFrame, cols: dict, src: str,
         raise InputError(f"{src}: {shown}{more}. Nothing was imported; the ledger is unchanged.")
     now = _now()
     n_events = n_items = 0
+    n_years = len(year_changes)
+    for r, old, new, forced in year_changes:
+        con.execute("UPDATE programme_estates SET plan_year=? WHERE estate_id=?", (new, r["eid"]))
+        _event(con, now, r["date"].isoformat(), r["eid"], "plan_year",
+               None if old is None else str(old), str(new), src, r["line"],
+               "; ".join(x for x in (r["note"], note if forced else "") if x), forced)
     for r, old, new, forced in changes:
         con.execute("UPDATE programme_estates SET status=?, status_date=? WHERE estate_id=?",
                     (new, r["date"].isoformat(), r["eid"]))
@@ -460,7 +501,7 @@ def _apply(con: sqlite3.Connection, table: pd.DataFrame, cols: dict, src: str,
             _event(con, now, r["date"].isoformat(), r["eid"], f"item:{k}", ITEM_OPEN, ITEM_DONE,
                    src, r["line"], r["note"], False)
             n_items += 1
-    return ImportResult(src, len(rows), n_events + n_items, n_events, n_items)
+    return ImportResult(src, len(rows), n_years + n_events + n_items, n_events, n_items, n_years)
 
 
 def export_progress(ledger: str | Path, out: str | Path, *, district: str | None = None,
