@@ -89,6 +89,15 @@ def test_demo_writes_the_programme(tmp_path):
                  "bulletin_2022-06.xlsx", "bulletin_2022-06_map.png", "evaluation_2021.xlsx"):
         assert (out / name).is_file(), name
     assert len(load_workbook(out / "bulletin_2022-06.xlsx").worksheets[0]._images) == 3
+    # the plan schedules the reviewed units: same membership, one year per unit
+    reviewed = gpd.read_file(tmp_path / "review" / "units.gpkg", layer="estates",
+                             ignore_geometry=True).dropna(subset=["unit_id"])
+    est, _ = ledger_state(out / "台账.gpkg")
+    unit_of = dict(zip(est["estate_id"], est["unit_id"]))
+    assert all(unit_of[e] == u for e, u in zip(reviewed["estate_id"], reviewed["unit_id"]))
+    assert est.groupby("unit_id")["plan_year"].nunique(dropna=False).max() == 1
+    years = est["plan_year"].value_counts()
+    assert (years.loc[2021], years.loc[2022], years.loc[2023]) == (10, 16, 7)
 
 
 def test_survey_template_round_trip_keeps_text_as_text(tmp_path):

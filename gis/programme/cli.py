@@ -57,8 +57,13 @@ def programme() -> None:
                                         "lianyungang_2021_2023 or a file.")
 @click.option("--catalogue", default=None, type=click.Path(dir_okay=False),
               help="Content catalogue TOML (default: the bundled one).")
+@click.option("--units", "units_path", type=click.Path(dir_okay=False),
+              help="units.gpkg from `gis units` / `gis review` (reviewed units, decisions "
+                   "applied); without it units are formed here with the default caps.")
 @click.option("--barriers", "barrier_paths", multiple=True, type=click.Path(dir_okay=False),
-              help="Roads/rivers that keep estates out of one unit (as in `gis units`).")
+              help="Without --units: roads/rivers that keep estates out of one unit.")
+@click.option("--barrier-classes", default="主干路,快速路", show_default=True,
+              help="Without --units: road classes of --barriers lines that separate estates.")
 @click.option("--ledger", required=True, type=click.Path(dir_okay=False),
               help="台账 GeoPackage to create (refused if it exists).")
 @click.option("--out", "out_dir", default="plan", show_default=True,
@@ -168,6 +173,7 @@ def _echo(paths: dict[str, Path]) -> None:
 def make_plan(*, estates_path: str | None = None, survey_path: str | None = None,
               coverage_path: str | None = None, programme_name: str = "qinshui_2021_2024",
               catalogue: str | None = None, barrier_paths: tuple[str, ...] = (),
+              units_path: str | None = None, barrier_classes: str = "主干路,快速路",
               ledger: str, out_dir: str, method: str = "auto", input_crs: str | None = None,
               lang: str = "zh", estates: Any = None, illustrative: bool = False,
               **_: Any) -> dict[str, Path]:
@@ -218,15 +224,26 @@ def make_plan(*, estates_path: str | None = None, survey_path: str | None = None
         survey = survey_from_table(raw, cat, src) if own else None
     else:
         survey = None
-    parts = []
-    for p in barrier_paths:
-        layer = read_barriers(p, crs=input_crs)
-        parts.append(barrier_features(layer, kind=Path(p).stem).to_crs(estates.crs))
-    barriers = pd.concat(parts, ignore_index=True) if parts else None
-    result, assessed = renovation_units(estates, std, include_extended=prog.include_extended,
-                                        barriers=barriers)
+    if units_path:
+        from gis.eligibility import assess_eligibility
+
+        assessed = assess_eligibility(estates, std, include_extended=prog.include_extended)
+        membership = _read_membership(units_path, ids)
+    else:
+        classes = tuple(c.strip() for c in barrier_classes.split(",") if c.strip())
+        parts = []
+        for p in barrier_paths:
+            layer = read_barriers(p, crs=input_crs)
+            lines = layer.geometry.geom_type.str.contains("Line").all()
+            parts.append(barrier_features(layer, kind=Path(p).stem,
+                                          road_classes=classes if lines else ())
+                         .to_crs(estates.crs))
+        barriers = pd.concat(parts, ignore_index=True) if parts else None
+        result, assessed = renovation_units(estates, std, include_extended=prog.include_extended,
+                                            barriers=barriers)
+        membership = result.membership
     prio = estate_priority(assessed, survey, cat, std, prog)
-    units = units_for_plan(assessed, result.membership, prio, survey, std.built_by)
+    units = units_for_plan(assessed, membership, prio, survey, std.built_by)
     the_plan = schedule(units, prog, method=method)
     year_of = {m: y for ms, y in zip(the_plan.units["members"], the_plan.units["plan_year"])
                for m in ms.split("、")}
@@ -288,6 +305,28 @@ def make_plan(*, estates_path: str | None = None, survey_path: str | None = None
     return {"plan_md": out / "plan.md", "plan_xlsx": out / "plan.xlsx", "ledger": Path(ledger)}
 
 
+def _read_membership(path: str, ids: set[str]) -> Any:
+    """``estate_id`` → ``unit_id`` from the estates layer of a units.gpkg."""
+    import geopandas as gpd
+
+    from gis.errors import InputError
+
+    try:
+        est = gpd.read_file(path, layer="estates", ignore_geometry=True)
+    except Exception as err:
+        raise InputError(f"{path}: not a units.gpkg from `gis units`/`gis review` ({err}).") \
+            from err
+    if not {"estate_id", "unit_id"} <= set(est.columns):
+        raise InputError(f"{path}: its estates layer has no estate_id / unit_id; rerun "
+                         "`gis units`.")
+    est["estate_id"] = est["estate_id"].astype(str)
+    unknown = sorted(set(est["estate_id"]) - ids)
+    if unknown:
+        raise InputError(f"{path}: {len(unknown)} estates are not in --estates (e.g. "
+                         f"{', '.join(unknown[:5])}); use the units made from the same estates.")
+    return est.loc[est["unit_id"].notna(), ["estate_id", "unit_id"]]
+
+
 def _with_coverage(estates: Any, path: str) -> Any:
     """Add covered_/dist_m_ columns from a coverage.gpkg written by `gis coverage`."""
     import geopandas as gpd
@@ -345,8 +384,8 @@ def simulated_progress(ledger: str | Path, district: str) -> Any:
 
 
 def run_demo(folder: Path, out_dir: str | Path, estates: Any, *, lang: str = "zh") -> None:
-    """`gis demo`'s programme step: plan the demo town against Qinshui's targets (10/16/7 and
-    the rest by 2024), import a simulated progress sheet per district, write the June 2022
+    """`gis demo`'s programme step: plan the demo town's reviewed units (``out_dir``/review/
+    units.gpkg) against Qinshui's targets (10/16/7 and the rest by 2024), import a simulated progress sheet per district, write the June 2022
     bulletin and the 2021 evaluation into ``out_dir``/programme/."""
     from gis.programme._xlsx import write_book
     from gis.programme.bulletin import write_bulletin
@@ -360,6 +399,7 @@ def run_demo(folder: Path, out_dir: str | Path, estates: Any, *, lang: str = "zh
         ledger.unlink()  # the demo's own output from an earlier run
     click.echo("改造计划与台账 programme:")
     _echo(make_plan(estates=estates, survey_path=str(folder / "survey.xlsx"),
+                    units_path=str(Path(out_dir) / "review" / "units.gpkg"),
                     programme_name="qinshui_2021_2024", ledger=str(ledger), out_dir=str(out),
                     lang=lang, illustrative=True))
     from gis.programme.ledger import ledger_state

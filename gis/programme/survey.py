@@ -16,6 +16,7 @@ becomes the catalogue item that names it in ``from_gap`` (no charger within 1,00
 from __future__ import annotations
 
 import difflib
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,8 @@ from gis.standards import Standard
 
 __all__ = ["SURVEY_FIELDS", "content_lists", "read_survey", "survey_from_table",
            "survey_template"]
+
+logger = logging.getLogger(__name__)
 
 SURVEY_FIELDS = {
     "estate_id": ("estate_id", "小区编号", "小区代码", "小区id"),
@@ -79,6 +82,7 @@ def survey_from_table(table: pd.DataFrame, catalogue: Catalogue, src: str) -> pd
     out["district"] = (table[cols["district"]].map(_text).to_numpy()
                        if cols["district"] else "")
     support = np.full(len(table), np.nan)
+    fractions: list[int] = []
     if cols["support_pct"]:
         for i, v in enumerate(table[cols["support_pct"]]):
             s = _text(v).rstrip("%％")
@@ -91,9 +95,13 @@ def survey_from_table(table: pd.DataFrame, catalogue: Catalogue, src: str) -> pd
                 continue
             if 0 < support[i] <= 1 and "." in s:
                 support[i] *= 100  # 0.85 typed as a fraction
+                fractions.append(i + 2)
             if not 0 <= support[i] <= 100:
                 problems.append(f"row {i + 2}: 居民改造意愿 {s} is outside 0–100 %")
     out["support_pct"] = support
+    if fractions:
+        logger.warning("%s: 居民改造意愿 in rows %s read as fractions (0.85 → 85 %%); write "
+                       "percentages (85) if that is wrong.", src, list_items(fractions))
     pm = table[cols["property_management"]].map(_text) if cols["property_management"] else None
     out["property_management"] = pm.to_numpy() if pm is not None else ""
     out["has_property_management"] = (
