@@ -54,7 +54,7 @@ def programme_map(estates: gpd.GeoDataFrame, *, lang: str = "zh", illustrative: 
         return html.escape(text)  # folium's tooltip writes values as HTML: names stay text
 
     props = gpd.GeoDataFrame(
-        {"fill": fill, "line": [_outline(s) for s in status],
+        {"_kind": "estate", "fill": fill, "line": [_outline(s) for s in status],
          "w": [2.5 if _ORDER.get(s, 0) >= _ORDER["开工"] else 0.8 for s in status],
          "tip": [tip(r) for r in shown.assign(status=status).to_dict("records")]},
         geometry=shown.geometry.values, crs=4326)
