@@ -211,8 +211,10 @@ def write_bulletin(ledger: str | Path, out_dir: str | Path, catalogue: Catalogue
              "逐月": "monthly", "考评": "evaluation"}
     paths: dict[str, Path] = {}
     with staged_outputs(out_dir) as stage:
-        charts = _charts(f, stage, stem, en)
-        map_png = _map(ledger, f["estates"], stage / f"{stem}_map.png", en)
+        mark = ("" if not illustrative else
+                " (ILLUSTRATIVE demo data)" if en else "（示例数据，虚构县城）")
+        charts = _charts(f, stage, stem, en, mark)
+        map_png = _map(ledger, f["estates"], stage / f"{stem}_map.png", en, mark)
         _html_map(ledger, f["estates"], stage / f"{stem}_map.html", lang, illustrative)
         lines = [f"# {title}", ""]
         if illustrative:
@@ -254,15 +256,17 @@ def _fmt(v: Any) -> str:
     return str(v).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _plt() -> Any:
+def _figure(size: tuple[float, float]) -> tuple[Any, Any]:
+    """A figure and axes on the Agg canvas, without pyplot's global state."""
     import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    plt.rcParams["font.sans-serif"] = _FONTS
-    plt.rcParams["axes.unicode_minus"] = False
-    return plt
+    matplotlib.rcParams["font.sans-serif"] = _FONTS
+    matplotlib.rcParams["axes.unicode_minus"] = False
+    fig = Figure(figsize=size)
+    FigureCanvasAgg(fig)
+    return fig, fig.add_subplot()
 
 
 def _save(fig: Any, path: Path) -> None:
@@ -274,11 +278,10 @@ def _save(fig: Any, path: Path) -> None:
                        "fonts-noto-cjk (Debian) or use --lang en.", path.name)
 
 
-def _charts(f: dict, stage: Path, stem: str, en: bool) -> list[Path]:
-    plt = _plt()
+def _charts(f: dict, stage: Path, stem: str, en: bool, mark: str = "") -> list[Path]:
     prog = f["progress"].iloc[:-1]
     out = []
-    fig, ax = plt.subplots(figsize=(7, 3.6))
+    fig, ax = _figure((7, 3.6))
     x = np.arange(len(prog))
     for k, (col, label) in enumerate([("计划小区", "planned" if en else "计划"),
                                       ("已开工", "started" if en else "已开工"),
@@ -287,13 +290,12 @@ def _charts(f: dict, stage: Path, stem: str, en: bool) -> list[Path]:
     ax.set_xticks(x, [str(d) for d in prog["县区"]])
     ax.set_ylabel("estates" if en else "小区数")
     ax.set_title((f"Progress against plan by district, {f['year']}" if en
-                  else f"{f['year']}年各县区计划与进度"))
+                  else f"{f['year']}年各县区计划与进度") + mark)
     ax.legend()
     p = stage / f"{stem}_by_district.png"
     _save(fig, p)
-    plt.close(fig)
     out.append(p)
-    fig, ax = plt.subplots(figsize=(7, 3.6))
+    fig, ax = _figure((7, 3.6))
     mon = f["monthly"]
     ax.plot(mon["月份"], mon["累计开工"], marker="o", label="started" if en else "累计开工")
     ax.plot(mon["月份"], mon["累计完工"], marker="s", label="finished" if en else "累计完工")
@@ -301,12 +303,11 @@ def _charts(f: dict, stage: Path, stem: str, en: bool) -> list[Path]:
         ax.axhline(f["target"], color="red", ls="--",
                    label=(f"target {f['target']}" if en else f"年度目标 {f['target']}"))
     ax.set_ylabel("estates" if en else "小区数")
-    ax.set_title(f"Month by month, {f['year']}" if en else f"{f['year']}年逐月进度")
+    ax.set_title((f"Month by month, {f['year']}" if en else f"{f['year']}年逐月进度") + mark)
     ax.tick_params(axis="x", rotation=45)
     ax.legend()
     p = stage / f"{stem}_by_month.png"
     _save(fig, p)
-    plt.close(fig)
     out.append(p)
     return out
 
@@ -325,41 +326,55 @@ def _html_map(ledger: str | Path, est: pd.DataFrame, path: Path, lang: str,
     return write_map(programme_map(geo, lang=lang, illustrative=illustrative), path)
 
 
-def _map(ledger: str | Path, est: pd.DataFrame, path: Path, en: bool) -> Path:
+def _map(ledger: str | Path, est: pd.DataFrame, path: Path, en: bool, mark: str = "") -> Path:
     import geopandas as gpd
+    import shapely
+    from matplotlib import colormaps
+    from matplotlib.collections import PolyCollection
+    from matplotlib.patches import Patch
 
-    plt = _plt()
     geo = gpd.read_file(ledger, layer="estates", engine="pyogrio")
     geo["estate_id"] = geo["estate_id"].astype(str)
     geo = geo.merge(est[["estate_id", "plan_year", "status", "rank"]], on="estate_id",
                     how="left")
-    fig, ax = plt.subplots(figsize=(7, 7))
-    years = sorted(int(y) for y in geo["plan_year"].dropna().unique())
-    cmap = plt.get_cmap("viridis", max(len(years), 1))
-    reserve = geo[geo["plan_year"].isna()]
-    if len(reserve):
-        reserve.plot(ax=ax, color="#dddddd", edgecolor="#999999", linewidth=0.3)
-    handles = []
-    from matplotlib.patches import Patch
+    fig, ax = _figure((7, 7))
 
+    def rings(sel: gpd.GeoDataFrame) -> list[np.ndarray]:
+        parts = shapely.get_parts(np.asarray(sel.geometry.values))
+        return [np.asarray(shapely.get_coordinates(shapely.get_exterior_ring(p)))
+                for p in parts]
+
+    def draw(sel: gpd.GeoDataFrame, **style: Any) -> None:
+        if len(sel):
+            ax.add_collection(PolyCollection(rings(sel), **style))
+
+    years = sorted(int(y) for y in geo["plan_year"].dropna().unique())
+    cmap = colormaps["viridis"].resampled(max(len(years), 1))
+    draw(geo[geo["plan_year"].isna()], facecolor="#dddddd", edgecolor="#999999",
+         linewidth=0.3)
+    handles = []
     for i, y in enumerate(years):
-        sel = geo[geo["plan_year"] == y]
-        sel.plot(ax=ax, color=cmap(i), edgecolor="black", linewidth=0.3)
+        draw(geo[geo["plan_year"] == y], facecolor=cmap(i), edgecolor="black", linewidth=0.3)
         handles.append(Patch(color=cmap(i), label=str(y)))
     done = geo[geo["rank"] >= _ORDER["完工"]]
     if len(done):
-        done.plot(ax=ax, facecolor="none", edgecolor="red", linewidth=1.2, hatch="///")
+        draw(done, facecolor="none", edgecolor="red", linewidth=1.2, hatch="///")
         handles.append(Patch(facecolor="none", edgecolor="red", hatch="///",
                              label="finished" if en else "已完工"))
     started = geo[(geo["rank"] >= _ORDER["开工"]) & (geo["rank"] < _ORDER["完工"])]
     if len(started):
-        started.plot(ax=ax, facecolor="none", edgecolor="orange", linewidth=1.2)
+        draw(started, facecolor="none", edgecolor="orange", linewidth=1.2)
         handles.append(Patch(facecolor="none", edgecolor="orange",
                              label="started" if en else "已开工"))
     handles.append(Patch(color="#dddddd", label="reserve" if en else "储备"))
+    minx, miny, maxx, maxy = geo.total_bounds
+    ax.set_xlim(minx, maxx)
+    ax.set_ylim(miny, maxy)
+    # degrees: keep the ground's proportions at this latitude
+    ax.set_aspect(1 / np.cos(np.radians((miny + maxy) / 2)) if geo.crs and geo.crs.is_geographic
+                  else 1)
     ax.legend(handles=handles, loc="lower left", fontsize=8)
     ax.set_axis_off()
-    ax.set_title("Estates by plan year and status" if en else "小区计划年度与进度")
+    ax.set_title(("Estates by plan year and status" if en else "小区计划年度与进度") + mark)
     _save(fig, path)
-    plt.close(fig)
     return path
