@@ -72,7 +72,7 @@ GOOD = [("A1", "城关区", "设计", "2022-02-01", ""), ("A1", "城关区", "�
 
 
 def test_import_is_idempotent_and_history_append_only(ledger, tmp_path):
-    path = sheet(tmp_path, GOOD)
+    path = sheet(tmp_path, [*GOOD, ("B1", "东城区", None, None, None)])  # B1: nothing to report
     first = import_progress(ledger, path, district="城关区", today=TODAY)
     assert (first.status_changes, first.items_done) == (7, 2)
     before = ledger_events(ledger)

@@ -363,8 +363,8 @@ def _apply(con: sqlite3.Connection, table: pd.DataFrame, cols: dict, src: str,
     for pos, rec in enumerate(table.to_dict("records")):
         line = pos + 2
         eid = cell(rec, "estate_id")
-        if not eid and not any(cell(rec, k) for k in ("status", "items_done")):
-            continue
+        if not any(cell(rec, k) for k in ("status", "items_done", "plan_year")):
+            continue  # a row with nothing to report (an estate not updated this month)
         if eid not in est:
             near = difflib.get_close_matches(eid, sorted(est), n=1, cutoff=0.5)
             hint = f" (did you mean {near[0]}?)" if near else ""
