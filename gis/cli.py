@@ -198,6 +198,9 @@ def demo(out_dir: str, lang: str, verbose: int, quiet: bool) -> None:
             barrier_classes="主干路", max_households=3000, max_floor_area_m2=300_000,
             max_estates=12, tree_crown_m=5.0, **constraints,
         )
+        from gis.programme.cli import run_demo
+
+        run_demo(folder, out_dir, cov.estates, lang=lang)
 
     _run(job, verbose, quiet)
 
@@ -841,6 +844,11 @@ def _check_columns(path: Path, layers: dict[str, Any], need: dict[str, list[str]
         msg = (f"{path}: lacks {', '.join(missing[:6])}{more}: written by an older version "
                f"of gis or edited; rerun `{command}` to remake it.")
         raise GisError(msg)
+
+
+from gis.programme.cli import programme as _programme  # noqa: E402  (gis programme …)
+
+cli.add_command(_programme)
 
 
 def main() -> None:

@@ -1185,6 +1185,65 @@ def build(seed: int = SEED) -> dict[str, gpd.GeoDataFrame]:
             **make_constraints(stream(6), estates, river)}
 
 
+# --------------------------------------------------------------------------- survey
+# 摸底调查 for the renovation programme (gis programme): three districts (县区) from the
+# 街道, and per estate the catalogue items it lacks, residents' support and property
+# management. Its own random stream, so the layers above are unchanged by it.
+DISTRICTS = {"城关街道": "城关区", "滨河街道": "城关区", "东城街道": "东城区", "新城街道": "新城区"}
+PROPERTY = ("物业服务企业", "社区托管", "居民自管", "无")
+
+
+def make_survey(estates: pd.DataFrame, seed: int = SEED) -> pd.DataFrame:
+    """Survey sheet rows for the demo estates, deterministic for a seed."""
+    import tomllib
+
+    rng = np.random.default_rng([seed, 6])
+    catalogue = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "gis",
+                             "programme", "data", "catalogue.toml")
+    with open(catalogue, "rb") as fh:
+        items = tomllib.load(fh)["item"]
+    est = estates.sort_values("小区编号")
+    rows = []
+    for rec in est.to_dict("records"):
+        old = float(np.clip((2012 - rec["建成年份"]) / 35, 0, 1))  # older estates lack more
+        row = {"小区编号": rec["小区编号"], "小区名称": rec["小区名称"],
+               "所属县区": DISTRICTS.get(rec["所属街道"], "城关区"), "所属街道": rec["所属街道"],
+               "居民改造意愿": int(rng.integers(55, 99)),
+               "物业管理": PROPERTY[int(rng.choice(4, p=[0.35, 0.3, 0.15, 0.2]))],
+               "指定年度": ""}
+        for it in items:
+            base = {"basic": 0.15 + 0.45 * old, "improve": 0.35, "upgrade": 0.2}[it["class"]]
+            row[it["name_zh"]] = "缺" if rng.random() < base else ""
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    # Two pilot estates the county has already decided on (指定年度 2021).
+    pilots = est.loc[(est["建成年份"] <= 1990) & (est["棚改计划"] == "否"), "小区编号"].tolist()
+    for eid in sorted(rng.choice(pilots, size=2, replace=False)):
+        table.loc[table["小区编号"] == eid, "指定年度"] = "2021"
+    return table
+
+
+def write_survey(estates: pd.DataFrame, path: str, seed: int = SEED) -> None:
+    """Write the demo survey as XLSX, every cell text or number (no formulas)."""
+    from openpyxl import Workbook
+
+    table = make_survey(estates, seed)
+    book = Workbook()
+    ws = book.active
+    ws.title = "摸底调查"
+    ws.append(list(table.columns))
+    for row in table.itertuples(index=False):
+        ws.append([None if v == "" else v for v in row])
+    for cells in ws.iter_rows():
+        for cell in cells:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
+    tmp = path + ".tmp.xlsx"
+    book.save(tmp)
+    os.replace(tmp, path)
+    print(f"{path}: {len(table)} survey rows")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -1200,6 +1259,7 @@ def main(argv: list[str] | None = None) -> None:
         path = os.path.join(args.out, f"{name}.gpkg")
         write_layer_atomic(gdf, path, mixed=(name == "estates"))
         print(f"{path}: {len(gdf)} features, {os.path.getsize(path) / 1024:.0f} KiB")
+    write_survey(layers["estates"], os.path.join(args.out, "survey.xlsx"), args.seed)
     print(f"done in {time.perf_counter() - t0:.1f} s")
 
 

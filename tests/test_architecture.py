@@ -8,7 +8,7 @@ from pathlib import Path
 ORDER = ["errors", "notes", "text", "skipped", "settings", "standards", "crs", "osm", "layers",
          "network", "noding", "alignment", "coverage",
          "eligibility", "adjacency", "decisions", "units", "review", "summary",
-         "report", "maps", "cli"]
+         "report", "maps", "programme", "cli"]
 GIS = Path(__file__).resolve().parents[1] / "gis"
 
 
