@@ -115,6 +115,8 @@ def living_circle(
     search_factor: float | None = None,
     access_radius_m: float | None = None,
     progress: bool | None = None,
+    max_edge_m: float | None = None,
+    vertex_snap_m: float | None = None,
 ) -> Coverage:
     """Measure every estate's walk to every facility category of ``standard``.
 
@@ -144,6 +146,9 @@ def living_circle(
         Default ``settings.access_radius_m`` (30 m).
     progress : bool, optional
         Show a progress bar over categories. Default ``settings.progress``.
+    max_edge_m, vertex_snap_m : float, optional
+        Graph-building rules passed to `gis.network.build_walk_graph` (defaults from
+        `gis.settings`); batch and tile tasks pass them explicitly.
 
     Returns
     -------
@@ -179,7 +184,8 @@ def living_circle(
             raise InputError(msg)
         streets_m = to_metric(streets, metric)
         _same_place(est_m, streets_m, "streets")
-        graph = build_walk_graph(streets_m, node_crossings=node_crossings)
+        graph = build_walk_graph(streets_m, node_crossings=node_crossings,
+                                 max_edge_m=max_edge_m, vertex_snap_m=vertex_snap_m)
         if gates is not None:
             notes.extend(gates.attrs.get("notes", []))
             gates = to_metric(gates, metric)

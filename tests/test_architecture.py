@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-ORDER = ["errors", "notes", "settings", "standards", "crs", "osm", "layers", "network", "coverage",
+ORDER = ["errors", "notes", "settings", "standards", "crs", "osm", "layers", "network", "coverage", "tiles",
          "eligibility", "adjacency", "decisions", "units", "review",
          "report", "maps", "cli"]
 GIS = Path(__file__).resolve().parents[1] / "gis"
