@@ -101,7 +101,7 @@ def _map_options(func: Any) -> Any:
                    "bd09 (Baidu) are converted to WGS84; wgs84/cgcs2000 as they are. Per layer, "
                    "e.g. --coords services=gcj02; without LAYER= for every layer.")
 @click.option("--out", "out_dir", default="out", show_default=True, type=click.Path(file_okay=False),
-              help="Output folder.")
+              help="Output folder, or postgresql://…#schema for PostGIS tables.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Report and map language.")
 @click.option("--map/--no-map", "make_map", default=True, show_default=True,
@@ -460,7 +460,9 @@ def _coverage(
     from gis.standards import load_standard
 
     t0 = time.perf_counter()
-    _check_out_dir(out_dir)
+    to_db = out_dir.startswith(("postgresql://", "postgres://"))  # gis.postgis target
+    if not to_db:
+        _check_out_dir(out_dir)
     std = load_standard(standard)
     metric = parse_crs(analysis_crs, what="--crs") if analysis_crs else None
     kw = {"crs": input_crs, "encoding": encoding}
@@ -475,8 +477,15 @@ def _coverage(
                 "no" if streets is None else f"{len(streets):,}")
     cov = living_circle(estates, services, std, streets=streets, gates=gates, mode=mode,  # type: ignore[arg-type]
                         crs=metric, node_crossings=node_crossings, progress=not quiet)
-    paths = write_coverage(cov, out_dir, lang=lang, illustrative=illustrative)
-    if make_map:
+    if to_db:
+        from gis.batch import write_coverage_postgis
+
+        paths = write_coverage_postgis(cov, out_dir, lang=lang, sources={
+            "estates": estates_path, "services": services_path, "streets": streets_path,
+            "gates": gates_path})
+    else:
+        paths = write_coverage(cov, out_dir, lang=lang, illustrative=illustrative)
+    if make_map and not to_db:
         name = "coverage_map.html" if lang == "zh" else "coverage_map_en.html"
         paths["map"] = write_map(coverage_map(cov, lang=lang, illustrative=illustrative,
                                               basemap=basemap, token=token, offline=not cdn),
@@ -653,6 +662,63 @@ def _join_coverage(estates: Any, path: str) -> Any:
                f"{', '.join(sorted(missing)[:5])}); run `gis coverage` on the same estates file.")
         raise GisError(msg)
     return estates.merge(cov[["estate_id", *cols]], on="estate_id", how="left")
+
+
+# --- gis batch: many cities on dask.distributed (issue 16; logic in gis.batch) -------------
+
+
+@cli.command()
+@click.option("--manifest", required=True, type=click.Path(dir_okay=False),
+              help="CSV/XLSX, one row per city: name (城市), code (代码), estates, services, "
+                   "streets, optional gates, standard, mode, input_crs, tile_m. Paths relative "
+                   "to the manifest; postgresql://…#schema.table accepted.")
+@click.option("--out", "out_dir", required=True,
+              help="Output folder: OUT/<code>/ per city, summary.* and summary_map.html.")
+@click.option("--scheduler", default=None, metavar="tcp://HOST:8786",
+              help="An existing dask scheduler. Default: a LocalCluster on this machine.")
+@click.option("--workers", type=int, default=None,
+              help="LocalCluster worker processes (default: one per CPU, at most one per city).")
+@click.option("--tile-m", type=float, default=None,
+              help="Compute each city in square tiles of this many metres (same results, "
+                   "memory bounded by tile size); rows may set their own tile_m.")
+@click.option("--standard", default=None, metavar="NAME|FILE",
+              help="Standard for rows that name none (default lianyungang_15min).")
+@click.option("--force", is_flag=True, help="Re-run cities whose inputs and parameters are "
+                                            "unchanged too.")
+@click.option("--city-maps", is_flag=True, help="Also write each city's coverage_map.html.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option("-v", "--verbose", count=True)
+@click.option("-q", "--quiet", is_flag=True)
+def batch(**o: Any) -> None:
+    """批量 — coverage of many cities as dask.distributed tasks, and a summary.
+
+    \b
+    Each city's outputs land in --out/<code>/ all together or not at all; a city that
+    fails is reported and the others finish (exit status 2 at the end); a re-run skips
+    cities whose inputs and parameters are unchanged (run.json). Writes summary.xlsx,
+    summary.md and summary_map.html (cities coloured by coverage).
+    """
+    def job() -> None:
+        from gis.batch import describe, read_manifest, run_batch, write_summary
+
+        tasks = read_manifest(o["manifest"], out_dir=o["out_dir"], standard=o["standard"],
+                              tile_m=o["tile_m"], lang=o["lang"], make_map=o["city_maps"])
+
+        def progress(r: Any, done: int, total: int) -> None:
+            if not o["quiet"] or r.status == "failed":
+                click.echo(f"[{done}/{total}] {describe(r, o['lang'])}")
+
+        results = run_batch(tasks, scheduler=o["scheduler"], workers=o["workers"],
+                            force=o["force"], on_city=progress)
+        for key, path in write_summary(results, tasks[0].standard, o["out_dir"],
+                                       lang=o["lang"]).items():
+            click.echo(f"  {key:<9} {path}")
+        failed = [r for r in results if r.status == "failed"]
+        if failed:
+            raise GisError(f"{len(failed)} of {len(results)} cities failed: "
+                           + "; ".join(f"{r.code} ({r.message})" for r in failed[:3]))
+
+    _run(job, o["verbose"], o["quiet"])
 
 
 def main() -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-ORDER = ["errors", "notes", "settings", "standards", "crs", "osm", "layers", "network", "coverage", "tiles",
+ORDER = ["errors", "notes", "settings", "standards", "crs", "osm", "postgis", "layers", "network", "coverage", "tiles",
          "eligibility", "adjacency", "decisions", "units", "review",
-         "report", "maps", "cli"]
+         "report", "maps", "batch", "cli"]
 GIS = Path(__file__).resolve().parents[1] / "gis"
 
 
