@@ -29,7 +29,6 @@ from gis.errors import InputError
 from gis.layers import read_estates, read_gates, read_services, read_streets
 from gis.tiles import CoverageParams, living_circle_tiled
 
-distributed = pytest.importorskip("distributed")
 
 # Killing a worker leaves distributed's sockets to that worker to the garbage collector;
 # their ResourceWarning says nothing about gis.

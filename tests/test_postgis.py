@@ -22,9 +22,6 @@ from gis.errors import CRSError, InputError
 from gis.layers import read_estates, read_gates, read_services, read_streets
 from pg_server import PASSWORD, start_server
 
-pytest.importorskip("sqlalchemy")
-pytest.importorskip("psycopg")
-pytest.importorskip("geoalchemy2")
 
 LAYERS = ("estates", "services", "streets", "gates")
 
@@ -34,18 +31,20 @@ def pg():
     server, stop = start_server()
     from sqlalchemy import create_engine, text
 
-    engine = create_engine(server.url())
-    with engine.begin() as conn:
-        for name in LAYERS:
-            gpd.read_file(DEMO / f"{name}.gpkg").to_postgis(name, conn, schema="public")
-        conn.execute(text("CREATE SCHEMA city"))
-        conn.execute(text("CREATE TABLE city.plain (id int, name text)"))
-        conn.execute(text("INSERT INTO city.plain VALUES (1, 'a')"))
-        conn.execute(text("CREATE TABLE city.no_srid AS SELECT 小区编号, "
-                          "ST_SetSRID(geometry, 0) AS geom FROM public.estates"))
-    engine.dispose()
-    yield server
-    stop()
+    try:
+        engine = create_engine(server.url())
+        with engine.begin() as conn:
+            for name in LAYERS:
+                gpd.read_file(DEMO / f"{name}.gpkg").to_postgis(name, conn, schema="public")
+            conn.execute(text("CREATE SCHEMA city"))
+            conn.execute(text("CREATE TABLE city.plain (id int, name text)"))
+            conn.execute(text("INSERT INTO city.plain VALUES (1, 'a')"))
+            conn.execute(text("CREATE TABLE city.no_srid AS SELECT 小区编号, "
+                              "ST_SetSRID(geometry, 0) AS geom FROM public.estates"))
+        engine.dispose()
+        yield server
+    finally:
+        stop()
 
 
 def file_run(standard):
