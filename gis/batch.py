@@ -87,6 +87,7 @@ class CityTask:
     tile_m: float | None = None
     lang: str = "zh"
     make_map: bool = False
+    units: bool = True
     fingerprint: str = ""
 
 
@@ -104,6 +105,9 @@ class CityResult:
     estates_with_gaps: int = 0
     gaps: int = 0
     score: float = math.nan
+    eligible: int = 0
+    units: int | None = None
+    joint_units: int | None = None
     rates: dict[str, dict[str, float]] = field(default_factory=dict)
     lonlat: tuple[float, float] | None = None
     outputs: list[str] = field(default_factory=list)
@@ -271,7 +275,7 @@ def fingerprint(task: CityTask) -> str:
         "params": task.params.as_dict(),
         "standard": [(c.key, c.walk_m) for c in task.standard.categories],
         "input_crs": task.input_crs, "tile_m": task.tile_m, "lang": task.lang,
-        "map": task.make_map,
+        "map": task.make_map, "units": task.units,
         "inputs": {k: source_digest(v) for k in ("estates", "services", "streets", "gates")
                    if (v := getattr(task, k))},
     }
@@ -366,8 +370,23 @@ def _run_city(task: CityTask, t0: float) -> CityResult:
                for r in summary.to_dict("records")},
         lonlat=lonlat,
     )
+    units = None
+    if task.units:
+        from gis.units import renovation_units
+
+        # Combined renovation units with the CLI's default rules, from the estates with
+        # their coverage columns (so each unit lists its living-circle gaps).
+        units, assessed = renovation_units(cov.estates, task.standard)
+        result.eligible = int(assessed["eligible"].sum())
+        result.units = len(units.units)
+        result.joint_units = int((units.units["n_estates"] > 1).sum())
     with staged_outputs(task.out_dir) as stage:
         paths = write_coverage(cov, stage, lang=task.lang)
+        if units is not None:
+            from gis.report import write_units
+
+            paths.update({f"units_{k}": v for k, v in
+                          write_units(units, assessed, stage, lang=task.lang).items()})
         names = [Path(p).name for p in paths.values()]
         if task.make_map and cov.graph is not None:
             from gis.maps import coverage_map, write_map
@@ -476,7 +495,8 @@ def _start_client(scheduler: str | None, workers: int | None, n_tasks: int) -> t
     # One thread per process: the work is numpy/scipy/GEOS, and processes keep a city's
     # memory apart and let a dying worker be replaced.
     cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=logging.ERROR)
+                           host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                           silence_logs=logging.ERROR)
     return cluster, Client(cluster)
 
 
@@ -491,7 +511,8 @@ _TEXT = {
            "done": "完成", "unchanged": "未变化（沿用上次结果）", "failed": "失败",
            "title": "15分钟生活圈覆盖汇总", "failed_head": "失败的城市",
            "map_title": "各城市15分钟生活圈平均覆盖度", "legend": "平均覆盖度（各类设施）",
-           "total": "合计"},
+           "total": "合计", "eligible": "纳入改造小区数", "units": "改造单元数",
+           "joint": "联动单元数"},
     "en": {"code": "Code", "name": "City/district", "status": "Status", "estates": "Estates",
            "households": "Households", "score": "Mean coverage", "with_gaps": "Estates with gaps",
            "gaps": "Gaps (estate × category)", "seconds": "Seconds", "message": "Message",
@@ -499,7 +520,8 @@ _TEXT = {
            "done": "done", "unchanged": "unchanged (previous result kept)", "failed": "failed",
            "title": "15-minute living-circle coverage summary", "failed_head": "Cities that failed",
            "map_title": "Mean living-circle coverage by city", "legend": "Mean coverage (all categories)",
-           "total": "Total"},
+           "total": "Total", "eligible": "Eligible estates", "units": "Renovation units",
+           "joint": "Joint units"},
 }
 _BINS = [(0.9, "#1a9850"), (0.75, "#91cf60"), (0.6, "#fee08b"), (0.4, "#fc8d59"), (0.0, "#d73027")]
 
@@ -516,6 +538,8 @@ def summary_table(results: list[CityResult], standard: Standard, *, lang: str = 
             t["score"]: r.score if r.status != "failed" else None,
             t["with_gaps"]: r.estates_with_gaps if r.status != "failed" else None,
             t["gaps"]: r.gaps if r.status != "failed" else None,
+            t["eligible"]: r.eligible if r.units is not None else None,
+            t["units"]: r.units, t["joint"]: r.joint_units,
         }
         for c in standard.categories:
             rate = r.rates.get(c.key, {})
@@ -528,8 +552,11 @@ def summary_table(results: list[CityResult], standard: Standard, *, lang: str = 
 
 
 def write_summary(results: list[CityResult], standard: Standard, out_dir: str | Path, *,
-                  lang: str = "zh") -> dict[str, Path]:
-    """Write ``summary.xlsx``, ``summary.md`` and the city map, all together or not at all."""
+                  lang: str = "zh", cities: Any = None) -> dict[str, Path]:
+    """Write ``summary.xlsx``, ``summary.md`` and the city map, all together or not at all.
+
+    ``cities``: optional GeoDataFrame of city polygons with a ``code`` column for the map.
+    """
     from openpyxl import Workbook
 
     from gis.maps import write_map
@@ -556,7 +583,7 @@ def write_summary(results: list[CityResult], standard: Standard, out_dir: str | 
         autofit(book)
         book.save(stage / names["xlsx"])
         (stage / names["markdown"]).write_text(_markdown(results, table, lang), encoding="utf-8")
-        write_map(summary_map(results, lang=lang), stage / names["map"])
+        write_map(summary_map(results, lang=lang, cities=cities), stage / names["map"])
     return {k: Path(out_dir) / v for k, v in names.items()}
 
 
@@ -602,8 +629,10 @@ def _markdown(results: list[CityResult], table: pd.DataFrame, lang: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def summary_map(results: list[CityResult], *, lang: str = "zh") -> Any:
-    """Cities as circles coloured by mean coverage; names reach the page only as text."""
+def summary_map(results: list[CityResult], *, lang: str = "zh", cities: Any = None) -> Any:
+    """Cities coloured by mean coverage: circles at their estates' centre, or the
+    polygons of a ``cities`` layer (GeoDataFrame with a ``code`` column). Names reach the
+    page only as text."""
     import folium
     from folium.utilities import JsCode
 
@@ -611,6 +640,10 @@ def summary_map(results: list[CityResult], *, lang: str = "zh") -> Any:
 
     t = _TEXT[lang]
     placed = [r for r in results if r.lonlat is not None and r.status != "failed"]
+    shapes: dict[str, Any] = {}
+    if cities is not None and len(cities):
+        wgs = cities.to_crs(4326)
+        shapes = {str(c): g for c, g in zip(wgs["code"], wgs.geometry.values) if g is not None}
     if placed:
         lon = [r.lonlat[0] for r in placed]  # type: ignore[index]
         lat = [r.lonlat[1] for r in placed]  # type: ignore[index]
@@ -621,9 +654,12 @@ def summary_map(results: list[CityResult], *, lang: str = "zh") -> Any:
     features = []
     for r in placed:
         colour = next(c for lo, c in _BINS if (r.score if r.score == r.score else 0) >= lo)
+        shape = shapes.get(r.code)
+        geometry = (shape.__geo_interface__ if shape is not None
+                    else {"type": "Point", "coordinates": list(r.lonlat)})  # type: ignore[arg-type]
         features.append({
             "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": list(r.lonlat)},  # type: ignore[arg-type]
+            "geometry": geometry,
             "properties": {"name": r.name, "code": r.code, "fill": colour,
                            "score": f"{r.score:.1%}", "estates": r.estates,
                            "gaps": r.estates_with_gaps},
@@ -649,6 +685,19 @@ def summary_map(results: list[CityResult], *, lang: str = "zh") -> Any:
     page.map.get_root().html.add_child(
         legend_html(t["legend"], [(c, lab) for (_, c), lab in zip(_BINS, labels)]))
     return page.map
+
+
+def read_cities(path: str, *, crs: Any = None) -> Any:
+    """A polygon layer of cities for the summary map, keyed by its code (代码) column."""
+    from gis.layers import find_field, read_layer
+
+    gdf, _, src = read_layer(path, role="cities", layer=None, crs=crs, encoding=None)
+    code = find_field(gdf.columns, MANIFEST_FIELDS["code"])
+    if code is None:
+        msg = f"{src}: the cities layer needs a code (代码) column matching the manifest's codes."
+        raise InputError(msg)
+    text = gdf[code].astype(str).str.strip().str.removesuffix(".0")
+    return gdf.assign(code=text)[["code", "geometry"]]
 
 
 def describe(result: CityResult, lang: str = "zh") -> str:

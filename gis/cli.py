@@ -686,6 +686,8 @@ def _join_coverage(estates: Any, path: str) -> Any:
 @click.option("--force", is_flag=True, help="Re-run cities whose inputs and parameters are "
                                             "unchanged too.")
 @click.option("--city-maps", is_flag=True, help="Also write each city's coverage_map.html.")
+@click.option("--cities", "cities_path", default=None,
+              help="City polygons with a code (代码) column: the summary map draws them.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
 @click.option("-v", "--verbose", count=True)
 @click.option("-q", "--quiet", is_flag=True)
@@ -699,8 +701,9 @@ def batch(**o: Any) -> None:
     summary.md and summary_map.html (cities coloured by coverage).
     """
     def job() -> None:
-        from gis.batch import describe, read_manifest, run_batch, write_summary
+        from gis.batch import describe, read_cities, read_manifest, run_batch, write_summary
 
+        cities = read_cities(o["cities_path"]) if o["cities_path"] else None
         tasks = read_manifest(o["manifest"], out_dir=o["out_dir"], standard=o["standard"],
                               tile_m=o["tile_m"], lang=o["lang"], make_map=o["city_maps"])
 
@@ -711,7 +714,7 @@ def batch(**o: Any) -> None:
         results = run_batch(tasks, scheduler=o["scheduler"], workers=o["workers"],
                             force=o["force"], on_city=progress)
         for key, path in write_summary(results, tasks[0].standard, o["out_dir"],
-                                       lang=o["lang"]).items():
+                                       lang=o["lang"], cities=cities).items():
             click.echo(f"  {key:<9} {path}")
         failed = [r for r in results if r.status == "failed"]
         if failed:

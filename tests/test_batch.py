@@ -28,6 +28,7 @@ from gis.coverage import living_circle
 from gis.errors import InputError
 from gis.layers import read_estates, read_gates, read_services, read_streets
 from gis.tiles import CoverageParams, living_circle_tiled
+from gis.units import renovation_units
 
 
 # Killing a worker leaves distributed's sockets to that worker to the garbage collector;
@@ -41,7 +42,8 @@ def client():
     from distributed import Client, LocalCluster
 
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=50)
+                           host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                           silence_logs=50)
     c = Client(cluster)
     yield c
     c.close()
@@ -115,6 +117,10 @@ def test_batch_gives_each_city_its_single_run_and_reports_the_broken_one(
     assert parts == by_code["320799"].estates == 150
     whole = single_run(tasks[4], standard)
     assert by_code["320799"].estates_with_gaps == int((whole.estates["coverage_score"] < 1).sum())
+    units, assessed = renovation_units(whole.estates, standard)
+    assert by_code["320799"].units == len(units.units) > 0
+    assert by_code["320799"].eligible == int(assessed["eligible"].sum())
+    assert (out / "320799" / "units.gpkg").is_file()
     clinic = whole.estates["covered_clinic"].mean()
     assert by_code["320799"].rates["clinic"]["estate_rate"] == pytest.approx(clinic)
     paths = write_summary(results, standard, out)
@@ -188,11 +194,19 @@ def test_tiles_on_the_cluster_equal_untiled(client, standard):
 def test_cli_batch_runs_the_demo_as_several_cities(tmp_path, standard):
     manifest = make_cities(tmp_path / "in")
     out = tmp_path / "out"
+    estates = gpd.read_file(DEMO / "estates.gpkg")
+    hulls = estates.dissolve("所属街道").convex_hull.reset_index(drop=True)
+    gpd.GeoDataFrame({"代码": [f"3207{i:02d}" for i in range(len(hulls))]}, geometry=hulls,
+                     crs=estates.crs).to_file(tmp_path / "cities.gpkg")
     result = CliRunner().invoke(cli, ["batch", "--manifest", str(manifest), "--out", str(out),
-                                      "--workers", "2", "--tile-m", "800", "-q"])
+                                      "--workers", "2", "--tile-m", "800", "-q",
+                                      "--cities", str(tmp_path / "cities.gpkg")])
     assert result.exit_code == 2, result.output
     assert "1 of 6 cities failed" in result.output and "999999" in result.output
     assert (out / "summary.xlsx").is_file() and (out / "summary_map.html").is_file()
+    page = (out / "summary_map.html").read_text(encoding="utf-8")
+    assert page.count('"type": "Polygon"') == 4  # 4 districts; the whole town a circle
+    assert page.count('"type": "Point"') == 1
     tasks = read_manifest(manifest, out_dir=out)
     for t in tasks[:-1]:
         assert_city_equals_single_run(out, t, standard)  # tiled per city: still exact
