@@ -232,10 +232,23 @@ def read_manifest(
             services=source("services", required=True) or "",
             streets=streets, gates=source("gates", required=False),
             standard=std_cache[std_name], params=replace(base, mode=mode),
-            out_dir=str(Path(out_dir) / code), input_crs=text(row.get("input_crs")),
+            out_dir=_city_out(out_dir, code), input_crs=text(row.get("input_crs")),
             tile_m=tm, lang=lang, make_map=make_map,
         ))
     return tasks
+
+
+def _city_out(out_dir: str | Path, code: str) -> str:
+    """``OUT/<code>`` for a folder; a PostGIS target (``postgresql://…#schema``) as is,
+    the city's tables then being prefixed ``city_<code>_``."""
+    from gis.postgis import is_postgis
+
+    return str(out_dir) if is_postgis(str(out_dir)) else str(Path(out_dir) / code)
+
+
+def table_prefix(code: str) -> str:
+    """Prefix of a city's tables in a PostGIS target: ``city_<code>_``."""
+    return "city_" + re.sub(r"\W", "_", code) + "_"
 
 
 # ---------------------------------------------------------------------------
@@ -285,15 +298,22 @@ def fingerprint(task: CityTask) -> str:
 def previous_result(task: CityTask) -> CityResult | None:
     """The recorded result of an earlier run with the same fingerprint, if its outputs
     are all still there."""
-    path = Path(task.out_dir) / RUN_FILE
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if record.get("fingerprint") != task.fingerprint or record.get("status") != "done":
-        return None
-    if not all((Path(task.out_dir) / name).is_file() for name in record.get("outputs", [])):
-        return None
+    from gis.postgis import is_postgis, last_run
+
+    if is_postgis(task.out_dir):
+        record = last_run(task.out_dir, code=task.code)
+        if record is None or record.get("fingerprint") != task.fingerprint:
+            return None
+    else:
+        path = Path(task.out_dir) / RUN_FILE
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if record.get("fingerprint") != task.fingerprint or record.get("status") != "done":
+            return None
+        if not all((Path(task.out_dir) / name).is_file() for name in record.get("outputs", [])):
+            return None
     result = CityResult(**{k: v for k, v in record["result"].items()
                            if k in CityResult.__dataclass_fields__})
     result.status = "unchanged"
@@ -372,14 +392,30 @@ def _run_city(task: CityTask, t0: float) -> CityResult:
     )
     units = None
     if task.units:
+        from gis.eligibility import assess_eligibility
         from gis.units import renovation_units
 
         # Combined renovation units with the CLI's default rules, from the estates with
-        # their coverage columns (so each unit lists its living-circle gaps).
-        units, assessed = renovation_units(cov.estates, task.standard)
+        # their coverage columns (so each unit lists its living-circle gaps). Without a
+        # single eligible estate (e.g. no build years) there is nothing to group.
+        assessed = assess_eligibility(cov.estates, task.standard)
         result.eligible = int(assessed["eligible"].sum())
-        result.units = len(units.units)
-        result.joint_units = int((units.units["n_estates"] > 1).sum())
+        result.units = result.joint_units = 0
+        if result.eligible:
+            units, assessed = renovation_units(cov.estates, task.standard)
+            result.units = len(units.units)
+            result.joint_units = int((units.units["n_estates"] > 1).sum())
+    record = {"fingerprint": task.fingerprint, "status": "done", "code": task.code,
+              "params": task.params.as_dict(),
+              "sources": {k: _safe_source(getattr(task, k))
+                          for k in ("estates", "services", "streets", "gates")}}
+    if task.out_dir.startswith(("postgresql://", "postgres://")):
+        extra = {} if units is None else {"units": units.units, "unit_links": units.links}
+        result.seconds = round(time.perf_counter() - t0, 3)
+        result.outputs = list(write_coverage_postgis(
+            cov, task.out_dir, lang=task.lang, prefix=table_prefix(task.code), extra=extra,
+            run={**record, "result": asdict(result)}).values())
+        return result
     with staged_outputs(task.out_dir) as stage:
         paths = write_coverage(cov, stage, lang=task.lang)
         if units is not None:
@@ -396,11 +432,8 @@ def _run_city(task: CityTask, t0: float) -> CityResult:
             names.append(name)
         result.seconds = round(time.perf_counter() - t0, 3)
         result.outputs = sorted(names)
-        record = {"fingerprint": task.fingerprint, "status": "done", "outputs": result.outputs,
-                  "code": task.code, "params": task.params.as_dict(),
-                  "sources": {k: _safe_source(getattr(task, k))
-                              for k in ("estates", "services", "streets", "gates")},
-                  "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "result": asdict(result)}
+        record.update({"outputs": result.outputs, "result": asdict(result),
+                       "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
         (stage / RUN_FILE).write_text(json.dumps(record, ensure_ascii=False, indent=1),
                                       encoding="utf-8")
     return result
@@ -519,14 +552,16 @@ _TEXT = {
            "estate_rate": "by estates", "household_rate": "by households",
            "done": "done", "unchanged": "unchanged (previous result kept)", "failed": "failed",
            "title": "15-minute living-circle coverage summary", "failed_head": "Cities that failed",
-           "map_title": "Mean living-circle coverage by city", "legend": "Mean coverage (all categories)",
+           "map_title": "Mean living-circle coverage by city",
+           "legend": "Mean coverage (all categories)",
            "total": "Total", "eligible": "Eligible estates", "units": "Renovation units",
            "joint": "Joint units"},
 }
 _BINS = [(0.9, "#1a9850"), (0.75, "#91cf60"), (0.6, "#fee08b"), (0.4, "#fc8d59"), (0.0, "#d73027")]
 
 
-def summary_table(results: list[CityResult], standard: Standard, *, lang: str = "zh") -> pd.DataFrame:
+def summary_table(results: list[CityResult], standard: Standard, *,
+                  lang: str = "zh") -> pd.DataFrame:
     """One row per city: counts, mean coverage and each category's rates (0–1)."""
     t = _TEXT[lang]
     rows = []
@@ -560,10 +595,19 @@ def write_summary(results: list[CityResult], standard: Standard, out_dir: str | 
     from openpyxl import Workbook
 
     from gis.maps import write_map
-    from gis.report._files import autofit, md_table, staged_outputs
+    from gis.report._files import autofit, staged_outputs
 
     t = _TEXT[lang]
     table = summary_table(results, standard, lang=lang)
+    from gis.postgis import is_postgis, write_tables
+
+    if is_postgis(str(out_dir)):
+        plain = summary_table(results, standard, lang="en")
+        plain.columns = [re.sub(r"\W+", "_", c.lower()).strip("_") for c in plain.columns]
+        written = write_tables(str(out_dir), {"batch_summary": plain}, run={
+            "command": "batch summary", "cities": len(results),
+            "failed": [r.code for r in results if r.status == "failed"]})
+        return {"summary": written[0]}  # type: ignore[dict-item]
     suffix = "" if lang == "zh" else "_en"
     names = {"xlsx": f"summary{suffix}.xlsx", "markdown": f"summary{suffix}.md",
              "map": f"summary_map{suffix}.html"}
@@ -574,6 +618,9 @@ def write_summary(results: list[CityResult], standard: Standard, out_dir: str | 
         ws.append(list(table.columns))
         for rec in table.itertuples(index=False):
             ws.append([_cell(v) for v in rec])
+            for c in ws[ws.max_row]:
+                if isinstance(c.value, str):
+                    c.data_type = "s"  # text stays text: a name like "=1+1" is no formula
         rate_cols = [i + 1 for i, c in enumerate(table.columns)
                      if c == t["score"] or c.endswith((t["estate_rate"], t["household_rate"]))]
         for col in rate_cols:
@@ -595,8 +642,7 @@ def _cell(v: Any) -> Any:
         return float(v) if isinstance(v, (float, np.floating)) else int(v)
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-    text = ILLEGAL_CHARACTERS_RE.sub("", str(v))
-    return "'" + text if text.startswith(("=", "+", "-", "@")) else text
+    return ILLEGAL_CHARACTERS_RE.sub("", str(v))
 
 
 def _markdown(results: list[CityResult], table: pd.DataFrame, lang: str) -> str:
@@ -714,7 +760,9 @@ def describe(result: CityResult, lang: str = "zh") -> str:
 
 
 def write_coverage_postgis(cov: Any, target: str, *, lang: str = "zh",
-                           sources: dict[str, str | None] | None = None) -> dict[str, str]:
+                           sources: dict[str, str | None] | None = None, prefix: str = "coverage_",
+                           extra: dict[str, Any] | None = None,
+                           run: dict[str, Any] | None = None) -> dict[str, str]:
     """Write a coverage run into a PostGIS schema (``postgresql://…#schema``).
 
     Tables ``coverage_estates`` and ``coverage_services`` (geometry, source CRS, GiST
@@ -725,16 +773,16 @@ def write_coverage_postgis(cov: Any, target: str, *, lang: str = "zh",
     from gis.postgis import write_tables
 
     run = {
-        "command": "coverage", "mode": cov.mode, "search_factor": cov.search_factor,
+        "command": "coverage" if run is None else "batch", "mode": cov.mode,
+        "search_factor": cov.search_factor,
         "analysis_crs": cov.analysis_crs.to_string(),
         "standard": {c.key: c.walk_m for c in cov.standard.categories},
         "inputs": {k: _safe_source(v) for k, v in (sources or {}).items()},
         "estates": len(cov.estates), "notes": [str(n) for n in cov.notes],
+        **(run or {}),
     }
-    written = write_tables(target, {
-        "coverage_estates": cov.estates,
-        "coverage_services": cov.services,
-        "coverage_gaps": gap_list(cov, lang=lang),
-        "coverage_summary": category_summary(cov, lang=lang),
-    }, run=run)
-    return {name.split(".", 1)[1].removeprefix("coverage_"): name for name in written}
+    tables = {"estates": cov.estates, "services": cov.services,
+              "gaps": gap_list(cov, lang=lang), "summary": category_summary(cov, lang=lang),
+              **(extra or {})}
+    written = write_tables(target, {prefix + k: v for k, v in tables.items()}, run=run)
+    return {name.split(".", 1)[1].removeprefix(prefix): name for name in written}

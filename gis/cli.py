@@ -673,7 +673,8 @@ def _join_coverage(estates: Any, path: str) -> Any:
                    "streets, optional gates, standard, mode, input_crs, tile_m. Paths relative "
                    "to the manifest; postgresql://…#schema.table accepted.")
 @click.option("--out", "out_dir", required=True,
-              help="Output folder: OUT/<code>/ per city, summary.* and summary_map.html.")
+              help="Output folder: OUT/<code>/ per city, summary.* and summary_map.html; or "
+                   "postgresql://…#schema: tables city_<code>_*, batch_summary, gis_runs.")
 @click.option("--scheduler", default=None, metavar="tcp://HOST:8786",
               help="An existing dask scheduler. Default: a LocalCluster on this machine.")
 @click.option("--workers", type=int, default=None,

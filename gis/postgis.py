@@ -33,6 +33,7 @@ from gis.errors import CRSError, InputError
 __all__ = [
     "PgSource",
     "is_postgis",
+    "last_run",
     "parse_source",
     "read_postgis_layer",
     "redact",
@@ -83,8 +84,10 @@ def parse_source(text: str, *, need: str = "table") -> PgSource:
     frag = unquote(frag).strip()
     try:
         u = make_url(url.replace("postgres://", "postgresql://", 1))
-    except ArgumentError as err:
-        msg = f"{redact(text)}: not a PostgreSQL URL ({err}); use postgresql://user@host/db#schema.table."
+    except (ArgumentError, ValueError) as err:
+        # The parser's own message repeats the URL, password included: not shown.
+        msg = (f"{redact(text)}: not a PostgreSQL URL; use "
+               "postgresql://user@host/db#schema.table.")
         raise InputError(msg) from err
     if u.drivername == "postgresql":
         u = u.set(drivername="postgresql+psycopg")  # psycopg 3 (with its own libpq)
@@ -293,8 +296,32 @@ def write_tables(
                    "port and database, and the credentials in the URL, PGUSER/PGPASSWORD or "
                    "~/.pgpass.")
         else:
-            msg = f"PostGIS {src.server}#{src.schema}: writing failed, nothing written ({_first_line(err)})."
+            msg = (f"PostGIS {src.server}#{src.schema}: writing failed, nothing written "
+                   f"({_first_line(err)}).")
         raise InputError(msg) from None
     finally:
         engine.dispose()
     return written
+
+
+def last_run(target: str, *, code: str) -> dict[str, Any] | None:
+    """The latest ``gis_runs`` record of a batch city (``run->>'code'``) in the target
+    schema, if its tables are all still there; None when there is none (or no table)."""
+    from sqlalchemy import text
+
+    src = parse_source(target, need="schema")
+    with _connect(src) as conn:
+        exists = conn.execute(text("SELECT to_regclass(:t)"),
+                              {"t": f'"{src.schema}"."{RUNS_TABLE}"'}).scalar()
+        if not exists:
+            return None
+        row = conn.execute(text(
+            f'SELECT tables, run FROM "{src.schema}"."{RUNS_TABLE}" '
+            "WHERE run->>'code' = :c ORDER BY run_id DESC LIMIT 1"), {"c": code}).first()
+        if row is None:
+            return None
+        for name in row[0]:
+            if not conn.execute(text("SELECT to_regclass(:t)"),
+                                {"t": '"' + name.replace(".", '"."', 1) + '"'}).scalar():
+                return None
+    return row[1] if isinstance(row[1], dict) else json.loads(row[1])

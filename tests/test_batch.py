@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
-import time
 from pathlib import Path
 
 import geopandas as gpd
@@ -64,7 +62,7 @@ def make_cities(folder: Path, *, broken: bool = True) -> Path:
         rows.append({"城市": f"示范县{sub}", "代码": f"3207{i:02d}",
                      "小区": f"estates_{i}.gpkg", "设施": str(DEMO / "services.gpkg"),
                      "路网": str(DEMO / "streets.gpkg"), "出入口": f"gates_{i}.gpkg"})
-    rows.append({"城市": "示范县全域 <b>&", "代码": "320799", "小区": str(DEMO / "estates.gpkg"),
+    rows.append({"城市": "=1+1 示范县全域 <b>&", "代码": "320799", "小区": str(DEMO / "estates.gpkg"),
                  "设施": str(DEMO / "services.gpkg"), "路网": str(DEMO / "streets.gpkg"),
                  "出入口": str(DEMO / "gates.gpkg")})
     if broken:
@@ -127,10 +125,12 @@ def test_batch_gives_each_city_its_single_run_and_reports_the_broken_one(
     book = openpyxl.load_workbook(paths["xlsx"])
     values = [c.value for c in next(book.active.iter_rows(min_row=2, max_row=2))]
     assert values[0] == tasks[0].code
+    town = next(book.active.iter_rows(min_row=6, max_row=6))
+    assert town[1].value == "=1+1 示范县全域 <b>&" and town[1].data_type == "s"
     md = paths["markdown"].read_text(encoding="utf-8")
     assert "坏数据县" in md and "失败" in md
     page = paths["map"].read_text(encoding="utf-8")
-    assert "示范县全域 <b>&" not in page  # the name reaches the page only as JSON text
+    assert "=1+1 示范县全域 <b>&" not in page  # the name reaches the page only as JSON text
     assert "gisEsc" in page
 
 

@@ -154,6 +154,12 @@ def test_connection_errors_are_one_line_without_the_password(pg):
     assert "no PostGIS" in message or "cannot connect" in message
 
 
+def test_a_malformed_url_is_one_line_without_the_password():
+    with pytest.raises(InputError) as err:
+        read_estates(f"postgresql://gis_test:{PASSWORD}@127.0.0.1:notaport/db#public.estates")
+    assert "not a PostgreSQL URL" in str(err.value) and PASSWORD not in str(err.value)
+
+
 def test_cli_reports_a_database_error_with_status_2(pg, tmp_path):
     result = CliRunner().invoke(cli, [
         "coverage", "--estates", f"{pg.url()}#public.nothing", "--services",
@@ -190,3 +196,43 @@ def test_batch_city_from_postgis_fingerprints_table_contents(pg, tmp_path, stand
                           "(SELECT min(ctid) FROM public.services)"))
     engine.dispose()
     assert fingerprint(task) != first
+
+
+def test_batch_into_postgis_writes_city_tables_and_skips_unchanged(pg, tmp_path, standard):
+    """`gis batch --out postgresql://…#schema`: each city's tables in one transaction, a
+    gis_runs record with its fingerprint, unchanged cities skipped on a re-run."""
+    from dataclasses import replace
+
+    from gis.batch import previous_result, write_summary
+
+    url = pg.url()
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(
+        "name,code,estates,services,streets,gates\n"
+        f"示范县,320799,{DEMO}/estates.gpkg,{DEMO}/services.gpkg,{DEMO}/streets.gpkg,"
+        f"{DEMO}/gates.gpkg\n", encoding="utf-8")
+    target = f"{url}#province"
+    task = read_manifest(manifest, out_dir=target)[0]
+    task = replace(task, fingerprint=fingerprint(task))
+    assert previous_result(task) is None
+    result = run_city(task)
+    assert result.status == "done", result.message
+    assert previous_result(task).status == "unchanged"
+    assert previous_result(replace(task, fingerprint="0" * 64)) is None
+    paths = write_summary([result], standard, target)
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        written = gpd.read_postgis("SELECT * FROM province.city_320799_estates", conn,
+                                   geom_col="geometry")
+        units = gpd.read_postgis("SELECT * FROM province.city_320799_units", conn,
+                                 geom_col="geometry")
+        summary = pd.read_sql("SELECT * FROM province.batch_summary", conn)
+    engine.dispose()
+    files = file_run(standard)
+    np.testing.assert_array_equal(written["dist_m_toilet"].to_numpy(dtype=float),
+                                  files.estates["dist_m_toilet"].to_numpy(dtype=float))
+    assert len(units) == result.units > 0
+    assert summary.loc[0, "code"] == "320799" and summary.loc[0, "estates"] == 150
+    assert paths["summary"] == "province.batch_summary"
