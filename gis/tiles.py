@@ -398,8 +398,11 @@ def living_circle_tiled(
     else:
         from distributed import as_completed
 
-        futures = [client.submit(run_tile, t.key, tile_inputs(t, estates, services, streets,
-                                                               gates),
+        # Scattered first (one list item, so its key hashes its content; dict keys would be
+        # shared by every tile): the rows go to the cluster as data, not inside the task.
+        futures = [client.submit(run_tile, t.key,
+                                 client.scatter([tile_inputs(t, estates, services, streets,
+                                                             gates)])[0],
                                  standard, params, crs_wkt, key=f"tile-{t.key}-{id(tiles)}",
                                  retries=2)
                    for t in tiles]
