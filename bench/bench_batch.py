@@ -202,6 +202,7 @@ def report(r: dict[str, Any]) -> str:
     reg = r["region"]
     mean_city = float(np.mean(one["city_s"]))
     per_node_s = sum(one["city_s"]) / sum(r["sizes"])
+    per_node_cpu = sum(one["cpu_s"]) / sum(r["sizes"])
     lines = [
         "## Batch and tiles",
         "",
@@ -250,26 +251,32 @@ def report(r: dict[str, Any]) -> str:
         "",
         f"Tiled peak = {reg['tiled_peak_mb'] - reg['idle_worker_mb']:.0f} MB above an idle "
         f"worker, untiled {reg['untiled_peak_mb'] - reg['idle_worker_mb']:.0f} MB: the "
-        "largest tile bounds the memory; the tiles take longer in all because each one "
-        "rebuilds the halo's graph (about (tile + 2 halo)² / tile² of its own area).",
+        "largest tile bounds the memory. Each tile also builds the graph of its halo (about "
+        "(tile + 2 halo)² / tile² of its own area), so tiles cost more CPU in all; wall times "
+        "on this shared machine vary with the load.",
         "",
-        "**Extrapolation** (linear in street nodes, from the 1-worker run: "
-        f"{per_node_s * 1e6:.1f} s per million street nodes per city task, mean "
-        f"{mean_city:.1f} s per city here):",
+        "**Extrapolation** to 300 cities, linear in street nodes, from the 1-worker run: "
+        f"{per_node_cpu * 1e6:.0f} CPU seconds per million street nodes per city task (an idle "
+        f"core), {per_node_s * 1e6:.0f} s of wall time on this loaded machine (mean "
+        f"{mean_city:.1f} s per city here). Workers needed for one hour, counting 90 % of "
+        "each worker's hour as city work:",
         "",
+        "| 300 cities averaging | worker-hours (idle cores) | workers for 1 h (idle cores) "
+        "| workers for 1 h (this machine's load) |",
+        "|---:|---:|---:|---:|",
     ]
     for avg_nodes in (50_000, 200_000, 1_000_000):
-        t_city = per_node_s * avg_nodes
-        total = 300 * t_city
-        workers = math.ceil(total / 3600 / 0.9)  # 90 % of a worker's hour doing city tasks
-        lines.append(f"- 300 cities averaging {avg_nodes:,} street nodes: {total / 60:,.0f} "
-                     f"worker-minutes; **{workers} worker{'s' if workers > 1 else ''}** "
-                     "finish within the hour (one core each, memory per worker as the peak "
-                     "above for cities of that size; tile the largest cities).")
+        cpu_total = 300 * per_node_cpu * avg_nodes
+        wall_total = 300 * per_node_s * avg_nodes
+        lines.append(f"| {avg_nodes:,} street nodes | {cpu_total / 3600:,.1f} | "
+                     f"**{math.ceil(cpu_total / 3600 / 0.9)}** | "
+                     f"{math.ceil(wall_total / 3600 / 0.9)} |")
     lines += [
         "",
-        "A national run is embarrassingly parallel over cities: wall time ≈ total city time "
-        "÷ workers until the largest single city dominates, which tiles then split.",
+        "Memory per worker is about the peaks above for cities of these sizes (≈ 0.4 GB at "
+        "60k street nodes); cities of millions of nodes should run with `tile_m`. A national "
+        "run is embarrassingly parallel over cities: wall time ≈ total city time ÷ workers "
+        "until the largest single city dominates, which tiles then split.",
     ]
     return "\n".join(lines) + "\n"
 
@@ -298,6 +305,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     result["matched"] = region["equal"] and province[0]["scores"] == province[1]["scores"]
     if args.out:
         args.out.write_text(text, encoding="utf-8")
+        import json
+
+        args.out.with_suffix(".json").write_text(
+            json.dumps({k: v for k, v in result.items() if k != "markdown"}, indent=1,
+                       default=float), encoding="utf-8")
     print(text)
     return result
 

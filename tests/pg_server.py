@@ -59,9 +59,8 @@ def start_server() -> tuple[Server, callable]:
     initdb, pg_ctl, psql = _bin("initdb"), _bin("pg_ctl"), _bin("psql")
     if not (initdb and pg_ctl and psql):
         _unavailable("PostgreSQL server binaries (initdb, pg_ctl) not found")
-    share = Path(initdb).parents[3] / "share" / "postgresql" / Path(initdb).parents[1].name
-    if not list(share.glob("extension/postgis.control")) and \
-            not glob.glob("/usr/share/postgresql/*/extension/postgis.control"):
+    version = Path(initdb).parents[1].name  # /usr/lib/postgresql/<version>/bin/initdb
+    if not glob.glob(f"/usr/share/postgresql/{version}/extension/postgis.control"):
         _unavailable("the PostGIS extension is not installed")
     as_root = os.geteuid() == 0
     run_as: list[str] = []
