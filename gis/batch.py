@@ -61,6 +61,7 @@ MANIFEST_FIELDS: dict[str, tuple[str, ...]] = {
     "mode": ("mode", "模式"),
     "input_crs": ("input_crs", "坐标系"),
     "tile_m": ("tile_m", "分块", "分块米"),
+    "districts": ("districts", "分区", "区划"),
 }
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 RUN_FILE = "run.json"
@@ -88,6 +89,7 @@ class CityTask:
     lang: str = "zh"
     make_map: bool = False
     units: bool = True
+    districts: str | None = None
     fingerprint: str = ""
 
 
@@ -234,6 +236,7 @@ def read_manifest(
             standard=std_cache[std_name], params=replace(base, mode=mode),
             out_dir=_city_out(out_dir, code), input_crs=text(row.get("input_crs")),
             tile_m=tm, lang=lang, make_map=make_map,
+            districts=source("districts", required=False),
         ))
     return tasks
 
@@ -289,8 +292,8 @@ def fingerprint(task: CityTask) -> str:
         "standard": [(c.key, c.walk_m) for c in task.standard.categories],
         "input_crs": task.input_crs, "tile_m": task.tile_m, "lang": task.lang,
         "map": task.make_map, "units": task.units,
-        "inputs": {k: source_digest(v) for k in ("estates", "services", "streets", "gates")
-                   if (v := getattr(task, k))},
+        "inputs": {k: source_digest(v) for k in ("estates", "services", "streets", "gates",
+                                                  "districts") if (v := getattr(task, k))},
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
@@ -363,9 +366,14 @@ def _run_city(task: CityTask, t0: float) -> CityResult:
         services = read_services(task.services, task.standard, **kw)
         streets = read_streets(task.streets, **kw) if task.streets else None
         gates = read_gates(task.gates, estates, **kw) if task.gates else None
-        if task.tile_m:
+        if task.tile_m or task.districts:
+            from gis.layers import read_layer
+
+            districts = (read_layer(task.districts, role="districts", layer=None, crs=kw["crs"],
+                                    encoding=None)[0] if task.districts else None)
             cov = living_circle_tiled(estates, services, task.standard, streets=streets,
-                                      gates=gates, tile_m=task.tile_m, params=task.params)
+                                      gates=gates, tile_m=task.tile_m, params=task.params,
+                                      districts=districts)
         else:
             cov = task.params.coverage(estates, services, task.standard, streets=streets,
                                        gates=gates)

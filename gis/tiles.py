@@ -165,10 +165,12 @@ def plan_tiles(
     *,
     streets: gpd.GeoDataFrame | None,
     gates: gpd.GeoDataFrame | None = None,
-    tile_m: float,
+    tile_m: float | None,
     params: CoverageParams | None = None,
+    districts: gpd.GeoDataFrame | None = None,
 ) -> list[Tile]:
-    """Cut the region into square cells of ``tile_m`` metres and find each one's rows.
+    """Cut the region into square cells of ``tile_m`` metres (or into ``districts``) and
+    find each one's rows.
 
     Parameters
     ----------
@@ -179,6 +181,9 @@ def plan_tiles(
         Side of a cell, metres. Memory per tile grows with ``(tile_m + 2 × halo)²``.
     params : CoverageParams, optional
         Default: `CoverageParams.resolve()`.
+    districts : GeoDataFrame, optional
+        Polygons (街道, 区县 …) to use as tiles instead of the grid: an estate belongs to the
+        first district holding its representative point, or else the nearest one.
 
     Returns
     -------
@@ -186,7 +191,7 @@ def plan_tiles(
         Only cells that own at least one estate, in row-major order.
     """
     params = params or CoverageParams.resolve()
-    if not tile_m or tile_m <= 0:
+    if districts is None and (not tile_m or tile_m <= 0):
         msg = f"Tile size {tile_m!r} m: give a positive size in metres, e.g. 5000."
         raise InputError(msg)
     metric = CRS.from_user_input(params.crs) if params.crs else metric_crs(estates)
@@ -229,11 +234,27 @@ def plan_tiles(
             box[e, 2:] = np.maximum(box[e, 2:], gb[i, 2:])
             r[e] = max(r[e], gd[i])
     origin = np.column_stack([box[:, :2] - r[:, None], box[:, 2:] + r[:, None]])
-    # Ownership: the cell holding the representative point, half-open so exactly one.
-    xy = shapely.get_coordinates(shapely.point_on_surface(est))
-    x0, y0 = np.floor(xy.min(axis=0) / tile_m) * tile_m
-    col = np.floor((xy[:, 0] - x0) / tile_m).astype(np.int64)
-    row = np.floor((xy[:, 1] - y0) / tile_m).astype(np.int64)
+    # Ownership: the cell holding the representative point, half-open so exactly one; or
+    # the first district holding it (the nearest district for points outside them all).
+    points = shapely.point_on_surface(est)
+    xy = shapely.get_coordinates(points)
+    if districts is not None:
+        shapes = np.asarray(to_metric(districts, metric).geometry.values)
+        found = shapely.STRtree(shapes)
+        pi, di = found.query(points, predicate="within")
+        owner = np.full(len(est), -1, dtype=np.int64)
+        order = np.lexsort((di, pi))[::-1]  # the lowest district number is written last
+        owner[pi[order]] = di[order]
+        lost = np.flatnonzero(owner < 0)
+        if len(lost):
+            li, ld = found.query_nearest(points[lost], all_matches=False)
+            owner[lost[li]] = ld
+        row, col = np.zeros(len(est), dtype=np.int64), owner
+        x0 = y0 = 0.0
+    else:
+        x0, y0 = np.floor(xy.min(axis=0) / tile_m) * tile_m
+        col = np.floor((xy[:, 0] - x0) / tile_m).astype(np.int64)
+        row = np.floor((xy[:, 1] - y0) / tile_m).astype(np.int64)
     svc_d = to_line(svc) + half_piece
     svc_tree = shapely.STRtree(svc)
     tiles: list[Tile] = []
@@ -248,10 +269,15 @@ def plan_tiles(
         halo = reach + hop + HALO_MARGIN_M
         kept = (np.sort(tree.query(obox, predicate="dwithin", distance=halo))
                 if tree is not None else np.zeros(0, dtype=np.int64))
-        x_lo, y_lo = x0 + cl * tile_m, y0 + rw * tile_m
+        if districts is not None:
+            key, cell = f"d{cl}", tuple(float(v) for v in shapely.bounds(shapes[cl]))
+        else:
+            x_lo, y_lo = x0 + cl * tile_m, y0 + rw * tile_m
+            key = f"r{rw}c{cl}"
+            cell = (float(x_lo), float(y_lo), float(x_lo + tile_m), float(y_lo + tile_m))
         tiles.append(Tile(
-            key=f"r{rw}c{cl}",
-            cell=(float(x_lo), float(y_lo), float(x_lo + tile_m), float(y_lo + tile_m)),
+            key=key,
+            cell=cell,  # type: ignore[arg-type]
             halo_m=float(halo + float(r[owned].max())),
             estates=owned,
             gates=np.flatnonzero(np.isin(gate_est, owned)),
@@ -334,10 +360,12 @@ def merge_tiles(
     hop_all = pd.concat(hops) if hops else pd.Series(dtype=float)
     used["hop_m"] = hop_all.groupby(level=0).min().reindex(used.index).to_numpy()
     notes = [*estates.attrs.get("notes", []), *services.attrs.get("notes", [])]
+    size_en = f" of {tile_m:,.0f} m" if tile_m else " (districts)"
+    size_zh = f" {tile_m:,.0f} 米" if tile_m else "按区划的"
     notes.append(Note(
-        f"Computed in {n_tiles} tiles of {tile_m:,.0f} m; every estate's result equals the "
+        f"Computed in {n_tiles} tiles{size_en}; every estate's result equals the "
         "untiled run (each tile's streets reach past the longest search).",
-        f"按 {n_tiles} 个 {tile_m:,.0f} 米分块计算；分块外扩范围覆盖最远搜索距离，"
+        f"按 {n_tiles} 个{size_zh}分块计算；分块外扩范围覆盖最远搜索距离，"
         "每个小区的结果与不分块计算完全一致。",
     ))
     for m in dict.fromkeys(messages):
@@ -354,8 +382,9 @@ def living_circle_tiled(
     *,
     streets: gpd.GeoDataFrame | None = None,
     gates: gpd.GeoDataFrame | None = None,
-    tile_m: float = 5000.0,
+    tile_m: float | None = 5000.0,
     params: CoverageParams | None = None,
+    districts: gpd.GeoDataFrame | None = None,
     client: Any = None,
     on_tile: Callable[[str, int, int], None] | None = None,
 ) -> Coverage:
@@ -367,6 +396,8 @@ def living_circle_tiled(
         As for `gis.coverage.living_circle`.
     tile_m : float, default 5000
         Side of a tile, metres.
+    districts : GeoDataFrame, optional
+        Polygons to use as tiles instead of the grid (see `plan_tiles`).
     params : CoverageParams, optional
         Every run parameter; default `CoverageParams.resolve()`.
     client : dask.distributed.Client, optional
@@ -386,7 +417,7 @@ def living_circle_tiled(
         raise InputError(msg)
     metric = CRS.from_user_input(params.crs) if params.crs else metric_crs(estates)
     tiles = plan_tiles(estates, services, standard, streets=streets, gates=gates,
-                       tile_m=tile_m, params=params)
+                       tile_m=tile_m, params=params, districts=districts)
     crs_wkt = metric.to_wkt()
     parts = []
     if client is None:
@@ -411,5 +442,5 @@ def living_circle_tiled(
             if on_tile:
                 on_tile(parts[-1][0], n, len(tiles))
     return merge_tiles(estates, services, standard, parts, params=params, metric=metric,
-                       n_tiles=len(tiles), tile_m=tile_m)
+                       n_tiles=len(tiles), tile_m=tile_m or 0.0)
 

@@ -62,14 +62,18 @@ def make_cities(folder: Path, *, broken: bool = True) -> Path:
         rows.append({"城市": f"示范县{sub}", "代码": f"3207{i:02d}",
                      "小区": f"estates_{i}.gpkg", "设施": str(DEMO / "services.gpkg"),
                      "路网": str(DEMO / "streets.gpkg"), "出入口": f"gates_{i}.gpkg"})
+    # The whole town, tiled by its subdistricts' hulls (the oracle is still the untiled run).
+    hulls = estates.dissolve("所属街道").convex_hull.reset_index(drop=True)
+    gpd.GeoDataFrame({"名称": list("甲乙丙丁")[:len(hulls)]}, geometry=hulls,
+                     crs=estates.crs).to_file(folder / "districts.gpkg")
     rows.append({"城市": "=1+1 示范县全域 <b>&", "代码": "320799", "小区": str(DEMO / "estates.gpkg"),
                  "设施": str(DEMO / "services.gpkg"), "路网": str(DEMO / "streets.gpkg"),
-                 "出入口": str(DEMO / "gates.gpkg")})
+                 "出入口": str(DEMO / "gates.gpkg"), "分区": "districts.gpkg"})
     if broken:
         rows.append({"城市": "坏数据县", "代码": "999999",
                      "小区": str(ROOT / "tests" / "bad_inputs" / "duplicate_ids.gpkg"),
                      "设施": str(DEMO / "services.gpkg"), "路网": str(DEMO / "streets.gpkg"),
-                     "出入口": ""})
+                     "出入口": "", "分区": ""})
     path = folder / "cities.csv"
     pd.DataFrame(rows).to_csv(path, index=False, encoding="utf-8-sig")
     return path
@@ -107,6 +111,7 @@ def test_batch_gives_each_city_its_single_run_and_reports_the_broken_one(
     assert by_code["999999"].status == "failed"
     assert "duplicate" in by_code["999999"].message.lower() or "重复" in by_code["999999"].message
     assert not (out / "999999").exists()  # nothing written for the failed city
+    assert tasks[4].districts and tasks[4].districts.endswith("districts.gpkg")
     for t in tasks[:-1]:
         assert by_code[t.code].status == "done", by_code[t.code].message
         assert_city_equals_single_run(out, t, standard)

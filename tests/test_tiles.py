@@ -156,3 +156,23 @@ def test_bad_tile_size_is_one_clear_error(standard):
     streets, estates, services = random_town(1)
     with pytest.raises(ValueError, match="positive size"):
         plan_tiles(estates, services, standard, streets=streets, tile_m=0)
+
+
+def test_district_tiles_equal_untiled(standard):
+    """Tiles from a districts layer: three uneven strips that leave part of the town
+    uncovered (those estates go to the nearest district)."""
+    std = small_standard(standard)
+    streets, estates, services, gates = hard_town(4)
+    x0, y0, x1, y1 = estates.total_bounds
+    cuts = [x0, x0 + 0.2 * (x1 - x0), x0 + 0.55 * (x1 - x0), x0 + 0.8 * (x1 - x0)]
+    strips = gpd.GeoDataFrame({"name": ["甲", "乙", "丙"]},
+                              geometry=[shapely.box(a, y0, b, y1 - 200)
+                                        for a, b in zip(cuts[:-1], cuts[1:])], crs=METRIC)
+    plan = plan_tiles(estates, services, std, streets=streets, gates=gates, tile_m=None,
+                      districts=strips)
+    assert [t.key for t in plan] == ["d0", "d1", "d2"]
+    assert sorted(np.concatenate([t.estates for t in plan])) == list(range(len(estates)))
+    untiled = living_circle(estates, services, std, streets=streets, gates=gates)
+    tiled = living_circle_tiled(estates, services, std, streets=streets, gates=gates,
+                                tile_m=None, districts=strips)
+    assert_same(untiled, tiled)
