@@ -670,8 +670,8 @@ def _join_coverage(estates: Any, path: str) -> Any:
 @cli.command()
 @click.option("--manifest", required=True, type=click.Path(dir_okay=False),
               help="CSV/XLSX, one row per city: name (城市), code (代码), estates, services, "
-                   "streets, optional gates, standard, mode, input_crs, tile_m. Paths relative "
-                   "to the manifest; postgresql://…#schema.table accepted.")
+                   "streets, optional gates, standard, mode, input_crs, tile_m, districts. "
+                   "Paths relative to the manifest; postgresql://…#schema.table accepted.")
 @click.option("--out", "out_dir", required=True,
               help="Output folder: OUT/<code>/ per city, summary.* and summary_map.html; or "
                    "postgresql://…#schema: tables city_<code>_*, batch_summary, gis_runs.")
