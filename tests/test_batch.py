@@ -183,14 +183,29 @@ def test_a_worker_killed_mid_batch_loses_no_city(tmp_path, client, standard):
     client.wait_for_workers(2, timeout=60)  # the nanny replaces the killed worker
 
 
+def _skew_settings(**values):
+    import gis.settings
+
+    for k, v in values.items():
+        setattr(gis.settings, k, v)
+
+
 def test_tiles_on_the_cluster_equal_untiled(client, standard):
+    """Also: the workers' own gis.settings are skewed and must not matter (every parameter
+    travels with the task)."""
+    client.run(_skew_settings, search_factor=0.5, access_radius_m=300.0, max_edge_m=0.0,
+               vertex_snap_m=5.0)
     estates = read_estates(DEMO / "estates.gpkg")
     services = read_services(DEMO / "services.gpkg", standard)
     streets = read_streets(DEMO / "streets.gpkg")
     gates = read_gates(DEMO / "gates.gpkg", estates)
     untiled = living_circle(estates, services, standard, streets=streets, gates=gates)
-    tiled = living_circle_tiled(estates, services, standard, streets=streets, gates=gates,
-                                tile_m=600.0, client=client)
+    try:
+        tiled = living_circle_tiled(estates, services, standard, streets=streets, gates=gates,
+                                    tile_m=600.0, client=client)
+    finally:
+        client.run(_skew_settings, search_factor=2.0, access_radius_m=30.0, max_edge_m=20.0,
+                   vertex_snap_m=0.01)
     pd.testing.assert_frame_equal(pd.DataFrame(untiled.estates.drop(columns="geometry")),
                                   pd.DataFrame(tiled.estates.drop(columns="geometry")),
                                   check_exact=True)
