@@ -130,7 +130,7 @@ def _echo_summary(lines: list[str], lang: str) -> None:
                    "bd09 (Baidu) are converted to WGS84; wgs84/cgcs2000 as they are. Per layer, "
                    "e.g. --coords services=gcj02; without LAYER= for every layer.")
 @click.option("--out", "out_dir", default="out", show_default=True, type=click.Path(file_okay=False),
-              help="Output folder.")
+              help="Output folder, or postgresql://…#schema for PostGIS tables.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Report and map language.")
 @click.option("--map/--no-map", "make_map", default=True, show_default=True,
@@ -518,8 +518,10 @@ def _coverage(
     t0 = time.perf_counter()
     map_name = "coverage_map.html" if lang == "zh" else "coverage_map_en.html"
     inputs = [estates_path, services_path, streets_path, gates_path, standard]
-    _check_outputs(out_dir, "coverage", lang, make_map, basemap, token, inputs)
-    _check_out_dir(out_dir)
+    to_db = out_dir.startswith(("postgresql://", "postgres://"))  # gis.postgis target
+    if not to_db:
+        _check_outputs(out_dir, "coverage", lang, make_map, basemap, token, inputs)
+        _check_out_dir(out_dir)
     std = load_standard(standard)
     metric = parse_crs(analysis_crs, what="--crs") if analysis_crs else None
     kw = {"crs": input_crs, "encoding": encoding, "invalid": invalid}
@@ -535,16 +537,23 @@ def _coverage(
     cov = living_circle(estates, services, std, streets=streets, gates=gates, mode=mode,  # type: ignore[arg-type]
                         crs=metric, node_crossings=node_crossings, progress=not quiet,
                         gate_tolerance_m=gate_tolerance_m)
-    # Tables and map are staged together: none appears unless all are written, and an
-    # earlier run's map never stays beside new tables.
-    stale = [m for m in _map_names("coverage") if not (make_map and m == map_name)]
-    with staged_outputs(out_dir, stale=stale, inputs=inputs) as stage:
-        paths = write_coverage(cov, stage, lang=lang, illustrative=illustrative)
-        if make_map:
-            paths["map"] = write_map(coverage_map(cov, lang=lang, illustrative=illustrative,
-                                                  basemap=basemap, token=token, offline=not cdn),
-                                     stage / map_name)
-    paths = {k: Path(out_dir) / p.name for k, p in paths.items()}
+    if to_db:
+        from gis.batch import write_coverage_postgis
+
+        paths = write_coverage_postgis(cov, out_dir, lang=lang, sources={
+            "estates": estates_path, "services": services_path, "streets": streets_path,
+            "gates": gates_path})
+    else:
+        # Tables and map are staged together: none appears unless all are written, and an
+        # earlier run's map never stays beside new tables.
+        stale = [m for m in _map_names("coverage") if not (make_map and m == map_name)]
+        with staged_outputs(out_dir, stale=stale, inputs=inputs) as stage:
+            paths = write_coverage(cov, stage, lang=lang, illustrative=illustrative)
+            if make_map:
+                paths["map"] = write_map(
+                    coverage_map(cov, lang=lang, illustrative=illustrative, basemap=basemap,
+                                 token=token, offline=not cdn), stage / map_name)
+        paths = {k: Path(out_dir) / p.name for k, p in paths.items()}
     summary = cov.estates
     click.echo(
         f"{len(summary)} 个小区 estates; 全部覆盖 fully covered: "
@@ -849,6 +858,67 @@ def _check_columns(path: Path, layers: dict[str, Any], need: dict[str, list[str]
 from gis.programme.cli import programme as _programme  # noqa: E402  (gis programme …)
 
 cli.add_command(_programme)
+
+
+# --- gis batch: many cities on dask.distributed (issue 16; logic in gis.batch) -------------
+
+
+@cli.command()
+@click.option("--manifest", required=True, type=click.Path(dir_okay=False),
+              help="CSV/XLSX, one row per city: name (城市), code (代码), estates, services, "
+                   "streets, optional gates, standard, mode, input_crs, tile_m, districts. "
+                   "Paths relative to the manifest; postgresql://…#schema.table accepted.")
+@click.option("--out", "out_dir", required=True,
+              help="Output folder: OUT/<code>/ per city, summary.* and summary_map.html; or "
+                   "postgresql://…#schema: tables city_<code>_*, batch_summary, gis_runs.")
+@click.option("--scheduler", default=None, metavar="tcp://HOST:8786",
+              help="An existing dask scheduler. Default: a LocalCluster on this machine.")
+@click.option("--workers", type=int, default=None,
+              help="LocalCluster worker processes (default: one per CPU, at most one per city).")
+@click.option("--tile-m", type=float, default=None,
+              help="Compute each city in square tiles of this many metres (same results, "
+                   "memory bounded by tile size); rows may set their own tile_m.")
+@click.option("--standard", default=None, metavar="NAME|FILE",
+              help="Standard for rows that name none (default lianyungang_15min).")
+@click.option("--force", is_flag=True, help="Re-run cities whose inputs and parameters are "
+                                            "unchanged too.")
+@click.option("--city-maps", is_flag=True, help="Also write each city's coverage_map.html.")
+@click.option("--cities", "cities_path", default=None,
+              help="City polygons with a code (代码) column: the summary map draws them.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option("-v", "--verbose", count=True)
+@click.option("-q", "--quiet", is_flag=True)
+def batch(**o: Any) -> None:
+    """批量 — coverage of many cities as dask.distributed tasks, and a summary.
+
+    \b
+    Each city's outputs land in --out/<code>/ all together or not at all; a city that
+    fails is reported and the others finish (exit status 2 at the end); a re-run skips
+    cities whose inputs and parameters are unchanged (run.json). Writes summary.xlsx,
+    summary.md and summary_map.html (cities coloured by coverage).
+    """
+    def job() -> None:
+        from gis.batch import describe, read_cities, read_manifest, run_batch, write_summary
+
+        cities = read_cities(o["cities_path"]) if o["cities_path"] else None
+        tasks = read_manifest(o["manifest"], out_dir=o["out_dir"], standard=o["standard"],
+                              tile_m=o["tile_m"], lang=o["lang"], make_map=o["city_maps"])
+
+        def progress(r: Any, done: int, total: int) -> None:
+            if not o["quiet"] or r.status == "failed":
+                click.echo(f"[{done}/{total}] {describe(r, o['lang'])}")
+
+        results = run_batch(tasks, scheduler=o["scheduler"], workers=o["workers"],
+                            force=o["force"], on_city=progress)
+        for key, path in write_summary(results, tasks[0].standard, o["out_dir"],
+                                       lang=o["lang"], cities=cities).items():
+            click.echo(f"  {key:<9} {path}")
+        failed = [r for r in results if r.status == "failed"]
+        if failed:
+            raise GisError(f"{len(failed)} of {len(results)} cities failed: "
+                           + "; ".join(f"{r.code} ({r.message})" for r in failed[:3]))
+
+    _run(job, o["verbose"], o["quiet"])
 
 
 def main() -> None:

@@ -120,6 +120,8 @@ def living_circle(
     access_radius_m: float | None = None,
     progress: bool | None = None,
     gate_tolerance_m: float | None = None,
+    max_edge_m: float | None = None,
+    vertex_snap_m: float | None = None,
 ) -> Coverage:
     """Measure every estate's walk to every facility category of ``standard``.
 
@@ -154,6 +156,9 @@ def living_circle(
     gate_tolerance_m : float, optional
         Largest distance of a gate from its estate's boundary, metres. Default
         ``settings.gate_tolerance_m`` (50 m).
+    max_edge_m, vertex_snap_m : float, optional
+        Graph-building rules passed to `gis.network.build_walk_graph` (defaults from
+        `gis.settings`); batch and tile tasks pass them explicitly.
 
     Returns
     -------
@@ -211,7 +216,8 @@ def living_circle(
             raise InputError(msg)
         streets_m = to_metric(streets, metric)
         _same_place(est_m, streets_m, "streets")
-        graph, noding_notes = walk_graph(streets_m, node_crossings)
+        graph, noding_notes = walk_graph(streets_m, node_crossings, max_edge_m=max_edge_m,
+                                         vertex_snap_m=vertex_snap_m)
         notes.extend(noding_notes)
         if gates is not None:
             notes.extend(gates.attrs.get("notes", []))

@@ -30,6 +30,7 @@ from gis.errors import CRSError
 from gis.errors import GeometryError, GisError, InputError
 from gis.notes import Note
 from gis.osm import SERVICE_TAG_KEYS, read_osm
+from gis.postgis import is_postgis, read_postgis_layer
 from gis.skipped import check_invalid_mode, skipped_record
 from gis.standards import Standard
 from gis.text import fold_text
@@ -650,6 +651,9 @@ def read_layer(
     The layer has a ``_row`` column: each row's 1-based number in the file.
     """
     check_invalid_mode(invalid)
+    if is_postgis(path):  # a PostGIS table or query (gis.postgis); the same checks follow
+        gdf, src = read_postgis_layer(str(path), crs=crs)
+        return _checked_layer(gdf, [], src, role=role, crs=crs, coords=coords)
     path, named = split_layer(path)
     layer = layer or named
     src = path.name if layer is None else f"{path.name}:{layer}"
@@ -673,8 +677,15 @@ def read_layer(
             "GeoJSON, Shapefile (.shp or zipped), CSV/XLSX with lon/lat, or .osm/.osm.pbf."
         )
         raise InputError(msg)
+    return _checked_layer(gdf, notes, src, role=role, crs=crs, coords=coords, where=str(path))
+
+
+def _checked_layer(gdf: gpd.GeoDataFrame, notes: list[str], src: str, *, role: str, crs: Any,
+                   coords: str | None, where: str | None = None
+                   ) -> tuple[gpd.GeoDataFrame, list[str], str]:
+    """Checks every source gets, a file or a database table: rows, CRS, web offsets, 2D."""
     if len(gdf) == 0:
-        msg = f"{path}: the {role} layer is empty (no rows)."
+        msg = f"{where or src}: the {role} layer is empty (no rows)."
         raise InputError(msg)
     _refuse_non_finite(gdf, src)
     gdf["_row"] = np.arange(1, len(gdf) + 1)  # file rows, for rows left out by --invalid skip

@@ -371,7 +371,8 @@ def node_streets(streets: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def walk_graph(
-    streets_m: gpd.GeoDataFrame, node_crossings: bool | str | None = "auto"
+    streets_m: gpd.GeoDataFrame, node_crossings: bool | str | None = "auto", *,
+    max_edge_m: float | None = None, vertex_snap_m: float | None = None,
 ) -> tuple[WalkGraph, list[Note]]:
     """The walking graph of ``streets_m`` (metric CRS), noded as asked or, with ``"auto"``
     (or ``None``), as `street_census` finds; and the warnings the census gives.
@@ -382,7 +383,8 @@ def walk_graph(
     forced = None if node_crossings in (None, "auto") else bool(node_crossings)
     census = street_census(streets_m)
     noded = census.unnoded if forced is None else forced
-    graph = build_walk_graph(node_streets(streets_m) if noded else streets_m)
+    graph = build_walk_graph(node_streets(streets_m) if noded else streets_m,
+                             max_edge_m=max_edge_m, vertex_snap_m=vertex_snap_m)
     notes = census.notes(noded=noded, forced=forced)
     for note in notes:
         logger.warning("%s", note)

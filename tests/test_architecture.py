@@ -5,10 +5,10 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-ORDER = ["errors", "notes", "text", "skipped", "settings", "standards", "crs", "osm", "layers",
-         "network", "noding", "alignment", "coverage",
+ORDER = ["errors", "notes", "text", "skipped", "settings", "standards", "crs", "osm", "postgis",
+         "layers", "network", "noding", "alignment", "coverage", "tiles",
          "eligibility", "adjacency", "decisions", "units", "review", "summary",
-         "report", "maps", "programme", "cli"]
+         "report", "maps", "programme", "batch", "cli"]
 GIS = Path(__file__).resolve().parents[1] / "gis"
 
 
