@@ -6,6 +6,7 @@ import ast
 from pathlib import Path
 
 ORDER = ["errors", "notes", "settings", "standards", "crs", "osm", "layers", "network", "coverage",
+         "candidates", "siting",
          "eligibility", "adjacency", "decisions", "units", "review",
          "report", "maps", "cli"]
 GIS = Path(__file__).resolve().parents[1] / "gis"
