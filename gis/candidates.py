@@ -148,7 +148,7 @@ def network_candidates(
     n = len(xy)
     return gpd.GeoDataFrame(
         {"candidate_id": [f"N{i + 1}" for i in range(n)],
-         "name": [f"路网候选点 N{i + 1}" for i in range(n)],
+         "name": [None] * n,  # shown by id: a made-up name would need a language
          "capacity_households": np.full(n, np.nan), "cost": np.full(n, np.nan),
          "source": "network"},
         geometry=shapely.points(xy) if n else [], crs=streets.crs,
