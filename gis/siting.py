@@ -469,18 +469,20 @@ def solve(
     w = np.asarray(weight, dtype=float)
     model = "mclp" if k is not None else "lscp"
     greedy = g_val = g_bound = None
-    if solver in ("auto", "greedy") or (solver == "exact" and capacity is None):
+    capped = capacity is not None and bool(np.isfinite(capacity).any())
+    if solver == "greedy" and capped:
+        msg = "Capacities need the exact solver: use --solver exact or auto."
+        raise InputError(msg)
+    if not capped:
+        # Greedy ignores capacities, so it is neither a fallback nor a bound with them.
         greedy, gains, g_bound = greedy_cover(cover, w, k)
         g_val = float(gains.sum()) if k is not None else float(len(greedy))
     if solver == "greedy":
-        if capacity is not None and np.isfinite(capacity).any():
-            msg = "Capacities need the exact solver: use solver='exact' or 'auto'."
-            raise InputError(msg)
         bound = g_bound if k is not None else math.nan
         return Solution(model, "greedy", greedy, g_val, bound, _gap(g_val, bound, k),
                         False, g_val, math.nan, time.perf_counter() - t0,
                         "greedy (CELF)")
-    cap = capacity if capacity is not None and np.isfinite(capacity).any() else None
+    cap = capacity if capped else None
     chosen, value, bound, optimal, message = exact_cover(cover, w, k, capacity=cap,
                                                          time_limit_s=time_limit_s)
     if k is not None and g_bound is not None and np.isfinite(g_bound):
@@ -492,8 +494,13 @@ def solve(
                         g_val if g_val is not None else math.nan, value,
                         time.perf_counter() - t0, message)
     if greedy is None:
-        msg = (f"The exact solver found no solution within {time_limit_s:.0f} s ({message}); "
-               "raise the time limit or drop the capacities.")
+        if "infeasible" in message.lower():
+            msg = ("The candidates' capacities (capacity_households) cannot serve every gap "
+                   "estate they reach; raise the capacities, add candidates, or ask for --k "
+                   "sites instead of covering all.")
+        else:
+            msg = (f"The exact solver found no solution within {time_limit_s:.0f} s ({message}); "
+                   "raise --time-limit or drop --capacity.")
         raise InputError(msg)
     return Solution(model, "greedy", greedy, g_val, bound, _gap(g_val, bound, k), False,
                     g_val, value if chosen is not None else math.nan,

@@ -322,3 +322,23 @@ def test_bad_requests_fail_with_one_clear_message(standard):
     off.loc[0, "geometry"] = shapely.Point(500_400, 3_799_400)  # 400 m south of the grid
     with pytest.raises(InputError, match=r"1 candidates lie more than 200 m from any street \(N1"):
         site_facilities(cov, off, [("clinic", 2)])
+
+
+def test_capacities_limit_what_the_sites_serve(standard):
+    streets, estates, services = random_town(4)
+    std = standard.with_thresholds({k: 300.0 for k in standard.keys})
+    cov = living_circle(estates, services, std, streets=streets)
+    cands = town_candidates(estates, streets, spacing_m=150.0)
+    free = site_facilities(cov, cands, [("clinic", 2)])
+    small = cands.assign(capacity_households=400.0)
+    capped = site_facilities(cov, small, [("clinic", 2)], use_capacity=True)
+    a = free.summary.iloc[0]
+    b = capped.summary.iloc[0]
+    assert b["method"] == "exact" and b["optimal"]
+    # Two sites serving at most 400 households each; less than without capacities.
+    assert b["objective"] <= 800.0 + 1e-6 and b["objective"] < a["objective"]
+    with pytest.raises(InputError, match="capacities .* cannot serve every gap estate"):
+        site_facilities(cov, cands.assign(capacity_households=1.0), [("clinic", None)],
+                        use_capacity=True)
+    with pytest.raises(InputError, match="Capacities need the exact solver"):
+        site_facilities(cov, small, [("clinic", 2)], use_capacity=True, solver="greedy")
