@@ -803,6 +803,8 @@ def _siting(*, illustrative: bool = False, cov: Any = None, gates: Any = None,
         metric = parse_crs(o["analysis_crs"], what="--crs") if o.get("analysis_crs") else None
         cov = living_circle(estates, services, std, streets=streets, gates=gates, crs=metric,
                             progress=not o.get("quiet"))
+        if o.get("coverage_path"):
+            _same_coverage(path, cov)
     sources = tuple(o.get("candidate_sources") or ()) or ("network", "estates")
     parts = []
     est_m = to_metric(cov.estates, cov.analysis_crs)
@@ -848,6 +850,27 @@ def _siting(*, illustrative: bool = False, cov: Any = None, gates: Any = None,
     for key, path in paths.items():
         click.echo(f"  {key:<9} {path}")
     return result
+
+
+def _same_coverage(path: Path, cov: Any) -> None:
+    """Note when the coverage recomputed on these streets differs from the saved one."""
+    import geopandas as gpd
+
+    from gis.notes import Note
+
+    saved = gpd.read_file(path, layer="estates", ignore_geometry=True).set_index("estate_id")
+    now = cov.estates.set_index("estate_id")
+    keys = [k for k in cov.standard.keys if f"covered_{k}" in saved]
+    differ = sum(int((saved[f"covered_{k}"].reindex(now.index).fillna(False).astype(bool)
+                      != now[f"covered_{k}"].astype(bool)).sum()) for k in keys)
+    if differ:
+        cov.notes.append(Note(
+            f"{path.name}: {differ} estate-category results differ from the coverage recomputed "
+            "on these streets (the siting uses the recomputed one); pass the streets, gates "
+            "and standard the coverage was run with.",
+            f"{path.name}：有 {differ} 个小区-类别覆盖结果与按本次路网重新计算的不同（选址采用重新计算的"
+            "结果）；请使用覆盖分析时的路网、出入口和标准。",
+        ))
 
 
 def _demo_siting(cov: Any, out_dir: str, lang: str, quiet: bool) -> None:

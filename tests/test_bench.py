@@ -47,7 +47,7 @@ def test_quick_siting_benchmark_checks_matrix_and_objectives(tmp_path):
     spec.loader.exec_module(module)
     # The run stops (SystemExit) if the networkx matrix or spopt's objectives differ.
     result = module.main(["--quick", "--out", str(tmp_path / "siting.md")])
-    cmp = result["compare"]
+    cmp = result["compare"][0]
     assert cmp["pairs"] > 100 and cmp["gis_mclp_optimal"] and cmp["gis_lscp_optimal"]
     if cmp["spopt"] == "ok":  # spopt and pulp come with the [bench] extra only
         assert cmp["spopt_mclp"] == cmp["gis_mclp"] and cmp["spopt_lscp"] == cmp["gis_lscp"]

@@ -178,3 +178,19 @@ def test_bad_siting_inputs_give_one_line_and_write_nothing(tmp_path):
         errors = [ln for ln in result.output.splitlines() if ln.startswith("错误 Error:")]
         assert len(errors) == 1 and re.search(message, errors[0]), result.output
         assert not out.exists() or not any(out.iterdir()), "an output was written"
+
+
+def test_a_stale_coverage_file_is_noted(tmp_path, demo_coverage):
+    est = gpd.read_file(demo_coverage / "coverage.gpkg", layer="estates")
+    svc = gpd.read_file(demo_coverage / "coverage.gpkg", layer="services")
+    est.loc[[0, 1], "covered_clinic"] = ~est.loc[[0, 1], "covered_clinic"]
+    stale = tmp_path / "coverage.gpkg"
+    est.to_file(stale, layer="estates", driver="GPKG")
+    svc.to_file(stale, layer="services", driver="GPKG")
+    out = tmp_path / "out"
+    result = run(["siting", "--coverage", str(stale), "--streets", str(DEMO / "streets.gpkg"),
+                  "--category", "clinic", "--k", "1", "--out", str(out), "--no-map", "-q",
+                  "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    md = (out / "siting_report_en.md").read_text(encoding="utf-8")
+    assert "coverage.gpkg: 2 estate-category results differ" in md

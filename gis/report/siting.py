@@ -357,7 +357,7 @@ def _markdown(siting: Siting, summary: pd.DataFrame, sites: pd.DataFrame, lost: 
     for kind in ("file", "network", "estate"):
         if src.get(kind, 0):
             text = t[f"cand_{kind}"].format(spacing=f"{spacing_m:.0f}" if spacing_m else "?")
-            kinds.append(f"{text} {src[kind]:,}")
+            kinds.append(f"{src[kind]:,} {text}" if lang == "en" else f"{text} {src[kind]:,} 处")
     parts += [
         t["lead"], "",
         f"## {t['overview']}", "",
