@@ -221,7 +221,7 @@ def share_part(a: argparse.Namespace) -> dict[str, Any]:
         m = coverage_matrix(inp["graph"], inp["access"], inp["xy"], WALK_M)
         cover = sp.csc_array(sp.csr_array((np.ones(m.nnz, bool), m.indices, m.indptr),
                                           shape=m.shape))
-        for k in (a.cmp_k, 2 * a.cmp_k):
+        for k in (a.cmp_k,):
             _, gains, _ = greedy_cover(cover, inp["weight"], k)
             _, opt, _, proven, _ = exact_cover(cover, inp["weight"], k)
             shares.append({"seed": 100 + seed, "k": k, "greedy": float(gains.sum()),

@@ -224,16 +224,23 @@ def coverage_matrix(
     # Candidates sharing a node differ only by their hop: one search serves them all.
     limit = walk_m - float(hop.min()) + 0.01
     rows_, cols_, vals_ = [], [], []
-    chunk = int(max(1, min(len(uniq), max_bytes // (8 * max(n, 1)))))
     cand_of = np.argsort(inverse, kind="stable")
     cand_start = np.searchsorted(inverse[cand_of], np.arange(len(uniq) + 1))
-    for lo in range(0, len(uniq), chunk):
-        idx = np.arange(lo, min(lo + chunk, len(uniq)))
-        if limit < 0:
-            break
-        dist = dijkstra(csr, directed=False, indices=uniq[idx], limit=limit)
-        src, node = np.nonzero(np.isfinite(dist))
-        d = dist[src, node]
+    local = np.full(n, -1, dtype=np.int64)
+    for idx, sel in _blocks(small.street_xy, uniq, limit, max_bytes):
+        # Every edge is at least as long as the straight line between its ends, so a
+        # walk within `limit` never leaves the disc of that radius around its start: the
+        # search runs on the block's neighbourhood only, a few km² of a city.
+        if len(sel) == n:
+            sub, starts = csr, uniq[idx]
+        else:
+            local[sel] = np.arange(len(sel))
+            sub, starts = _induced(csr, sel, local), local[uniq[idx]]
+            local[sel] = -1
+        dist = dijkstra(sub, directed=False, indices=starts, limit=limit)
+        src, lnode = np.nonzero(np.isfinite(dist))
+        d = dist[src, lnode]
+        node = sel[lnode]
         count = node_start[node + 1] - node_start[node]
         src = np.repeat(src, count)
         d = np.repeat(d, count)
@@ -267,6 +274,61 @@ def coverage_matrix(
     indptr = np.searchsorted(rows, np.arange(n_est + 1))
     # Built from (data, indices, indptr): explicit zeros stay stored.
     return sp.csr_array((vals, cols.astype(np.int32), indptr), shape=(n_est, m))
+
+
+def _blocks(node_xy: np.ndarray, sources: np.ndarray, limit: float,
+            max_bytes: float) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Group search sources by square cells of half the search radius; give each group
+    (positions in ``sources``) with every node within ``limit`` of its cell, split so one
+    group's dense search rows stay under ``max_bytes``."""
+    if limit < 0 or not len(sources):
+        return []
+    cell = max(limit / 2, 1.0)
+    reach = int(math.ceil(limit / cell))
+    origin = node_xy.min(axis=0)
+    ij = np.floor((node_xy - origin) / cell).astype(np.int64)
+    height = int(ij[:, 1].max()) + 2 * reach + 2
+    key = (ij[:, 0] + reach) * height + (ij[:, 1] + reach)
+    by_key = np.argsort(key, kind="stable")
+    sorted_key = key[by_key]
+    src_key = key[sources]
+    order = np.argsort(src_key, kind="stable")
+    heads = np.flatnonzero(np.r_[True, src_key[order][1:] != src_key[order][:-1]])
+    n = len(node_xy)
+    out, whole = [], []
+    for group in np.split(order, heads[1:]):
+        k0 = int(src_key[group[0]])
+        cx, cy = divmod(k0, height)
+        lo = (cx + np.arange(-reach, reach + 1)) * height + cy - reach
+        a = np.searchsorted(sorted_key, lo, side="left")
+        b = np.searchsorted(sorted_key, lo + 2 * reach, side="right")
+        sel = np.sort(np.concatenate([by_key[i:j] for i, j in zip(a, b)]))
+        if len(sel) > n // 3:
+            # A town smaller than a few search radii: one search over the whole graph
+            # serves many sources at once, cheaper than cutting it per cell.
+            whole.append(group)
+            continue
+        per = int(max(1, max_bytes // (8 * max(len(sel), 1))))
+        out.extend((group[i:i + per], sel) for i in range(0, len(group), per))
+    if whole:
+        group = np.concatenate(whole)
+        per = int(max(1, max_bytes // (8 * max(n, 1))))
+        everything = np.arange(n)
+        out.extend((group[i:i + per], everything) for i in range(0, len(group), per))
+    return out
+
+
+def _induced(csr: sp.csr_matrix, sel: np.ndarray, local: np.ndarray) -> sp.csr_matrix:
+    """The subgraph on nodes ``sel`` (``local`` maps a node to its position there, -1
+    outside), built from the selected rows without scipy's column fancy-indexing."""
+    start, end = csr.indptr[sel], csr.indptr[sel + 1]
+    count = end - start
+    at = np.repeat(start, count) + np.arange(count.sum()) - np.repeat(np.cumsum(count) - count,
+                                                                      count)
+    col = local[csr.indices[at]]
+    row = np.repeat(np.arange(len(sel)), count)
+    keep = col >= 0
+    return sp.csr_matrix((csr.data[at][keep], (row[keep], col[keep])), shape=(len(sel), len(sel)))
 
 
 # --- solvers ---------------------------------------------------------------------------
@@ -368,6 +430,8 @@ def exact_cover(
         cover, w = _merge_rows(cover, w)
     n_rows = cover.shape[0]
     used = np.flatnonzero(np.asarray(cover.sum(axis=0)).ravel() > 0)
+    if capacity is None and len(used) > 1:
+        used = _undominated(sp.csc_array(cover[:, used], dtype=float), used)
     if not n_rows or not len(used):
         return np.zeros(0, np.int64), 0.0, 0.0, True, "nothing to cover"
     sub = sp.csr_array(cover[:, used], dtype=float)
@@ -386,7 +450,7 @@ def exact_cover(
             bounds = Bounds(0, 1)
         else:
             c = np.ones(nj)
-            cons = [LinearConstraint(sub, 1.0, np.inf)]
+            cons = [LinearConstraint(_no_superset_rows(sub), 1.0, np.inf)]
             integ = np.ones(nj)
             bounds = Bounds(0, 1)
     else:
@@ -429,6 +493,32 @@ def _bound(res: object, k: int | None) -> float:
     if dual is None or not np.isfinite(dual):
         return math.nan
     return float(-dual) if k is not None else float(math.ceil(dual - 1e-9))
+
+
+def _undominated(cover: sp.csc_array, cols: np.ndarray) -> np.ndarray:
+    """Drop candidates whose covered rows another candidate covers too (the larger set,
+    or the earlier of equal sets). Swapping a dominated site for its dominator never
+    covers less, so the optimum of MCLP and LSCP without capacities is unchanged; along
+    a street every 100 m most candidates are dominated, and the MILP shrinks with them."""
+    size = np.asarray(cover.sum(axis=0)).ravel()
+    overlap = (cover.T @ cover).tocoo()
+    i, j, both = overlap.row, overlap.col, overlap.data
+    bigger = (size[i] > size[j]) | ((size[i] == size[j]) & (i < j))
+    dominated = np.zeros(len(cols), dtype=bool)
+    dominated[j[(i != j) & (both >= size[j] - 1e-9) & bigger]] = True
+    return cols[~dominated]
+
+
+def _no_superset_rows(cover: sp.csr_array) -> sp.csr_array:
+    """Set-cover rows without those whose candidate set contains another row's: covering
+    the smaller set covers the larger, so the LSCP constraint of the larger is implied."""
+    size = np.asarray(cover.sum(axis=1)).ravel()
+    overlap = (cover @ cover.T).tocoo()
+    q, r, both = overlap.row, overlap.col, overlap.data
+    smaller = (size[q] < size[r]) | ((size[q] == size[r]) & (q < r))
+    implied = np.zeros(cover.shape[0], dtype=bool)
+    implied[r[(q != r) & (both >= size[q] - 1e-9) & smaller]] = True
+    return sp.csr_array(cover[~implied])
 
 
 def _merge_rows(cover: sp.csr_array, w: np.ndarray) -> tuple[sp.csr_array, np.ndarray]:
