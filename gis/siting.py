@@ -638,7 +638,10 @@ def site_facilities(
     time_limit_s : float, default 60
         Per category, for the exact solver.
     use_capacity : bool, default False
-        Respect ``capacity_households`` (exact solver only).
+        Respect ``capacity_households`` (exact solver only). The objective then counts
+        the households assigned to a site within its capacity, while ``covered_after_*``
+        and the sites' ``new_households`` still count every estate within walking
+        distance of a chosen site.
     far_from_street_m : float, default 200
         Candidates farther from every street are refused (they would be reached across
         blocks as the crow flies).
@@ -665,7 +668,8 @@ def site_facilities(
     cats = [std.category(r.category) for r in reqs]  # StandardsError names the keys
     seen = [r.category for r in reqs]
     if len(set(seen)) < len(seen):
-        msg = f"A category is asked for twice ({', '.join(sorted({c for c in seen if seen.count(c) > 1}))}); give each one once."
+        twice = ", ".join(sorted({c for c in seen if seen.count(c) > 1}))
+        msg = f"A category is asked for twice ({twice}); give each one once."
         raise InputError(msg)
     notes: list[str] = []
     metric = cov.analysis_crs
