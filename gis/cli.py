@@ -201,6 +201,7 @@ def demo(out_dir: str, lang: str, verbose: int, quiet: bool) -> None:
         from gis.programme.cli import run_demo
 
         run_demo(folder, out_dir, cov.estates, lang=lang)
+        _demo_siting(cov, out_dir, lang, quiet)
 
     _run(job, verbose, quiet)
 
@@ -717,7 +718,8 @@ def _write_units(review: bool, result: Any, assessed: Any, estates: Any, notes: 
 _LAYER_ROLES = ("estates", "services", "streets", "gates")
 
 
-def _coords_map(values: tuple[str, ...]) -> dict[str, str]:
+def _coords_map(values: tuple[str, ...],
+                roles: tuple[str, ...] = _LAYER_ROLES) -> dict[str, str]:
     """``("services=gcj02",)`` → {"services": "gcj02"}; a bare system applies to every layer."""
     from gis.layers import COORD_SYSTEMS
 
@@ -725,11 +727,11 @@ def _coords_map(values: tuple[str, ...]) -> dict[str, str]:
     for value in values:
         role, _, system = value.rpartition("=")
         system = system.strip().lower().replace("-", "")
-        if system not in COORD_SYSTEMS or (role and role not in _LAYER_ROLES):
+        if system not in COORD_SYSTEMS or (role and role not in roles):
             msg = (f"--coords {value!r}: use SYSTEM or LAYER=SYSTEM with SYSTEM in "
-                   f"{', '.join(COORD_SYSTEMS)} and LAYER in {', '.join(_LAYER_ROLES)}.")
+                   f"{', '.join(COORD_SYSTEMS)} and LAYER in {', '.join(roles)}.")
             raise GisError(msg)
-        for r in [role] if role else _LAYER_ROLES:
+        for r in [role] if role else roles:
             out[r] = system
     return out
 
@@ -775,8 +777,10 @@ _OUTPUT_FILES = {
     "coverage": ("coverage.gpkg", "coverage.csv", "gap_report{en}.md", "gap_report{en}.xlsx"),
     "units": ("units.gpkg", "units.csv", "unit_members.csv", "units_report{en}.md"),
     "review": ("units.gpkg", "units_source_crs.gpkg", "review{en}.xlsx", "review{en}.md"),
+    "siting": ("sites.gpkg", "siting_report{en}.md", "siting_report{en}.xlsx"),
 }
-_MAP_FILES = {"coverage": "coverage_map{en}.html", "review": "units_map{en}.html"}
+_MAP_FILES = {"coverage": "coverage_map{en}.html", "review": "units_map{en}.html",
+              "siting": "siting_map{en}.html"}
 
 
 def _map_names(command: str) -> list[str]:
@@ -919,6 +923,250 @@ def batch(**o: Any) -> None:
                            + "; ".join(f"{r.code} ({r.message})" for r in failed[:3]))
 
     _run(job, o["verbose"], o["quiet"])
+
+
+# --- gis siting (issue 13) --------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--coverage", "coverage_path", type=click.Path(),
+              help="coverage.gpkg from `gis coverage` (or its folder): its estates and services.")
+@click.option("--estates", "estates_path", type=click.Path(dir_okay=False),
+              help="小区边界 estate polygons, instead of --coverage.")
+@click.option("--services", "services_path", type=click.Path(dir_okay=False),
+              help="设施点 existing service points, instead of --coverage.")
+@click.option("--streets", "streets_path", required=True, type=click.Path(dir_okay=False),
+              help="步行路网 the street centre-lines the coverage was measured on.")
+@click.option("--gates", "gates_path", type=click.Path(dir_okay=False),
+              help="小区出入口 gate points (optional, as for `gis coverage`).")
+@click.option("--candidates", "candidate_sources", multiple=True, metavar="FILE|network|estates",
+              help="候选点位: a file of candidate sites (可利用空间, public buildings; points or "
+                   "polygons; optional capacity_households/容量户数, cost, name), 'network' (points "
+                   "along the streets every --spacing-m) or 'estates' (one inside each estate). "
+                   "Repeatable. Default: network and estates.")
+@click.option("--spacing-m", default=100.0, show_default=True,
+              help="Spacing of generated network candidates, metres.")
+@click.option("--category", "categories", multiple=True, required=True,
+              help="Category key to site (see `gis standards`); repeat with one --k each.")
+@click.option("--k", "ks", multiple=True,
+              help="Sites to add for the --category in the same position (MCLP), or 'all' "
+                   "for the fewest sites covering every reachable gap (LSCP).")
+@click.option("--cover-all", is_flag=True,
+              help="Every --category: fewest sites covering every reachable gap (LSCP).")
+@click.option("--solver", type=click.Choice(["auto", "exact", "greedy"]), default="auto",
+              show_default=True,
+              help="auto: exact when proven optimal within --time-limit, else greedy.")
+@click.option("--time-limit", "time_limit_s", default=60.0, show_default=True,
+              help="Seconds per category for the exact solver.")
+@click.option("--capacity", "use_capacity", is_flag=True,
+              help="Respect the candidates' capacity_households (exact solver).")
+@click.option("--standard", default=None, metavar="NAME|FILE")
+@click.option("--crs", "analysis_crs", default=None, metavar="EPSG:N")
+@click.option("--input-crs", default=None, metavar="EPSG:N",
+              help="CRS for input files that carry none. Never guessed.")
+@click.option("--encoding", default=None)
+@click.option("--coords", "coords", multiple=True, metavar="[LAYER=]SYSTEM",
+              help="gcj02 / bd09 layers from web-map exports (LAYER: estates, services, "
+                   "streets, gates, candidates).")
+@click.option("--out", "out_dir", default="out", show_default=True,
+              type=click.Path(file_okay=False))
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option("--map/--no-map", "make_map", default=True, show_default=True,
+              help="Also write siting_map.html (coverage map with the proposed sites).")
+@_map_options
+@click.option("-v", "--verbose", count=True)
+@click.option("-q", "--quiet", is_flag=True)
+def siting(**o: Any) -> None:
+    """新增设施选址 — where to add facilities to close living-circle gaps (补短板).
+
+    \b
+    MCLP: --category charging --k 5 chooses 5 sites newly covering the most households;
+    LSCP: --cover-all (or --k all) the fewest sites covering every gap estate a candidate
+    can reach. Estates already covered by an existing facility are not targets.
+    Walking distances follow the coverage rules exactly.
+
+    \b
+    Writes into --out:
+      sites.gpkg          chosen sites in order (households/estates newly covered,
+                          cumulative coverage), their service areas, estates after
+      siting_report.md    the siting section of the gap report: before/after per category
+      siting_report.xlsx  the same as sheets
+      siting_map.html     the coverage map with the proposed sites (unless --no-map)
+
+    \b
+    Example:
+      gis siting --coverage 成果/ --streets 路网.shp --candidates 可用地块.gpkg \\
+                 --category charging --k 5 --category clinic --k 2 --out 选址
+    """
+    _run(lambda: _siting(**o), o["verbose"], o["quiet"])
+
+
+def _siting_demands(categories: tuple[str, ...], ks: tuple[str, ...],
+                    cover_all: bool) -> list[tuple[str, int | None]]:
+    if cover_all and ks:
+        raise GisError("--cover-all and --k exclude each other; give one of them.")
+    if cover_all:
+        return [(c, None) for c in categories]
+    if len(ks) != len(categories):
+        msg = (f"{len(categories)} --category but {len(ks)} --k: give one --k per --category "
+               "(a number, or 'all'), or --cover-all.")
+        raise GisError(msg)
+    out: list[tuple[str, int | None]] = []
+    for c, k in zip(categories, ks):
+        if str(k).strip().lower() in ("all", "全部"):
+            out.append((c, None))
+            continue
+        try:
+            out.append((c, int(k)))
+        except ValueError:
+            raise GisError(f"--k {k!r} for {c}: give a whole number of sites, or 'all'.") from None
+    return out
+
+
+def _siting(*, illustrative: bool = False, cov: Any = None, gates: Any = None,
+            **o: Any) -> Any:
+    import shapely
+
+    from gis.candidates import (
+        combine_candidates,
+        estate_candidates,
+        network_candidates,
+        read_candidates,
+    )
+    from gis.coverage import living_circle
+    from gis.crs import parse_crs, to_metric
+    from gis.layers import read_estates, read_gates, read_services, read_streets
+    from gis.maps import coverage_map, write_map
+    from gis.report import staged_outputs
+    from gis.report.siting import write_siting
+    from gis.siting import site_facilities
+    from gis.standards import load_standard
+
+    t0 = time.perf_counter()
+    demands = _siting_demands(tuple(o["categories"]), tuple(o.get("ks") or ()),
+                              bool(o.get("cover_all")))
+    lang = o.get("lang", "zh")
+    make_map = o.get("make_map", True)
+    map_name = "siting_map.html" if lang != "en" else "siting_map_en.html"
+    inputs = [o.get("coverage_path"), o.get("estates_path"), o.get("services_path"),
+              o.get("streets_path"), o.get("gates_path"), o.get("standard"),
+              *(s for s in (o.get("candidate_sources") or ()) if s not in ("network", "estates"))]
+    if o.get("coverage_path") and Path(o["coverage_path"]).is_dir():
+        inputs.append(str(Path(o["coverage_path"]) / "coverage.gpkg"))
+    _check_outputs(o["out_dir"], "siting", lang, make_map, o.get("basemap", "none"),
+                   o.get("token"), inputs)
+    _check_out_dir(o["out_dir"])
+    std = load_standard(o.get("standard"))
+    for c, _ in demands:
+        std.category(c)
+    kw = {"crs": o.get("input_crs"), "encoding": o.get("encoding")}
+    sys_of = _coords_map(tuple(o.get("coords") or ()), roles=(*_LAYER_ROLES, "candidates"))
+    if cov is None:
+        if o.get("coverage_path"):
+            path = Path(o["coverage_path"])
+            path = path / "coverage.gpkg" if path.is_dir() else path
+            if not path.is_file():
+                raise GisError(f"--coverage {o['coverage_path']}: no coverage.gpkg there; run "
+                               "`gis coverage` first or pass --estates and --services.")
+            estates = read_estates(f"{path}:estates", **kw)
+            services = read_services(f"{path}:services", std, **kw)
+        elif o.get("estates_path") and o.get("services_path"):
+            estates = read_estates(o["estates_path"], **kw, coords=sys_of.get("estates"))
+            services = read_services(o["services_path"], std, **kw, coords=sys_of.get("services"))
+        else:
+            raise GisError("Give --coverage (a `gis coverage` output) or both --estates and "
+                           "--services.")
+        streets = read_streets(o["streets_path"], **kw, coords=sys_of.get("streets"))
+        if o.get("gates_path"):
+            gates = read_gates(o["gates_path"], estates, **kw, coords=sys_of.get("gates"))
+        metric = parse_crs(o["analysis_crs"], what="--crs") if o.get("analysis_crs") else None
+        cov = living_circle(estates, services, std, streets=streets, gates=gates, crs=metric,
+                            progress=not o.get("quiet"))
+        if o.get("coverage_path"):
+            _same_coverage(path, cov)
+    sources = tuple(o.get("candidate_sources") or ()) or ("network", "estates")
+    parts = []
+    est_m = to_metric(cov.estates, cov.analysis_crs)
+    reach = max(std.category(c).walk_m for c, _ in demands)
+    area = shapely.buffer(shapely.convex_hull(shapely.union_all(
+        shapely.envelope(est_m.geometry.values))), reach)
+    for source in sources:
+        if source == "network":
+            parts.append(network_candidates(cov.streets, area, spacing_m=float(o["spacing_m"])))
+        elif source == "estates":
+            parts.append(estate_candidates(cov.estates))
+        else:
+            parts.append(read_candidates(source, **kw, coords=sys_of.get("candidates")))
+    candidates = combine_candidates(parts, cov.estates.crs)
+    files = [p for p in parts if (p["source"] == "file").all() and len(p)]
+    candidates.attrs["notes"] = [n for p in files for n in p.attrs.get("notes", [])]
+    if files:
+        candidates.attrs["source_name"] = files[0].attrs.get("source_name", "candidates")
+    if not len(candidates):
+        raise GisError("No candidate sites: the street network has no point inside the study "
+                       "area; pass --candidates FILE.")
+    result = site_facilities(cov, candidates, demands, gates=gates, solver=o["solver"],
+                             time_limit_s=float(o["time_limit_s"]),
+                             use_capacity=bool(o.get("use_capacity")))
+    # Tables and map staged together, as for `gis coverage`.
+    stale = [m for m in _map_names("siting") if not (make_map and m == map_name)]
+    with staged_outputs(o["out_dir"], stale=stale, inputs=inputs) as stage:
+        paths = write_siting(result, stage, lang=lang, illustrative=illustrative,
+                             spacing_m=float(o["spacing_m"]))
+        if make_map:
+            fmap = coverage_map(cov, lang=lang, illustrative=illustrative, siting=result,
+                                basemap=o.get("basemap", "none"), token=o.get("token"),
+                                offline=not o.get("cdn", False))
+            paths["map"] = write_map(fmap, stage / map_name)
+    paths = {k: Path(o["out_dir"]) / p.name for k, p in paths.items()}
+    for r in result.summary.itertuples(index=False):
+        click.echo(
+            f"{r.name_zh} {r.category}: {r.sites} 处新增 new sites ({r.model.upper()}, "
+            f"{r.method}{', proven optimal' if r.optimal else ''}); 覆盖小区 estates covered "
+            f"{r.estates_covered_before} → {r.estates_covered_after}/{r.estates}"
+        )
+    click.echo(f"  ({time.perf_counter() - t0:.1f} s)")
+    for key, path in paths.items():
+        click.echo(f"  {key:<9} {path}")
+    return result
+
+
+def _same_coverage(path: Path, cov: Any) -> None:
+    """Note when the coverage recomputed on these streets differs from the saved one."""
+    import geopandas as gpd
+
+    from gis.notes import Note
+
+    saved = gpd.read_file(path, layer="estates", ignore_geometry=True).set_index("estate_id")
+    now = cov.estates.set_index("estate_id")
+    keys = [k for k in cov.standard.keys if f"covered_{k}" in saved]
+    differ = sum(int((saved[f"covered_{k}"].reindex(now.index).fillna(False).astype(bool)
+                      != now[f"covered_{k}"].astype(bool)).sum()) for k in keys)
+    if differ:
+        cov.notes.append(Note(
+            f"{path.name}: {differ} estate-category results differ from the coverage recomputed "
+            "on these streets (the siting uses the recomputed one); pass the streets, gates "
+            "and standard the coverage was run with.",
+            f"{path.name}：有 {differ} 个小区-类别覆盖结果与按本次路网重新计算的不同（选址采用重新计算的"
+            "结果）；请使用覆盖分析时的路网、出入口和标准。",
+        ))
+
+
+def _demo_siting(cov: Any, out_dir: str, lang: str, quiet: bool) -> None:
+    """The demo's worst gaps: the three categories with the most households uncovered,
+    three new sites each, chosen among street points and points inside the estates."""
+    est = cov.estates
+    hh = est["households"].fillna(0).to_numpy()
+    lacking = sorted(((float(hh[~est[f"covered_{k}"].to_numpy(bool)].sum()), k)
+                      for k in cov.standard.keys), reverse=True)
+    worst = [k for h, k in lacking[:3] if h > 0]
+    if not worst:
+        return
+    click.echo("新增设施选址 siting for the worst gaps:")
+    _siting(cov=cov, categories=tuple(worst), ks=("3",) * len(worst), cover_all=False,
+            candidate_sources=("network", "estates"), spacing_m=100.0, solver="auto",
+            time_limit_s=30.0, out_dir=str(Path(out_dir) / "siting"), lang=lang,
+            make_map=True, illustrative=True, quiet=quiet)
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 ORDER = ["errors", "notes", "text", "skipped", "settings", "standards", "crs", "osm", "postgis",
-         "layers", "network", "noding", "alignment", "coverage", "tiles",
+         "layers", "network", "noding", "alignment", "coverage", "tiles", "candidates", "siting",
          "eligibility", "adjacency", "decisions", "units", "review", "summary",
          "report", "maps", "programme", "batch", "cli"]
 GIS = Path(__file__).resolve().parents[1] / "gis"

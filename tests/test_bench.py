@@ -38,3 +38,20 @@ def test_quick_scale_runner_writes_its_report(tmp_path):
     result = module.main(["--quick", "--out", str(tmp_path)])
     assert result["ok"] is True
     assert (tmp_path / "benchmarks_quick.md").read_text(encoding="utf-8").startswith("#")
+
+
+def test_quick_siting_benchmark_checks_matrix_and_objectives(tmp_path):
+    spec = importlib.util.spec_from_file_location("bench_siting", ROOT / "bench" / "bench_siting.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_siting"] = module
+    spec.loader.exec_module(module)
+    # The run stops (SystemExit) if the networkx matrix or spopt's objectives differ.
+    result = module.main(["--quick", "--out", str(tmp_path / "siting.md")])
+    cmp = result["compare"][0]
+    assert cmp["pairs"] > 100 and cmp["gis_mclp_optimal"] and cmp["gis_lscp_optimal"]
+    if cmp["spopt"] == "ok":  # spopt and pulp come with the [bench] extra only
+        assert cmp["spopt_mclp"] == cmp["gis_mclp"] and cmp["spopt_lscp"] == cmp["gis_lscp"]
+    scale = result["scale"]
+    assert scale["greedy_value"] <= scale["exact_value"] + 1e-6 <= scale["bound"] + 1e-3
+    assert all(s["share"] >= 1 - 1 / 2.718281828 for s in result["shares"]["runs"])
+    assert (tmp_path / "siting.md").read_text(encoding="utf-8").startswith("# Siting benchmark")

@@ -8,6 +8,8 @@ facility and distance per category; a search box finds estates by name.
 
 from __future__ import annotations
 
+from typing import Any
+
 import folium
 from folium.utilities import JsCode
 import geopandas as gpd
@@ -28,7 +30,7 @@ from gis.maps._page import (
     title_html,
 )
 
-__all__ = ["CATEGORY_COLOURS", "coverage_map"]
+__all__ = ["CATEGORY_COLOURS", "coverage_map", "siting_layers"]
 
 CATEGORY_COLOURS = ("#1f77b4", "#d62728", "#8c564b", "#ff7f0e", "#2ca02c", "#7f7f7f", "#9467bd",
                     "#17becf", "#bcbd22", "#e377c2")
@@ -50,6 +52,7 @@ def coverage_map(
     lang: str = "zh",
     illustrative: bool = False,
     title: str | None = None,
+    siting: Any = None,
 ) -> folium.Map:
     """Build the coverage map.
 
@@ -73,6 +76,8 @@ def coverage_map(
     illustrative : bool
         Say "示例数据" in the title.
     title : str, optional
+    siting : gis.siting.Siting, optional
+        Also draw the proposed sites and their walkable service areas (`siting_layers`).
 
     Returns
     -------
@@ -154,6 +159,8 @@ def coverage_map(
                                  "weight": 1}),
             tooltip=TextTooltip("tip"),
         ).add_to(fmap)
+    if siting is not None:
+        siting_layers(siting, page, lang)
     folium.LayerControl(collapsed=False).add_to(fmap)
     SearchBox(estates_layer, "name", "Find an estate…" if en else "搜索小区名称…").add_to(fmap)
     if title is None:
@@ -286,3 +293,64 @@ function gisPopup(p) {
   return out;
 }
 </script>""" % (data, JS_ESCAPE)
+
+
+# Text reaches a tooltip only through this escape (names are untrusted data).
+_SITE_TOOLTIP = JsCode(
+    "function (f, layer) { layer.bindTooltip(String(f.properties.tip).replace(/[&<>\"']/g, "
+    "function (c) { return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '\"': '&quot;', "
+    "\"'\": '&#39;'}[c]; })); }")
+
+
+def siting_layers(siting: Any, page: Any, lang: str = "zh") -> None:
+    """Add proposed sites and their walkable service areas to a coverage map page.
+
+    One toggle per siting category for the sites (numbered in proposal order) and one for
+    the area their new facilities reach within the category's threshold.
+
+    Parameters
+    ----------
+    siting : gis.siting.Siting
+    page : gis.maps._page.Page
+        The page `coverage_map` is drawing.
+    lang : {"zh", "en"}
+    """
+    en = lang == "en"
+    fmap = page.map
+    keys = siting.coverage.standard.keys
+    for row in siting.summary.itertuples(index=False):
+        colour = CATEGORY_COLOURS[keys.index(row.category) % len(CATEGORY_COLOURS)]
+        label = row.name_en if en else row.name_zh
+        area = siting.areas[siting.areas["category"] == row.category]
+        if len(area):
+            area = display_frame(area.to_crs(siting.coverage.analysis_crs), page, simplify_m=0)
+            folium.GeoJson(
+                area.assign(_kind="site_area")[["_kind", "geometry"]].to_json(drop_id=True),
+                name=layer_name(f"New {label} sites: walkable area ({row.walk_m:.0f} m)" if en
+                                else f"新增{label}步行服务范围（{row.walk_m:.0f}米）"),
+                style=leaflet_style({"color": colour, "weight": 2, "dashArray": "6 4",
+                                     "fillColor": colour, "fillOpacity": 0.18}),
+                interactive=False,
+            ).add_to(fmap)
+        sites = siting.sites[siting.sites["category"] == row.category]
+        if not len(sites):
+            continue
+        shown = display_frame(sites.to_crs(siting.coverage.analysis_crs), page, simplify_m=0)
+        tips = [
+            (f"#{o} {n} ({i}): +{h:,.0f} households, +{e} estates" if en
+             else f"第{o}处 {n}（{i}）：新增覆盖 {h:,.0f} 户、{e} 个小区")
+            for o, n, i, h, e in zip(shown["order"], shown["name"].astype(str),
+                                     shown["candidate_id"].astype(str),
+                                     shown["new_households"].fillna(0), shown["new_estates"])
+        ]
+        points = gpd.GeoDataFrame({"_kind": "site", "tip": tips}, geometry=shown.geometry.values,
+                                  crs=4326)
+        folium.GeoJson(
+            points.to_json(drop_id=True),
+            name=layer_name(f"Proposed {label} sites ({len(sites)})" if en
+                            else f"建议新增{label}（{len(sites)} 处）"),
+            marker=folium.CircleMarker(radius=9, fill=True, weight=3),
+            style=leaflet_style({"color": "#000000", "fillColor": colour, "fillOpacity": 1.0,
+                                 "weight": 3}),
+            on_each_feature=_SITE_TOOLTIP,
+        ).add_to(fmap)
