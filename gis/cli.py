@@ -106,6 +106,8 @@ def _map_options(func: Any) -> Any:
               help="Report and map language.")
 @click.option("--map/--no-map", "make_map", default=True, show_default=True,
               help="Also write coverage_map.html.")
+@click.option("--docx/--no-docx", "docx", default=True, show_default=True,
+              help="Also write gap_report.docx (Word, with print-map figures).")
 @_map_options
 @click.option("-v", "--verbose", count=True, help="More detail on stderr.")
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
@@ -119,6 +121,7 @@ def coverage(**opts: Any) -> None:
       coverage.csv      the same table for Excel/WPS (UTF-8 with BOM)
       gap_report.md     coverage rates, every gap by 街道/社区, where new facilities help most
       gap_report.xlsx   the same as sheets
+      gap_report.docx   the same for Word/WPS with maps (unless --no-docx)
       coverage_map.html the map (unless --no-map)
 
     \b
@@ -257,6 +260,8 @@ def units(**opts: Any) -> None:
               type=click.Path(file_okay=False))
 @click.option("--map/--no-map", "make_map", default=True, show_default=True,
               help="Also write units_map.html.")
+@click.option("--docx/--no-docx", "docx", default=True, show_default=True,
+              help="Also write review.docx (Word: units map and one sheet per unit).")
 @_map_options
 def review(**opts: Any) -> None:
     """审查材料 — review package of combined renovation units for 自然资源局.
@@ -269,6 +274,8 @@ def review(**opts: Any) -> None:
       review.xlsx            审查表: one row per unit with every check, and blank 决定/说明
                              columns; fill them in and pass the file back with --decisions
       review.md              summary: eligibility, units, conflicts, decisions applied
+      review.docx            for Word/WPS: units map, one sheet per unit with its map and
+                             blank 决定/说明 fields (unless --no-docx)
     """
     _run(lambda: _units(**opts, review=True), opts["verbose"], opts["quiet"])
 
@@ -279,6 +286,28 @@ def map_group() -> None:
 
     Maps open from disk with no network by default (Leaflet is inlined, no basemap).
     """
+
+
+def _print_options(func: Any) -> Any:
+    """--format/--paper/--dpi: print maps (PNG, PDF) instead of the HTML map."""
+    options = [
+        click.option("--format", "fmt", type=click.Choice(["html", "png", "pdf"]), default="html",
+                     show_default=True, help="html: interactive map; png/pdf: print map with "
+                     "title, legend, scale bar, north arrow, source, date and CRS note."),
+        click.option("--paper", type=click.Choice(["A4", "A3"]), default="A4", show_default=True,
+                     help="Print map paper size (landscape)."),
+        click.option("--dpi", type=click.IntRange(72, 1200), default=300, show_default=True,
+                     help="Print map resolution (PNG; PDF keeps lines and text as vectors)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _print_path(o: dict[str, Any]) -> Path:
+    """--out with the suffix of --format (the default ``….html`` becomes ``….png``)."""
+    path = Path(o["out_path"])
+    return path if path.suffix.lower() == f".{o['fmt']}" else path.with_suffix(f".{o['fmt']}")
 
 
 @map_group.command(name="coverage")
@@ -297,8 +326,9 @@ def map_group() -> None:
 @click.option("--input-crs", default=None, metavar="EPSG:N")
 @_map_options
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@_print_options
 @click.option("--out", "out_path", default="maps/coverage_map.html", show_default=True,
-              type=click.Path(dir_okay=False))
+              type=click.Path(dir_okay=False), help="Output file; its suffix follows --format.")
 @click.option("-v", "--verbose", count=True)
 @click.option("-q", "--quiet", is_flag=True)
 def map_coverage(**o: Any) -> None:
@@ -336,6 +366,13 @@ def map_coverage(**o: Any) -> None:
         mode = str(estates["dist_mode"].iloc[0]) if "dist_mode" in estates else "network"
         cov = Coverage(estates=estates, services=services, standard=std, mode=mode,  # type: ignore[arg-type]
                        analysis_crs=metric, search_factor=gis_settings.search_factor, graph=graph)
+        if o["fmt"] != "html":
+            from gis.maps.printmap import coverage_print, save_figure
+
+            fig = coverage_print(cov, category=o["category"], lang=o["lang"], paper=o["paper"],
+                                 areas=o["areas"])
+            click.echo(f"  map       {save_figure(fig, _print_path(o), dpi=o['dpi'])}")
+            return
         fmap = coverage_map(cov, category=o["category"], basemap=o["basemap"], token=o["token"],
                             offline=not o["cdn"], lang=o["lang"], areas=o["areas"])
         click.echo(f"  map       {write_map(fmap, o['out_path'])}")
@@ -355,8 +392,9 @@ def map_coverage(**o: Any) -> None:
 @click.option("--input-crs", default=None, metavar="EPSG:N")
 @_map_options
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@_print_options
 @click.option("--out", "out_path", default="maps/units_map.html", show_default=True,
-              type=click.Path(dir_okay=False))
+              type=click.Path(dir_okay=False), help="Output file; its suffix follows --format.")
 @click.option("-v", "--verbose", count=True)
 @click.option("-q", "--quiet", is_flag=True)
 def map_units(**o: Any) -> None:
@@ -382,6 +420,14 @@ def map_units(**o: Any) -> None:
             raise GisError(msg)
         constraints = {kind: read_constraint(o[opt], kind, crs=o["input_crs"]).layer
                        for opt, kind in _CONSTRAINT_OPTIONS.items() if o.get(opt)}
+        if o["fmt"] != "html":
+            from gis.maps.printmap import save_figure, units_print
+
+            fig = units_print(layers["units"], layers["estates"], layers["links"],
+                              conflicts=layers.get("conflicts"), lang=o["lang"],
+                              paper=o["paper"])
+            click.echo(f"  map       {save_figure(fig, _print_path(o), dpi=o['dpi'])}")
+            return
         fmap = units_map(layers["units"], layers["estates"], layers["links"],
                          conflicts=layers.get("conflicts"), constraints=constraints,
                          basemap=o["basemap"], token=o["token"], offline=not o["cdn"],
@@ -450,6 +496,7 @@ def _coverage(
     token: str | None = None,
     cdn: bool = False,
     coords: tuple[str, ...] = (),
+    docx: bool = True,
     **_: Any,
 ) -> Any:
     from gis.coverage import living_circle
@@ -475,7 +522,12 @@ def _coverage(
                 "no" if streets is None else f"{len(streets):,}")
     cov = living_circle(estates, services, std, streets=streets, gates=gates, mode=mode,  # type: ignore[arg-type]
                         crs=metric, node_crossings=node_crossings, progress=not quiet)
-    paths = write_coverage(cov, out_dir, lang=lang, illustrative=illustrative)
+    figures = None
+    if docx:
+        from gis.maps.printmap import coverage_figures
+
+        figures = coverage_figures(cov, lang=lang, illustrative=illustrative)
+    paths = write_coverage(cov, out_dir, lang=lang, illustrative=illustrative, figures=figures)
     if make_map:
         name = "coverage_map.html" if lang == "zh" else "coverage_map_en.html"
         paths["map"] = write_map(coverage_map(cov, lang=lang, illustrative=illustrative,
@@ -568,9 +620,17 @@ def _units(*, review: bool, illustrative: bool = False, estates: Any = None,
                                         tree_default_crown_m=o.get("tree_crown_m", 5.0))
         for c in constraints:
             notes.extend(c.layer.attrs.get("notes", []))
+        figures = None
+        if o.get("docx", True):
+            from gis.maps.printmap import review_figures
+
+            figures = review_figures(
+                result.units.merge(checks, left_on="unit_id", right_index=True, how="left"),
+                assessed, result.links, conflicts=conflicts, lang=lang,
+                illustrative=illustrative)
         paths = write_review(result, assessed, checks, conflicts.to_crs(estates.crs), out_dir,
                              lang=lang, illustrative=illustrative, notes=notes,
-                             constraint_sources=[c.source for c in constraints])
+                             constraint_sources=[c.source for c in constraints], figures=figures)
         if o.get("make_map", True):
             from gis.maps import units_map, write_map
 

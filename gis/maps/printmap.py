@@ -45,8 +45,8 @@ from gis.errors import InputError
 from gis.maps.coverage import CATEGORY_COLOURS
 from gis.report.fonts import PrintFont, cjk_font
 
-__all__ = ["PAPERS", "coverage_print", "figure_bytes", "save_figure", "unit_prints",
-           "units_print"]
+__all__ = ["PAPERS", "coverage_figures", "coverage_print", "figure_bytes", "review_figures",
+           "save_figure", "unit_prints", "units_print"]
 
 logger = logging.getLogger(__name__)
 
@@ -603,3 +603,35 @@ def save_figure(fig: Figure, path: str | Path, *, dpi: int = PRINT_DPI) -> Path:
         raise
     logger.info("Wrote print map %s (%.1f MB)", path, len(data) / 1e6)
     return path
+
+
+# ---------------------------------------------------------------------------
+# Figures for the Word reports
+
+
+def coverage_figures(cov: Coverage, *, lang: str = "zh", illustrative: bool = False,
+                     dpi: int = 200) -> dict[str, bytes]:
+    """The gap report's figures as PNG bytes: ``"overview"`` and each category with gaps.
+
+    The same drawings as `coverage_print` (A4), at ``dpi`` (200 keeps a Word file small
+    and prints sharp at the 16 cm the report shows them).
+    """
+    out = {"overview": figure_bytes(coverage_print(cov, lang=lang, illustrative=illustrative),
+                                    dpi=dpi)}
+    for c in cov.standard.categories:
+        if not cov.estates[f"covered_{c.key}"].all():
+            fig = coverage_print(cov, category=c.key, lang=lang, illustrative=illustrative)
+            out[c.key] = figure_bytes(fig, dpi=dpi)
+    return out
+
+
+def review_figures(units: gpd.GeoDataFrame, estates: gpd.GeoDataFrame,
+                   links: gpd.GeoDataFrame | None = None, *,
+                   conflicts: gpd.GeoDataFrame | None = None, lang: str = "zh",
+                   illustrative: bool = False, dpi: int = 200) -> dict[str, bytes]:
+    """The review document's figures as PNG bytes: ``"overview"`` and one per unit id."""
+    out = {"overview": figure_bytes(units_print(units, estates, links, conflicts=conflicts,
+                                                lang=lang, illustrative=illustrative), dpi=dpi)}
+    out.update(unit_prints(units, estates, links, conflicts=conflicts, lang=lang,
+                           dpi=min(dpi, 150)))
+    return out
