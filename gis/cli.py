@@ -71,6 +71,36 @@ def _map_options(func: Any) -> Any:
     return func
 
 
+def _data_basemap_options(func: Any) -> Any:
+    """--data-basemap/--water/--boundary: the coverage map's offline basemap from the data."""
+    options = [
+        click.option("--data-basemap", is_flag=True,
+                     help="Draw an offline basemap from the data: streets by class (道路等级), "
+                          "--water and --boundary (default: the data's extent).",),
+        click.option("--water", "water_path", type=click.Path(dir_okay=False),
+                     help="Rivers and lakes (水系) for --data-basemap."),
+        click.option("--boundary", "boundary_path", type=click.Path(dir_okay=False),
+                     help="Study boundary (研究范围) for --data-basemap."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _data_basemap(o: dict[str, Any]) -> dict[str, Any]:
+    """coverage_map's data-basemap arguments from the options (layers read here)."""
+    if not o.get("data_basemap"):
+        return {}
+    from gis.layers import read_barriers
+    from gis.review import read_constraint
+
+    kw = {"crs": o.get("input_crs")}
+    water = read_barriers(o["water_path"], **kw) if o.get("water_path") else None
+    boundary = (read_constraint(o["boundary_path"], "development_boundary", **kw).layer
+                if o.get("boundary_path") else None)
+    return {"data_basemap": True, "water": water, "boundary": boundary}
+
+
 @cli.command()
 @click.option("--estates", "estates_path", required=True, type=click.Path(dir_okay=False),
               help=f"小区边界 estate polygons with 小区编号/estate_id. {_common_layer_help}.")
@@ -108,6 +138,7 @@ def _map_options(func: Any) -> Any:
               help="Also write coverage_map.html.")
 @click.option("--docx/--no-docx", "docx", default=True, show_default=True,
               help="Also write gap_report.docx (Word, with print-map figures).")
+@_data_basemap_options
 @_map_options
 @click.option("-v", "--verbose", count=True, help="More detail on stderr.")
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
@@ -160,7 +191,8 @@ def demo(out_dir: str, lang: str, verbose: int, quiet: bool) -> None:
             gates_path=str(folder / "gates.gpkg"),
             standard=None, analysis_crs=None, input_crs=None, mode="network",
             node_crossings=False, encoding=None, out_dir=out_dir, lang=lang, make_map=True,
-            illustrative=True, quiet=quiet,
+            illustrative=True, quiet=quiet, data_basemap=True,
+            water_path=str(folder / "rivers.gpkg"),
         )
         click.echo("改造单元与审查材料 units and review package:")
         constraints = {option: str(folder / f"{option}.gpkg") for option in _CONSTRAINT_OPTIONS}
@@ -324,6 +356,7 @@ def _print_path(o: dict[str, Any]) -> Path:
               help="Draw each category's walkable service area (default: for walking "
                    "graphs up to 1,000,000 nodes, 20 m pieces counted).")
 @click.option("--input-crs", default=None, metavar="EPSG:N")
+@_data_basemap_options
 @_map_options
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
 @_print_options
@@ -335,6 +368,8 @@ def map_coverage(**o: Any) -> None:
     """生活圈覆盖地图 — the coverage map: estates by facilities missing, services by category."""
     def job() -> None:
         import geopandas as gpd
+
+        import dataclasses
 
         from gis import settings as gis_settings
         from gis.coverage import Coverage
@@ -373,8 +408,11 @@ def map_coverage(**o: Any) -> None:
                                  areas=o["areas"])
             click.echo(f"  map       {save_figure(fig, _print_path(o), dpi=o['dpi'])}")
             return
+        if o["streets_path"] and o["data_basemap"]:  # the street file has the road classes
+            cov = dataclasses.replace(cov, streets=to_metric(streets, metric))
         fmap = coverage_map(cov, category=o["category"], basemap=o["basemap"], token=o["token"],
-                            offline=not o["cdn"], lang=o["lang"], areas=o["areas"])
+                            offline=not o["cdn"], lang=o["lang"], areas=o["areas"],
+                            **_data_basemap(o))
         click.echo(f"  map       {write_map(fmap, o['out_path'])}")
 
     _run(job, o["verbose"], o["quiet"])
@@ -497,7 +535,7 @@ def _coverage(
     cdn: bool = False,
     coords: tuple[str, ...] = (),
     docx: bool = True,
-    **_: Any,
+    **extra: Any,
 ) -> Any:
     from gis.coverage import living_circle
     from gis.crs import parse_crs
@@ -531,7 +569,8 @@ def _coverage(
     if make_map:
         name = "coverage_map.html" if lang == "zh" else "coverage_map_en.html"
         paths["map"] = write_map(coverage_map(cov, lang=lang, illustrative=illustrative,
-                                              basemap=basemap, token=token, offline=not cdn),
+                                              basemap=basemap, token=token, offline=not cdn,
+                                              **_data_basemap({**extra, "input_crs": input_crs})),
                                  Path(out_dir) / name)
     summary = cov.estates
     click.echo(
