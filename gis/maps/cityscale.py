@@ -174,29 +174,41 @@ class CategorySelector(MacroElement):
           function swatch(colour, round) { return el("span", "", "display:inline-block;width:12px;" +
             "height:12px;margin-right:5px;vertical-align:middle;border:1px solid #555;background:" +
             colour + (round ? ";border-radius:50%" : "")); }
-          // 2 px at zoom 12 (a whole city on screen) to 7 px at 17 (a few blocks).
-          function radius() { return Math.max(2, Math.min(7, 2 + (map.getZoom() - 12))); }
+          // 3 px at zoom 12 (a whole city on screen) to 7 px at 17 (a few blocks).
+          function radius() { return Math.max(3, Math.min(7, 3 + (map.getZoom() - 12) * 0.8)); }
+          // Lines thin out with the zoom too: at city zoom full-width streets and estate
+          // outlines would merge into one mesh over the estates' colours.
+          function thin() { return Math.max(0.3, Math.min(1, (map.getZoom() - 10) / 5)); }
           function order() {
             for (var k in areas) if (map.hasLayer(areas[k])) areas[k].bringToBack();
             for (var i = below.length - 1; i >= 0; i--) if (map.hasLayer(below[i])) below[i].bringToBack();
             if (map.hasLayer(estates)) estates.bringToFront();
             for (var k in services) if (map.hasLayer(services[k])) services[k].bringToFront();
           }
-          function resize() { var r = radius();
-            for (var k in services) services[k].eachLayer(function (m) { if (m.setRadius) m.setRadius(r); }); }
-          function styleFor(i) { return function (f) { var p = f.properties;
-            if (i < 0) return {fillColor: p.fill, weight: 1, color: "#333333", fillOpacity: 0.65};
-            if (p.ok[i] === 1) return {fillColor: C.colours.covered, weight: 0.6, color: "#666666", fillOpacity: 0.35};
-            return {fillColor: p.d[i] < 0 ? C.colours.beyond : C.colours.gap, weight: 2.5,
-                    color: "#67000d", fillOpacity: 0.85}; }; }
+          function resize() { var r = radius(), f = thin();
+            for (var k in services) services[k].eachLayer(function (m) { if (m.setRadius) m.setRadius(r); });
+            below.forEach(function (b) { b.eachLayer(function (l) { var p = l.feature && l.feature.properties;
+              if (p && p.w) l.setStyle({weight: Math.max(0.5, p.w * f)}); }); });
+            estates.setStyle(styleFor(current)); }
+          function styleFor(i) { var f = thin(), close = map.getZoom() >= 15;
+            return function (ft) { var p = ft.properties;
+            if (i < 0) return {fillColor: p.fill, weight: f, color: "#333333", fillOpacity: 0.7};
+            if (p.ok[i] === 1) return {fillColor: C.colours.covered, weight: 0.6 * f,
+                                       color: "#666666", fillOpacity: 0.35};
+            // A gap: strong fill, and a dark outline once estates are big enough to hold one.
+            var fill = p.d[i] < 0 ? C.colours.beyond : C.colours.gap;
+            return {fillColor: fill, weight: close ? 2.5 : f, color: close ? "#67000d" : fill,
+                    fillOpacity: 0.85}; }; }
+          var current = -1;
           function choose(key) {
             selected = key; var i = -1;
             C.categories.forEach(function (c, j) { if (c.key === key) i = j; });
+            current = i;
             for (var k in services) { var on = key === "" || k === key;
               if (on && !map.hasLayer(services[k])) map.addLayer(services[k]);
               if (!on && map.hasLayer(services[k])) map.removeLayer(services[k]); }
             for (var k in areas) if (k !== key && map.hasLayer(areas[k])) map.removeLayer(areas[k]);
-            estates.setStyle(styleFor(i)); draw(i); order(); resize();
+            draw(i); order(); resize();
           }
           function draw(i) {
             box.textContent = "";
