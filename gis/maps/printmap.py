@@ -22,7 +22,7 @@ import logging
 import math
 import os
 import tempfile
-import textwrap
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -50,8 +50,9 @@ __all__ = ["PAPERS", "coverage_figures", "coverage_print", "figure_bytes", "revi
 
 logger = logging.getLogger(__name__)
 
-#: Paper sizes, landscape, in millimetres.
-PAPERS = {"A4": (297.0, 210.0), "A3": (420.0, 297.0)}
+#: Paper sizes, landscape, in millimetres. A5 is the size the Word reports embed (shown
+#: 16 cm wide, its text stays legible).
+PAPERS = {"A5": (210.0, 148.0), "A4": (297.0, 210.0), "A3": (420.0, 297.0)}
 PRINT_DPI = 300
 _MM = 1 / 25.4
 _MISSING_COLOURS = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027")
@@ -201,8 +202,14 @@ class _Page:
         leg._legend_box.align = "left"
 
     def notes(self, lines: list[str]) -> None:
-        self.panel.text(0.0, 0.0, "\n".join(lines), fontsize=self.pt(6.5), va="bottom",
-                        ha="left", color="#333333", linespacing=1.45, wrap=True,
+        size = self.pt(6.5)
+        # Characters per line that fit the panel: a CJK character is one em wide, a
+        # Latin one about half (lines mix both, so count CJK as two).
+        width_mm = self.panel.get_position().width * self.w_mm
+        per_line = max(12, int(width_mm / (size * 0.3528) * 1.9))
+        wrapped = ["\n".join(_wrap_wide(x, per_line)) for x in lines]
+        self.panel.text(0.0, 0.0, "\n".join(wrapped), fontsize=size, va="bottom",
+                        ha="left", color="#333333", linespacing=1.45,
                         transform=self.panel.transAxes)
 
 
@@ -234,7 +241,23 @@ def _footer(page: _Page, crs: object, source: str, illustrative: bool,
         lines.append(w["illustrative"])
     lines += [f"{w['source']}: {source}", _crs_line(crs, w),
               f"{w['date']}: {date.today().isoformat()}"]
-    page.notes(["\n".join(textwrap.wrap(x, 40 if page.lang == "zh" else 58)) for x in lines])
+    page.notes(lines)
+
+
+def _wrap_wide(text: str, width: int) -> list[str]:
+    """Wrap ``text`` to ``width`` half-width cells (CJK characters count two), breaking
+    at spaces where there are any and anywhere in CJK runs."""
+    out, line, used = [], "", 0
+    for word in re.findall(r"[\u2e80-\uffff]|[^\s\u2e80-\uffff]+\s*|\s+", text):
+        cells = sum(2 if ord(ch) >= 0x2E80 else 1 for ch in word.rstrip())
+        if used + cells > width and line:
+            out.append(line.rstrip())
+            line, used = "", 0
+        line += word
+        used += cells + (len(word) - len(word.rstrip()))
+    if line.strip():
+        out.append(line.rstrip())
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -613,14 +636,15 @@ def coverage_figures(cov: Coverage, *, lang: str = "zh", illustrative: bool = Fa
                      dpi: int = 200) -> dict[str, bytes]:
     """The gap report's figures as PNG bytes: ``"overview"`` and each category with gaps.
 
-    The same drawings as `coverage_print` (A4), at ``dpi`` (200 keeps a Word file small
-    and prints sharp at the 16 cm the report shows them).
+    The same drawings as `coverage_print`, on A5 so their text stays legible at the 16 cm
+    the report shows them, at ``dpi`` (200 keeps a Word file small and prints sharp).
     """
-    out = {"overview": figure_bytes(coverage_print(cov, lang=lang, illustrative=illustrative),
-                                    dpi=dpi)}
+    out = {"overview": figure_bytes(coverage_print(cov, lang=lang, illustrative=illustrative,
+                                                   paper="A5"), dpi=dpi)}
     for c in cov.standard.categories:
         if not cov.estates[f"covered_{c.key}"].all():
-            fig = coverage_print(cov, category=c.key, lang=lang, illustrative=illustrative)
+            fig = coverage_print(cov, category=c.key, lang=lang, illustrative=illustrative,
+                                 paper="A5")
             out[c.key] = figure_bytes(fig, dpi=dpi)
     return out
 
@@ -631,7 +655,8 @@ def review_figures(units: gpd.GeoDataFrame, estates: gpd.GeoDataFrame,
                    illustrative: bool = False, dpi: int = 200) -> dict[str, bytes]:
     """The review document's figures as PNG bytes: ``"overview"`` and one per unit id."""
     out = {"overview": figure_bytes(units_print(units, estates, links, conflicts=conflicts,
-                                                lang=lang, illustrative=illustrative), dpi=dpi)}
+                                                lang=lang, illustrative=illustrative,
+                                                paper="A5"), dpi=dpi)}
     out.update(unit_prints(units, estates, links, conflicts=conflicts, lang=lang,
                            dpi=min(dpi, 150)))
     return out

@@ -119,10 +119,17 @@ class _Doc:
             for cell, value in zip(cells, r):
                 cell.text = _cell(value)
         if widths_cm:
-            for row in table.rows:
-                for cell, w in zip(row.cells, widths_cm):
-                    cell.width = self._cm(w)
+            self._widths(table, widths_cm)
         self.doc.add_paragraph()
+
+    def _widths(self, table: object, widths_cm: list[float]) -> None:
+        # Word reads the cells' widths, LibreOffice and WPS the grid's: set both.
+        table.autofit = False  # type: ignore[attr-defined]
+        for col, w in zip(table.columns, widths_cm):  # type: ignore[attr-defined]
+            col.width = self._cm(w)
+        for row in table.rows:  # type: ignore[attr-defined]
+            for cell, w in zip(row.cells, widths_cm):
+                cell.width = self._cm(w)
 
     def key_values(self, pairs: list[tuple[str, object]]) -> None:
         """A two-column table of labels and values."""
@@ -133,7 +140,7 @@ class _Doc:
             cells[0].text = ""
             cells[0].paragraphs[0].add_run(str(k)).bold = True
             cells[1].text = _cell(v)
-            cells[0].width, cells[1].width = self._cm(4.5), self._cm(11.5)
+        self._widths(table, [4.5, 11.5])
         self.doc.add_paragraph()
 
     def save(self, path: Path) -> None:
@@ -373,6 +380,7 @@ def review_docx(
         [[r["unit_id"], r["n_estates"], r.get("households"), r.get("floor_area_m2"),
           r.get("n_conflicts", 0)] for r in units.to_dict("records")],
         caption="Units, totals and conflicts" if en else "改造单元及冲突",
+        widths_cm=[5.0, 2.0, 2.5, 4.0, 2.5],
     )
     members_of = estates.groupby("unit_id", sort=False) if "unit_id" in estates else None
     conf_of = (conflicts.groupby("unit_id", sort=False)
@@ -418,7 +426,8 @@ def review_docx(
                      "Overlap m²" if en else "重叠面积（平方米）"],
                     [[x.get(kind), x.get("feature_name"), x.get("overlap_m2")]
                      for x in c.to_dict("records")])
-        d.figure(figures.get(uid), (f"Unit {uid}" if en else f"改造单元 {uid}"), width_cm=14.5)
+        # 13 cm keeps a unit of a dozen members, its map and the decision on one page.
+        d.figure(figures.get(uid), (f"Unit {uid}" if en else f"改造单元 {uid}"), width_cm=13.0)
         d.key_values([
             ("Decision" if en else "决定",
              "☐ approve   ☐ reject   ☐ split" if en else "☐ 通过　　☐ 否决　　☐ 拆分"),
