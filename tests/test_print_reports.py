@@ -4,6 +4,7 @@ scale, and the documents hold the same numbers as the coverage and review output
 from __future__ import annotations
 
 import io
+import logging
 import math
 import warnings
 from pathlib import Path
@@ -164,6 +165,8 @@ def test_no_cjk_font_falls_back_to_english_loudly(demo_cov, monkeypatch, caplog)
     from gis.report.fonts import PrintFont
 
     monkeypatch.setattr(pm, "cjk_font", lambda: PrintFont(None, None))
+    # The CLI's logging setup (run by earlier tests) stops "gis" records propagating.
+    monkeypatch.setattr(logging.getLogger("gis"), "propagate", True)
     with caplog.at_level("WARNING", logger="gis"):
         fig = pm.coverage_print(demo_cov, lang="zh")
     assert "fonts-noto-cjk" in caplog.text
@@ -289,3 +292,18 @@ def test_docx_failure_writes_nothing(tmp_path, monkeypatch):
                                  str(DEMO / "streets.gpkg"), "--no-map", "-q", "--out",
                                  str(tmp_path)], catch_exceptions=False)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_english_review_docx(tmp_path):
+    run(["review", "--estates", str(DEMO / "estates.gpkg"), "--barriers",
+         str(DEMO / "rivers.gpkg"), "--historic-districts", str(DEMO / "historic_districts.gpkg"),
+         "--lang", "en", "--no-map", "--out", str(tmp_path / "en"), "-q"])
+    d = docx.Document(tmp_path / "en" / "review_en.docx")
+    units = gpd.read_file(tmp_path / "en" / "units.gpkg", layer="units")
+    heads = [h for h in _headings(d, "Heading 1") if h.startswith("Unit ")]
+    assert len(heads) == len(units) and len(_images(d)) == 1 + len(units)
+    text = "\n".join(c.text for t in d.tables for r in t.rows for c in r.cells)
+    assert text.count("☐ approve") == len(units) and "通过" not in text
+    run(["review", "--estates", str(DEMO / "estates.gpkg"), "--no-docx", "--no-map",
+         "--out", str(tmp_path / "plain"), "-q"])
+    assert not list((tmp_path / "plain").glob("*.docx"))
