@@ -50,7 +50,8 @@ def demo_prints(docs: Path) -> None:
         est, gis.layers.read_services(demo / "services.gpkg", std), std,
         streets=gis.layers.read_streets(demo / "streets.gpkg"),
         gates=gis.layers.read_gates(demo / "gates.gpkg", est), progress=False)
-    save_figure(coverage_print(cov, illustrative=True), docs / "print_coverage_overview.png", dpi=150)
+    save_figure(coverage_print(cov, illustrative=True), docs / "print_coverage_overview.png",
+                dpi=150)
     save_figure(coverage_print(cov, category="clinic", illustrative=True),
                 docs / "print_gaps_clinic.png", dpi=150)
     with tempfile.TemporaryDirectory() as tmp:
@@ -61,7 +62,8 @@ def demo_prints(docs: Path) -> None:
         result = CliRunner().invoke(cli, ["demo", "--out", tmp, "-q"], catch_exceptions=False)
         assert result.exit_code == 0, result.output
         gpkg = Path(tmp) / "review" / "units.gpkg"
-        layers = {n: gpd.read_file(gpkg, layer=n) for n in ("units", "estates", "links", "conflicts")}
+        layers = {n: gpd.read_file(gpkg, layer=n)
+                  for n in ("units", "estates", "links", "conflicts")}
     save_figure(units_print(layers["units"], layers["estates"], layers["links"],
                             conflicts=layers["conflicts"], illustrative=True),
                 docs / "print_units.png", dpi=150)

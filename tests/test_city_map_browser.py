@@ -14,7 +14,9 @@ import geopandas as gpd
 import numpy as np
 import pytest
 
-from test_maps_browser import CHROMIUM, FLAGS, PROBE_HEAD, demo_maps, external_links  # noqa: F401
+# demo_maps is the shared fixture: imported, the demo runs once for both modules' tests.
+from test_maps_browser import (  # noqa: F401
+    CHROMIUM, FLAGS, PROBE_HEAD, demo_maps, external_links)
 
 pytestmark = pytest.mark.browser
 

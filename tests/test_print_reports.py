@@ -143,7 +143,8 @@ def test_print_map_is_true_to_scale(demo_cov):
     assert (x1 - x0) / bbox.width == pytest.approx((y1 - y0) / bbox.height, rel=1e-3)
     cells = [p for p in ax.patches if isinstance(p, Rectangle) and p.get_zorder() == 20]
     bar_m = sum(p.get_width() for p in cells)
-    label = max((t for t in ax.texts if t.get_text().endswith(("m", "km"))), key=lambda t: t.get_position()[0])
+    label = max((t for t in ax.texts if t.get_text().endswith(("m", "km"))),
+                key=lambda t: t.get_position()[0])
     value, unit = label.get_text().split()
     assert bar_m == pytest.approx(float(value) * (1000 if unit == "km" else 1))
     est = demo_cov.estates.to_crs(demo_cov.analysis_crs).total_bounds

@@ -303,7 +303,8 @@ def add_selector(
 
     en = lang == "en"
     std = cov.standard
-    hh = est["households"].fillna(0).to_numpy(dtype=float) if "households" in est else np.ones(len(est))
+    hh = (est["households"].fillna(0).to_numpy(dtype=float) if "households" in est
+          else np.ones(len(est)))
     cats, counts, gap_hh = [], [], []
     for i, c in enumerate(std.categories):
         d = est[f"dist_m_{c.key}"].to_numpy(dtype=float)
@@ -311,8 +312,10 @@ def add_selector(
         n = int((cov.services["category"] == c.key).sum())
         cats.append({"key": c.key, "label": c.label(lang), "n": n,
                      "colour": CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)],
-                     "walk_m": f"{c.walk_m:,.0f}", "limit_m": f"{cov.search_factor * c.walk_m:,.0f}"})
-        counts.append([int(ok.sum()), int((~ok & ~np.isnan(d)).sum()), int((~ok & np.isnan(d)).sum())])
+                     "walk_m": f"{c.walk_m:,.0f}",
+                     "limit_m": f"{cov.search_factor * c.walk_m:,.0f}"})
+        counts.append([int(ok.sum()), int((~ok & ~np.isnan(d)).sum()),
+                       int((~ok & np.isnan(d)).sum())])
         gap_hh.append(float(hh[~ok].sum()) if n else -1.0)
     if chosen is not None:
         selected = chosen.key  # type: ignore[attr-defined]

@@ -120,7 +120,8 @@ class _Page:
         self.w_mm, self.h_mm = float(w), float(h or w * 0.7)
         self.lang, self.font = lang, font
         self.words = _words(lang)
-        self.scale = max(self.w_mm / 297.0, 0.85)  # text grows with the paper; small figures stay legible
+        # Text grows with the paper; on small figures it stays legible.
+        self.scale = max(self.w_mm / 297.0, 0.85)
         self.fig = Figure(figsize=(self.w_mm * _MM, self.h_mm * _MM), facecolor="white")
         FigureCanvasAgg(self.fig)
         # Map frame: left 73 %, below the title band.
@@ -283,10 +284,6 @@ def _draw_lines(ax, geoms: np.ndarray, **kw) -> None:
         ax.add_collection(LineCollection(segs, **kw))
 
 
-def _draw_polys(ax, geoms, facecolors, **kw) -> None:
-    gpd.GeoSeries(list(geoms)).plot(ax=ax, color=facecolors, **kw)
-
-
 def _count(n: int, lang: str) -> str:
     return f" ({n:,})" if lang == "en" else f"（{n:,}）"
 
@@ -363,7 +360,8 @@ def coverage_print(
                        f"缺口（>{limit:.0f}米）"])
             est.plot(ax=ax, color=[_GAP_COLOURS[k] for k in cls], edgecolor="#333333",
                      linewidth=0.3 * page.scale, zorder=3)
-            handles += [Patch(facecolor=c, edgecolor="#333333", label=lab + _count(int((cls == k).sum()), lang))
+            handles += [Patch(facecolor=c, edgecolor="#333333",
+                              label=lab + _count(int((cls == k).sum()), lang))
                         for k, (c, lab) in enumerate(zip(_GAP_COLOURS, labels))]
             sub = svc[svc["category"] == chosen.key]
             colour = CATEGORY_COLOURS[std.keys.index(chosen.key) % len(CATEGORY_COLOURS)]
@@ -392,7 +390,8 @@ def coverage_print(
                      linewidth=0.3 * page.scale, zorder=3)
             labels = (("All present", "1 missing", "2 missing", "3 missing", "4 or more missing")
                       if en else ("设施齐全", "缺1类", "缺2类", "缺3类", "缺4类及以上"))
-            handles += [Patch(facecolor=c, edgecolor="#333333", label=lab + _count(int((missing == k).sum()), lang))
+            handles += [Patch(facecolor=c, edgecolor="#333333",
+                              label=lab + _count(int((missing == k).sum()), lang))
                         for k, (c, lab) in enumerate(zip(_MISSING_COLOURS, labels))]
             for i, c in enumerate(std.categories):
                 sub = svc[svc["category"] == c.key]
@@ -408,12 +407,14 @@ def coverage_print(
             default_title = ("15-minute living circle: facility coverage" if en
                              else "15分钟生活圈设施覆盖情况")
         if streets is not None:
-            handles.append(Line2D([], [], color="#b0b0b0", linewidth=1.2, label=page.words["streets"]))
+            handles.append(Line2D([], [], color="#b0b0b0", linewidth=1.2,
+                                  label=page.words["streets"]))
         page.legend(handles, head)
         mode = (("walking distance along streets" if en else "按道路步行距离")
                 if cov.mode == "network" else ("STRAIGHT-LINE distance" if en else "按直线距离（仅供参考）"))
         n_hh = cov.estates["households"].sum() if "households" in cov.estates else np.nan
-        subtitle = (f"{len(est):,} estates" + ("" if np.isnan(n_hh) else f", {n_hh:,.0f} households")
+        subtitle = (f"{len(est):,} estates"
+                    + ("" if np.isnan(n_hh) else f", {n_hh:,.0f} households")
                     + f"; {mode}") if en else (
                     f"{len(est):,} 个小区" + ("" if np.isnan(n_hh) else f"，{n_hh:,.0f} 户")
                     + f"；{mode}")
@@ -507,7 +508,7 @@ def unit_prints(
     est = estates.to_crs(metric)
     points = est.geometry.representative_point()
     px, py = points.x.to_numpy(), points.y.to_numpy()
-    names = est["name"].astype(str).to_numpy() if "name" in est else est["estate_id"].astype(str).to_numpy()
+    names = est["name" if "name" in est else "estate_id"].astype(str).to_numpy()
     with _style(font):
         page = _Page("", lang, font, width_mm=width_mm, height_mm=height_mm)
         page.ax.set_position((0.02, 0.04, 0.68, 0.92))
@@ -546,7 +547,7 @@ def unit_prints(
 
 def _draw_units(page: _Page, units, estates, links, conflicts, metric, *,
                 label_units: bool = False, highlight: bool = False) -> list:
-    ax, en, lang = page.ax, page.lang == "en", page.lang
+    ax, en = page.ax, page.lang == "en"
     est = estates.to_crs(metric)
     status = est["eligibility"] if "eligibility" in est else pd.Series("eligible", index=est.index)
     fill = [_ELIGIBLE.get(s, "#d9d9d9") for s in status]

@@ -38,7 +38,6 @@ class _Doc:
 
     def __init__(self, lang: str):
         import docx
-        from docx.enum.section import WD_ORIENT  # noqa: F401  (kept portrait)
         from docx.oxml.ns import qn
         from docx.shared import Cm, Pt
 
@@ -211,7 +210,8 @@ def gap_report_docx(
         d.para(t["illustrative"], bold=True)
     if cov.mode == "straight":
         d.para(f"{t['mode']}: {t['mode_straight']}", bold=True)
-    hh = est["households"].sum() if "households" in est and est["households"].notna().any() else np.nan
+    known = "households" in est and bool(est["households"].notna().any())
+    hh = est["households"].sum() if known else np.nan
     d.key_values([
         (t["standard"], std.name_en if en else std.name_zh),
         ("Sources" if en else "依据", std.source),
@@ -360,7 +360,8 @@ def review_docx(
     joint = units[units["n_estates"] > 1]
     eligible = int(estates["eligible"].sum()) if "eligible" in estates else len(
         estates[estates.get("unit_id", pd.Series(index=estates.index)).notna()])
-    flagged = units[units["n_conflicts"].fillna(0) > 0] if "n_conflicts" in units else units.iloc[:0]
+    flagged = (units[units["n_conflicts"].fillna(0) > 0] if "n_conflicts" in units
+               else units.iloc[:0])
     d.key_values([
         ("Estates" if en else "小区总数", len(estates)),
         ("Eligible" if en else "纳入改造", eligible),
@@ -385,7 +386,8 @@ def review_docx(
     members_of = estates.groupby("unit_id", sort=False) if "unit_id" in estates else None
     conf_of = (conflicts.groupby("unit_id", sort=False)
                if conflicts is not None and len(conflicts) and "unit_id" in conflicts else None)
-    summary_col = "conflict_summary_en" if en and "conflict_summary_en" in units else "conflict_summary"
+    summary_col = ("conflict_summary_en" if en and "conflict_summary_en" in units
+                   else "conflict_summary")
     for r in units.to_dict("records"):
         uid = str(r["unit_id"])
         d.page_break()
@@ -410,13 +412,15 @@ def review_docx(
         d.key_values(pairs)
         if members_of is not None and uid in members_of.groups:
             m = members_of.get_group(uid)
-            reason = "eligibility_reason_en" if en and "eligibility_reason_en" in m else "eligibility_reason"
+            reason = ("eligibility_reason_en" if en and "eligibility_reason_en" in m
+                      else "eligibility_reason")
             d.table(
                 ["Estate id" if en else "小区编号", "Estate" if en else "小区名称",
                  "Built" if en else "建成年份", "Households" if en else "户数",
                  "Eligibility" if en else "改造资格"],
                 [[e.get("estate_id"), e.get("name"), _year(e.get("build_year")),
-                  e.get("households"), e.get(reason) or _STATUS_ZH.get(str(e.get("eligibility")), "")]
+                  e.get("households"),
+                  e.get(reason) or _STATUS_ZH.get(str(e.get("eligibility")), "")]
                  for e in m.to_dict("records")],
             )
         if conf_of is not None and uid in conf_of.groups:
