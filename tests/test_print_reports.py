@@ -308,3 +308,39 @@ def test_english_review_docx(tmp_path):
     run(["review", "--estates", str(DEMO / "estates.gpkg"), "--no-docx", "--no-map",
          "--out", str(tmp_path / "plain"), "-q"])
     assert not list((tmp_path / "plain").glob("*.docx"))
+
+
+@given(st.lists(st.tuples(st.integers(0, 2), st.integers(1, 4), st.integers(0, 500)),
+                min_size=1, max_size=40), st.integers(1, 45))
+def test_sheet_units_priority(rows, cap):
+    """Brute force: the chosen units are the first ``cap`` by (conflicts, joint,
+    households) and keep the units' own order."""
+    import pandas as pd
+
+    from gis.report.docx import sheet_units
+
+    units = pd.DataFrame({"unit_id": [f"U{i}" for i in range(len(rows))],
+                          "n_conflicts": [r[0] for r in rows], "n_estates": [r[1] for r in rows],
+                          "households": [float(r[2]) for r in rows]})
+    got = sheet_units(units, cap)
+    assert len(got) == min(cap, len(units))
+    assert got == [u for u in units["unit_id"] if u in set(got)]  # table order kept
+    key = {f"U{i}": (r[0] > 0, r[1] > 1, r[2]) for i, r in enumerate(rows)}
+    left = [u for u in units["unit_id"] if u not in set(got)]
+    if left:
+        assert min(key[u] for u in got) >= max(key[u] for u in left)
+
+
+def test_review_docx_caps_sheets_and_says_so(tmp_path, demo_out):
+    from gis.report.docx import review_docx
+
+    units = gpd.read_file(demo_out / "review" / "units.gpkg", layer="units")
+    estates = gpd.read_file(demo_out / "review" / "units.gpkg", layer="estates")
+    review_docx(tmp_path / "r.docx", units, estates, max_sheets=5)
+    d = docx.Document(tmp_path / "r.docx")
+    heads = [h for h in _headings(d, "Heading 1") if h.startswith("改造单元 ")]
+    assert len(heads) == 5
+    flagged = units[units["n_conflicts"] > 0]
+    if len(flagged) >= 5:
+        assert {h.split()[1] for h in heads} <= set(flagged["unit_id"])
+    assert any(f"共 {len(units)} 个改造单元" in p.text for p in d.paragraphs)
