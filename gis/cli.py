@@ -317,6 +317,8 @@ def map_group() -> None:
     """地图 — draw HTML maps from the outputs of `gis coverage` and `gis units`/`gis review`.
 
     Maps open from disk with no network by default (Leaflet is inlined, no basemap).
+    `--format png|pdf` draws a print map instead (A4/A3, title, legend, scale bar,
+    north arrow, source, date, CRS note).
     """
 
 
