@@ -373,8 +373,12 @@ def coverage_print(
         est = cov.estates.to_crs(cov.analysis_crs)
         svc = cov.services.to_crs(cov.analysis_crs)
         streets = _streets_in(cov)
+        # A whole city on one page: outlines would bury the estates' colours.
+        crowded = len(est) > 2000
+        outline = (0.05 if crowded else 0.3) * page.scale
         if streets is not None:
-            _draw_lines(ax, streets, colors="#b0b0b0", linewidths=0.45 * page.scale, zorder=1)
+            _draw_lines(ax, streets, colors="#b0b0b0", linewidths=(0.2 if crowded else 0.45)
+                        * page.scale, zorder=1)
         handles: list = []
         if chosen is not None:
             if areas is None:
@@ -398,7 +402,7 @@ def coverage_print(
                        f"缺口（>{limit:.0f}米）"])
             _draw_polys(ax, est.geometry.values, [_GAP_COLOURS[k] for k in cls],
                         edgecolor="#333333",
-                     linewidth=0.3 * page.scale, zorder=3)
+                     linewidth=outline, zorder=3)
             handles += [Patch(facecolor=c, edgecolor="#333333",
                               label=lab + _count(int((cls == k).sum()), lang))
                         for k, (c, lab) in enumerate(zip(_GAP_COLOURS, labels))]
@@ -427,7 +431,7 @@ def coverage_print(
             missing = np.minimum(n_cat - est["n_covered"].to_numpy(dtype=int), 4)
             _draw_polys(ax, est.geometry.values, [_MISSING_COLOURS[k] for k in missing],
                         edgecolor="#333333",
-                     linewidth=0.3 * page.scale, zorder=3)
+                     linewidth=outline, zorder=3)
             labels = (("All present", "1 missing", "2 missing", "3 missing", "4 or more missing")
                       if en else ("设施齐全", "缺1类", "缺2类", "缺3类", "缺4类及以上"))
             handles += [Patch(facecolor=c, edgecolor="#333333",
