@@ -25,8 +25,9 @@ pytestmark = pytest.mark.browser
 # service area on and compare the SVG order of an area path and an estate path.
 PROBE_SELECTOR = """<script>window.addEventListener('load', function () { setTimeout(function () {
   var map = null; for (var k in window) if (k.indexOf('map_') === 0 && window[k] instanceof L.Map) map = window[k];
-  function count() { var c = {service: 0, gap: 0, beyond: 0, covered: 0, area: 0}, radius = null;
+  function count() { var c = {service: 0, gap: 0, beyond: 0, covered: 0, area: 0, kinds: {}}, radius = null;
     map.eachLayer(function (l) { var p = l.feature && l.feature.properties; if (!p) return;
+      c.kinds[p._kind] = (c.kinds[p._kind] || 0) + 1;
       if (p._kind === 'service') { c.service++; radius = l.getRadius(); }
       if (p._kind === 'area') c.area++;
       if (p._kind === 'estate') { var f = l.options.fillColor;
@@ -122,5 +123,9 @@ def test_selector_keeps_standard_names_as_text(tmp_path):
     assert "</" not in config and json.loads(config)["categories"][0]["label"].startswith(evil)
     result = run_probe(html_path, tmp_path)
     # (The layer control's own names are folium's, escaped by the map modules' owners.)
-    assert result["selector_imgs"] == 0
+    assert result["errors"] == [] and result["selector_imgs"] == 0
+    # The data basemap: the boundary (the data's extent) and the streets, one feature per
+    # road class present (the random town's streets have none: one).
+    assert result["first"]["kinds"].get("boundary") == 1
+    assert result["first"]["kinds"].get("street") == 1
     assert any(s["label"].strip().startswith(evil) for s in result["steps"])

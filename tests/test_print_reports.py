@@ -344,3 +344,12 @@ def test_review_docx_caps_sheets_and_says_so(tmp_path, demo_out):
     if len(flagged) >= 5:
         assert {h.split()[1] for h in heads} <= set(flagged["unit_id"])
     assert any(f"共 {len(units)} 个改造单元" in p.text for p in d.paragraphs)
+
+
+def test_road_rank_reads_chinese_and_osm_classes():
+    from gis.maps.cityscale import road_rank
+
+    assert [road_rank(c) for c in ("快速路", "主干路", "次干路", "支路", "小区内部路", None)] == \
+        [0, 0, 1, 2, 3, 3]
+    assert [road_rank(c) for c in ("trunk", "primary_link", "tertiary", "residential",
+                                   "footway")] == [0, 0, 1, 2, 3]
