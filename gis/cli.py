@@ -96,6 +96,36 @@ def _echo_summary(lines: list[str], lang: str) -> None:
         click.echo(f"  {line}")
 
 
+def _data_basemap_options(func: Any) -> Any:
+    """--data-basemap/--water/--boundary: the coverage map's offline basemap from the data."""
+    options = [
+        click.option("--data-basemap", is_flag=True,
+                     help="Draw an offline basemap from the data: streets by class (道路等级), "
+                          "--water and --boundary (default: the data's extent).",),
+        click.option("--water", "water_path", type=click.Path(dir_okay=False),
+                     help="Rivers and lakes (水系) for --data-basemap."),
+        click.option("--boundary", "boundary_path", type=click.Path(dir_okay=False),
+                     help="Study boundary (研究范围) for --data-basemap."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _data_basemap(o: dict[str, Any]) -> dict[str, Any]:
+    """coverage_map's data-basemap arguments from the options (layers read here)."""
+    if not o.get("data_basemap"):
+        return {}
+    from gis.layers import read_barriers
+    from gis.review import read_constraint
+
+    kw = {"crs": o.get("input_crs")}
+    water = read_barriers(o["water_path"], **kw) if o.get("water_path") else None
+    boundary = (read_constraint(o["boundary_path"], "development_boundary", **kw).layer
+                if o.get("boundary_path") else None)
+    return {"data_basemap": True, "water": water, "boundary": boundary}
+
+
 @cli.command()
 @click.option("--estates", "estates_path", required=True, type=click.Path(dir_okay=False),
               help=f"小区边界 estate polygons with 小区编号/estate_id. {_common_layer_help}.")
@@ -135,6 +165,9 @@ def _echo_summary(lines: list[str], lang: str) -> None:
               help="Report and map language.")
 @click.option("--map/--no-map", "make_map", default=True, show_default=True,
               help="Also write coverage_map.html.")
+@click.option("--docx/--no-docx", "docx", default=True, show_default=True,
+              help="Also write gap_report.docx (Word, with print-map figures).")
+@_data_basemap_options
 @_map_options
 @_invalid_option
 @click.option("-v", "--verbose", count=True, help="More detail on stderr.")
@@ -149,6 +182,7 @@ def coverage(**opts: Any) -> None:
       coverage.csv      the same table for Excel/WPS (UTF-8 with BOM)
       gap_report.md     coverage rates, every gap by 街道/社区, where new facilities help most
       gap_report.xlsx   the same as sheets
+      gap_report.docx   the same for Word/WPS with maps (unless --no-docx)
       coverage_map.html the map (unless --no-map)
 
     \b
@@ -187,7 +221,8 @@ def demo(out_dir: str, lang: str, verbose: int, quiet: bool) -> None:
             gates_path=str(folder / "gates.gpkg"),
             standard=None, analysis_crs=None, input_crs=None, mode="network",
             node_crossings=False, encoding=None, out_dir=out_dir, lang=lang, make_map=True,
-            illustrative=True, quiet=quiet,
+            illustrative=True, quiet=quiet, data_basemap=True,
+            water_path=str(folder / "rivers.gpkg"),
         )
         click.echo("改造单元与审查材料 units and review package:")
         constraints = {option: str(folder / f"{option}.gpkg") for option in _CONSTRAINT_OPTIONS}
@@ -297,6 +332,8 @@ def units(**opts: Any) -> None:
               type=click.Path(file_okay=False))
 @click.option("--map/--no-map", "make_map", default=True, show_default=True,
               help="Also write units_map.html.")
+@click.option("--docx/--no-docx", "docx", default=True, show_default=True,
+              help="Also write review.docx (Word: units map and one sheet per unit).")
 @_map_options
 def review(**opts: Any) -> None:
     """审查材料 — review package of combined renovation units for 自然资源局.
@@ -309,6 +346,8 @@ def review(**opts: Any) -> None:
       review.xlsx            审查表: one row per unit with every check, and blank 决定/说明
                              columns; fill them in and pass the file back with --decisions
       review.md              summary: eligibility, units, conflicts, decisions applied
+      review.docx            for Word/WPS: units map, one sheet per unit with its map and
+                             blank 决定/说明 fields (unless --no-docx)
     """
     _run(lambda: _units(**opts, review=True), opts["verbose"], opts["quiet"])
 
@@ -318,7 +357,34 @@ def map_group() -> None:
     """地图 — draw HTML maps from the outputs of `gis coverage` and `gis units`/`gis review`.
 
     Maps open from disk with no network by default (Leaflet is inlined, no basemap).
+    `--format png|pdf` draws a print map instead (A4/A3, title, legend, scale bar,
+    north arrow, source, date, CRS note).
     """
+
+
+def _print_options(func: Any) -> Any:
+    """--format/--paper/--dpi: print maps (PNG, PDF) instead of the HTML map."""
+    options = [
+        click.option("--format", "fmt", type=click.Choice(["html", "png", "pdf"]), default="html",
+                     show_default=True, help="html: interactive map; png/pdf: print map with "
+                     "title, legend, scale bar, north arrow, source, date and CRS note."),
+        click.option("--paper", type=click.Choice(["A4", "A3"]), default="A4", show_default=True,
+                     help="Print map paper size (landscape)."),
+        click.option("--dpi", type=click.IntRange(72, 1200), default=300, show_default=True,
+                     help="Print map resolution (PNG; PDF keeps lines and text as vectors)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _print_path(o: dict[str, Any]) -> Path:
+    """--out with the suffix of --format: an .html name (the default) becomes ``….png`` /
+    ``….pdf``; any other suffix is left for `_check_map_out` to accept or refuse."""
+    path = Path(o["out_path"])
+    if o.get("fmt", "html") != "html" and path.suffix.lower() in (".html", ".htm"):
+        return path.with_suffix(f".{o['fmt']}")
+    return path
 
 
 @map_group.command(name="coverage")
@@ -335,16 +401,20 @@ def map_group() -> None:
               help="Draw each category's walkable service area (default: for walking "
                    "graphs up to 1,000,000 nodes, 20 m pieces counted).")
 @click.option("--input-crs", default=None, metavar="EPSG:N")
+@_data_basemap_options
 @_map_options
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@_print_options
 @click.option("--out", "out_path", default="maps/coverage_map.html", show_default=True,
-              type=click.Path(dir_okay=False))
+              type=click.Path(dir_okay=False), help="Output file; its suffix follows --format.")
 @click.option("-v", "--verbose", count=True)
 @click.option("-q", "--quiet", is_flag=True)
 def map_coverage(**o: Any) -> None:
     """生活圈覆盖地图 — the coverage map: estates by facilities missing, services by category."""
     def job() -> None:
         import geopandas as gpd
+
+        import dataclasses
 
         from gis import settings as gis_settings
         from gis.coverage import Coverage
@@ -357,7 +427,8 @@ def map_coverage(**o: Any) -> None:
         path = Path(o["coverage_path"])
         path = path / "coverage.gpkg" if path.is_dir() else path
         inputs = [path, o["streets_path"], o["standard"]]
-        out_path = _check_map_out(o["out_path"], o["basemap"], o["token"], inputs)
+        out_path = _check_map_out(str(_print_path(o)), o["basemap"], o["token"], inputs,
+                                  fmt=o["fmt"])
         try:
             estates = gpd.read_file(path, layer="estates")
             services = gpd.read_file(path, layer="services")
@@ -381,8 +452,18 @@ def map_coverage(**o: Any) -> None:
         mode = str(estates["dist_mode"].iloc[0]) if "dist_mode" in estates else "network"
         cov = Coverage(estates=estates, services=services, standard=std, mode=mode,  # type: ignore[arg-type]
                        analysis_crs=metric, search_factor=gis_settings.search_factor, graph=graph)
+        if o["fmt"] != "html":
+            from gis.maps.printmap import coverage_print, save_figure
+
+            fig = coverage_print(cov, category=o["category"], lang=o["lang"], paper=o["paper"],
+                                 areas=o["areas"])
+            click.echo(f"  map       {save_figure(fig, out_path, dpi=o['dpi'])}")
+            return
+        if o["streets_path"] and o["data_basemap"]:  # the street file has the road classes
+            cov = dataclasses.replace(cov, streets=to_metric(streets, metric))
         fmap = coverage_map(cov, category=o["category"], basemap=o["basemap"], token=o["token"],
-                            offline=not o["cdn"], lang=o["lang"], areas=o["areas"])
+                            offline=not o["cdn"], lang=o["lang"], areas=o["areas"],
+                            **_data_basemap(o))
         click.echo(f"  map       {_write_one_map(fmap, out_path, inputs)}")
 
     _run(job, o["verbose"], o["quiet"])
@@ -400,8 +481,9 @@ def map_coverage(**o: Any) -> None:
 @click.option("--input-crs", default=None, metavar="EPSG:N")
 @_map_options
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@_print_options
 @click.option("--out", "out_path", default="maps/units_map.html", show_default=True,
-              type=click.Path(dir_okay=False))
+              type=click.Path(dir_okay=False), help="Output file; its suffix follows --format.")
 @click.option("-v", "--verbose", count=True)
 @click.option("-q", "--quiet", is_flag=True)
 def map_units(**o: Any) -> None:
@@ -416,7 +498,8 @@ def map_units(**o: Any) -> None:
         path = Path(o["units_path"])
         path = path / "units.gpkg" if path.is_dir() else path
         inputs = [path, *(o.get(opt) for opt in _CONSTRAINT_OPTIONS)]
-        out_path = _check_map_out(o["out_path"], o["basemap"], o["token"], inputs)
+        out_path = _check_map_out(str(_print_path(o)), o["basemap"], o["token"], inputs,
+                                  fmt=o["fmt"])
         try:
             names = {str(n) for n in pyogrio.list_layers(path)[:, 0]}
             layers = {n: gpd.read_file(path, layer=n) for n in ("units", "estates", "links",
@@ -430,6 +513,14 @@ def map_units(**o: Any) -> None:
         _check_columns(path, layers, _UNITS_COLUMNS, "gis units")
         constraints = {kind: read_constraint(o[opt], kind, crs=o["input_crs"]).layer
                        for opt, kind in _CONSTRAINT_OPTIONS.items() if o.get(opt)}
+        if o["fmt"] != "html":
+            from gis.maps.printmap import save_figure, units_print
+
+            fig = units_print(layers["units"], layers["estates"], layers["links"],
+                              conflicts=layers.get("conflicts"), lang=o["lang"],
+                              paper=o["paper"])
+            click.echo(f"  map       {save_figure(fig, out_path, dpi=o['dpi'])}")
+            return
         fmap = units_map(layers["units"], layers["estates"], layers["links"],
                          conflicts=layers.get("conflicts"), constraints=constraints,
                          basemap=o["basemap"], token=o["token"], offline=not o["cdn"],
@@ -507,7 +598,8 @@ def _coverage(
     coords: tuple[str, ...] = (),
     invalid: str = "stop",
     gate_tolerance_m: float | None = None,
-    **_: Any,
+    docx: bool = True,
+    **extra: Any,
 ) -> Any:
     from gis.coverage import living_circle
     from gis.crs import parse_crs
@@ -545,15 +637,23 @@ def _coverage(
             "estates": estates_path, "services": services_path, "streets": streets_path,
             "gates": gates_path})
     else:
-        # Tables and map are staged together: none appears unless all are written, and an
-        # earlier run's map never stays beside new tables.
+        figures = None
+        if docx:
+            from gis.maps.printmap import coverage_figures
+
+            figures = coverage_figures(cov, lang=lang, illustrative=illustrative)
+        # Tables, Word report and map are staged together: none appears unless all are
+        # written, and an earlier run's map never stays beside new tables.
         stale = [m for m in _map_names("coverage") if not (make_map and m == map_name)]
         with staged_outputs(out_dir, stale=stale, inputs=inputs) as stage:
-            paths = write_coverage(cov, stage, lang=lang, illustrative=illustrative)
+            paths = write_coverage(cov, stage, lang=lang, illustrative=illustrative,
+                                   figures=figures)
             if make_map:
                 paths["map"] = write_map(
                     coverage_map(cov, lang=lang, illustrative=illustrative, basemap=basemap,
-                                 token=token, offline=not cdn), stage / map_name)
+                                 token=token, offline=not cdn,
+                                 **_data_basemap({**extra, "input_crs": input_crs})),
+                    stage / map_name)
         paths = {k: Path(out_dir) / p.name for k, p in paths.items()}
     summary = cov.estates
     click.echo(
@@ -692,10 +792,18 @@ def _write_units(review: bool, result: Any, assessed: Any, estates: Any, notes: 
             notes.extend(c.layer.attrs.get("notes", []))
         summary = units_summary(result, assessed, barriers=barrier_layers, blocked=blocked,
                                 skipped=skipped, lang=lang)
+        figures = None
+        if o.get("docx", True):
+            from gis.maps.printmap import review_figures
+
+            figures = review_figures(
+                result.units.merge(checks, left_on="unit_id", right_index=True, how="left"),
+                assessed, result.links, conflicts=conflicts, lang=lang,
+                illustrative=illustrative)
         paths = write_review(result, assessed, checks, conflicts.to_crs(estates.crs), out_dir,
                              lang=lang, illustrative=illustrative, notes=notes,
                              constraint_sources=[c.source for c in constraints],
-                             summary=summary, skipped=skipped)
+                             summary=summary, skipped=skipped, figures=figures)
         if o.get("make_map", True):
             from gis.maps import units_map, write_map
 
@@ -804,16 +912,19 @@ def _check_outputs(out_dir: str, command: str, lang: str, make_map: bool, basema
     refuse_overwriting_inputs([Path(out_dir) / n.format(en=en) for n in names], inputs)
 
 
-def _check_map_out(out_path: str, basemap: str, token: str | None, inputs: list[Any]) -> Path:
-    """`gis map … --out FILE`: an .html file, not an input, in a writable folder."""
+def _check_map_out(out_path: str, basemap: str, token: str | None, inputs: list[Any],
+                   fmt: str = "html") -> Path:
+    """`gis map … --out FILE`: an .html (or --format png/pdf) file, not an input, in a
+    writable folder."""
     from gis.maps import check_basemap
     from gis.report._files import refuse_overwriting_inputs
 
     path = Path(out_path)
-    if path.suffix.lower() not in (".html", ".htm"):
+    allowed = (".html", ".htm") if fmt == "html" else (f".{fmt}",)
+    if path.suffix.lower() not in allowed:
         what = path.suffix or "a name without suffix"
-        msg = (f"--out {out_path}: a map is an .html file, not {what}; name it e.g. "
-               f"{path.with_suffix('.html').name}.")
+        msg = (f"--out {out_path}: a {fmt} map is a {allowed[0]} file, not {what}; name it e.g. "
+               f"{path.with_suffix(allowed[0]).name}.")
         raise GisError(msg)
     check_basemap(basemap, token)
     refuse_overwriting_inputs([path], inputs)

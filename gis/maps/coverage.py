@@ -53,6 +53,10 @@ def coverage_map(
     illustrative: bool = False,
     title: str | None = None,
     siting: Any = None,
+    selector: bool = True,
+    data_basemap: bool = False,
+    water: gpd.GeoDataFrame | None = None,
+    boundary: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """Build the coverage map.
 
@@ -78,6 +82,16 @@ def coverage_map(
     title : str, optional
     siting : gis.siting.Siting, optional
         Also draw the proposed sites and their walkable service areas (`siting_layers`).
+    selector : bool, default True
+        One category's services at a time with a selector that is also the services'
+        legend, the selected category's gaps drawn bold, markers growing with the zoom
+        (see `gis.maps.cityscale`). Default selection: ``category``, else the category
+        whose gaps hold the most households. ``False``: every category on, static legend.
+    data_basemap : bool, default False
+        Draw an offline basemap from the data: streets by class, ``water``, ``boundary``
+        (default: the data's extent).
+    water, boundary : GeoDataFrame, optional
+        Rivers/lakes and the study boundary for the data basemap.
 
     Returns
     -------
@@ -90,10 +104,18 @@ def coverage_map(
                     token=token, offline=offline, lang=lang)
     fmap = page.map
     est = display_frame(cov.estates.to_crs(cov.analysis_crs), page)
-    if cov.streets is not None or cov.graph is not None:
-        _street_layer(cov, page, lang).add_to(fmap)
+    below = []
+    if data_basemap:
+        from gis.maps.cityscale import data_basemap as draw_basemap
+
+        streets = cov.streets.to_crs(cov.analysis_crs) if cov.streets is not None else None
+        below = draw_basemap(page, streets, water=water, boundary=boundary, lang=lang,
+                             extent=cov.estates.to_crs(cov.analysis_crs))
+    if (cov.streets is not None or cov.graph is not None) and not (data_basemap and below):
+        below.append(_street_layer(cov, page, lang).add_to(fmap))
     if areas is None:
         areas = cov.graph is not None and cov.graph.n_nodes <= _AREAS_MAX_NODES
+    area_layers, service_layers = {}, {}
     if areas and cov.graph is not None:
         area = service_areas(cov.graph, cov.services.to_crs(cov.analysis_crs), std)
         area = display_frame(area, page, simplify_m=0)
@@ -104,7 +126,7 @@ def coverage_map(
             colour = CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)]
             name = (f"{c.label(lang)} walkable area ({c.walk_m:.0f} m)" if en
                     else f"{c.label(lang)}步行服务范围（{c.walk_m:.0f}米）")
-            folium.GeoJson(
+            area_layers[c.key] = folium.GeoJson(
                 sub.assign(_kind="area")[["_kind", "geometry"]].to_json(drop_id=True),
                 name=layer_name(name), show=chosen is not None and chosen.key == c.key,
                 style=leaflet_style({"color": colour, "weight": 1, "fillColor": colour,
@@ -152,7 +174,7 @@ def coverage_map(
         points = gpd.GeoDataFrame(
             {"_kind": "service", "tip": names + (f" ({c.label(lang)})" if en else f"（{c.label(lang)}）")},
             geometry=sub.geometry.values, crs=4326)
-        folium.GeoJson(
+        service_layers[c.key] = folium.GeoJson(
             points.to_json(drop_id=True), name=layer_name(label),
             marker=folium.CircleMarker(radius=5, fill=True, weight=1),
             style=leaflet_style({"color": "#ffffff", "fillColor": colour, "fillOpacity": 0.95,
@@ -161,7 +183,8 @@ def coverage_map(
         ).add_to(fmap)
     if siting is not None:
         siting_layers(siting, page, lang)
-    folium.LayerControl(collapsed=False).add_to(fmap)
+    # With the selector, the layer list is for the rarer toggles: folded away.
+    folium.LayerControl(collapsed=selector).add_to(fmap)
     SearchBox(estates_layer, "name", "Find an estate…" if en else "搜索小区名称…").add_to(fmap)
     if title is None:
         title = "15-minute living circle coverage" if en else "15分钟生活圈设施覆盖"
@@ -173,7 +196,13 @@ def coverage_map(
             title += " · straight-line distances" if en else " · 直线距离"
     root = fmap.get_root().html
     root.add_child(title_html(title))
-    root.add_child(_legend(cov, est, chosen, lang))
+    if selector:
+        from gis.maps.cityscale import add_selector
+
+        add_selector(fmap, cov, est, estates_layer, service_layers, area_layers, below,
+                     chosen, lang)
+    else:
+        root.add_child(_legend(cov, est, chosen, lang))
     return fmap
 
 

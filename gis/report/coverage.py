@@ -154,6 +154,7 @@ def write_coverage(
     *,
     lang: str = "zh",
     illustrative: bool = False,
+    figures: dict[str, bytes] | None = None,
 ) -> dict[str, Path]:
     """Write the coverage outputs.
 
@@ -167,11 +168,15 @@ def write_coverage(
         Language of the CSV headers and the gap report.
     illustrative : bool, default False
         Say in the report that the data are the bundled demo.
+    figures : dict of str to bytes, optional
+        When given, also write ``gap_report.docx`` (Word) with these PNG print maps
+        (``"overview"`` and per category key; see `gis.maps.printmap`); ``{}`` writes it
+        without figures.
 
     Returns
     -------
     dict of str to Path
-        ``gpkg``, ``csv``, ``markdown``, ``xlsx``.
+        ``gpkg``, ``csv``, ``markdown``, ``xlsx`` (and ``docx``).
 
     Notes
     -----
@@ -187,6 +192,8 @@ def write_coverage(
         "markdown": "gap_report.md" if lang != "en" else "gap_report_en.md",
         "xlsx": "gap_report.xlsx" if lang != "en" else "gap_report_en.xlsx",
     }
+    if figures is not None:
+        names["docx"] = "gap_report.docx" if lang != "en" else "gap_report_en.docx"
     summary = category_summary(cov, lang=lang)
     gaps = gap_list(cov, lang=lang)
     priority = _priorities(gaps, t)
@@ -217,6 +224,11 @@ def write_coverage(
         _xlsx(stage / names["xlsx"], cov, summary, gaps, priority, table, t, illustrative, lang)
         if cov.skipped:
             _skipped_sheet(stage / names["xlsx"], cov.skipped, lang)
+        if figures is not None:
+            from gis.report.docx import gap_report_docx
+
+            gap_report_docx(stage / names["docx"], cov, summary, gaps, priority, t,
+                            figures=figures, lang=lang, illustrative=illustrative)
     paths = {k: Path(out_dir) / v for k, v in names.items()}
     logger.info("Wrote %s", ", ".join(str(p) for p in paths.values()))
     return paths

@@ -268,6 +268,7 @@ def write_review(
     constraint_sources: list[str] | None = None,
     summary: list[str] | None = None,
     skipped: list[dict] | None = None,
+    figures: dict[str, bytes] | None = None,
 ) -> dict[str, Path]:
     """Write the review package.
 
@@ -297,6 +298,10 @@ def write_review(
         Summary lines (`gis.summary.units_summary`), at the top of ``review.md``.
     skipped : list of dict, optional
         Rows left out (`gis.skipped`): listed in ``review.md`` and a 未分析 sheet.
+    figures : dict of str to bytes, optional
+        When given, also write ``review.docx`` (Word: overview, units map, one sheet per
+        unit with its map and blank 决定/说明 fields) with these PNG maps (``"overview"``
+        and per unit id; see `gis.maps.printmap`); ``{}`` writes it without maps.
 
     Returns
     -------
@@ -306,6 +311,8 @@ def write_review(
     names = {"gpkg": "units.gpkg", "gpkg_source": "units_source_crs.gpkg",
              "xlsx": "review.xlsx" if not en else "review_en.xlsx",
              "markdown": "review.md" if not en else "review_en.md"}
+    if figures is not None:
+        names["docx"] = "review.docx" if not en else "review_en.docx"
     sheet = unit_sheet(units, checks, lang=lang)
     decision_col, comment_col = ("Decision", "Comment") if en else ("决定", "说明")
     sheet[decision_col] = ""
@@ -336,6 +343,18 @@ def write_review(
             head + "\n\n" + _incomplete_md(units, estates, summary, skipped, lang) + rest,
             encoding="utf-8",
         )
+        if figures is not None:
+            from gis.report.docx import review_docx
+
+            reviewed = units.units.merge(checks, left_on="unit_id", right_index=True, how="left")
+            reviewed["link_reasons"] = link_reasons(units).reindex(
+                reviewed["unit_id"]).fillna("").to_numpy()
+            review_docx(stage / names["docx"], reviewed,
+                        estates.merge(units.membership, on="estate_id", how="left"),
+                        conflicts=conflicts, figures=figures, lang=lang,
+                        illustrative=illustrative,
+                        notes=_notes(units, illustrative, notes, lang)[1 if illustrative else 0:],
+                        sources=constraint_sources)
     paths = {k: Path(out_dir) / v for k, v in names.items()}
     logger.info("Wrote review package %s", ", ".join(str(p) for p in paths.values()))
     return paths
