@@ -923,8 +923,10 @@ def _check_map_out(out_path: str, basemap: str, token: str | None, inputs: list[
     allowed = (".html", ".htm") if fmt == "html" else (f".{fmt}",)
     if path.suffix.lower() not in allowed:
         what = path.suffix or "a name without suffix"
-        msg = (f"--out {out_path}: a {fmt} map is a {allowed[0]} file, not {what}; name it e.g. "
-               f"{path.with_suffix(allowed[0]).name}.")
+        kind = "a map is an .html file" if fmt == "html" else f"a {fmt} print map is a .{fmt} file"
+        msg = (f"--out {out_path}: {kind}, not {what}; name it e.g. "
+               f"{path.with_suffix(allowed[0]).name}"
+               f"{' (or pass --format png|pdf for a print map)' if fmt == 'html' else ''}.")
         raise GisError(msg)
     check_basemap(basemap, token)
     refuse_overwriting_inputs([path], inputs)
