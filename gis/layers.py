@@ -638,7 +638,7 @@ def split_layer(path: str | Path) -> tuple[Path, str | None]:
 
 
 def read_layer(
-    path: str | Path, *, role: str, layer: str | None, crs: Any, encoding: str | None,
+    path: str | Path | gpd.GeoDataFrame, *, role: str, layer: str | None, crs: Any, encoding: str | None,
     coords: str | None = None, invalid: str = "stop",
 ) -> tuple[gpd.GeoDataFrame, list[str], str]:
     """Read any supported file as a GeoDataFrame with a checked CRS.
@@ -650,6 +650,10 @@ def read_layer(
     The layer has a ``_row`` column: each row's 1-based number in the file.
     """
     check_invalid_mode(invalid)
+    if isinstance(path, gpd.GeoDataFrame):
+        # An in-memory layer (e.g. a QGIS layer in the Processing plugin): the same checks
+        # as a file's from here on, under the name it carries, with no file written.
+        return checked_layer(path.copy(), role=role, crs=crs, coords=coords)
     path, named = split_layer(path)
     layer = layer or named
     src = path.name if layer is None else f"{path.name}:{layer}"
@@ -673,8 +677,24 @@ def read_layer(
             "GeoJSON, Shapefile (.shp or zipped), CSV/XLSX with lon/lat, or .osm/.osm.pbf."
         )
         raise InputError(msg)
+    return checked_layer(gdf, role=role, crs=crs, coords=coords, source=src, notes=notes,
+                         where=str(path))
+
+
+def checked_layer(
+    gdf: gpd.GeoDataFrame, *, role: str, crs: Any = None, coords: str | None = None,
+    source: str | None = None, notes: list[str] | None = None, where: str | None = None,
+) -> tuple[gpd.GeoDataFrame, list[str], str]:
+    """The checks `read_layer` makes once a layer is read, on a GeoDataFrame.
+
+    Lets every reader (``read_estates(frame)`` …) take a layer already in memory (a QGIS
+    layer converted by the Processing plugin) with the same checks and messages as a
+    file. ``source`` names it in messages (default ``gdf.attrs["source"]``, else ``role``).
+    """
+    src = source or str(gdf.attrs.get("source") or role)
+    notes = list(notes or [])
     if len(gdf) == 0:
-        msg = f"{path}: the {role} layer is empty (no rows)."
+        msg = f"{where or src}: the {role} layer is empty (no rows)."
         raise InputError(msg)
     _refuse_non_finite(gdf, src)
     gdf["_row"] = np.arange(1, len(gdf) + 1)  # file rows, for rows left out by --invalid skip
@@ -933,7 +953,9 @@ def _read_points_table(path: Path, encoding: str | None, notes: list[str],
 # checks and normalisation
 
 
-def _is_osm(path: str | Path) -> bool:
+def _is_osm(path: str | Path | gpd.GeoDataFrame) -> bool:
+    if isinstance(path, gpd.GeoDataFrame):  # an in-memory layer
+        return False
     return Path(path).name.lower().endswith((".osm", ".pbf", ".osm.xml"))
 
 
