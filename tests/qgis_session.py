@@ -143,6 +143,19 @@ def main() -> None:
         feedback = QgsProcessingFeedback()
         out["runs"][name] = processing.run(f"gis_estate_renewal:{name}", params,
                                            feedback=feedback)
+    for name, params in job.get("memory_runs", {}).items():
+        # The same algorithm on memory-provider copies of the layers: any provider works.
+        from qgis.core import QgsFeatureRequest
+
+        params = dict(params)
+        for key, value in params.items():
+            if isinstance(value, str) and value.endswith(".gpkg") and key != "OUTPUT":
+                copy = QgsVectorLayer(value, Path(value).stem, "ogr").materialize(
+                    QgsFeatureRequest())
+                copy.setName(f"memory {Path(value).stem}")
+                params[key] = copy
+        out["runs"][f"{name}_memory"] = processing.run(f"gis_estate_renewal:{name}", params,
+                                                       feedback=QgsProcessingFeedback())
     for name, params in job.get("errors", {}).items():
         try:
             processing.run(f"gis_estate_renewal:{name}", params,
@@ -150,6 +163,14 @@ def main() -> None:
             out["errors"][name] = None
         except Exception as err:  # QgsProcessingException
             out["errors"][name] = [type(err).__name__, str(err)]
+    if "cancel" in job:  # Cancel pressed: the run stops, nothing is written
+        feedback = QgsProcessingFeedback()
+        feedback.cancel()
+        try:
+            processing.run("gis_estate_renewal:coverage", job["cancel"], feedback=feedback)
+            out["cancel"] = None
+        except Exception as err:
+            out["cancel"] = [type(err).__name__, str(err)]
     for key, (path, layer) in job["styles"].items():
         out["styles"][key] = styled(path, layer)
     out["render"] = render(job["render"], job["png"])

@@ -28,6 +28,8 @@ from click.testing import CliRunner
 
 from gis.cli import cli
 from gis.maps.coverage import _MISSING_COLOURS, CATEGORY_COLOURS
+from gis.maps.units import _CONSTRAINT_STYLE
+from gis.report.qgis_styles import style_units_gpkg
 from gis.standards import load_standard
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,8 +93,11 @@ def qgis(tmp_path_factory):
                        **{k.upper(): str(DEMO / f"{f}.gpkg") for k, f in CONSTRAINTS.items()},
                        "OUTPUT": str(base / "alg_review")},
         },
+        "memory_runs": {"units": {"ESTATES": d["estates"], "OUTPUT": str(base / "alg_units_memory")}},
         "errors": {"coverage": {"ESTATES": d["estates"], "SERVICES": d["estates"], "MODE": 1,
                                 "OUTPUT": str(base / "alg_bad")}},
+        "cancel": {"ESTATES": d["estates"], "SERVICES": d["services"], "MODE": 1,
+                   "OUTPUT": str(base / "alg_cancelled")},
         "styles": {
             "cov_estates": [str(base / "cli_cov" / "coverage.gpkg"), "estates"],
             "cov_services": [str(base / "cli_cov" / "coverage.gpkg"), "services"],
@@ -101,10 +106,17 @@ def qgis(tmp_path_factory):
             "units_links": [str(base / "cli_units" / "units.gpkg"), "links"],
             "review_units": [str(base / "cli_review" / "units.gpkg"), "units"],
             "review_conflicts": [str(base / "cli_review" / "units.gpkg"), "conflicts"],
+            **{f"constraint_{k}": [str(base / "constraints.gpkg"), k] for k in CONSTRAINTS},
         },
         "render": str(base / "cli_units" / "units.gpkg"),
         "png": str(base / "units.png"),
     }
+    # Constraint layers under their kinds' names, styled as in the units map.
+    for kind, f in CONSTRAINTS.items():
+        gpd.read_file(DEMO / f"{f}.gpkg").to_file(base / "constraints.gpkg", layer=kind,
+                                                  driver="GPKG")
+    _cli("units", "--estates", d["estates"], "--out", str(base / "cli_units_plain"))
+    style_units_gpkg(base / "constraints.gpkg", layers=list(CONSTRAINTS))
     job_path = base / "job.json"
     job_path.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
@@ -197,6 +209,12 @@ def test_library_error_is_the_clis_one_line(qgis):
     assert not (qgis["base"] / "alg_bad" / "coverage.gpkg").exists()
 
 
+def test_cancel_stops_before_writing(qgis):
+    kind, message = qgis["out"]["cancel"]
+    assert kind == "QgsProcessingException" and message.startswith("Cancelled")
+    assert not (qgis["base"] / "alg_cancelled" / "coverage.gpkg").exists()
+
+
 def test_parameters_come_from_the_library(qgis):
     import inspect
 
@@ -279,6 +297,26 @@ def test_units_gpkg_opens_styled_and_labelled(qgis):
     conflicts = styles["review_conflicts"]
     assert conflicts["categories"][0][2] == "#d7301f"
     assert conflicts["counts"] == {"conflict": conflicts["n_features"]}
+
+
+def test_any_provider_memory_layers(qgis):
+    """Estates given as a memory layer (no file behind it): the same units as the CLI."""
+    base = qgis["base"]
+    cli_u = _frame(base / "cli_units_plain" / "units.gpkg", "units")
+    mem_u = _frame(base / "alg_units_memory" / "units.gpkg", "units")
+    assert list(mem_u.columns) == list(cli_u.columns)
+    assert _members(mem_u) == _members(cli_u)
+    assert np.allclose(mem_u.set_index("unit_id").sort_index()["floor_area_m2"],
+                       cli_u.set_index("unit_id").sort_index()["floor_area_m2"], equal_nan=True)
+
+
+def test_constraint_layers_styled_as_in_the_units_map(qgis):
+    styles = qgis["out"]["styles"]
+    for kind, (colour, zh, _en) in _CONSTRAINT_STYLE.items():
+        info = styles[f"constraint_{kind}"]
+        assert info["renderer"] == "categorizedSymbol"
+        assert info["categories"] == [["constraint", zh, colour]]
+        assert info["counts"] == {"constraint": info["n_features"]}
 
 
 def test_units_map_renders(qgis):

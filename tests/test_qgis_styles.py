@@ -122,5 +122,5 @@ def test_plugin_says_how_to_install_gis_when_missing(monkeypatch):
     monkeypatch.setitem(sys.modules, "gis", None)  # as in a QGIS without the library
     message = library.library_error()
     assert message is not None
-    assert "pip install --break-system-packages gis-estate-renewal" in message
+    assert "pip install --break-system-packages /path/to/gis" in message
     assert "OSGeo4W Shell" in message and "Inside QGIS" in message

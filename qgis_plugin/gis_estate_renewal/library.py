@@ -6,11 +6,12 @@ MISSING_MESSAGE = (
     "The gis library (pip package gis-estate-renewal) is not installed in QGIS's Python, so "
     "the estate-renewal algorithms are not available. Install it into the Python QGIS uses, "
     "then restart QGIS — Debian/Ubuntu QGIS (system Python): "
-    "`python3 -m pip install --break-system-packages gis-estate-renewal` (or a venv made with "
-    "--system-site-packages that QGIS is started from); Windows: open the OSGeo4W Shell and "
-    "run `python -m pip install gis-estate-renewal`. See the README section \"Inside QGIS\". "
+    "`python3 -m pip install --break-system-packages /path/to/gis` (the project folder or a "
+    "wheel built from it; or a venv made with --system-site-packages that QGIS is started "
+    "from); Windows: open the OSGeo4W Shell and run `python -m pip install C:\\path\\to\\gis`. "
+    "See the README section \"Inside QGIS\". "
     "未安装 gis 库：请在 QGIS 使用的 Python 中安装 gis-estate-renewal 后重启 QGIS（见 README"
-    "“在 QGIS 中使用”）。"
+    " “Inside QGIS” 一节）。"
 )
 
 
