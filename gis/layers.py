@@ -638,10 +638,11 @@ def split_layer(path: str | Path) -> tuple[Path, str | None]:
 
 
 def read_layer(
-    path: str | Path | gpd.GeoDataFrame, *, role: str, layer: str | None, crs: Any, encoding: str | None,
-    coords: str | None = None, invalid: str = "stop",
+    path: str | Path | gpd.GeoDataFrame, *, role: str, layer: str | None, crs: Any,
+    encoding: str | None, coords: str | None = None, invalid: str = "stop",
 ) -> tuple[gpd.GeoDataFrame, list[str], str]:
-    """Read any supported file as a GeoDataFrame with a checked CRS.
+    """Read any supported file (or take a GeoDataFrame already in memory, see
+    `checked_layer`) as a GeoDataFrame with a checked CRS.
 
     Returns the layer, the notes so far (encoding, coordinate conversion) and the name
     to use for the file in messages. ``role`` says what the layer is, for messages and

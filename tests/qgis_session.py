@@ -67,7 +67,8 @@ def styled(path: str, layer: str) -> dict:
         cats = r.categories()
         info["categories"] = [[c.value(), c.label(), c.symbol().color().name()] for c in cats]
         ctx = QgsRenderContext()
-        ctx.expressionContext().appendScopes(QgsExpressionContextUtils.globalProjectLayerScopes(lyr))
+        ctx.expressionContext().appendScopes(
+            QgsExpressionContextUtils.globalProjectLayerScopes(lyr))
         r.startRender(ctx, lyr.fields())
         counts: Counter = Counter()
         per_feature = {}

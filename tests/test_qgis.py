@@ -93,7 +93,8 @@ def qgis(tmp_path_factory):
                        **{k.upper(): str(DEMO / f"{f}.gpkg") for k, f in CONSTRAINTS.items()},
                        "OUTPUT": str(base / "alg_review")},
         },
-        "memory_runs": {"units": {"ESTATES": d["estates"], "OUTPUT": str(base / "alg_units_memory")}},
+        "memory_runs": {"units": {"ESTATES": d["estates"],
+                                  "OUTPUT": str(base / "alg_units_memory")}},
         "errors": {"coverage": {"ESTATES": d["estates"], "SERVICES": d["estates"], "MODE": 1,
                                 "OUTPUT": str(base / "alg_bad")}},
         "cancel": {"ESTATES": d["estates"], "SERVICES": d["services"], "MODE": 1,
@@ -119,7 +120,8 @@ def qgis(tmp_path_factory):
     style_units_gpkg(base / "constraints.gpkg", layers=list(CONSTRAINTS))
     job_path = base / "job.json"
     job_path.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    env = {**os.environ,
+           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
            "QT_QPA_PLATFORM": "offscreen"}
     res = subprocess.run([sys.executable, str(SESSION), str(job_path)], capture_output=True,
                          text=True, env=env, timeout=900, cwd=base)

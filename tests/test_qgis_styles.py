@@ -124,3 +124,55 @@ def test_plugin_says_how_to_install_gis_when_missing(monkeypatch):
     assert message is not None
     assert "pip install --break-system-packages /path/to/gis" in message
     assert "OSGeo4W Shell" in message and "Inside QGIS" in message
+
+
+# --- readers on layers already in memory (what the plugin hands them) -----------------
+
+
+def _demo_frame(name: str):
+    import geopandas as gpd
+
+    frame = gpd.read_file(ROOT / "layers" / "demo" / f"{name}.gpkg")
+    frame.attrs["source"] = f"{name}.gpkg"
+    return frame
+
+
+def test_readers_take_frames_with_the_same_result(standard):
+    import pandas as pd
+
+    from gis.layers import read_estates, read_gates, read_services, read_streets
+    from gis.review import read_constraint
+
+    demo = ROOT / "layers" / "demo"
+    est = read_estates(_demo_frame("estates"))
+    pd.testing.assert_frame_equal(est, read_estates(demo / "estates.gpkg"))
+    assert est.attrs["source"] == "estates.gpkg"
+    pd.testing.assert_frame_equal(read_services(_demo_frame("services"), standard),
+                                  read_services(demo / "services.gpkg", standard))
+    pd.testing.assert_frame_equal(read_streets(_demo_frame("streets")),
+                                  read_streets(demo / "streets.gpkg"))
+    pd.testing.assert_frame_equal(read_gates(_demo_frame("gates"), est),
+                                  read_gates(demo / "gates.gpkg", est))
+    a = read_constraint(_demo_frame("ancient_trees"), "ancient_tree")
+    b = read_constraint(demo / "ancient_trees.gpkg", "ancient_tree")
+    assert a.source == b.source == "ancient_trees.gpkg"
+    pd.testing.assert_frame_equal(a.layer, b.layer)
+
+
+def test_frames_are_refused_like_files():
+    from gis.errors import CRSError, GeometryError, InputError
+    from gis.layers import read_estates
+
+    frame = _demo_frame("estates")
+    with pytest.raises(InputError, match=r"^estates\.gpkg: the estates layer is empty"):
+        read_estates(frame.iloc[:0])
+    no_crs = frame.set_crs(None, allow_override=True)
+    with pytest.raises(CRSError, match=r"estates\.gpkg"):
+        read_estates(no_crs)
+    import shapely
+
+    bad = frame.copy()
+    bad.loc[3, "geometry"] = shapely.Polygon([(0, 0), (float("inf"), 0), (1, 1)])
+    with pytest.raises(GeometryError, match=r"^estates\.gpkg: row 4 has non-finite"):
+        read_estates(bad)
+    assert "_row" not in frame  # the caller's frame is not changed

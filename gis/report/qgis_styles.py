@@ -324,7 +324,8 @@ def units_styles(lang: str = "zh") -> dict[str, LayerStyle]:
         "CASE WHEN coalesce(\"n_conflicts\", 0) > 0 THEN 'conflict' "
         "WHEN \"n_estates\" > 1 THEN 'joint' ELSE 'single' END",
         (StyleRule("conflict", "unit with conflicts" if en else "存在审查冲突的单元",
-                   CONFLICT_COLOUR, CONFLICT_COLOUR, 0.9, 0.0, _cmp("GreaterThan", "n_conflicts", 0)),
+                   CONFLICT_COLOUR, CONFLICT_COLOUR, 0.9, 0.0,
+                   _cmp("GreaterThan", "n_conflicts", 0)),
          StyleRule("joint", "joint unit (several estates)" if en else "联动改造单元（多个小区）",
                    UNIT_COLOUR, UNIT_COLOUR, 0.9, 0.0, _cmp("GreaterThan", "n_estates", 1)),
          StyleRule("single", "single-estate unit" if en else "单个小区单元",

@@ -98,7 +98,8 @@ class _GisAlgorithm(QgsProcessingAlgorithm):
                 integer=False):
         p = QgsProcessingParameterNumber(
             name, description,
-            QgsProcessingParameterNumber.Integer if integer else QgsProcessingParameterNumber.Double,
+            QgsProcessingParameterNumber.Integer if integer
+            else QgsProcessingParameterNumber.Double,
             defaultValue=value, optional=optional, minValue=0)
         p.setHelp(help_text)
         self.addParameter(p)
@@ -263,7 +264,7 @@ class UnitsAlgorithm(_GisAlgorithm):
             "ESTATES", "Estates 小区边界", [QgsProcessing.TypeVectorPolygon]))
         p = QgsProcessingParameterMultipleLayers("BARRIERS", "Barriers 障碍（道路、河流、铁路）",
                                                  QgsProcessing.TypeVectorAnyGeometry, optional=True)
-        p.setHelp(doc(read_barriers, "Returns") or "Roads, rivers or railways that separate estates.")
+        p.setHelp(inspect.getdoc(read_barriers).splitlines()[0])
         self.addParameter(p)
         p = QgsProcessingParameterString(
             "BARRIER_CLASSES", "Barrier road classes 作为障碍的道路等级 (comma-separated; all)",
