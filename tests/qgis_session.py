@@ -137,6 +137,9 @@ def main() -> None:
     out["params"] = {
         alg.name(): {p.name(): p.defaultValue() for p in alg.parameterDefinitions()}
         for alg in registry.providerById("gis_estate_renewal").algorithms()}
+    out["help"] = {
+        alg.name(): {p.name(): p.help() for p in alg.parameterDefinitions()}
+        for alg in registry.providerById("gis_estate_renewal").algorithms()}
     out["enums"] = {p.name(): p.options() for p in
                     registry.algorithmById("gis_estate_renewal:coverage").parameterDefinitions()
                     if p.type() == "enum"}

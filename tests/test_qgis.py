@@ -241,6 +241,12 @@ def test_parameters_come_from_the_library(qgis):
     assert params["coverage"]["GATE_TOLERANCE_M"] == settings.gate_tolerance_m
     names = bundled_standards()
     assert qgis["out"]["enums"]["STANDARD"] == names
+    # Help text is the library's docstrings, not a copy.
+    helps = qgis["out"]["help"]
+    assert helps["units"]["GAP_M"].startswith("Neighbour rule, metres")
+    assert "A gate may lie at most" in helps["coverage"]["GATE_TOLERANCE_M"]
+    assert "Crown radius (metres) of trees" in helps["review"]["TREE_CROWN_M"]
+    assert helps["units"]["MAX_HOUSEHOLDS"].startswith("household cap (户数上限)")
     assert names[params["coverage"]["STANDARD"]] == settings.default_standard
 
 

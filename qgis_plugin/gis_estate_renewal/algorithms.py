@@ -44,7 +44,7 @@ from gis.report import write_coverage, write_review, write_units
 from gis.review import CONSTRAINT_KINDS, KIND_LABELS, Constraint, check_units, read_constraint
 from gis.standards import bundled_standards, load_standard
 from gis.summary import units_summary
-from gis.units import UnitCaps, renovation_units
+from gis.units import CAP_LABELS, UnitCaps, renovation_units
 
 from .frames import layer_frame
 
@@ -288,7 +288,8 @@ class UnitsAlgorithm(_GisAlgorithm):
             value = getattr(caps, name)
             self._number(name.upper(), name.replace("_", " ") + " (0 = no cap)", value,
                          optional=value is None, integer=name == "max_estates",
-                         help_text=doc(UnitCaps, name))
+                         help_text=" ".join([f"{CAP_LABELS[name][1]} ({CAP_LABELS[name][0]}).",
+                                             doc(UnitCaps, name)]).strip())
         if self.review:
             for kind in CONSTRAINT_KINDS:
                 zh, en = KIND_LABELS[kind]
