@@ -639,10 +639,11 @@ def split_layer(path: str | Path) -> tuple[Path, str | None]:
 
 
 def read_layer(
-    path: str | Path, *, role: str, layer: str | None, crs: Any, encoding: str | None,
-    coords: str | None = None, invalid: str = "stop",
+    path: str | Path | gpd.GeoDataFrame, *, role: str, layer: str | None, crs: Any,
+    encoding: str | None, coords: str | None = None, invalid: str = "stop",
 ) -> tuple[gpd.GeoDataFrame, list[str], str]:
-    """Read any supported file as a GeoDataFrame with a checked CRS.
+    """Read any supported file (or take a GeoDataFrame already in memory, see
+    `checked_layer`) as a GeoDataFrame with a checked CRS.
 
     Returns the layer, the notes so far (encoding, coordinate conversion) and the name
     to use for the file in messages. ``role`` says what the layer is, for messages and
@@ -651,9 +652,13 @@ def read_layer(
     The layer has a ``_row`` column: each row's 1-based number in the file.
     """
     check_invalid_mode(invalid)
+    if isinstance(path, gpd.GeoDataFrame):
+        # An in-memory layer (e.g. a QGIS layer in the Processing plugin): the same checks
+        # as a file's from here on, under the name it carries, with no file written.
+        return checked_layer(path.copy(), role=role, crs=crs, coords=coords)
     if is_postgis(path):  # a PostGIS table or query (gis.postgis); the same checks follow
         gdf, src = read_postgis_layer(str(path), crs=crs)
-        return _checked_layer(gdf, [], src, role=role, crs=crs, coords=coords)
+        return checked_layer(gdf, role=role, crs=crs, coords=coords, source=src)
     path, named = split_layer(path)
     layer = layer or named
     src = path.name if layer is None else f"{path.name}:{layer}"
@@ -677,13 +682,22 @@ def read_layer(
             "GeoJSON, Shapefile (.shp or zipped), CSV/XLSX with lon/lat, or .osm/.osm.pbf."
         )
         raise InputError(msg)
-    return _checked_layer(gdf, notes, src, role=role, crs=crs, coords=coords, where=str(path))
+    return checked_layer(gdf, role=role, crs=crs, coords=coords, source=src, notes=notes,
+                         where=str(path))
 
 
-def _checked_layer(gdf: gpd.GeoDataFrame, notes: list[str], src: str, *, role: str, crs: Any,
-                   coords: str | None, where: str | None = None
-                   ) -> tuple[gpd.GeoDataFrame, list[str], str]:
-    """Checks every source gets, a file or a database table: rows, CRS, web offsets, 2D."""
+def checked_layer(
+    gdf: gpd.GeoDataFrame, *, role: str, crs: Any = None, coords: str | None = None,
+    source: str | None = None, notes: list[str] | None = None, where: str | None = None,
+) -> tuple[gpd.GeoDataFrame, list[str], str]:
+    """The checks `read_layer` makes once a layer is read, on a GeoDataFrame.
+
+    Lets every reader (``read_estates(frame)`` …) take a layer already in memory (a QGIS
+    layer converted by the Processing plugin) with the same checks and messages as a
+    file. ``source`` names it in messages (default ``gdf.attrs["source"]``, else ``role``).
+    """
+    src = source or str(gdf.attrs.get("source") or role)
+    notes = list(notes or [])
     if len(gdf) == 0:
         msg = f"{where or src}: the {role} layer is empty (no rows)."
         raise InputError(msg)
@@ -944,7 +958,9 @@ def _read_points_table(path: Path, encoding: str | None, notes: list[str],
 # checks and normalisation
 
 
-def _is_osm(path: str | Path) -> bool:
+def _is_osm(path: str | Path | gpd.GeoDataFrame) -> bool:
+    if isinstance(path, gpd.GeoDataFrame):  # an in-memory layer
+        return False
     return Path(path).name.lower().endswith((".osm", ".pbf", ".osm.xml"))
 
 

@@ -257,10 +257,11 @@ def read_constraint(
         No CRS and none given, or ``crs`` contradicts the file's.
     """
     kind = constraint_kind(kind)
-    path = Path(path)
-    src = path.name
+    if not isinstance(path, gpd.GeoDataFrame):  # a layer in memory (QGIS plugin) has no file
+        path = Path(path)
+    src = path.name if isinstance(path, Path) else str(path.attrs.get("source") or kind)
     zh, en = KIND_LABELS[kind]
-    if path.name.lower().endswith((".osm", ".pbf", ".osm.xml")):
+    if src.lower().endswith((".osm", ".pbf", ".osm.xml")):
         msg = (
             f"{path}: OpenStreetMap files hold no {en} ({zh}) layer; export the bureau's layer "
             "as GeoPackage, GeoJSON or Shapefile."

@@ -19,6 +19,7 @@ from gis.report._files import (
     text_only_cells,
     write_csv,
 )
+from gis.report.qgis_styles import style_coverage_gpkg
 from gis.skipped import not_analysed_estates, skipped_table
 
 __all__ = ["TEXT", "write_coverage"]
@@ -216,6 +217,7 @@ def write_coverage(
         estates.to_file(gpkg, layer="estates", driver="GPKG")
         services = cov.services.to_crs(cov.estates.crs)
         services.to_file(gpkg, layer="services", driver="GPKG")
+        style_coverage_gpkg(gpkg, cov.standard, lang=lang)  # QGIS opens it styled
         write_csv(table, stage / names["csv"])
         (stage / names["markdown"]).write_text(
             _markdown(cov, summary, gaps, priority, t, lang, illustrative)

@@ -26,6 +26,7 @@ from gis.report._files import (
     text_only_cells,
     write_csv,
 )
+from gis.report.qgis_styles import style_units_gpkg
 from gis.skipped import skipped_table
 from gis.units import CAP_LABELS, Units
 
@@ -178,6 +179,7 @@ def write_units(
              "report": "units_report.md" if lang != "en" else "units_report_en.md"}
     with staged_outputs(out_dir) as stage:
         _gpkg(stage / names["gpkg"], units, estates, None, estates.crs)
+        style_units_gpkg(stage / names["gpkg"], lang=lang)  # QGIS opens it styled
         write_csv(unit_sheet(units, lang=lang), stage / names["csv"])
         write_csv(_estate_sheet(estates, units, lang), stage / names["membership"])
         (stage / names["report"]).write_text(
@@ -319,7 +321,9 @@ def write_review(
     sheet[comment_col] = ""
     with staged_outputs(out_dir) as stage:
         _gpkg(stage / names["gpkg"], units, estates, checks, REVIEW_CRS, conflicts)
+        style_units_gpkg(stage / names["gpkg"], lang=lang)  # QGIS opens it styled
         _gpkg(stage / names["gpkg_source"], units, estates, checks, estates.crs, conflicts)
+        style_units_gpkg(stage / names["gpkg_source"], lang=lang)
         with pd.ExcelWriter(stage / names["xlsx"], engine="openpyxl") as xw:
             sheet.to_excel(xw, sheet_name="Units" if en else "审查表", index=False)
             _estate_sheet(estates, units, lang).to_excel(

@@ -1,0 +1,418 @@
+"""The Processing algorithms: coverage, units, review.
+
+Each one converts its input layers to GeoDataFrames in memory (`frames.layer_frame`),
+runs them through the same `gis` readers' checks and the same analysis and writers as
+the command line (`gis coverage`, `gis units`, `gis review`), and returns the written
+GeoPackage layers (styled: they carry their QGIS style) to be added to the project.
+
+Parameters are declared from the library's own definitions: defaults from function
+signatures, `gis.units.UnitCaps`, `gis.settings` and the bundled standards; help text from
+the library's docstrings. Nothing here restates a planning number.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import re
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+
+from qgis.core import (
+    QgsProcessing,
+    QgsProcessingAlgorithm,
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingOutputVectorLayer,
+    QgsProcessingParameterBoolean,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterFolderDestination,
+    QgsProcessingParameterMultipleLayers,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterString,
+)
+
+from gis import settings
+from gis.adjacency import barrier_notes, blocked_by_layer, select_barriers
+from gis.coverage import living_circle
+from gis.crs import metric_crs, to_metric
+from gis.errors import GisError
+from gis.layers import read_barriers, read_estates, read_gates, read_services, read_streets
+from gis.report import write_coverage, write_review, write_units
+from gis.review import CONSTRAINT_KINDS, KIND_LABELS, Constraint, check_units, read_constraint
+from gis.standards import bundled_standards, load_standard
+from gis.summary import units_summary
+from gis.units import CAP_LABELS, UnitCaps, renovation_units
+
+from .frames import layer_frame
+
+LANGS = ("zh", "en")
+
+
+def default(func, name):
+    """The default of parameter ``name`` of ``func`` (the library's own value)."""
+    return inspect.signature(func).parameters[name].default
+
+
+def doc(obj, name: str) -> str:
+    """The numpydoc description of ``name`` in ``obj``'s Parameters/Attributes section."""
+    text = inspect.getdoc(obj) or ""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        head = line.split(" : ")[0] if " : " in line else line.strip()
+        if not line.startswith(" ") and name in [h.strip() for h in head.split(",")]:
+            body = []
+            for more in lines[i + 1:]:
+                if more and not more.startswith(" "):
+                    break
+                body.append(more.strip())
+            return re.sub(r"\s+", " ", " ".join(body)).strip().replace("``", "")
+    return ""
+
+
+class _GisAlgorithm(QgsProcessingAlgorithm):
+    """Shared plumbing: errors, messages and progress through the feedback."""
+
+    def createInstance(self):  # noqa: N802
+        return type(self)()
+
+    def group(self):
+        return ""
+
+    def groupId(self):  # noqa: N802
+        return ""
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
+        try:
+            with _to_feedback(feedback):
+                return self.analyse(parameters, context, feedback)
+        except GisError as err:
+            # The same one line as the CLI's "错误 Error: …", and nothing written.
+            raise QgsProcessingException(str(err)) from err
+
+    # -- helpers ---------------------------------------------------------------
+
+    def _number(self, name, description, value, *, help_text="", optional=False,
+                integer=False):
+        p = QgsProcessingParameterNumber(
+            name, description,
+            QgsProcessingParameterNumber.Integer if integer
+            else QgsProcessingParameterNumber.Double,
+            defaultValue=value, optional=optional, minValue=0)
+        p.setHelp(help_text)
+        self.addParameter(p)
+
+    def _common(self):
+        names = bundled_standards()
+        p = QgsProcessingParameterEnum(
+            "STANDARD", "Standard 标准 (bundled)", options=names,
+            defaultValue=names.index(settings.default_standard))
+        p.setHelp(doc(load_standard, "name_or_path"))
+        self.addParameter(p)
+        lang = default(write_coverage, "lang")
+        self.addParameter(QgsProcessingParameterEnum(
+            "LANG", "Language 语言 (reports, legends)", options=list(LANGS),
+            defaultValue=LANGS.index(lang)))
+
+    def _layer(self, parameters, name, context, feedback, *, required=True):
+        source = self.parameterAsSource(parameters, name, context)
+        if source is None:
+            if required:
+                raise QgsProcessingException(f"{name}: no layer given.")
+            return None
+        layer = self.parameterAsVectorLayer(parameters, name, context)
+        label = layer.name() if layer is not None else name.lower()
+        return layer_frame(layer, source, label, feedback)
+
+    def _standard(self, parameters, context):
+        return load_standard(bundled_standards()[self.parameterAsEnum(parameters, "STANDARD",
+                                                                       context)])
+
+    def _lang(self, parameters, context):
+        return LANGS[self.parameterAsEnum(parameters, "LANG", context)]
+
+    def _outputs(self, context, gpkg: Path, layers, key_prefix=""):
+        """Load the written (styled) layers into the project when the run ends."""
+        out = {}
+        for layer in layers:
+            uri = f"{gpkg}|layername={layer}"
+            key = f"{key_prefix}{layer.upper()}"
+            out[key] = uri
+            context.addLayerToLoadOnCompletion(
+                uri, QgsProcessingContext.LayerDetails(f"{gpkg.stem} {layer}", context.project(),
+                                                       key))
+        return out
+
+    @staticmethod
+    def _step(feedback, percent, text):
+        if feedback.isCanceled():
+            raise QgsProcessingException("Cancelled 已取消; nothing was written.")
+        feedback.setProgress(percent)
+        feedback.pushInfo(text)
+
+
+@contextmanager
+def _to_feedback(feedback):
+    """The library's log lines and warnings (loud by design) go to the Processing log."""
+
+    class Handler(logging.Handler):
+        def emit(self, record):
+            text = self.format(record)
+            (feedback.pushWarning if record.levelno >= logging.WARNING else feedback.pushInfo)(text)
+
+    log = logging.getLogger("gis")
+    handler = Handler()
+    old_level = log.level
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UserWarning)
+            yield
+        for w in caught:
+            feedback.pushWarning(str(w.message))
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(old_level)
+
+
+class CoverageAlgorithm(_GisAlgorithm):
+    """15-minute living-circle coverage, as `gis coverage`."""
+
+    def name(self):
+        return "coverage"
+
+    def displayName(self):  # noqa: N802
+        return "Living-circle coverage 生活圈覆盖分析"
+
+    def shortHelpString(self):  # noqa: N802
+        return ("Walking distance from every estate to the nearest facility of each category of "
+                "the standard; writes coverage.gpkg (styled: estates by categories missing, "
+                "services by category), coverage.csv and the gap report into the output "
+                "folder — the same files and numbers as `gis coverage`.\n\n"
+                + doc(living_circle, "mode"))
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            "ESTATES", "Estates 小区边界", [QgsProcessing.TypeVectorPolygon]))
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            "SERVICES", "Services 设施点", [QgsProcessing.TypeVectorAnyGeometry]))
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            "STREETS", "Streets 步行路网 (network mode)", [QgsProcessing.TypeVectorLine],
+            optional=True))
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            "GATES", "Gates 小区出入口", [QgsProcessing.TypeVectorPoint], optional=True))
+        self._common()
+        modes = ["network", "straight"]
+        p = QgsProcessingParameterEnum("MODE", "Distance 距离", options=modes,
+                                       defaultValue=modes.index(default(living_circle, "mode")))
+        p.setHelp(doc(living_circle, "mode"))
+        self.addParameter(p)
+        self._number("GATE_TOLERANCE_M", "Gate tolerance (m) 出入口容差", settings.gate_tolerance_m,
+                     help_text=doc(settings, "gate_tolerance_m") or "gis.settings.gate_tolerance_m")
+        self.addParameter(QgsProcessingParameterFolderDestination("OUTPUT", "Output folder 输出"))
+        for layer in ("estates", "services"):
+            self.addOutput(QgsProcessingOutputVectorLayer(layer.upper(), f"coverage {layer}"))
+
+    def analyse(self, parameters, context, feedback):
+        std = self._standard(parameters, context)
+        mode = ("network", "straight")[self.parameterAsEnum(parameters, "MODE", context)]
+        out_dir = Path(self.parameterAsString(parameters, "OUTPUT", context))
+        self._step(feedback, 2, "Reading layers 读取图层")
+        estates = read_estates(self._layer(parameters, "ESTATES", context, feedback))
+        services = read_services(self._layer(parameters, "SERVICES", context, feedback), std)
+        streets = self._layer(parameters, "STREETS", context, feedback, required=False)
+        streets = read_streets(streets) if streets is not None else None
+        gates = self._layer(parameters, "GATES", context, feedback, required=False)
+        gates = read_gates(gates, estates) if gates is not None else None
+        if mode == "network" and streets is None:
+            raise GisError("A streets layer is required in network mode; or choose straight "
+                           "distances.")
+        self._step(feedback, 20, "Measuring walks 计算步行距离")
+        cov = living_circle(estates, services, std, streets=streets, gates=gates, mode=mode,
+                            node_crossings=None, progress=False,
+                            gate_tolerance_m=self.parameterAsDouble(parameters, "GATE_TOLERANCE_M",
+                                                                    context))
+        self._step(feedback, 85, "Writing 写出结果")
+        paths = write_coverage(cov, out_dir, lang=self._lang(parameters, context))
+        feedback.setProgress(100)
+        return {"OUTPUT": str(out_dir),
+                **self._outputs(context, paths["gpkg"], ["estates", "services"])}
+
+
+class UnitsAlgorithm(_GisAlgorithm):
+    """Combined renovation units, as `gis units`."""
+
+    review = False
+
+    def name(self):
+        return "units"
+
+    def displayName(self):  # noqa: N802
+        return "Combined renovation units 联动改造单元"
+
+    def shortHelpString(self):  # noqa: N802
+        return ("Groups neighbouring eligible estates into combined renovation units within the "
+                "caps; writes units.gpkg (styled: units labelled with their totals, estates by "
+                "eligibility, links) and the tables — the same as `gis units`.\n\n"
+                + doc(renovation_units, "gap_m"))
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            "ESTATES", "Estates 小区边界", [QgsProcessing.TypeVectorPolygon]))
+        p = QgsProcessingParameterMultipleLayers("BARRIERS", "Barriers 障碍（道路、河流、铁路）",
+                                                 QgsProcessing.TypeVectorAnyGeometry, optional=True)
+        p.setHelp(inspect.getdoc(read_barriers).splitlines()[0])
+        self.addParameter(p)
+        p = QgsProcessingParameterString(
+            "BARRIER_CLASSES", "Barrier road classes 作为障碍的道路等级 (comma-separated; all)",
+            defaultValue=",".join(default(select_barriers, "road_classes")), optional=True)
+        p.setHelp(doc(select_barriers, "road_classes"))
+        self.addParameter(p)
+        self._number("BARRIER_MIN_WIDTH_M", "Barrier roads at least this wide (m)",
+                     default(select_barriers, "min_width_m"), optional=True,
+                     help_text=doc(select_barriers, "min_width_m"))
+        self._common()
+        for name in ("include_extended", "assume_unknown_eligible"):
+            p = QgsProcessingParameterBoolean(name.upper(), name.replace("_", " "),
+                                              defaultValue=default(renovation_units, name))
+            p.setHelp(doc(renovation_units, name))
+            self.addParameter(p)
+        for name in ("gap_m", "min_facing_m"):
+            self._number(name.upper(), name.replace("_", " "), default(renovation_units, name),
+                         help_text=doc(renovation_units, name))
+        caps = UnitCaps()
+        for name in ("max_households", "max_floor_area_m2", "max_estates", "min_households"):
+            value = getattr(caps, name)
+            self._number(name.upper(), name.replace("_", " ") + " (0 = no cap)", value,
+                         optional=value is None, integer=name == "max_estates",
+                         help_text=" ".join([f"{CAP_LABELS[name][1]} ({CAP_LABELS[name][0]}).",
+                                             doc(UnitCaps, name)]).strip())
+        if self.review:
+            for kind in CONSTRAINT_KINDS:
+                zh, en = KIND_LABELS[kind]
+                self.addParameter(QgsProcessingParameterFeatureSource(
+                    kind.upper(), f"{en} {zh}", [QgsProcessing.TypeVectorAnyGeometry],
+                    optional=True))
+            self._number("TREE_CROWN_M", "Tree crown radius when unknown (m)",
+                         default(check_units, "tree_default_crown_m"),
+                         help_text=doc(check_units, "tree_default_crown_m"))
+        self.addParameter(QgsProcessingParameterFolderDestination("OUTPUT", "Output folder 输出"))
+        for layer in self._layers():
+            self.addOutput(QgsProcessingOutputVectorLayer(layer.upper(), f"units {layer}"))
+
+    def _layers(self):
+        return ["units", "estates", "links", *(["conflicts"] if self.review else [])]
+
+    def _cap(self, parameters, name, context):
+        if parameters.get(name.upper()) is None:
+            return None
+        value = self.parameterAsDouble(parameters, name.upper(), context)
+        return None if value <= 0 else value
+
+    def analyse(self, parameters, context, feedback):
+        std = self._standard(parameters, context)
+        lang = self._lang(parameters, context)
+        out_dir = Path(self.parameterAsString(parameters, "OUTPUT", context))
+        self._step(feedback, 2, "Reading layers 读取图层")
+        estates = read_estates(self._layer(parameters, "ESTATES", context, feedback))
+        skipped = list(estates.attrs.get("skipped", []))
+        notes = list(estates.attrs.get("notes", []))
+        classes = tuple(c.strip() for c in (self.parameterAsString(
+            parameters, "BARRIER_CLASSES", context) or "").split(",") if c.strip())
+        width = (self.parameterAsDouble(parameters, "BARRIER_MIN_WIDTH_M", context)
+                 if parameters.get("BARRIER_MIN_WIDTH_M") is not None else None)
+        parts, barrier_layers = [], []
+        for layer in self.parameterAsLayerList(parameters, "BARRIERS", context) or []:
+            frame = read_barriers(layer_frame(layer, layer, layer.name(), feedback))
+            notes.extend(frame.attrs.get("notes", []))
+            skipped.extend(frame.attrs.get("skipped", []))
+            chosen, info = select_barriers(frame, source=layer.name(), road_classes=classes,
+                                           min_width_m=width)
+            parts.append(chosen.to_crs(estates.crs))
+            barrier_layers.append(info)
+        import pandas as pd
+
+        barriers = pd.concat(parts, ignore_index=True) if parts else None
+        caps = UnitCaps(
+            max_households=self._cap(parameters, "max_households", context),
+            max_floor_area_m2=self._cap(parameters, "max_floor_area_m2", context),
+            max_estates=(int(v) if (v := self._cap(parameters, "max_estates", context)) else None),
+            min_households=self._cap(parameters, "min_households", context),
+        )
+        self._step(feedback, 25, "Forming units 形成改造单元")
+        result, assessed = renovation_units(
+            estates, std,
+            include_extended=self.parameterAsBoolean(parameters, "INCLUDE_EXTENDED", context),
+            assume_unknown_eligible=self.parameterAsBoolean(parameters,
+                                                            "ASSUME_UNKNOWN_ELIGIBLE", context),
+            gap_m=self.parameterAsDouble(parameters, "GAP_M", context),
+            min_facing_m=self.parameterAsDouble(parameters, "MIN_FACING_M", context),
+            barriers=barriers, caps=caps)
+        blocked = blocked_by_layer(result.links, barrier_layers)
+        notes.extend(barrier_notes(barrier_layers, blocked))
+        if not self.review:
+            self._step(feedback, 85, "Writing 写出结果")
+            summary = units_summary(result, assessed, barriers=barrier_layers, blocked=blocked,
+                                    skipped=skipped, lang=lang)
+            paths = write_units(result, assessed, out_dir, lang=lang, summary=summary,
+                                notes=notes, skipped=skipped)
+        else:
+            self._step(feedback, 55, "Checking constraints 审查约束")
+            metric = metric_crs(estates)
+            constraints = []
+            for kind in CONSTRAINT_KINDS:
+                frame = self._layer(parameters, kind.upper(), context, feedback, required=False)
+                if frame is None:
+                    continue
+                c = read_constraint(frame, kind)
+                skipped.extend(c.layer.attrs.get("skipped", []))
+                constraints.append(Constraint(kind, to_metric(c.layer, metric), c.source))
+            checks, conflicts = check_units(
+                to_metric(result.units, metric), constraints,
+                tree_default_crown_m=self.parameterAsDouble(parameters, "TREE_CROWN_M", context))
+            for c in constraints:
+                notes.extend(c.layer.attrs.get("notes", []))
+            self._step(feedback, 85, "Writing 写出结果")
+            summary = units_summary(result, assessed, barriers=barrier_layers, blocked=blocked,
+                                    skipped=skipped, lang=lang)
+            paths = write_review(result, assessed, checks, conflicts.to_crs(estates.crs), out_dir,
+                                 lang=lang, notes=notes,
+                                 constraint_sources=[c.source for c in constraints],
+                                 summary=summary, skipped=skipped)
+        feedback.setProgress(100)
+        for line in summary:
+            feedback.pushInfo(line)
+        layers = [n for n in self._layers() if n != "conflicts" or _has_layer(paths["gpkg"], n)]
+        return {"OUTPUT": str(out_dir), **self._outputs(context, paths["gpkg"], layers)}
+
+
+class ReviewAlgorithm(UnitsAlgorithm):
+    """The review package, as `gis review`."""
+
+    review = True
+
+    def name(self):
+        return "review"
+
+    def displayName(self):  # noqa: N802
+        return "Review package 审查材料"
+
+    def shortHelpString(self):  # noqa: N802
+        return ("Forms the units as the units algorithm does, checks each against the constraint "
+                "layers given and writes units.gpkg in CGCS2000 (styled; conflicts in red), "
+                "units_source_crs.gpkg and review.xlsx — the same as `gis review`.\n\n"
+                + doc(check_units, "constraints"))
+
+
+def _has_layer(gpkg: Path, name: str) -> bool:
+    import sqlite3
+
+    con = sqlite3.connect(str(gpkg))
+    try:
+        return con.execute("SELECT 1 FROM gpkg_contents WHERE table_name = ?",
+                           (name,)).fetchone() is not None
+    finally:
+        con.close()

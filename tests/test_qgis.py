@@ -1,0 +1,334 @@
+"""Inside a real QGIS (issue 15): the Processing algorithms give the CLI's results, the
+GeoPackages open with their style, and a map of the units renders.
+
+All QGIS work happens in ONE headless subprocess (tests/qgis_session.py explains why and
+how Debian's QGIS bindings are reached without Debian's numpy). The oracle for every
+algorithm is the command line run in this process on the same demo files: same
+columns, distances within 0.01 m, same unit membership, same conflicts. The styles are
+checked against the data independently: each feature's legend class recomputed with
+pandas from its own attributes.
+
+QGIS missing: skipped locally, a failure under CI (scripts/test installs python3-qgis).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from gis.cli import cli
+from gis.maps.coverage import _MISSING_COLOURS, CATEGORY_COLOURS
+from gis.maps.units import _CONSTRAINT_STYLE
+from gis.report.qgis_styles import style_units_gpkg
+from gis.standards import load_standard
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "layers" / "demo"
+SESSION = ROOT / "tests" / "qgis_session.py"
+DEBIAN_QGIS = "/usr/lib/python3/dist-packages"
+PNG = ROOT / "docs" / "qgis_units_map.png"
+CONSTRAINTS = {"historic_district": "historic_districts", "historic_building": "historic_buildings",
+               "ancient_tree": "ancient_trees", "eco_redline": "eco_redline",
+               "development_boundary": "development_boundary", "plan_unit": "plan_units"}
+
+
+def _qgis_missing() -> str | None:
+    probe = ("import numpy, sys; sys.path.append(%r); import qgis.core" % DEBIAN_QGIS)
+    res = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}, timeout=120)
+    return None if res.returncode == 0 else res.stderr.strip().splitlines()[-1]
+
+
+def _cli(*args: str) -> None:
+    res = CliRunner().invoke(cli, [*args, "-q"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+
+
+def _frame(path: Path, layer: str) -> gpd.GeoDataFrame:
+    return gpd.read_file(path, layer=layer)
+
+
+@pytest.fixture(scope="session")
+def qgis(tmp_path_factory):
+    missing = _qgis_missing()
+    if missing:
+        msg = (f"QGIS Python bindings not importable ({missing}); install Debian's python3-qgis "
+               "and qgis-providers (scripts/test does)")
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the QGIS tests: {msg}")
+        pytest.skip(msg)
+    base = tmp_path_factory.mktemp("qgis")
+    d = {k: str(DEMO / f"{k}.gpkg") for k in ("estates", "services", "streets", "gates", "rivers")}
+    # The oracle: the command line on the same files.
+    _cli("coverage", "--estates", d["estates"], "--services", d["services"], "--streets",
+         d["streets"], "--gates", d["gates"], "--no-map", "--out", str(base / "cli_cov"))
+    barrier_args = ["--barriers", d["rivers"], "--barriers", d["streets"],
+                    "--barrier-classes", "主干路"]
+    _cli("units", "--estates", d["estates"], *barrier_args, "--out", str(base / "cli_units"))
+    constraint_args = [a for kind, f in CONSTRAINTS.items()
+                       for a in (f"--{f.replace('_', '-')}", str(DEMO / f"{f}.gpkg"))]
+    _cli("review", "--estates", d["estates"], *barrier_args, *constraint_args, "--lang", "en",
+         "--no-map", "--out", str(base / "cli_review"))
+    bad = CliRunner().invoke(cli, ["coverage", "--estates", d["estates"], "--services",
+                                   d["estates"], "--mode", "straight", "--no-map", "--out",
+                                   str(base / "cli_bad")])
+    barriers = {"BARRIERS": [d["rivers"], d["streets"]], "BARRIER_CLASSES": "主干路"}
+    job = {
+        "runs": {
+            "coverage": {"ESTATES": d["estates"], "SERVICES": d["services"],
+                         "STREETS": d["streets"], "GATES": d["gates"],
+                         "OUTPUT": str(base / "alg_cov")},
+            "units": {"ESTATES": d["estates"], **barriers, "OUTPUT": str(base / "alg_units")},
+            "review": {"ESTATES": d["estates"], **barriers, "LANG": 1,
+                       **{k.upper(): str(DEMO / f"{f}.gpkg") for k, f in CONSTRAINTS.items()},
+                       "OUTPUT": str(base / "alg_review")},
+        },
+        "memory_runs": {"units": {"ESTATES": d["estates"],
+                                  "OUTPUT": str(base / "alg_units_memory")}},
+        "errors": {"coverage": {"ESTATES": d["estates"], "SERVICES": d["estates"], "MODE": 1,
+                                "OUTPUT": str(base / "alg_bad")}},
+        "cancel": {"ESTATES": d["estates"], "SERVICES": d["services"], "MODE": 1,
+                   "OUTPUT": str(base / "alg_cancelled")},
+        "styles": {
+            "cov_estates": [str(base / "cli_cov" / "coverage.gpkg"), "estates"],
+            "cov_services": [str(base / "cli_cov" / "coverage.gpkg"), "services"],
+            "units_units": [str(base / "cli_units" / "units.gpkg"), "units"],
+            "units_estates": [str(base / "cli_units" / "units.gpkg"), "estates"],
+            "units_links": [str(base / "cli_units" / "units.gpkg"), "links"],
+            "review_units": [str(base / "cli_review" / "units.gpkg"), "units"],
+            "review_conflicts": [str(base / "cli_review" / "units.gpkg"), "conflicts"],
+            **{f"constraint_{k}": [str(base / "constraints.gpkg"), k] for k in CONSTRAINTS},
+        },
+        "render": str(base / "cli_units" / "units.gpkg"),
+        "png": str(base / "units.png"),
+    }
+    # Constraint layers under their kinds' names, styled as in the units map.
+    for kind, f in CONSTRAINTS.items():
+        gpd.read_file(DEMO / f"{f}.gpkg").to_file(base / "constraints.gpkg", layer=kind,
+                                                  driver="GPKG")
+    _cli("units", "--estates", d["estates"], "--out", str(base / "cli_units_plain"))
+    style_units_gpkg(base / "constraints.gpkg", layers=list(CONSTRAINTS))
+    job_path = base / "job.json"
+    job_path.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
+    env = {**os.environ,
+           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+           "QT_QPA_PLATFORM": "offscreen"}
+    res = subprocess.run([sys.executable, str(SESSION), str(job_path)], capture_output=True,
+                         text=True, env=env, timeout=900, cwd=base)
+    assert res.returncode == 0, res.stderr[-4000:]
+    out = json.loads((base / "job.json.out").read_text(encoding="utf-8"))
+    PNG.parent.mkdir(exist_ok=True)
+    shutil.copyfile(out["render"]["png"], PNG)
+    return {"base": base, "out": out, "bad_cli": bad}
+
+
+def test_session_uses_the_projects_numpy(qgis):
+    out = qgis["out"]
+    assert out["qgis"].startswith("3.")
+    assert not out["numpy"].startswith("/usr/lib/python3/dist-packages")
+
+
+def test_coverage_algorithm_equals_cli(qgis):
+    base = qgis["base"]
+    assert qgis["out"]["runs"]["coverage"]["ESTATES"].endswith("coverage.gpkg|layername=estates")
+    for layer in ("estates", "services"):
+        cli_df = _frame(base / "cli_cov" / "coverage.gpkg", layer)
+        alg = _frame(base / "alg_cov" / "coverage.gpkg", layer)
+        assert list(alg.columns) == list(cli_df.columns)
+        assert len(alg) == len(cli_df)
+        for col in cli_df.columns:
+            if col.startswith("dist_m_"):
+                a, c = alg[col].to_numpy(float), cli_df[col].to_numpy(float)
+                assert np.array_equal(np.isnan(a), np.isnan(c)), col
+                assert np.nanmax(np.abs(a - c), initial=0) <= 0.01, col
+            elif col != "geometry":
+                pd.testing.assert_series_equal(alg[col], cli_df[col], check_names=False)
+    est = _frame(base / "cli_cov" / "coverage.gpkg", "estates")
+    dist = [c for c in est.columns if c.startswith("dist_m_")]
+    assert len(dist) == len(load_standard().keys)
+    assert est[dist].notna().to_numpy().mean() > 0.5  # real distances were compared
+
+
+def _members(units: pd.DataFrame) -> set[frozenset[str]]:
+    return {frozenset(str(m).split("、")) for m in units["members"]}
+
+
+def test_units_algorithm_equals_cli(qgis):
+    base = qgis["base"]
+    cli_u = _frame(base / "cli_units" / "units.gpkg", "units")
+    alg_u = _frame(base / "alg_units" / "units.gpkg", "units")
+    assert list(alg_u.columns) == list(cli_u.columns)
+    assert len(cli_u) > 10 and (cli_u["n_estates"] > 1).sum() > 5  # a real grouping
+    assert _members(alg_u) == _members(cli_u)
+    for layer, key in (("estates", "estate_id"), ("links", ["estate_a", "estate_b"])):
+        c = _frame(base / "cli_units" / "units.gpkg", layer).sort_values(key).reset_index(drop=True)
+        a = _frame(base / "alg_units" / "units.gpkg", layer).sort_values(key).reset_index(drop=True)
+        assert list(a.columns) == list(c.columns)
+        for col in c.columns:
+            if col == "geometry":
+                continue
+            if c[col].dtype.kind == "f":
+                assert np.allclose(a[col], c[col], atol=0.01, equal_nan=True), col
+            else:
+                assert a[col].tolist() == c[col].tolist(), col
+
+
+def test_review_algorithm_equals_cli(qgis):
+    base = qgis["base"]
+    for name in ("units.gpkg", "units_source_crs.gpkg"):
+        cli_u = _frame(base / "cli_review" / name, "units").set_index("unit_id").sort_index()
+        alg_u = _frame(base / "alg_review" / name, "units").set_index("unit_id").sort_index()
+        assert list(alg_u.columns) == list(cli_u.columns)
+        assert _members(alg_u) == _members(cli_u)
+        assert alg_u["n_conflicts"].tolist() == cli_u["n_conflicts"].tolist()
+        assert alg_u["conflict_summary_en"].tolist() == cli_u["conflict_summary_en"].tolist()
+        c = _frame(base / "cli_review" / name, "conflicts")
+        a = _frame(base / "alg_review" / name, "conflicts")
+        assert len(c) > 5
+        key = ["unit_id", "kind", "feature_name"]
+        c, a = (f.sort_values(key).reset_index(drop=True) for f in (c, a))
+        assert a[key].values.tolist() == c[key].values.tolist()
+        assert np.allclose(a["overlap_m2"], c["overlap_m2"], atol=0.01)
+
+
+def test_library_error_is_the_clis_one_line(qgis):
+    bad = qgis["bad_cli"]
+    assert bad.exit_code == 2
+    cli_line = bad.output.strip().splitlines()[-1].removeprefix("错误 Error: ")
+    kind, message = qgis["out"]["errors"]["coverage"]
+    assert kind == "QgsProcessingException"
+    assert message == cli_line
+    assert not (qgis["base"] / "alg_bad" / "coverage.gpkg").exists()
+
+
+def test_cancel_stops_before_writing(qgis):
+    kind, message = qgis["out"]["cancel"]
+    assert kind == "QgsProcessingException" and message.startswith("Cancelled")
+    assert not (qgis["base"] / "alg_cancelled" / "coverage.gpkg").exists()
+
+
+def test_parameters_come_from_the_library(qgis):
+    import inspect
+
+    from gis import settings
+    from gis.review import check_units
+    from gis.standards import bundled_standards
+    from gis.units import UnitCaps, renovation_units
+
+    params = qgis["out"]["params"]
+    sig = inspect.signature(renovation_units).parameters
+    caps = UnitCaps()
+    for alg in ("units", "review"):
+        p = params[alg]
+        assert p["GAP_M"] == sig["gap_m"].default
+        assert p["MIN_FACING_M"] == sig["min_facing_m"].default
+        assert p["MAX_HOUSEHOLDS"] == caps.max_households
+        assert p["MAX_FLOOR_AREA_M2"] == caps.max_floor_area_m2
+        assert p["MAX_ESTATES"] == caps.max_estates
+        assert p["INCLUDE_EXTENDED"] == sig["include_extended"].default
+    assert params["review"]["TREE_CROWN_M"] == \
+        inspect.signature(check_units).parameters["tree_default_crown_m"].default
+    assert params["coverage"]["GATE_TOLERANCE_M"] == settings.gate_tolerance_m
+    names = bundled_standards()
+    assert qgis["out"]["enums"]["STANDARD"] == names
+    # Help text is the library's docstrings, not a copy.
+    helps = qgis["out"]["help"]
+    assert helps["units"]["GAP_M"].startswith("Neighbour rule, metres")
+    assert "A gate may lie at most" in helps["coverage"]["GATE_TOLERANCE_M"]
+    assert "Crown radius (metres) of trees" in helps["review"]["TREE_CROWN_M"]
+    assert helps["units"]["MAX_HOUSEHOLDS"].startswith("household cap (户数上限)")
+    assert names[params["coverage"]["STANDARD"]] == settings.default_standard
+
+
+def test_coverage_gpkg_opens_styled_like_the_map(qgis):
+    base = qgis["base"]
+    std = load_standard()
+    est = qgis["out"]["styles"]["cov_estates"]
+    assert est["valid"] and est["renderer"] == "categorizedSymbol"
+    labels = [c[1] for c in est["categories"]]
+    assert labels[:5] == ["设施齐全", "缺 1 类", "缺 2 类", "缺 3 类", "缺 4 类及以上"]
+    assert [c[2] for c in est["categories"][:5]] == list(_MISSING_COLOURS)
+    # Oracle: each estate's class from its own n_covered, as the coverage map's legend.
+    df = _frame(base / "cli_cov" / "coverage.gpkg", "estates")
+    expected = np.minimum(len(std.categories) - df["n_covered"].to_numpy(), 4).astype(str)
+    got = [est["per_feature"][str(i)] for i in df["estate_id"]]
+    assert got == expected.tolist()
+    assert len(set(got)) >= 3  # the demo has estates in several classes
+    svc = qgis["out"]["styles"]["cov_services"]
+    assert [c[0] for c in svc["categories"]] == list(std.keys)
+    assert [c[1] for c in svc["categories"]] == [c.label("zh") for c in std.categories]
+    assert [c[2] for c in svc["categories"]] == list(CATEGORY_COLOURS[:len(std.keys)])
+    counts = _frame(base / "cli_cov" / "coverage.gpkg", "services")["category"].value_counts()
+    assert svc["counts"] == {k: int(v) for k, v in counts.items()}
+
+
+def test_units_gpkg_opens_styled_and_labelled(qgis):
+    base = qgis["base"]
+    styles = qgis["out"]["styles"]
+    units = styles["units_units"]
+    assert units["renderer"] == "categorizedSymbol" and units["labels"]
+    df = _frame(base / "cli_units" / "units.gpkg", "units")
+    expected = np.where(df["n_estates"] > 1, "joint", "single")
+    assert [units["per_feature"][u] for u in df["unit_id"]] == expected.tolist()
+    first = df.iloc[0]
+    hh = "?" if np.isnan(first["households"]) else f"{first['households']:,.0f}"
+    assert units["first_label"] == [first["unit_id"],
+                                    f"{first['unit_id']}\n{first['n_estates']} 个小区，{hh} 户"]
+    est = styles["units_estates"]
+    edf = _frame(base / "cli_units" / "units.gpkg", "estates")
+    known = {"eligible", "eligible_extended", "unknown", "assumed_eligible", "not_analysed"}
+    expected = [s if s in known else "other" for s in edf["eligibility"]]
+    assert [est["per_feature"][i] for i in edf["estate_id"]] == expected
+    assert None not in est["per_feature"].values()  # every estate is drawn
+    links = styles["units_links"]
+    ldf = _frame(base / "cli_units" / "units.gpkg", "links")
+    assert links["counts"] == {k: int(v) for k, v in pd.Series(
+        np.where(ldf["linked"], "linked", "not_linked")).value_counts().items()}
+    # The review's units: red when in conflict, English labels with --lang en.
+    rev = styles["review_units"]
+    rdf = _frame(base / "cli_review" / "units.gpkg", "units")
+    want = np.where(rdf["n_conflicts"].fillna(0) > 0, "conflict",
+                    np.where(rdf["n_estates"] > 1, "joint", "single"))
+    assert [rev["per_feature"][u] for u in rdf["unit_id"]] == want.tolist()
+    assert "conflict" in want
+    assert "households" in rev["first_label"][1]
+    conflicts = styles["review_conflicts"]
+    assert conflicts["categories"][0][2] == "#d7301f"
+    assert conflicts["counts"] == {"conflict": conflicts["n_features"]}
+
+
+def test_any_provider_memory_layers(qgis):
+    """Estates given as a memory layer (no file behind it): the same units as the CLI."""
+    base = qgis["base"]
+    cli_u = _frame(base / "cli_units_plain" / "units.gpkg", "units")
+    mem_u = _frame(base / "alg_units_memory" / "units.gpkg", "units")
+    assert list(mem_u.columns) == list(cli_u.columns)
+    assert _members(mem_u) == _members(cli_u)
+    assert np.allclose(mem_u.set_index("unit_id").sort_index()["floor_area_m2"],
+                       cli_u.set_index("unit_id").sort_index()["floor_area_m2"], equal_nan=True)
+
+
+def test_constraint_layers_styled_as_in_the_units_map(qgis):
+    styles = qgis["out"]["styles"]
+    for kind, (colour, zh, _en) in _CONSTRAINT_STYLE.items():
+        info = styles[f"constraint_{kind}"]
+        assert info["renderer"] == "categorizedSymbol"
+        assert info["categories"] == [["constraint", zh, colour]]
+        assert info["counts"] == {"constraint": info["n_features"]}
+
+
+def test_units_map_renders(qgis):
+    render = qgis["out"]["render"]
+    # Units, links and estates drawn: far more than a few stray pixels, far from full.
+    assert 0.05 < render["coloured_samples"] / render["samples"] < 0.9
+    assert PNG.stat().st_size > 10_000
