@@ -44,6 +44,11 @@ logger = logging.getLogger(__name__)
 _QUAD_SEGS = 16
 
 
+#: Overlap of two estates' polygons above which they are reported as overlapping, m².
+OVERLAP_MIN_M2 = 1.0
+#: Share of the smaller estate inside the other above which it is reported as inside it.
+OVERLAP_INSIDE_SHARE = 0.99
+
 def barrier_features(
     layer: gpd.GeoDataFrame,
     *,
@@ -257,7 +262,9 @@ def neighbour_links(
     GeoDataFrame
         One row per candidate pair, ``estate_a < estate_b``: ``gap_m``, ``facing_m``
         (metres), ``crossed`` (barrier names, "" if none), ``linked`` (bool), ``reason``
-        ("" when linked, else ``short_facing`` or ``barrier``); geometry: a line between
+        ("" when linked, else ``short_facing``, ``barrier``, ``overlap`` — the two
+        boundaries overlap by more than `OVERLAP_MIN_M2` — or ``inside`` — one lies at least
+        `OVERLAP_INSIDE_SHARE` inside the other: not linked, fix the boundaries); geometry: a line between
         the two estates' inner points, for maps.
 
     Raises
@@ -315,6 +322,18 @@ def neighbour_links(
             hits = pd.Series(labels[bi]).groupby(ci).agg(lambda s: "、".join(sorted(set(s))))
             crossed[hits.index.to_numpy()] = hits.to_numpy()
     reason = np.where(crossed != "", "barrier", np.where(facing < min_facing_m, "short_facing", ""))
+    # Overlapping boundaries (or one estate drawn inside another) are a data error, not a
+    # neighbour relation: linking them would count the shared ground and households twice.
+    # Said as such, never as "facing too short"; `gis.layers.estate_remarks` notes them too.
+    reason = reason.astype(object)
+    touching = np.flatnonzero(gap == 0)
+    if len(touching):
+        shared = shapely.area(shapely.intersection(a[touching], b[touching]))
+        smaller = np.minimum(shapely.area(a[touching]), shapely.area(b[touching]))
+        inside = shared >= OVERLAP_INSIDE_SHARE * smaller
+        overlap = (shared > OVERLAP_MIN_M2) & ~inside
+        reason[touching[inside]] = "inside"
+        reason[touching[overlap]] = "overlap"
     inner = shapely.point_on_surface(polys)
     lines = shapely.linestrings(
         np.stack([shapely.get_coordinates(inner[i]), shapely.get_coordinates(inner[j])], axis=1)

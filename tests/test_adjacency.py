@@ -147,3 +147,22 @@ def test_offset_walls_face_for_their_overlap(gap, angle):
         link = neighbour_links(est).iloc[0]
         assert link["facing_m"] == pytest.approx(overlap, abs=0.05)
         assert link["linked"] == (overlap >= 10.0)
+
+
+@pytest.mark.parametrize("shift", [0.0, 20.0, 59.5])
+def test_overlapping_and_contained_estates_are_said_so_not_linked(shift):
+    """Overlap and containment are data errors: not 'facing too short', and not linked
+    (linking would count the shared ground twice). Oracle: shapely areas per pair."""
+    x0, y0 = 500_000.0, 3_800_000.0
+    big = shapely.box(x0, y0, x0 + 100, y0 + 100)
+    other = shapely.box(x0 + 100 - shift - 0.5, y0, x0 + 200 - shift, y0 + 100)  # overlaps big
+    inner = shapely.box(x0 + 10, y0 + 10, x0 + 30, y0 + 30)                    # inside big
+    est = gpd.GeoDataFrame({"estate_id": ["A", "B", "C"]}, geometry=[big, other, inner],
+                           crs=METRIC)
+    links = neighbour_links(est).set_index(["estate_a", "estate_b"])
+    shared = big.intersection(other).area
+    assert shared > 1.0
+    assert links.loc[("A", "B"), "reason"] == "overlap" and not links.loc[("A", "B"), "linked"]
+    assert links.loc[("A", "C"), "reason"] == "inside" and not links.loc[("A", "C"), "linked"]
+    if other.intersection(inner).area == 0 and ("B", "C") in links.index:
+        assert links.loc[("B", "C"), "reason"] not in ("overlap", "inside")

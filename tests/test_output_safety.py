@@ -113,6 +113,21 @@ def test_failing_map_writer_leaves_previous_outputs_untouched(tmp_path, monkeypa
     assert snapshot(tmp_path) == before  # ... and still writes nothing
 
 
+
+def test_gdal_write_error_is_one_line_and_leaves_previous_outputs(tmp_path, monkeypatch):
+    """GDAL reports a full disk through pyogrio's own exception, not OSError."""
+    import pyogrio.errors
+
+    assert run(coverage_args(tmp_path)).exit_code == 0
+    before = snapshot(tmp_path)
+
+    def gdal_full(*args, **kwargs):
+        raise pyogrio.errors.DataSourceError("sqlite3_exec(COMMIT) failed: database or disk is full")
+
+    monkeypatch.setattr(gpd.GeoDataFrame, "to_file", gdal_full)
+    one_error_line(run(coverage_args(tmp_path)), "database or disk is full")
+    assert snapshot(tmp_path) == before
+
 def test_no_map_run_removes_the_earlier_map(tmp_path):
     assert run(coverage_args(tmp_path)).exit_code == 0
     assert (tmp_path / "coverage_map.html").exists()

@@ -100,8 +100,19 @@ def staged_outputs(out_dir: str | Path, *, stale: Iterable[str] = (),
         raise
     except OSError as err:
         raise _output_error(out, err) from err
+    except Exception as err:
+        # GDAL (through pyogrio) and SQLite report a full disk or an unwritable file as
+        # their own errors, not OSError: the same one line, not a traceback.
+        if type(err).__module__.split(".")[0] not in _WRITER_MODULES:
+            raise
+        raise _output_error(out, OSError(str(err).strip() or type(err).__name__)) from err
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+#: Libraries whose errors while writing an output are write failures (full disk, locked
+#: or unwritable file), reported like an OSError.
+_WRITER_MODULES = {"pyogrio", "sqlite3"}
 
 
 def _remove_abandoned_stages(out: Path) -> None:

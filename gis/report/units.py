@@ -84,6 +84,9 @@ _REASONS = {
     "": ("相邻（间距与相邻边长均满足）", "neighbours (gap and facing length met)"),
     "short_facing": ("相邻边过短（仅角点相接或错位）", "facing too short (corner-only contact)"),
     "barrier": ("间隔道路/河流等障碍", "separated by a barrier"),
+    "overlap": ("边界相互重叠，请核对边界（未联动）", "boundaries overlap: check them (not linked)"),
+    "inside": ("一个小区位于另一小区范围内，请核对是否重复（未联动）",
+               "one estate lies inside the other: check for a duplicate (not linked)"),
 }
 
 
