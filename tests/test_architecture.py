@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-ORDER = ["errors", "notes", "text", "skipped", "settings", "standards", "crs", "osm", "postgis",
+ORDER = ["errors", "i18n", "notes", "text", "skipped", "settings", "standards", "crs", "osm", "postgis",
          "layers", "network", "noding", "alignment", "coverage", "tiles", "candidates", "siting",
          "eligibility", "adjacency", "decisions", "units", "review", "summary",
          "report", "maps", "programme", "batch", "cli"]
