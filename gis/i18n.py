@@ -32,6 +32,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # Separators inside one table cell.
     "list_sep": ("、", ", "),
     "clause_sep": ("；", "; "),
+    "paren_open": ("（", " ("),
+    "paren_close": ("）", ")"),
     # Between the category names of one estate's ``missing`` cell.
     "category_sep": ("、", "; "),
     # Renovation units: why two estates were linked, and a unit's living-circle gaps.
