@@ -566,6 +566,19 @@ def renovation_units(
         Units and links in the estates' CRS, and every estate with its eligibility;
         estates the reader left out (``estates.attrs["skipped"]``, `gis.skipped`) are
         rows with ``analysed`` False and eligibility ``not_analysed`` with the reason.
+
+    Examples
+    --------
+    The bundled demo town: 85 of 150 estates eligible, in 48 units of which 29 join
+    neighbouring estates.
+
+    >>> from gis.cli import demo_folder
+    >>> from gis.layers import read_estates
+    >>> from gis.standards import load_standard
+    >>> units, assessed = renovation_units(read_estates(demo_folder() / "estates.gpkg"),
+    ...                                    load_standard())
+    >>> int(assessed["eligible"].sum()), len(units.units), int((units.units["n_estates"] > 1).sum())
+    (85, 48, 29)
     """
     assessed = assess_eligibility(estates, standard, include_extended=include_extended,
                                   assume_unknown_eligible=assume_unknown_eligible)
