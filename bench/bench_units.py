@@ -53,14 +53,9 @@ _ROOT = Path(__file__).resolve().parents[1]
 if str(_ROOT) not in sys.path:  # run as `python bench/bench_units.py` or loaded by path
     sys.path.insert(0, str(_ROOT))
 
-from bench.bench_coverage import CRS_METRIC, ORIGIN_XY, _cpu_count, _timed
+from bench.bench_coverage import _cpu_count, _timed
 from gis.adjacency import neighbour_links
-from gis.synthetic import (  # noqa: F401  (re-exported: the generator is shared)
-    ESTATES_PER_BLOCK_P,
-    INNER_GAPS,
-    _group_starts,
-    make_block_city,
-)
+from gis.synthetic import _group_starts, make_block_city  # the generator is shared
 from gis.units import UnitCaps, Units, form_units
 
 __all__ = [

@@ -362,7 +362,7 @@ def _load() -> tuple[float, float, float]:
 
 def _blocks(n_nodes: int) -> int:
     """Street blocks of `make_city(n_nodes, ...)`: estates beyond this do not fit."""
-    from bench.bench_coverage import _grid_shape
+    from gis.synthetic import _grid_shape
 
     gx, gy = _grid_shape(n_nodes, 0.20, 0.10)
     return (gx - 1) * (gy - 1)

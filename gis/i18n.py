@@ -44,6 +44,61 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # Demo banners: the bundled data describe a fictional town.
     "demo_banner_md": ("> 示例数据：虚构县城，仅作演示 (illustrative data, fictional town)",
                        "> ILLUSTRATIVE demo data: a fictional county town"),
+    # Console summaries (gis.summary).
+    "summary.skipped": (
+        "未分析：{n} 行输入数据因几何缺失或无法修复而未参与分析（{parts}），"
+        "报告逐行列出原因；请修正后重新运行。",
+        "Not analysed: {n} input rows left out ({parts}) because their geometry is missing "
+        "or cannot be repaired; the report lists each with its reason. Redraw them and run "
+        "again."),
+    "summary.skipped_part": ("{layer} {n} 行", "{layer} {n}"),
+    "summary.skipped_sep": ("，", ", "),
+    "layer.estates": ("小区", "estates"),
+    "layer.services": ("设施", "services"),
+    "layer.streets": ("道路", "streets"),
+    "layer.gates": ("出入口", "gates"),
+    "layer.barriers": ("障碍", "barriers"),
+    "summary.coverage": ("已分析 {n:,} 个小区：{full:,} 个全部覆盖，{gaps:,} 个存在缺口。",
+                         "{n:,} estates analysed: {full:,} reach every facility category, "
+                         "{gaps:,} have gaps."),
+    "summary.households_unknown": (
+        "{n:,} 个小区中 {unknown:,} 个户数未知：户数合计与户数覆盖率只统计其余小区；"
+        "补录户数字段后即可计入。",
+        "Households unknown for {unknown:,} of {n:,} estates: household totals and rates "
+        "count the others only; fill in 户数 (households) to include them."),
+    "summary.straight": ("假定：直线距离（未使用路网），覆盖结果偏乐观。",
+                         "Assumed: straight-line distances (no street network); coverage is "
+                         "optimistic."),
+    "summary.eligibility": (
+        "{n:,} 个小区的改造资格：纳入 {eligible:,} 个{assumed}"
+        "，不纳入 {not_eligible:,} 个，未知 {unknown:,} 个（建成年份缺失）{end}",
+        "Eligibility of {n:,} estates: {eligible:,} eligible{assumed}"
+        ", {not_eligible:,} not eligible, {unknown:,} unknown (no build year){end}"),
+    "summary.eligibility_assumed": ("（其中 {n:,} 个建成年份缺失、按假定纳入）",
+                                    " (of which {n:,} ASSUMED: no build year)"),
+    "summary.eligibility_left_out": ("，未分析 {n:,} 个（几何无效，已跳过）。",
+                                     ", {n:,} not analysed (geometry left out)."),
+    "summary.full_stop": ("。", "."),
+    "summary.undecided": (
+        "{n:,} 个小区中 {unknown:,} 个无法判定是否纳入改造：建成年份缺失。请{hint}。",
+        "Could not decide {unknown:,} of {n:,} estates: no build year. To decide, {hint}."),
+    "summary.assumed": (
+        "假定纳入：{n:,} 个小区建成年份缺失，按 --assume-unknown-eligible 假定纳入，须核实。",
+        "ASSUMED eligible without a build year: {n:,} estates (--assume-unknown-eligible); "
+        "verify them."),
+    "summary.units": ("改造单元 {n:,} 个，其中联动单元 {joint:,} 个。",
+                      "{n:,} renovation units, {joint:,} joint."),
+    "summary.size_unchecked": (
+        "{n:,} 个单元的规模未能全部核验（{names}）：成员小区户数或建筑面积未知，"
+        "单元合计记为未知（已知部分另列）；请补录户数/建筑面积。",
+        "Size not fully checked for {n:,} units ({names}): members' households or floor "
+        "area are unknown, so their totals are unknown (the known part is listed); fill in "
+        "户数/建筑面积."),
+    "summary.barrier": (
+        "障碍图层 {source}：{features:,} 个要素中 {barriers:,} 个作为障碍（{rule}），"
+        "{kept_apart:,} 对相邻小区因此未联动。",
+        "Barrier layer {source}: {barriers:,} of {features:,} features acted as barriers "
+        "({rule}); {kept_apart:,} neighbour pairs kept apart."),
     # Finish-standard groups of the renovation programme (连政办发〔2021〕22号 三(四)).
     "check_group.三入": ("三入", "Lines underground"),
     "check_group.四通": ("四通", "Four utilities"),

@@ -147,7 +147,9 @@ def test_every_message_has_both_languages_with_the_same_fields():
         assert len(texts) == len(LANGS), msg_id
         zh, en = texts
         assert set(field.findall(zh)) == set(field.findall(en)), msg_id
-        assert not CJK.search(en), f"{msg_id}: English text has Chinese: {en!r}"
+        # Only the Chinese field names a planner types into the input stay in English text.
+        words = set(CJK.findall(en)) - {"户数", "建筑面积", "/"}
+        assert not words, f"{msg_id}: English text has Chinese: {en!r}"
 
 
 def test_catalogue_lookup():
