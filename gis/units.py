@@ -35,8 +35,8 @@ from gis.i18n import tr
 from gis.skipped import not_analysed_estates
 from gis.standards import Standard
 
-__all__ = ["CAP_LABELS", "UnitCaps", "Units", "form_units", "renovation_units", "unit_gap_texts",
-           "unit_id"]
+__all__ = ["CAP_LABELS", "UnitCaps", "Units", "form_units", "link_reason_texts",
+           "renovation_units", "unit_gap_texts", "unit_id"]
 
 logger = logging.getLogger(__name__)
 
@@ -507,6 +507,34 @@ def _add_coverage(units: pd.DataFrame, est: pd.DataFrame, frame: pd.DataFrame,
     gaps = gaps.drop(columns=["row", "order"]).reset_index(drop=True)
     units["coverage_gaps"] = unit_gap_texts(gaps, "zh").reindex(units.index).fillna("")
     return gaps
+
+
+def link_reason_texts(links: pd.DataFrame, unit_of: pd.Series, lang: str = "zh") -> pd.Series:
+    """Per unit id, why its members were linked: each link with its gap and facing length.
+
+    ``links`` as in `Units.links` (``in_unit``, ``linked``, ``decision``, ``gap_m``,
+    ``facing_m``); ``unit_of`` maps estate ids to unit ids. Words from `gis.i18n`.
+
+    Examples
+    --------
+    >>> links = pd.DataFrame({"estate_a": ["E1"], "estate_b": ["E2"], "gap_m": [0.34],
+    ...                       "facing_m": [118.6], "in_unit": [True], "linked": [True],
+    ...                       "decision": [""]})
+    >>> link_reason_texts(links, pd.Series({"E1": "U-E1+1"}), "en")["U-E1+1"]
+    'E1–E2: gap 0.3 m, facing 119 m'
+    """
+    decision = links["decision"] if "decision" in links else pd.Series("", index=links.index)
+    used = links[links["in_unit"].astype(bool)
+                 & (links["linked"].astype(bool) | (decision == "approve"))]
+    if used.empty:
+        return pd.Series(dtype=object)
+    text = pd.Series(
+        [tr("link_reason", lang, a=a, b=b, gap_m=g, facing_m=f) for a, b, g, f in zip(
+            used["estate_a"], used["estate_b"], used["gap_m"].round(1).astype(str),
+            used["facing_m"].round(0).astype(int).astype(str))],
+        index=used.index, dtype=object)
+    return text.groupby(unit_of.reindex(used["estate_a"].astype(str)).to_numpy()).agg(
+        tr("clause_sep", lang).join)
 
 
 def unit_gap_texts(gaps: pd.DataFrame, lang: str = "zh") -> pd.Series:

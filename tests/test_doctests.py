@@ -11,7 +11,8 @@ import importlib
 
 import pytest
 
-MODULES = ["gis.i18n", "gis.synthetic", "gis.coverage", "gis.units"]
+MODULES = ["gis.i18n", "gis.notes", "gis.text", "gis.standards", "gis.eligibility",
+           "gis.adjacency", "gis.coverage", "gis.units", "gis.synthetic"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -37,6 +37,8 @@ CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]+")
 KNOWN = {
     "review/review_en.xlsx": {"、", "）、", "（", "）", "以外"},
     "review/review_en.docx": {"（", "）", "以外"},
+    # Ancient-tree names "GS-001（国槐）" are composed in gis/review.py from id and species.
+    "review/units_map_en.html": {"（", "）", "以外"},
 }
 #: Simulated district submissions the demo imports (`gis programme update` input, in the
 #: import format districts fill in): inputs, not reports.
@@ -73,7 +75,10 @@ def _sources(node: object) -> list[str]:
 def _texts(path: Path) -> list[str]:
     suffix = path.suffix
     if suffix in (".md", ".csv", ".html", ".json"):
-        return [html.unescape(path.read_text(encoding="utf-8"))]
+        text = path.read_text(encoding="utf-8")
+        # Map data travel as JSON with \uXXXX escapes: read them as the browser will.
+        text = re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), text)
+        return [html.unescape(text)]
     if suffix == ".xlsx":
         out = []
         for sheet in openpyxl.load_workbook(path):

@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 
 from gis.crs import metric_crs
-from gis.units import CAP_LABELS
+from gis.i18n import join
+from gis.standards import bundled_standards, load_standard
+from gis.units import CAP_LABELS, link_reason_texts, unit_gap_texts
 from gis.maps._page import (
     JS_ESCAPE,
     SearchBox,
@@ -127,6 +129,8 @@ def units_map(
     ).add_to(fmap)
 
     u = display_frame(units.to_crs(metric), page)
+    if lang != "zh":
+        u = _texts_in(u, estates, links, lang)
     flagged = u["n_conflicts"].fillna(0).to_numpy() > 0 if "n_conflicts" in u else np.zeros(len(u), bool)
     unchecked = (u["caps_unchecked"].fillna("").astype(str).to_numpy() != ""
                  if "caps_unchecked" in u else np.zeros(len(u), bool))
@@ -216,6 +220,49 @@ def units_map(
     ]
     root.add_child(legend_html("Units" if en else "改造单元", items))
     return fmap
+
+
+def _texts_in(u: pd.DataFrame, estates: pd.DataFrame, links: pd.DataFrame,
+              lang: str) -> pd.DataFrame:
+    """The units' text columns rendered in ``lang`` from the machine values of the layers.
+
+    ``units.gpkg`` stores ``member_names``, ``link_reasons`` and ``coverage_gaps`` as
+    Chinese text; the estates (``unit_id``, ``name``, ``covered_<key>``, ``households``)
+    and links (``gap_m``, ``facing_m``) hold what they say, so they are rendered again
+    here. Category names come from the bundled standards (the key where none has it).
+    """
+    u = u.copy()
+    est = estates[estates["unit_id"].notna()] if "unit_id" in estates else estates.iloc[:0]
+    if "member_names" in u and "name" in est and len(est):
+        names = est["name"].astype(str).groupby(est["unit_id"].to_numpy(), sort=False).agg(
+            lambda s: join(s, lang))
+        u["member_names"] = u["unit_id"].map(names).fillna(u["member_names"]).to_numpy()
+    if "link_reasons" in u and len(links) and {"in_unit", "linked"} <= set(links.columns):
+        unit_of = est.set_index(est["estate_id"].astype(str))["unit_id"] if len(est) else None
+        if unit_of is not None:
+            reasons = link_reason_texts(links, unit_of, lang)
+            u["link_reasons"] = u["unit_id"].map(reasons).fillna("").to_numpy()
+    keys = [c[len("covered_"):] for c in est.columns if c.startswith("covered_")]
+    if "coverage_gaps" in u and keys:
+        named = {c.key: c for name in bundled_standards() for c in load_standard(name).categories}
+        hh = pd.to_numeric(est["households"], errors="coerce").to_numpy() \
+            if "households" in est else np.full(len(est), np.nan)
+        rows = []
+        for key in keys:
+            miss = ~est[f"covered_{key}"].astype(bool).to_numpy()
+            per = pd.DataFrame({"unit_id": est["unit_id"].to_numpy(), "n": miss,
+                                "hh": hh * miss}).groupby("unit_id", sort=False).sum()
+            c = named.get(key)
+            rows += [(uid, key, c.name_zh if c else key, c.name_en if c else key, int(r.n),
+                      float(r.hh)) for uid, r in per.iterrows() if r.n > 0]
+        gaps = pd.DataFrame(rows, columns=["unit_id", "category", "name_zh", "name_en",
+                                           "n_estates", "households"])
+        order = {k: i for i, k in enumerate(keys)}
+        gaps = gaps.sort_values("category", key=lambda s: s.map(order), kind="stable")
+        gaps = gaps.set_index(gaps["unit_id"].map({v: i for i, v in enumerate(u["unit_id"])})
+                              ).sort_index(kind="stable").reset_index(drop=True)
+        u["coverage_gaps"] = u["unit_id"].map(unit_gap_texts(gaps, lang)).fillna("").to_numpy()
+    return u
 
 
 def _label(r: dict, en: bool) -> str:

@@ -28,7 +28,7 @@ from gis.report._files import (
     write_csv,
 )
 from gis.skipped import skipped_table
-from gis.units import CAP_LABELS, Units, unit_gap_texts
+from gis.units import CAP_LABELS, Units, link_reason_texts, unit_gap_texts
 
 __all__ = ["unit_sheet", "write_review", "write_units"]
 
@@ -97,18 +97,8 @@ def link_reasons(units: Units, lang: str = "zh") -> pd.Series:
 
     The words come from `gis.i18n` (message ``link_reason``); the links keep numbers only.
     """
-    used = units.links[units.links["in_unit"] & (units.links["linked"]
-                                                  | (units.links["decision"] == "approve"))]
-    if used.empty:
-        return pd.Series(dtype=object)
     unit_of = units.membership.set_index("estate_id")["unit_id"]
-    text = pd.Series(
-        [tr("link_reason", lang, a=a, b=b, gap_m=g, facing_m=f) for a, b, g, f in zip(
-            used["estate_a"], used["estate_b"], used["gap_m"].round(1).astype(str),
-            used["facing_m"].round(0).astype(int).astype(str))],
-        index=used.index, dtype=object)
-    return text.groupby(unit_of.reindex(used["estate_a"]).to_numpy()).agg(
-        tr("clause_sep", lang).join)
+    return link_reason_texts(units.links, unit_of, lang)
 
 
 def _render_in(table: pd.DataFrame, units: Units, lang: str,
