@@ -46,6 +46,10 @@ window.addEventListener('error', function (e) { window.__errors.push(String(e.me
 # text with the feature's own values; report base64 JSON so no text needs escaping.
 PROBE_TAIL = r"""<script>window.addEventListener('load', function () { setTimeout(function () {
   var counts = {}, maps = 0, tips = 0, popups = 0, bad = [];
+  // The coverage map's category selector shows one category's services at a time; its
+  // first choice (all categories) puts every service on the map to be probed.
+  var all = document.querySelector('input[type=radio]');
+  if (all && all.onchange) { all.checked = true; all.onchange(); }
   // The HTML parser turns CR into LF (popups are HTML built in the page); no other change.
   function norm(s) { return String(s).replace(/\r\n?/g, '\n'); }
   function expectTip(p) { return p.tip !== undefined ? p.tip : p.label !== undefined ? p.label : p.name; }
