@@ -37,7 +37,6 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +55,17 @@ except ImportError:  # run from a checkout without `pip install -e .`
     from gis.coverage import nearest_by_network
 from gis.network import Access, WalkGraph, build_walk_graph, estate_access
 from gis.standards import Standard, load_standard
+# The synthetic city lives in gis.synthetic, shared with the tests; re-exported here.
+from gis.synthetic import (  # noqa: F401
+    CRS_METRIC,
+    ESTATES_PER_SERVICE,
+    ORIGIN_XY,
+    City,
+    make_city,
+    make_estates,
+    make_services,
+    make_streets,
+)
 
 __all__ = [
     "City",
@@ -70,22 +80,6 @@ __all__ = [
     "nx_per_estate",
 ]
 
-#: CGCS2000 / 3-degree Gauss-Krüger CM 120°E, the zone of Lianyungang (metres).
-CRS_METRIC = "EPSG:4549"
-#: South-west corner of the synthetic city in `CRS_METRIC` (near Lianyungang, 34.6°N).
-ORIGIN_XY = (470_000.0, 3_820_000.0)
-#: Estates per service of each category of the default standard (realistic orders of
-#: magnitude: an express locker or shop every ~30 estates, a community service centre
-#: per community of ~150 estates, charging stations still rare).
-ESTATES_PER_SERVICE = {
-    "community_service": 150.0,
-    "clinic": 100.0,
-    "toilet": 40.0,
-    "express": 30.0,
-    "convenience_store": 30.0,
-    "parking": 60.0,
-    "charging": 200.0,
-}
 #: Distances equal when they differ by at most this many metres.
 TOLERANCE_M = 0.01
 #: Label of the temporary virtual node in the networkx graph (street nodes are 0..n-1).
@@ -94,283 +88,6 @@ VIRTUAL = -1
 DEFAULTS = {"nodes": 20_000, "estates": 2_000, "repeat": 3, "nx_estates": 2_000}
 QUICK = {"nodes": 2_000, "estates": 100, "repeat": 1, "nx_estates": 100}
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-
-
-# --------------------------------------------------------------------------------------
-# Synthetic city
-# --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class City:
-    """A synthetic city in a metric CRS.
-
-    Attributes
-    ----------
-    streets : GeoDataFrame
-        Street centre-lines (LineStrings), one per link, some with a bend vertex.
-    estates : GeoDataFrame
-        Rectangular estate polygons with ``estate_id``, ``name``, ``households``.
-    services : GeoDataFrame
-        Service points with ``service_id``, ``name``, ``category``.
-    grid_shape : tuple of int
-        Junctions of the street grid along x and y.
-    spacing_m : float
-        Street spacing in metres.
-    seed : int
-        Seed everything was drawn from.
-    """
-
-    streets: gpd.GeoDataFrame
-    estates: gpd.GeoDataFrame
-    services: gpd.GeoDataFrame
-    grid_shape: tuple[int, int]
-    spacing_m: float
-    seed: int
-
-
-def _grid_shape(n_nodes: int, bend_frac: float, drop_frac: float) -> tuple[int, int]:
-    """Square grid whose junctions plus bend vertices number about ``n_nodes``."""
-    # A g x g grid has ~2g^2 links; (1 - drop_frac) survive and bend_frac of them add a node.
-    per_junction = 1.0 + 2.0 * (1.0 - drop_frac) * bend_frac
-    side = max(3, round(math.sqrt(n_nodes / per_junction)))
-    return side, side
-
-
-def make_streets(
-    n_nodes: int,
-    *,
-    spacing_m: float = 150.0,
-    jitter_m: float = 15.0,
-    drop_frac: float = 0.10,
-    bend_frac: float = 0.20,
-    bend_m: float = 10.0,
-    seed: int = 0,
-    crs: str = CRS_METRIC,
-) -> tuple[gpd.GeoDataFrame, np.ndarray]:
-    """A perturbed street grid of about ``n_nodes`` graph nodes.
-
-    Junctions sit on a square grid ``spacing_m`` apart, each moved by up to ``jitter_m``
-    in x and y; neighbouring junctions are linked by a street, ``drop_frac`` of the
-    links are removed (dead ends, missing links, small islands), and ``bend_frac`` of
-    the rest get a middle vertex pushed up to ``bend_m`` sideways (a degree-2 node).
-
-    Parameters
-    ----------
-    n_nodes : int
-        Target number of graph nodes (junctions plus bend vertices).
-    spacing_m, jitter_m, bend_m : float
-        Street spacing, junction jitter and bend offset, in metres.
-    drop_frac, bend_frac : float
-        Share of links removed, and of the remaining links given a bend.
-    seed : int
-    crs : str
-        Metric CRS of the output.
-
-    Returns
-    -------
-    (GeoDataFrame, ndarray of shape (gx, gy, 2))
-        The streets (column ``street_id``), and the junction coordinates.
-    """
-    rng = np.random.default_rng([seed, 1])
-    gx, gy = _grid_shape(n_nodes, bend_frac, drop_frac)
-    ix, iy = np.meshgrid(np.arange(gx), np.arange(gy), indexing="ij")
-    base = np.stack([ix, iy], axis=-1).astype(float) * spacing_m + np.asarray(ORIGIN_XY)
-    xy = base + rng.uniform(-jitter_m, jitter_m, size=base.shape)
-    ids = np.arange(gx * gy).reshape(gx, gy)
-    u = np.concatenate([ids[:-1, :].ravel(), ids[:, :-1].ravel()])
-    v = np.concatenate([ids[1:, :].ravel(), ids[:, 1:].ravel()])
-    keep = rng.random(len(u)) >= drop_frac
-    u, v = u[keep], v[keep]
-    flat = xy.reshape(-1, 2)
-    a, b = flat[u], flat[v]
-    bend = rng.random(len(u)) < bend_frac
-    # Middle vertex: the link's midpoint pushed sideways (perpendicular) by up to bend_m.
-    d = b - a
-    normal = np.stack([-d[:, 1], d[:, 0]], axis=1) / np.hypot(d[:, 0], d[:, 1])[:, None]
-    mid = (a + b) / 2 + normal * rng.uniform(-bend_m, bend_m, size=len(u))[:, None]
-    n_vert = np.where(bend, 3, 2)
-    starts = np.concatenate([[0], np.cumsum(n_vert)[:-1]])
-    coords = np.empty((int(n_vert.sum()), 2))
-    coords[starts] = a
-    coords[starts[bend] + 1] = mid[bend]
-    coords[starts + n_vert - 1] = b
-    lines = shapely.linestrings(coords, indices=np.repeat(np.arange(len(u)), n_vert))
-    streets = gpd.GeoDataFrame({"street_id": np.arange(len(u))}, geometry=lines, crs=crs)
-    return streets, xy
-
-
-def make_estates(
-    junctions: np.ndarray,
-    n_estates: int,
-    *,
-    setback_m: tuple[float, float] = (8.0, 25.0),
-    core_sd_frac: float = 0.12,
-    households_per_ha: tuple[float, float] = (60.0, 180.0),
-    seed: int = 0,
-    crs: str = CRS_METRIC,
-) -> gpd.GeoDataFrame:
-    """Rectangular estates inside street blocks, clustered towards the old town.
-
-    Blocks (grid cells) are drawn without replacement with a Gaussian preference for
-    the city centre (standard deviation ``core_sd_frac`` × city width), as old estates
-    concentrate in the old town. Each estate is the largest axis-parallel rectangle
-    inside its block's junctions, set back from the streets by a random distance.
-
-    Parameters
-    ----------
-    junctions : ndarray of shape (gx, gy, 2)
-        Junction coordinates from `make_streets`.
-    n_estates : int
-        At most the number of blocks, ``(gx - 1) × (gy - 1)``.
-    setback_m : (float, float)
-        Range of the distance between the estate fence and the street corners, metres.
-    core_sd_frac : float
-        Spread of the estate cluster as a share of the city width.
-    households_per_ha : (float, float)
-        Range of household density, households per hectare.
-    seed : int
-    crs : str
-
-    Returns
-    -------
-    GeoDataFrame
-        ``estate_id``, ``name``, ``households``, geometry (Polygon).
-
-    Raises
-    ------
-    ValueError
-        If there are fewer blocks than ``n_estates``.
-    """
-    rng = np.random.default_rng([seed, 2])
-    gx, gy = junctions.shape[:2]
-    n_blocks = (gx - 1) * (gy - 1)
-    if n_estates > n_blocks:
-        msg = f"{n_estates:,} estates do not fit in {n_blocks:,} street blocks; ask for more nodes."
-        raise ValueError(msg)
-    sw, se = junctions[:-1, :-1], junctions[1:, :-1]
-    nw, ne = junctions[:-1, 1:], junctions[1:, 1:]
-    centre = ((sw + se + nw + ne) / 4).reshape(-1, 2)
-    mid = (junctions[0, 0] + junctions[-1, -1]) / 2
-    sd = core_sd_frac * float(np.ptp(junctions[..., 0]))
-    weight = np.exp(-0.5 * np.sum(((centre - mid) / sd) ** 2, axis=1)) + 1e-6
-    # Weighted sampling without replacement in O(n): the k smallest exponential keys.
-    keys = rng.exponential(size=n_blocks) / weight
-    pick = np.sort(np.argpartition(keys, n_estates - 1)[:n_estates]) if n_estates else []
-    pick = np.asarray(pick, dtype=np.int64)
-    setback = rng.uniform(*setback_m, size=(len(pick), 4))
-    xmin = np.maximum(sw[..., 0], nw[..., 0]).ravel()[pick] + setback[:, 0]
-    xmax = np.minimum(se[..., 0], ne[..., 0]).ravel()[pick] - setback[:, 1]
-    ymin = np.maximum(sw[..., 1], se[..., 1]).ravel()[pick] + setback[:, 2]
-    ymax = np.minimum(nw[..., 1], ne[..., 1]).ravel()[pick] - setback[:, 3]
-    polys = shapely.box(xmin, ymin, xmax, ymax)
-    area_ha = (xmax - xmin) * (ymax - ymin) / 10_000
-    households = np.round(area_ha * rng.uniform(*households_per_ha, size=len(pick)))
-    estate_id = pd.Series(np.arange(len(pick))).astype(str).str.zfill(6).radd("E").to_numpy()
-    return gpd.GeoDataFrame(
-        {
-            "estate_id": estate_id,
-            "name": pd.Series(estate_id).radd("小区").to_numpy(),
-            "households": households.astype(np.int64),
-        },
-        geometry=polys,
-        crs=crs,
-    )
-
-
-def make_services(
-    estates: gpd.GeoDataFrame,
-    street_xy: np.ndarray,
-    bounds: tuple[float, float, float, float],
-    *,
-    estates_per_service: dict[str, float] | None = None,
-    near_frac: float = 0.7,
-    near_sd_m: float = 300.0,
-    on_node_frac: float = 0.03,
-    min_per_category: int = 3,
-    seed: int = 0,
-    crs: str = CRS_METRIC,
-) -> gpd.GeoDataFrame:
-    """Service points for each category, mostly near estates.
-
-    Category ``k`` gets ``max(min_per_category, round(n_estates / estates_per_service[k]))``
-    points:
-    ``near_frac`` of them scattered (normal, ``near_sd_m``) around random estates, the
-    rest uniform over ``bounds``; ``on_node_frac`` of all points are then moved exactly
-    onto a street node (a zero hop, as for facilities geocoded to a junction).
-
-    Parameters
-    ----------
-    estates : GeoDataFrame
-    street_xy : ndarray of shape (k, 2)
-        Candidate street node coordinates for the on-node points.
-    bounds : (float, float, float, float)
-        ``xmin, ymin, xmax, ymax`` of the city, metres.
-    estates_per_service : dict of str to float, optional
-        Default `ESTATES_PER_SERVICE`.
-    near_frac, near_sd_m, on_node_frac : float
-    min_per_category : int, default 3
-        Fewest points of any category (even a small town has a few).
-    seed : int
-    crs : str
-
-    Returns
-    -------
-    GeoDataFrame
-        ``service_id``, ``name``, ``category``, geometry (Point).
-    """
-    rng = np.random.default_rng([seed, 3])
-    rates = ESTATES_PER_SERVICE if estates_per_service is None else estates_per_service
-    n_est = len(estates)
-    counts = {k: max(min_per_category, round(n_est / r)) for k, r in rates.items()}
-    category = np.repeat(np.array(list(counts), dtype=object), list(counts.values()))
-    n = len(category)
-    xmin, ymin, xmax, ymax = bounds
-    anchor = shapely.get_coordinates(shapely.centroid(np.asarray(estates.geometry.values)))
-    near = rng.random(n) < near_frac
-    xy = np.column_stack([rng.uniform(xmin, xmax, n), rng.uniform(ymin, ymax, n)])
-    if n_est:
-        pos = rng.integers(0, n_est, size=n)
-        xy[near] = anchor[pos[near]] + rng.normal(0.0, near_sd_m, size=(int(near.sum()), 2))
-    xy[:, 0] = np.clip(xy[:, 0], xmin, xmax)
-    xy[:, 1] = np.clip(xy[:, 1], ymin, ymax)
-    on_node = rng.random(n) < on_node_frac
-    xy[on_node] = street_xy[rng.integers(0, len(street_xy), size=int(on_node.sum()))]
-    service_id = pd.Series(np.arange(n)).astype(str).str.zfill(6).radd("S").to_numpy()
-    return gpd.GeoDataFrame(
-        {"service_id": service_id, "name": service_id, "category": category},
-        geometry=shapely.points(xy),
-        crs=crs,
-    )
-
-
-def make_city(n_nodes: int, n_estates: int, *, seed: int = 0) -> City:
-    """The synthetic city of the benchmark: streets, estates and services.
-
-    Parameters
-    ----------
-    n_nodes : int
-        About this many street graph nodes.
-    n_estates : int
-    seed : int
-
-    Returns
-    -------
-    City
-    """
-    spacing = 150.0
-    streets, junctions = make_streets(n_nodes, spacing_m=spacing, seed=seed)
-    estates = make_estates(junctions, n_estates, seed=seed)
-    bounds = tuple(float(b) for b in streets.total_bounds)
-    services = make_services(estates, junctions.reshape(-1, 2), bounds, seed=seed)
-    return City(
-        streets=streets,
-        estates=estates,
-        services=services,
-        grid_shape=(int(junctions.shape[0]), int(junctions.shape[1])),
-        spacing_m=spacing,
-        seed=seed,
-    )
 
 
 # --------------------------------------------------------------------------------------

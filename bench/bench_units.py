@@ -53,8 +53,9 @@ _ROOT = Path(__file__).resolve().parents[1]
 if str(_ROOT) not in sys.path:  # run as `python bench/bench_units.py` or loaded by path
     sys.path.insert(0, str(_ROOT))
 
-from bench.bench_coverage import CRS_METRIC, ORIGIN_XY, _cpu_count, _timed
+from bench.bench_coverage import _cpu_count, _timed
 from gis.adjacency import neighbour_links
+from gis.synthetic import _group_starts, make_block_city  # the generator is shared
 from gis.units import UnitCaps, Units, form_units
 
 __all__ = [
@@ -80,10 +81,6 @@ CAPS_MIN = UnitCaps(max_households=3000, max_floor_area_m2=300_000, max_estates=
                     min_households=300)
 GAP_M = 15.0
 MIN_FACING_M = 10.0
-#: Share of blocks holding 1, 2, ..., 6 estates.
-ESTATES_PER_BLOCK_P = (0.10, 0.15, 0.20, 0.22, 0.18, 0.15)
-#: Gap between two estates of one block: (share, low, high) in metres.
-INNER_GAPS = ((0.55, 0.0, 0.0), (0.20, 0.3, 0.3), (0.25, 1.0, 8.0))
 #: Pairs this close to a threshold (gap_m, min_facing_m) are not checked either way.
 EDGE_TOL_M = 0.05
 FLAG_OVER = "单个小区已超出单元上限"
@@ -99,137 +96,6 @@ DEFAULTS = {"estates": 10_000, "repeat": 3, "spopt_estates": 2_500, "spopt_repea
 QUICK = {"estates": 400, "repeat": 1, "spopt_estates": 100, "spopt_repeat": 1,
          "maxp_iterations": (5, 1), "maxp_floors": (300.0,), "maxp_timeout": 60.0}
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-
-
-# --------------------------------------------------------------------------------------
-# Synthetic city
-# --------------------------------------------------------------------------------------
-
-
-def _group_starts(group: np.ndarray) -> np.ndarray:
-    """Whether each element of a sorted group array starts its group."""
-    return np.r_[True, group[1:] != group[:-1]]
-
-
-def make_block_city(
-    n_estates: int,
-    *,
-    block_w_m: tuple[float, float] = (200.0, 420.0),
-    block_h_m: tuple[float, float] = (180.0, 380.0),
-    road_m: tuple[float, float] = (20.0, 34.0),
-    kerb_m: tuple[float, float] = (0.0, 3.0),
-    households_per_ha: float = 300.0,
-    m2_per_household: tuple[float, float] = (60.0, 110.0),
-    seed: int = 0,
-    crs: str = CRS_METRIC,
-) -> gpd.GeoDataFrame:
-    """Estates in street blocks of 1–6, the way old-town estates sit in a city.
-
-    Blocks lie on a grid whose column widths, row heights and road widths vary; each
-    block is set back from the road by ``kerb_m`` on every side, so estates in different
-    blocks are 20–40 m apart. A block of ``k`` estates is one row of ``k`` or (mostly for
-    ``k >= 3``) two rows, each cut at random widths; two estates of one block touch (55 %),
-    are 0.3 m apart (20 %) or a 1–8 m lane apart (25 %). Because the two rows are cut
-    independently, estates across the row line overlap by any length down to a bare
-    corner. Households are ``households_per_ha`` × area × a log-normal factor, kept within
-    30–1,500; floor area is households × 60–110 m².
-
-    Parameters
-    ----------
-    n_estates : int
-    block_w_m, block_h_m : (float, float)
-        Ranges of block width and height (road to road), metres.
-    road_m : (float, float)
-        Range of road width between two block columns or rows, metres.
-    kerb_m : (float, float)
-        Range of each block side's extra setback from the road, metres.
-    households_per_ha : float
-        Median household density.
-    m2_per_household : (float, float)
-        Range of floor area per household, square metres.
-    seed : int
-    crs : str
-        Metric CRS of the output.
-
-    Returns
-    -------
-    GeoDataFrame
-        ``estate_id`` ("E000000", ...), ``name``, ``households`` (int), ``floor_area_m2``,
-        ``block`` (int), ``row`` (0 or 1 within the block), geometry (axis-parallel
-        rectangles).
-    """
-    rng = np.random.default_rng([seed, 21])
-    p = np.asarray(ESTATES_PER_BLOCK_P)
-    n_try = n_estates + 1  # enough even if every block held one estate
-    k = rng.choice(np.arange(1, 7), size=n_try, p=p / p.sum())
-    n_blocks = int(np.searchsorted(np.cumsum(k), n_estates)) + 1 if n_estates else 0
-    k = k[:n_blocks]
-    if n_blocks:
-        k[-1] -= int(k.sum()) - n_estates  # trim the last block to exactly n_estates
-    side = max(1, int(np.ceil(np.sqrt(n_blocks))))
-    width = rng.uniform(*block_w_m, size=side)
-    height = rng.uniform(*block_h_m, size=side)
-    x0 = ORIGIN_XY[0] + np.r_[0.0, np.cumsum(width[:-1] + rng.uniform(*road_m, side - 1))]
-    y0 = ORIGIN_XY[1] + np.r_[0.0, np.cumsum(height[:-1] + rng.uniform(*road_m, side - 1))]
-    bcol, brow = np.arange(n_blocks) % side, np.arange(n_blocks) // side
-    kerb = rng.uniform(*kerb_m, size=(n_blocks, 4))
-    bx0, bx1 = x0[bcol] + kerb[:, 0], x0[bcol] + width[bcol] - kerb[:, 1]
-    by0, by1 = y0[brow] + kerb[:, 2], y0[brow] + height[brow] - kerb[:, 3]
-    draw = rng.random(n_blocks)
-    two_rows = np.where(k >= 3, draw < 0.75, (k == 2) & (draw < 0.3))
-    n_low = np.where(two_rows, k // 2, k)  # estates in row 0 (the southern or only row)
-
-    # One entry per estate, ordered by block, row, position in row.
-    blk = np.repeat(np.arange(n_blocks), k)
-    rank = np.arange(n_estates) - np.repeat(np.cumsum(k) - k, k)
-    row = (rank >= n_low[blk]).astype(np.int64)
-    group = blk * 2 + row
-    start = _group_starts(group)
-    # Column cuts: widths proportional to random weights within each (block, row).
-    weight = rng.uniform(0.6, 1.4, size=n_estates)
-    csum = np.cumsum(weight)
-    base = np.maximum.accumulate(np.where(start, csum - weight, 0.0))
-    total = pd.Series(weight).groupby(group).transform("sum").to_numpy()
-    f0, f1 = (csum - weight - base) / total, (csum - base) / total
-    gap = _inner_gaps(rng, n_estates)
-    gap_right = np.where(np.r_[start[1:], True], 0.0, gap)  # the last of a row has none
-    gap_left = np.r_[0.0, gap_right[:-1]]
-    bw = bx1[blk] - bx0[blk]
-    ex0 = bx0[blk] + f0 * bw + gap_left / 2
-    ex1 = bx0[blk] + f1 * bw - gap_right / 2
-    # Rows: a cut at 35–65 % of the block height, with its own gap.
-    cut = by0 + rng.uniform(0.35, 0.65, n_blocks) * (by1 - by0)
-    row_gap = _inner_gaps(rng, n_blocks)
-    split = two_rows[blk]
-    ey0 = np.where(split & (row == 1), cut[blk] + row_gap[blk] / 2, by0[blk])
-    ey1 = np.where(split & (row == 0), cut[blk] - row_gap[blk] / 2, by1[blk])
-
-    area_ha = (ex1 - ex0) * (ey1 - ey0) / 10_000
-    hh = np.clip(np.round(area_ha * households_per_ha * rng.lognormal(0.0, 0.45, n_estates)),
-                 30, 1500)
-    floor = np.round(hh * rng.uniform(*m2_per_household, size=n_estates), 1)
-    estate_id = pd.Series(np.arange(n_estates)).astype(str).str.zfill(6).radd("E").to_numpy()
-    return gpd.GeoDataFrame(
-        {
-            "estate_id": estate_id,
-            "name": pd.Series(estate_id, dtype=object).radd("小区").to_numpy(),
-            "households": hh.astype(np.int64),
-            "floor_area_m2": floor,
-            "block": blk,
-            "row": row,
-        },
-        geometry=shapely.box(ex0, ey0, ex1, ey1),
-        crs=crs,
-    )
-
-
-def _inner_gaps(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Gaps between two estates of a block, drawn from `INNER_GAPS`."""
-    shares = np.array([s for s, _, _ in INNER_GAPS])
-    kind = rng.choice(len(INNER_GAPS), size=n, p=shares / shares.sum())
-    lo = np.array([lo for _, lo, _ in INNER_GAPS])[kind]
-    hi = np.array([hi for _, _, hi in INNER_GAPS])[kind]
-    return lo + rng.random(n) * (hi - lo)
 
 
 # --------------------------------------------------------------------------------------

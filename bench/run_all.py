@@ -362,7 +362,7 @@ def _load() -> tuple[float, float, float]:
 
 def _blocks(n_nodes: int) -> int:
     """Street blocks of `make_city(n_nodes, ...)`: estates beyond this do not fit."""
-    from bench.bench_coverage import _grid_shape
+    from gis.synthetic import _grid_shape
 
     gx, gy = _grid_shape(n_nodes, 0.20, 0.10)
     return (gx - 1) * (gy - 1)
@@ -1415,8 +1415,23 @@ def _hot_spots(results: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def plot_or_skip(results: list[dict[str, Any]], path: Path) -> Path | None:
+    """`plot` to ``path``; None, with a line saying why, when matplotlib is missing."""
+    try:
+        plot(results, path)
+    except ImportError as exc:  # matplotlib comes with the [bench] extra
+        print(f"Plot skipped ({exc.name or exc} is not installed: pip install -e .[bench]); "
+              "the report and the JSON results are complete.")
+        return None
+    return path
+
+
 def plot(results: list[dict[str, Any]], path: Path) -> None:
-    """Two log-log panels (time vs graph nodes, time vs estates) and a memory panel."""
+    """Two log-log panels (time vs graph nodes, time vs estates) and a memory panel.
+
+    Raises ImportError without matplotlib (the ``[bench]`` extra); `main` then skips the
+    plot and says so instead of losing the measurements.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -1608,8 +1623,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     report_path.write_text(report, encoding="utf-8")
     plot_path = None
     if not args.quick:
-        plot_path = out_dir / f"{name}.png"
-        plot(results, plot_path)
+        plot_path = plot_or_skip(results, out_dir / f"{name}.png")
     json_dir = out_dir if args.quick else RESULTS_DIR
     json_dir.mkdir(parents=True, exist_ok=True)
     if not args.render:

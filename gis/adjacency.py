@@ -271,6 +271,21 @@ def neighbour_links(
     ------
     CRSError
         If the estates are not in a projected metric CRS or barriers are in another CRS.
+
+    Examples
+    --------
+    The demo town's eligible estates: 42 pairs within 15 m, 38 of them facing along
+    10 m or more.
+
+    >>> from gis.cli import demo_folder
+    >>> from gis.crs import metric_crs, to_metric
+    >>> from gis.eligibility import assess_eligibility
+    >>> from gis.layers import read_estates
+    >>> from gis.standards import load_standard
+    >>> est = assess_eligibility(read_estates(demo_folder() / "estates.gpkg"), load_standard())
+    >>> links = neighbour_links(to_metric(est[est["eligible"]], metric_crs(est)))
+    >>> len(links), int(links["linked"].sum()), sorted(set(links["reason"]))
+    (42, 38, ['', 'short_facing'])
     """
     t0 = time.perf_counter()
     if estates.crs is None or not estates.crs.is_projected:

@@ -84,6 +84,18 @@ def assess_eligibility(
     GeoDataFrame
         A copy with ``eligible`` (bool), ``eligibility`` (a key of `STATUSES`),
         ``eligibility_reason`` (Chinese) and ``eligibility_reason_en``.
+
+    Examples
+    --------
+    The demo town's 150 estates under the default standard:
+
+    >>> from gis.cli import demo_folder
+    >>> from gis.layers import read_estates
+    >>> from gis.standards import load_standard
+    >>> assessed = assess_eligibility(read_estates(demo_folder() / "estates.gpkg"),
+    ...                               load_standard())
+    >>> assessed["eligibility"].value_counts().sort_index().to_dict()
+    {'eligible': 85, 'extended_not_included': 30, 'shantytown': 5, 'too_new': 30}
     """
     out = estates.copy()
     n = len(out)

@@ -25,7 +25,14 @@ class Note(str):
 
 
 def note_text(note: str, lang: str = "zh") -> str:
-    """The note in ``lang``; plain strings are returned unchanged."""
+    """The note in ``lang``; plain strings are returned unchanged.
+
+    Examples
+    --------
+    >>> note = Note("2 estates overlap", "2 个小区重叠")
+    >>> note_text(note), note_text(note, "en"), note_text("plain", "zh")
+    ('2 个小区重叠', '2 estates overlap', 'plain')
+    """
     if lang != "en" and isinstance(note, Note):
         return note.zh
     return str(note)

@@ -26,5 +26,11 @@ T2S = str.maketrans(_TRAD, _SIMP)
 
 
 def fold_text(text: object) -> str:
-    """NFKC-normalised, traditional characters simplified (`T2S`), case-folded, stripped."""
+    """NFKC-normalised, traditional characters simplified (`T2S`), case-folded, stripped.
+
+    Examples
+    --------
+    >>> fold_text("診所"), fold_text("ＣＬＩＮＩＣ "), fold_text("㎡")
+    ('诊所', 'clinic', 'm2')
+    """
     return unicodedata.normalize("NFKC", str(text)).translate(T2S).casefold().strip()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-ORDER = ["errors", "notes", "text", "skipped", "settings", "standards", "crs", "osm", "postgis",
+ORDER = ["errors", "i18n", "notes", "text", "skipped", "settings", "standards", "crs", "osm", "postgis",
          "layers", "network", "noding", "alignment", "coverage", "tiles", "candidates", "siting",
          "eligibility", "adjacency", "decisions", "units", "review", "summary",
-         "report", "maps", "programme", "batch", "cli"]
+         "report", "maps", "programme", "batch", "synthetic", "cli"]
 GIS = Path(__file__).resolve().parents[1] / "gis"
 
 

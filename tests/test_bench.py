@@ -55,3 +55,14 @@ def test_quick_siting_benchmark_checks_matrix_and_objectives(tmp_path):
     assert scale["greedy_value"] <= scale["exact_value"] + 1e-6 <= scale["bound"] + 1e-3
     assert all(s["share"] >= 1 - 1 / 2.718281828 for s in result["shares"]["runs"])
     assert (tmp_path / "siting.md").read_text(encoding="utf-8").startswith("# Siting benchmark")
+
+
+def test_scale_runner_skips_the_plot_without_matplotlib(tmp_path, monkeypatch, capsys):
+    spec = importlib.util.spec_from_file_location("run_all", ROOT / "bench" / "run_all.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["run_all"] = module
+    spec.loader.exec_module(module)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    assert module.plot_or_skip([], tmp_path / "b.png") is None
+    assert "Plot skipped (matplotlib" in capsys.readouterr().out
+    assert not (tmp_path / "b.png").exists()

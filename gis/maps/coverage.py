@@ -17,6 +17,7 @@ import numpy as np
 import shapely
 
 from gis.coverage import Coverage, service_areas
+from gis.i18n import tr
 from gis.maps._page import (
     JS_ESCAPE,
     SearchBox,
@@ -297,13 +298,14 @@ def _popup_script(cov: Coverage, names: list[str], lang: str) -> str:
     cats = [c.label(lang) for c in cov.standard.categories]
     limits = [cov.search_factor * c.walk_m for c in cov.standard.categories]
     words = {"hh": "Households" if en else "户数", "yr": "Built" if en else "建成年份",
-             "missing": "Missing" if en else "缺少", "sep": "; " if en else "、"}
+             "missing": "Missing" if en else "缺少", "sep": "; " if en else "、",
+             "open": tr("paren_open", lang), "close": tr("paren_close", lang)}
     data = js_json({"cats": cats, "limits": limits, "names": names, "w": words})
     return """<script>
 var GIS_POPUP = %s;
 %s
 function gisPopup(p) {
-  var G = GIS_POPUP, out = "<b>" + gisEsc(p.name) + "</b>（" + gisEsc(p.id) + "）", info = [];
+  var G = GIS_POPUP, out = "<b>" + gisEsc(p.name) + "</b>" + G.w.open + gisEsc(p.id) + G.w.close, info = [];
   if (p.hh !== null) info.push(G.w.hh + ": " + p.hh.toLocaleString());
   if (p.yr !== null) info.push(G.w.yr + ": " + p.yr);
   if (info.length) out += "<br>" + info.join(" · ");

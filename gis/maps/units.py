@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 
 from gis.crs import metric_crs
-from gis.units import CAP_LABELS
+from gis.i18n import join, tr
+from gis.standards import bundled_standards, load_standard
+from gis.units import CAP_LABELS, link_reason_texts, unit_gap_texts
 from gis.maps._page import (
     JS_ESCAPE,
     SearchBox,
@@ -120,13 +122,15 @@ def units_map(
          "tip": (est["name"].astype(str) + " · " + reason.astype(str)).to_numpy()},
         geometry=est.geometry.values, crs=4326)
     folium.GeoJson(
-        est_props.to_json(drop_id=True), name="Estates (eligibility)" if en else "小区（改造资格）",
+        est_props.to_json(drop_id=True), name=tr("units_map.layer_estates", lang),
         style=leaflet_style({"color": "#555555", "weight": 0.8, "fillOpacity": 0.55},
                             fillColor="fill"),
         tooltip=TextTooltip("tip"),
     ).add_to(fmap)
 
     u = display_frame(units.to_crs(metric), page)
+    if lang != "zh":
+        u = _texts_in(u, estates, links, lang)
     flagged = u["n_conflicts"].fillna(0).to_numpy() > 0 if "n_conflicts" in u else np.zeros(len(u), bool)
     unchecked = (u["caps_unchecked"].fillna("").astype(str).to_numpy() != ""
                  if "caps_unchecked" in u else np.zeros(len(u), bool))
@@ -141,7 +145,7 @@ def units_map(
          "dash": np.where(unchecked, "8 5", None)},
         geometry=u.geometry.values, crs=4326)
     units_layer = folium.GeoJson(
-        unit_props.to_json(drop_id=True), name="Renovation units" if en else "改造单元",
+        unit_props.to_json(drop_id=True), name=tr("units_map.layer_units", lang),
         style=leaflet_style({"fill": True, "fillOpacity": 0.0}, color="colour", weight="w",
                             dashArray="dash"),
         highlight_function=lambda f: {"weight": 5},
@@ -164,7 +168,7 @@ def units_map(
     link_props = gpd.GeoDataFrame({"_kind": "link", "tip": tips, "colour": colour},
                                   geometry=ln.geometry.values, crs=4326)
     folium.GeoJson(
-        link_props.to_json(drop_id=True), name="Neighbour links" if en else "相邻关系",
+        link_props.to_json(drop_id=True), name=tr("units_map.layer_links", lang),
         style=leaflet_style({"weight": 2.5}, color="colour"),
         tooltip=TextTooltip("tip"),
     ).add_to(fmap)
@@ -179,7 +183,7 @@ def units_map(
                      + cf["feature_name"].astype(str)).to_numpy()},
             geometry=cf.geometry.values, crs=4326)
         folium.GeoJson(
-            cprops.to_json(drop_id=True), name="Conflicts" if en else "审查冲突",
+            cprops.to_json(drop_id=True), name=tr("units_map.layer_conflicts", lang),
             marker=folium.CircleMarker(radius=6, fill=True),
             style=leaflet_style({"color": "#d7301f", "weight": 2, "fillColor": "#d7301f",
                                  "fillOpacity": 0.45}),
@@ -187,35 +191,80 @@ def units_map(
         ).add_to(fmap)
 
     folium.LayerControl(collapsed=False).add_to(fmap)
-    SearchBox(units_layer, "unit_id", "Find a unit…" if en else "搜索单元编号…").add_to(fmap)
+    SearchBox(units_layer, "unit_id", tr("units_map.search", lang)).add_to(fmap)
     if title is None:
-        title = "Combined renovation units" if en else "老旧小区联动改造单元"
+        title = tr("units_map.title", lang)
         if illustrative:
-            title += " (ILLUSTRATIVE demo data)" if en else "（示例数据，虚构县城）"
+            title += tr("units_map.illustrative", lang)
     root = fmap.get_root().html
     root.add_child(title_html(title))
     items = [
-        ("#08306b", "unit outline (thick: joint)" if en else "改造单元（粗线为联动单元）"),
-        ("#d7301f", "unit with conflicts / conflict" if en else "存在审查冲突"),
-        (_ELIGIBLE["eligible"], "eligible estate" if en else "纳入改造的小区"),
-        (_ELIGIBLE["eligible_extended"], "2001–2005, included" if en else "2001–2005年建成（按需纳入）"),
-        (_OTHER, "not eligible" if en else "不纳入改造的小区"),
-        *[(_UNDECIDED[s], (f"{text_en} ({int(counts[s]):,})" if en
-                           else f"{text_zh}（{int(counts[s]):,} 个）"))
-          for s, text_zh, text_en in (
-              ("unknown", "改造资格未知：建成年份缺失，待补录", "eligibility unknown: no build year"),
-              ("assumed_eligible", "建成年份缺失，假定纳入（须核实）",
-               "ASSUMED eligible: no build year"),
-              ("not_analysed", "未分析（几何无效，已跳过）", "not analysed (invalid geometry)"))
-          if counts.get(s, 0)],
-        *([("#08306b", ("dashed: size not fully checked (unknown members)" if en
-                        else "虚线：规模未能全部核验（成员数据未知）") + f" ({int(unchecked.sum()):,})")]
+        ("#08306b", tr("units_map.legend_unit", lang)),
+        ("#d7301f", tr("units_map.legend_conflict", lang)),
+        (_ELIGIBLE["eligible"], tr("units_map.legend_eligible", lang)),
+        (_ELIGIBLE["eligible_extended"], tr("units_map.legend_extended", lang)),
+        (_OTHER, tr("units_map.legend_not_eligible", lang)),
+        *[(_UNDECIDED[s], tr(f"units_map.legend_{s}", lang, n=int(counts[s])))
+          for s in ("unknown", "assumed_eligible", "not_analysed") if counts.get(s, 0)],
+        *([("#08306b", tr("units_map.legend_unchecked", lang) + f" ({int(unchecked.sum()):,})")]
           if unchecked.any() else []),
-        ("#f46d43", "link" if en else "联动相邻关系"),
-        ("#bdbdbd", "neighbour, not linked" if en else "相邻但未联动"),
+        ("#f46d43", tr("units_map.legend_link", lang)),
+        ("#bdbdbd", tr("units_map.legend_not_linked", lang)),
     ]
-    root.add_child(legend_html("Units" if en else "改造单元", items))
+    root.add_child(legend_html(tr("units_map.legend_title", lang), items))
     return fmap
+
+
+def _texts_in(u: pd.DataFrame, estates: pd.DataFrame, links: pd.DataFrame,
+              lang: str) -> pd.DataFrame:
+    """The units' text columns rendered in ``lang`` from the machine values of the layers.
+
+    ``units.gpkg`` stores ``member_names``, ``link_reasons`` and ``coverage_gaps`` as
+    Chinese text; the estates (``unit_id``, ``name``, ``covered_<key>``, ``households``)
+    and links (``gap_m``, ``facing_m``) hold what they say, so they are rendered again
+    here. Category names come from the bundled standards (the key where none has it).
+    """
+    u = u.copy()
+    est = estates[estates["unit_id"].notna()] if "unit_id" in estates else estates.iloc[:0]
+    if "member_names" in u and "name" in est and len(est):
+        names = est["name"].astype(str).groupby(est["unit_id"].to_numpy(), sort=False).agg(
+            lambda s: join(s, lang))
+        u["member_names"] = u["unit_id"].map(names).fillna(u["member_names"]).to_numpy()
+    if "link_reasons" in u and len(links) and {"in_unit", "linked"} <= set(links.columns):
+        unit_of = est.set_index(est["estate_id"].astype(str))["unit_id"] if len(est) else None
+        if unit_of is not None:
+            reasons = link_reason_texts(links, unit_of, lang)
+            u["link_reasons"] = u["unit_id"].map(reasons).fillna("").to_numpy()
+    keys = [c[len("covered_"):] for c in est.columns if c.startswith("covered_")]
+    if "coverage_gaps" in u and keys:
+        named = {c.key: c for name in bundled_standards() for c in load_standard(name).categories}
+        hh = pd.to_numeric(est["households"], errors="coerce").to_numpy() \
+            if "households" in est else np.full(len(est), np.nan)
+        rows = []
+        for key in keys:
+            miss = ~est[f"covered_{key}"].astype(bool).to_numpy()
+            per = pd.DataFrame({"unit_id": est["unit_id"].to_numpy(), "n": miss,
+                                "hh": hh * miss}).groupby("unit_id", sort=False).sum()
+            c = named.get(key)
+            rows += [(uid, key, c.name_zh if c else key, c.name_en if c else key, int(r.n),
+                      float(r.hh)) for uid, r in per.iterrows() if r.n > 0]
+        gaps = pd.DataFrame(rows, columns=["unit_id", "category", "name_zh", "name_en",
+                                           "n_estates", "households"])
+        order = {k: i for i, k in enumerate(keys)}
+        gaps = gaps.sort_values("category", key=lambda s: s.map(order), kind="stable")
+        gaps = gaps.set_index(gaps["unit_id"].map({v: i for i, v in enumerate(u["unit_id"])})
+                              ).sort_index(kind="stable").reset_index(drop=True)
+        u["coverage_gaps"] = u["unit_id"].map(unit_gap_texts(gaps, lang)).fillna("").to_numpy()
+    return u
+
+
+#: Rows of a unit's popup, in `_popup_values` order (messages ``units_map.popup_<key>``).
+_POPUP_KEYS = ("n_estates", "households", "floor_area", "built", "members", "why_linked",
+               "gaps", "review", "decision", "flags", "unchecked", "assumed")
+
+
+def _lang(en: bool) -> str:
+    return "en" if en else "zh"
 
 
 def _label(r: dict, en: bool) -> str:
@@ -223,37 +272,21 @@ def _label(r: dict, en: bool) -> str:
     hh_text = "?" if hh is None or (isinstance(hh, float) and np.isnan(hh)) else f"{hh:,.0f}"
     known = r.get("households_known")
     if hh_text == "?" and known is not None and not np.isnan(known) and known > 0:
-        hh_text += f" (known {known:,.0f})" if en else f"（已知 {known:,.0f}）"
-    if en:
-        return f"{r['unit_id']}: {int(r['n_estates'])} estates, {hh_text} households"
-    return f"{r['unit_id']}：{int(r['n_estates'])} 个小区，{hh_text} 户"
+        hh_text += tr("units_map.known", _lang(en), known=known)
+    return tr("units_map.label", _lang(en), unit_id=r["unit_id"], n=int(r["n_estates"]),
+              households=hh_text)
 
 
 def _link_tip(r: dict, en: bool) -> str:
     gap, facing = float(r["gap_m"]), float(r["facing_m"])
     crossed = str(r.get("crossed") or "")
-    if en:
-        text = f"{r['estate_a']}–{r['estate_b']}: gap {gap:.1f} m, facing {facing:.0f} m"
-        return text + (f", crosses {crossed}" if crossed else "")
-    text = f"{r['estate_a']}–{r['estate_b']}：间距 {gap:.1f} 米，相邻边 {facing:.0f} 米"
-    return text + (f"，跨越{crossed}" if crossed else "")
+    text = tr("units_map.link_tip", _lang(en), a=r["estate_a"], b=r["estate_b"], gap_m=gap,
+              facing_m=facing)
+    return text + (tr("units_map.crosses", _lang(en), crossed=crossed) if crossed else "")
 
 
 def _popup_labels(en: bool) -> list[str]:
-    return [
-        "Estates" if en else "小区数",
-        "Households" if en else "户数",
-        "Floor area m²" if en else "建筑面积（平方米）",
-        "Built" if en else "建成年份",
-        "Members" if en else "成员小区",
-        "Why linked" if en else "联动依据",
-        "Living-circle gaps" if en else "生活圈设施缺口",
-        "Review" if en else "审查",
-        "Decision" if en else "审查决定",
-        "Flags" if en else "提示",
-        "Size not checked" if en else "规模未能核验",
-        "Assumed eligible" if en else "假定纳入的成员",
-    ]
+    return [tr(f"units_map.popup_{k}", _lang(en)) for k in _POPUP_KEYS]
 
 
 def _popup_values(r: dict, en: bool) -> list[str]:
@@ -280,12 +313,10 @@ def _unchecked_text(r: dict, en: bool) -> str:
     keys = [k for k in str(r.get("caps_unchecked") or "").split(",") if k in CAP_LABELS]
     if not keys:
         return ""
-    names = ", ".join(CAP_LABELS[k][1] for k in keys) if en else \
-        "、".join(CAP_LABELS[k][0] for k in keys)
+    lang = _lang(en)
+    names = join((CAP_LABELS[k][1 if en else 0] for k in keys), lang)
     n_hh, n_fa = int(r.get("households_unknown_n") or 0), int(r.get("floor_area_unknown_n") or 0)
-    if en:
-        return f"{names} (households unknown for {n_hh}, floor area for {n_fa} members)"
-    return f"{names}（{n_hh} 个成员小区户数未知，{n_fa} 个建筑面积未知）"
+    return tr("units_map.unchecked", lang, names=names, n_hh=n_hh, n_fa=n_fa)
 
 
 def _popup_script(en: bool) -> str:

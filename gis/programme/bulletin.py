@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gis.i18n import MESSAGES, tr
 from gis.programme.catalogue import CLASSES, Catalogue
 from gis.programme.ledger import STATUS_EN, STATUSES, ledger_meta, ledger_state
 from gis.report._files import md_table, staged_outputs
@@ -116,7 +117,8 @@ def bulletin_figures(ledger: str | Path, as_of: dt.date, catalogue: Catalogue,
             if chk.property_management and rec.get("has_property_management") == 0:
                 ok = ok and any((eid, k) in done_set for k in chk.items)
             met += ok
-        checks.append({"分组": chk.group, "标准": chk.name_en if en else chk.name_zh,
+        checks.append({"分组": tr("check_group." + chk.group, lang) if "check_group." + chk.group
+                       in MESSAGES else chk.group, "标准": chk.name_en if en else chk.name_zh,
                        "完工小区": len(finished),
                        "达标": met, "依据": chk.source})
     target = next((t.get("estates") for t in meta.get("years", []) if t["year"] == year), None)
@@ -218,7 +220,7 @@ def write_bulletin(ledger: str | Path, out_dir: str | Path, catalogue: Catalogue
         _html_map(ledger, f["estates"], stage / f"{stem}_map.html", lang, illustrative)
         lines = [f"# {title}", ""]
         if illustrative:
-            lines += ["> 示例数据：虚构县城，仅作演示 (illustrative data, fictional town)", ""]
+            lines += [tr("demo_banner_md", lang), ""]
         target = f["target"]
         lines += [
             (f"As of {as_of}: {int(total['计划小区'])} estates planned for {as_of.year}"

@@ -10,6 +10,8 @@ from typing import Any
 
 import click
 
+from gis.i18n import tr
+
 __all__ = ["make_plan", "programme", "run_demo"]
 
 logger = logging.getLogger("gis")
@@ -282,14 +284,14 @@ def make_plan(*, estates_path: str | None = None, survey_path: str | None = None
     with staged_outputs(out_dir) as stage:
         years = the_plan.years
         sheets = {"years" if en else "年度计划": years,
-                  "units" if en else "改造单元": the_plan.units.sort_values(
-                      ["plan_year", "rank_in_year"]),
+                  "units" if en else "改造单元": _units_sheet(the_plan.units.sort_values(
+                      ["plan_year", "rank_in_year"]), lang),
                   "estates" if en else "小区": estates_sheet,
-                  "contents" if en else "改造清单": contents}
+                  "contents" if en else "改造清单": _contents_sheet(contents, cat, lang)}
         write_book(stage / "plan.xlsx", sheets)
         lines = [f"# {prog.name_en if en else prog.name_zh}", ""]
         if illustrative:
-            lines += ["> 示例数据：虚构县城，仅作演示 (illustrative data, fictional town)", ""]
+            lines += [tr("demo_banner_md", lang), ""]
         lines += [f"{'Method' if en else '求解方法'}: {the_plan.method}; "
                   f"{'estates above target' if en else '超出目标的小区数'}: {the_plan.overshoot}",
                   "", md_table(["year", "target", "max", "estates", "households", "m²", "units"],
@@ -381,6 +383,30 @@ def simulated_progress(ledger: str | Path, district: str) -> Any:
                          "完成内容": names.get(rec["estate_id"], "") if status == "完工" else "",
                          "备注": ""})
     return pd.DataFrame(rows, columns=["小区编号", "县区", "进度状态", "日期", "完成内容", "备注"])
+
+
+
+def _units_sheet(units: Any, lang: str) -> Any:
+    """The plan's units as shown in ``lang``: member ids listed with the language's
+    separator (the schedule keeps them "、"-joined, ids never contain it)."""
+    if lang == "zh" or units.empty:
+        return units
+    from gis.i18n import join
+
+    shown = units.copy()
+    shown["members"] = [join(str(m).split("、"), lang) for m in shown["members"]]
+    return shown
+
+
+def _contents_sheet(contents: Any, cat: Any, lang: str) -> Any:
+    """The content lists as shown in ``lang``: in English the item names and origins come
+    from the catalogue's and the list's English columns (machine keys stay)."""
+    if lang != "en" or contents.empty:
+        return contents
+    shown = contents.copy()
+    shown["name_zh"] = [cat.item(k).name_en for k in shown["item_key"]]
+    shown["origin_text"] = shown["origin_text_en"]
+    return shown.drop(columns="origin_text_en").rename(columns={"name_zh": "name"})
 
 
 def run_demo(folder: Path, out_dir: str | Path, estates: Any, *, lang: str = "zh") -> None:

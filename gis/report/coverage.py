@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gis.coverage import Coverage, category_summary, gap_list
+from gis.coverage import Coverage, category_summary, gap_list, missing_categories
 from gis.notes import note_text
 from gis.report._files import (
     autofit,
@@ -255,11 +255,7 @@ def _estate_table(cov: Coverage, t: dict[str, str], lang: str) -> pd.DataFrame:
         out[t["nearest_col"].format(name=label)] = est[f"nearest_{c.key}"].to_numpy()
     out[t["n_covered"]] = est["n_covered"].to_numpy()
     out[t["score"]] = est["coverage_score"].to_numpy()
-    missing = est["missing"]
-    if lang == "en":
-        zh_to_en = {c.name_zh: c.name_en for c in cov.standard.categories}
-        missing = missing.map(lambda s: "; ".join(zh_to_en[x] for x in s.split("、") if x))
-    out[t["missing"]] = missing.to_numpy()
+    out[t["missing"]] = missing_categories(est, cov.standard, lang)
     out[t["mode"]] = t["mode_" + cov.mode + "_short"]
     return out
 

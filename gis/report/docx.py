@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from gis.coverage import Coverage
+from gis.i18n import join
 from gis.notes import note_text
 from gis.report.fonts import DOCX_FALLBACK_FONT, cjk_font
 
@@ -393,7 +394,7 @@ def review_docx(
         ("Joint units" if en else "联动单元", len(joint)),
         ("Households" if en else "户数", float(units["households"].sum())),
         ("Units with conflicts" if en else "存在冲突的单元", len(flagged)),
-        ("Constraint layers" if en else "审查图层", "、".join(sources or []) or "—"),
+        ("Constraint layers" if en else "审查图层", join(sources or [], lang) or "—"),
         ("Date" if en else "生成日期", date.today().isoformat()),
     ])
     d.figure(figures.get("overview"), "Combined renovation units" if en else "改造单元总图")

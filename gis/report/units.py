@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from gis.eligibility import FILL_IN_HINT
+from gis.i18n import join, tr
 from gis.notes import note_text
 from gis.report._files import (
     autofit,
@@ -28,7 +29,7 @@ from gis.report._files import (
 )
 from gis.report.qgis_styles import style_units_gpkg
 from gis.skipped import skipped_table
-from gis.units import CAP_LABELS, Units
+from gis.units import CAP_LABELS, Units, link_reason_texts, unit_gap_texts
 
 __all__ = ["unit_sheet", "write_review", "write_units"]
 
@@ -95,22 +96,49 @@ def _label(columns: dict[str, tuple[str, str]], lang: str) -> dict[str, str]:
     return {c: names[k] for c, names in columns.items()}
 
 
-def link_reasons(units: Units) -> pd.Series:
-    """Per unit, why its members were linked: each link with its gap and facing length."""
-    used = units.links[units.links["in_unit"] & (units.links["linked"]
-                                                  | (units.links["decision"] == "approve"))]
-    if used.empty:
-        return pd.Series(dtype=object)
+def link_reasons(units: Units, lang: str = "zh") -> pd.Series:
+    """Per unit, why its members were linked: each link with its gap and facing length.
+
+    The words come from `gis.i18n` (message ``link_reason``); the links keep numbers only.
+    """
     unit_of = units.membership.set_index("estate_id")["unit_id"]
-    text = (used["estate_a"] + "–" + used["estate_b"] + "：间距" + used["gap_m"].round(1).astype(str)
-            + "米，相邻边" + used["facing_m"].round(0).astype(int).astype(str) + "米")
-    return text.groupby(unit_of.reindex(used["estate_a"]).to_numpy()).agg("；".join)
+    return link_reason_texts(units.links, unit_of, lang)
 
 
-def unit_sheet(units: Units, checks: pd.DataFrame | None = None, *, lang: str = "zh") -> pd.DataFrame:
-    """One row per unit with totals, link reasons, coverage and checks, display headers."""
+def _render_in(table: pd.DataFrame, units: Units, lang: str,
+               estates: pd.DataFrame | None) -> None:
+    """Re-render the text columns stored in Chinese (member names list, gaps) in ``lang``.
+
+    ``table`` is indexed by unit id. The names are joined again from `Units.membership`
+    and the estates' names (in the members' order), never by splitting the stored text.
+    """
+    if "member_names" in table and estates is not None and "name" in estates:
+        name_of = dict(zip(estates["estate_id"].astype(str), estates["name"].astype(str)))
+        m = units.membership
+        names = pd.Series([name_of.get(str(e), str(e)) for e in m["estate_id"]], index=m.index)
+        joined = names.groupby(m["unit_id"].to_numpy(), sort=False).agg(
+            lambda s: join(s, lang))
+        table["member_names"] = joined.reindex(table.index).fillna(table["member_names"])
+    if "members" in table:
+        m = units.membership
+        ids = m["estate_id"].astype(str).groupby(m["unit_id"].to_numpy(), sort=False).agg(
+            lambda s: join(s, lang))
+        table["members"] = ids.reindex(table.index).fillna(table["members"])
+    if "coverage_gaps" in table and units.gaps is not None:
+        table["coverage_gaps"] = unit_gap_texts(units.gaps, lang).reindex(table.index).fillna("")
+
+
+def unit_sheet(units: Units, checks: pd.DataFrame | None = None, *, lang: str = "zh",
+               estates: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per unit with totals, link reasons, coverage and checks, display headers.
+
+    ``estates`` (with ``estate_id`` and ``name``) lets the member-name lists be joined in
+    ``lang``; without it they stay as stored.
+    """
     table = units.units.drop(columns="geometry").set_index("unit_id")
-    table["link_reasons"] = link_reasons(units).reindex(table.index).fillna("")
+    table["link_reasons"] = link_reasons(units, lang).reindex(table.index).fillna("")
+    if lang != "zh":
+        _render_in(table, units, lang, estates)
     if checks is not None:
         checks = checks.copy()
         if "conflict_summary_en" in checks:
@@ -183,7 +211,7 @@ def write_units(
     with staged_outputs(out_dir) as stage:
         _gpkg(stage / names["gpkg"], units, estates, None, estates.crs)
         style_units_gpkg(stage / names["gpkg"], lang=lang)  # QGIS opens it styled
-        write_csv(unit_sheet(units, lang=lang), stage / names["csv"])
+        write_csv(unit_sheet(units, lang=lang, estates=estates), stage / names["csv"])
         write_csv(_estate_sheet(estates, units, lang), stage / names["membership"])
         (stage / names["report"]).write_text(
             _incomplete_md(units, estates, summary, skipped, lang, title=True)
@@ -318,7 +346,7 @@ def write_review(
              "markdown": "review.md" if not en else "review_en.md"}
     if figures is not None:
         names["docx"] = "review.docx" if not en else "review_en.docx"
-    sheet = unit_sheet(units, checks, lang=lang)
+    sheet = unit_sheet(units, checks, lang=lang, estates=estates)
     decision_col, comment_col = ("Decision", "Comment") if en else ("决定", "说明")
     sheet[decision_col] = ""
     sheet[comment_col] = ""
@@ -353,8 +381,12 @@ def write_review(
         if figures is not None:
             from gis.report.docx import review_docx
 
-            reviewed = units.units.merge(checks, left_on="unit_id", right_index=True, how="left")
-            reviewed["link_reasons"] = link_reasons(units).reindex(
+            shown = units.units.set_index("unit_id")
+            if lang != "zh":
+                _render_in(shown, units, lang, estates)
+            reviewed = shown.reset_index().merge(checks, left_on="unit_id", right_index=True,
+                                                 how="left")
+            reviewed["link_reasons"] = link_reasons(units, lang).reindex(
                 reviewed["unit_id"]).fillna("").to_numpy()
             review_docx(stage / names["docx"], reviewed,
                         estates.merge(units.membership, on="estate_id", how="left"),
@@ -454,6 +486,9 @@ def _markdown(
 ) -> str:
     en = lang == "en"
     u = units.units.set_index("unit_id")
+    if lang != "zh":
+        u = u.copy()
+        _render_in(u, units, lang, estates)
     joint = u[u["n_estates"] > 1]
     parts = ["# " + ("Combined renovation units: review package" if en
                      else "老旧小区联动改造单元审查材料"), ""]
@@ -475,7 +510,7 @@ def _markdown(
         f"- {'Date' if en else '生成日期'}: {date.today().isoformat()}",
     ]
     if sources:
-        parts.append(f"- {'Constraint layers' if en else '审查图层'}: {'、'.join(sources)}")
+        parts.append(f"- {'Constraint layers' if en else '审查图层'}: {join(sources, lang)}")
     if not status.empty:
         parts += ["", "## " + ("Eligibility" if en else "改造资格"), ""]
         rows = [[s, str(n)] for s, n in status.items()]
@@ -501,7 +536,7 @@ def _markdown(
                                "Households" if en else "户数",
                                "Conflicts" if en else "冲突"], rows))
     parts += ["", "## " + ("Joint units" if en else "联动单元"), ""]
-    reasons = link_reasons(units)
+    reasons = link_reasons(units, lang)
     rows = [[uid, str(r.member_names),
              _known(r.households, getattr(r, "households_known", 0),
                     getattr(r, "households_unknown_n", 0), en),

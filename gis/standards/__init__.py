@@ -142,6 +142,16 @@ def load_standard(name_or_path: str | Path | None = None) -> Standard:
     StandardsError
         If the file is missing, is not valid TOML, or a category lacks a field,
         repeats a key or has a non-positive ``walk_m``.
+
+    Examples
+    --------
+    >>> bundled_standards()
+    ['gb50180_tiered', 'lianyungang_15min']
+    >>> std = load_standard()
+    >>> std.keys[:3], std.categories[1].walk_m
+    (['community_service', 'clinic', 'toilet'], 1000.0)
+    >>> std.categories[1].label("en")
+    'Clinic / community health centre'
     """
     from gis import settings
 

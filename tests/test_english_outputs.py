@@ -1,0 +1,167 @@
+"""`--lang en` outputs carry no Chinese except data values (issue 12 item 5).
+
+The demo (coverage, review package, siting, programme) and `gis units` are run in
+English; every written text output — Markdown, CSV, XLSX cell values and sheet names,
+HTML (visible text and the JSON the pages carry), Word documents — is searched for CJK
+characters after the data values are removed: every string of the demo inputs (names,
+ids, districts, field names, layer names, survey cells) and the citations of the bundled
+policy documents (`source` values of the standards and programme tables, which quote
+Chinese documents by their Chinese titles). Whatever Chinese is left is text the tool
+wrote and did not translate.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import tomllib
+from pathlib import Path
+
+import geopandas as gpd
+import openpyxl
+import pyogrio
+import pytest
+from click.testing import CliRunner
+
+from gis.cli import cli
+from gis.i18n import LANGS, MESSAGES, join, tr
+
+from conftest import DEMO, ROOT
+
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]+")
+
+#: Leaks whose text is built in modules owned by another change (issue 12 items 1-4, 6:
+#: gis/review.py builds the conflict feature lists and the "outside the development
+#: boundary" label in Chinese). Kept exact so the list cannot rot: when one is fixed the
+#: test fails until it is removed here.
+KNOWN = {
+    "review/review_en.xlsx": {"、", "）、", "（", "）", "以外"},
+    "review/review_en.docx": {"（", "）", "以外"},
+    # Ancient-tree names "GS-001（国槐）" are composed in gis/review.py from id and species.
+    "review/units_map_en.html": {"（", "）", "以外"},
+}
+#: Simulated district submissions the demo imports (`gis programme update` input, in the
+#: import format districts fill in): inputs, not reports.
+INPUT_SHEETS = re.compile(r"programme/进度表_.*\.xlsx$")
+
+
+def _data_values() -> list[str]:
+    """Every string of the demo inputs and every policy citation, longest first."""
+    values: set[str] = set()
+    for path in DEMO.glob("*.gpkg"):
+        for layer, _ in pyogrio.list_layers(path):
+            frame = gpd.read_file(path, layer=layer)
+            values |= {layer, *map(str, frame.columns)}
+            for col in frame.columns.drop("geometry", errors="ignore"):
+                values |= {str(v) for v in frame[col].dropna()}
+    for sheet in openpyxl.load_workbook(DEMO / "survey.xlsx"):
+        for row in sheet.iter_rows(values_only=True):
+            values |= {str(v) for v in row if isinstance(v, str)}
+    for toml in [*(ROOT / "gis" / "standards").glob("*.toml"),
+                 *(ROOT / "gis" / "programme" / "data").glob("*.toml")]:
+        values |= set(_sources(tomllib.loads(toml.read_text(encoding="utf-8"))))
+    return sorted((v for v in values if CJK.search(v)), key=len, reverse=True)
+
+
+def _sources(node: object) -> list[str]:
+    if isinstance(node, dict):
+        return [s for k, v in node.items()
+                for s in ([v] if k == "source" and isinstance(v, str) else _sources(v))]
+    if isinstance(node, list):
+        return [s for v in node for s in _sources(v)]
+    return []
+
+
+def _texts(path: Path) -> list[str]:
+    suffix = path.suffix
+    if suffix in (".md", ".csv", ".html", ".json"):
+        text = path.read_text(encoding="utf-8")
+        # Map data travel as JSON with \uXXXX escapes: read them as the browser will.
+        text = re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), text)
+        return [html.unescape(text)]
+    if suffix == ".xlsx":
+        out = []
+        for sheet in openpyxl.load_workbook(path):
+            out.append(sheet.title)
+            out += [v for row in sheet.iter_rows(values_only=True) for v in row
+                    if isinstance(v, str)]
+        return out
+    if suffix == ".docx":
+        import docx
+
+        d = docx.Document(str(path))
+        cells = [c.text for t in d.tables for row in t.rows for c in row.cells]
+        return [p.text for p in d.paragraphs] + cells
+    return []
+
+
+def untranslated(folder: Path, values: list[str]) -> dict[str, set[str]]:
+    """Per output file (relative path), the Chinese runs left once data values are removed."""
+    found: dict[str, set[str]] = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        rel = path.relative_to(folder).as_posix()
+        if INPUT_SHEETS.search(rel):
+            continue
+        for text in _texts(path):
+            for v in values:
+                if v in text:
+                    text = text.replace(v, " ")
+            runs = set(CJK.findall(text))
+            if runs:
+                found.setdefault(rel, set()).update(runs)
+    return found
+
+
+@pytest.fixture(scope="module")
+def english_outputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("en")
+    runner = CliRunner()
+    result = runner.invoke(cli, ["demo", "--out", str(out / "demo"), "--lang", "en", "-q"],
+                           catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, ["units", "--estates", str(DEMO / "estates.gpkg"),
+                                 "--out", str(out / "units"), "--lang", "en", "-q"],
+                           catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_english_outputs_have_no_chinese_outside_data_values(english_outputs):
+    values = _data_values()
+    written = {p.suffix for p in english_outputs.rglob("*")}
+    assert {".md", ".csv", ".xlsx", ".html", ".docx"} <= written  # the check reads them all
+    left = untranslated(english_outputs, values)
+    known = {f"demo/{k}": v for k, v in KNOWN.items()}
+    leaks = {f: runs - known.get(f, set()) for f, runs in left.items()}
+    leaks = {f: sorted(r) for f, r in leaks.items() if r}
+    assert not leaks, f"untranslated Chinese in --lang en outputs: {leaks}"
+    stale = {f: sorted(v - left.get(f, set())) for f, v in known.items()}
+    assert not any(stale.values()), f"fixed, remove from KNOWN: {stale}"
+
+
+def test_the_check_finds_chinese_text_and_spares_data_values(tmp_path):
+    values = ["人民路", "新华社区"]
+    (tmp_path / "a.md").write_text("Estate 新华社区 on 人民路: gap 间距 12 m", encoding="utf-8")
+    (tmp_path / "b.csv").write_text("name\n人民路\n", encoding="utf-8")
+    assert untranslated(tmp_path, values) == {"a.md": {"间距"}}
+
+
+def test_every_message_has_both_languages_with_the_same_fields():
+    field = re.compile(r"{(\w+)")
+    for msg_id, texts in MESSAGES.items():
+        assert len(texts) == len(LANGS), msg_id
+        zh, en = texts
+        assert set(field.findall(zh)) == set(field.findall(en)), msg_id
+        # Only the Chinese field names a planner types into the input stay in English text.
+        words = set(CJK.findall(en)) - {"户数", "建筑面积", "/"}
+        assert not words, f"{msg_id}: English text has Chinese: {en!r}"
+
+
+def test_catalogue_lookup():
+    assert tr("link_reason", "en", a="A", b="B", gap_m="0.3", facing_m="119") == (
+        "A–B: gap 0.3 m, facing 119 m")
+    assert join(["甲", "乙"]) == "甲、乙"
+    with pytest.raises(ValueError, match="fr"):
+        tr("list_sep", "fr")
+    with pytest.raises(KeyError):
+        tr("no such message", "en")
