@@ -269,6 +269,17 @@ def read_constraint(
     # read_layer: format and encoding detection, then gis.crs.require_crs (never guesses).
     gdf, notes, src = read_layer(path, role=f"{en} ({zh})", layer=layer, crs=crs,
                                 encoding=encoding)
+    return constraint_from(gdf, notes, src, kind, name_field=name_field,
+                           crown_field=crown_field, invalid=invalid)
+
+
+def constraint_from(gdf: gpd.GeoDataFrame, notes: list[str], src: str, kind: str, *,
+                    name_field: str | None = None, crown_field: str | None = None,
+                    invalid: str = "stop") -> Constraint:
+    """The checks of `read_constraint` on a layer already read and given a CRS
+    (`gis.prepare.prepare_constraint` is the public way in)."""
+    kind = constraint_kind(kind)
+    zh, en = KIND_LABELS[kind]
     gdf = gdf.drop(columns="_row", errors="ignore")  # rows are numbered here
     skipped: list[dict[str, Any]] = []
     rows = np.arange(1, len(gdf) + 1)  # 1-based file rows, kept through dropping

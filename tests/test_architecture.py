@@ -5,9 +5,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-ORDER = ["errors", "notes", "text", "skipped", "settings", "standards", "crs", "osm", "postgis",
-         "layers", "network", "noding", "alignment", "coverage", "tiles", "candidates", "siting",
-         "eligibility", "adjacency", "decisions", "units", "review", "summary",
+ORDER = ["errors", "notes", "text", "skipped", "settings", "standards", "params", "crs", "osm", "postgis",
+         "layers", "sources", "network", "noding", "alignment", "coverage", "tiles", "candidates", "siting",
+         "eligibility", "adjacency", "decisions", "units", "review", "prepare", "summary", "workflows",
          "report", "maps", "programme", "batch", "cli"]
 GIS = Path(__file__).resolve().parents[1] / "gis"
 
