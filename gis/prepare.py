@@ -19,7 +19,7 @@ from typing import Any
 import geopandas as gpd
 
 from gis import layers as _layers
-from gis.review import Constraint, constraint_from, constraint_kind
+from gis.constraints import Constraint, constraint_from, constraint_kind
 from gis.skipped import check_invalid_mode
 from gis.standards import Standard
 

@@ -41,8 +41,10 @@ ALLOWED: dict[str, set[str]] = {
     "adjacency": BASE | {"crs"},
     "decisions": BASE | {"layers"},
     "units": BASE | {"standards", "params", "crs", "eligibility", "adjacency", "decisions"},
-    "review": BASE | {"standards", "params", "crs", "layers"},
-    "prepare": BASE | {"standards", "layers", "sources", "review"},
+    # constraint layers are read (constraints) apart from checking units against them
+    "constraints": BASE | {"crs", "layers"},
+    "review": BASE | {"standards", "params", "crs", "layers", "constraints"},
+    "prepare": BASE | {"standards", "layers", "sources", "constraints"},
     "summary": BASE | {"standards", "coverage", "siting", "eligibility", "adjacency", "units",
                        "review"},
     # workflows: analysis on prepared frames, with run records; no report, map or CLI
