@@ -584,13 +584,24 @@ def _run(job: Any, verbose: int, quiet: bool) -> None:
             warnings.simplefilter("ignore", UserWarning)
             job()
     except GisError as err:
-        click.echo(f"错误 Error: {err}", err=True)
+        click.echo(f"错误 Error: {_as_flags(str(err))}", err=True)
         sys.exit(2)
     except KeyboardInterrupt:
         # Staging folders are already gone (removed on the way out); say so in one line.
         click.echo("错误 Error: stopped by SIGINT (Ctrl-C); nothing new was written and "
                    "earlier outputs are untouched.", err=True)
         sys.exit(2)
+
+
+def _as_flags(message: str) -> str:
+    """Library messages name parameters (``gap_m: …``); on the command line say the flag
+    (``--gap-m: …``) that sets it."""
+    from gis.params import names
+
+    head, sep, rest = message.partition(":")
+    if sep and head in names():
+        return f"--{head.replace('_', '-')}:{rest}"
+    return message
 
 
 def _coverage(

@@ -65,6 +65,7 @@ from gis.constraints import (
     constraint_kind,
     read_constraint,
 )
+from gis.crs import is_metric
 from gis.errors import CRSError, GeometryError, InputError
 from gis.layers import list_items
 from gis.notes import Note
@@ -215,7 +216,7 @@ def _check_units_frame(
         msg = "units: the layer has no CRS; set the projected metric CRS it is in (e.g. EPSG:4548)."
         raise CRSError(msg)
     crs = CRS(units.crs)
-    if not crs.is_projected or crs.axis_info[0].unit_name not in ("metre", "meter"):
+    if not is_metric(crs):
         msg = (
             f"units: CRS {crs.to_string()} is not projected in metres, so areas would be "
             "wrong; reproject the units first (gis.crs.metric_crs / to_metric)."

@@ -199,3 +199,13 @@ def test_cli_defaults_come_from_params():
             assert opts[name] == default(name), (command, name)
     assert {p.name: p.default for p in cli.commands["review"].params}["tree_crown_m"] == \
         default("tree_crown_m")
+
+
+def test_cli_names_the_flag_of_a_bad_parameter(tmp_path):
+    from gis.cli import cli
+
+    result = CliRunner().invoke(cli, ["units", "--estates", str(DEMO / "estates.gpkg"),
+                                      "--gap-m", "-1", "--out", str(tmp_path / "o"), "-q"])
+    assert result.exit_code == 2
+    assert "错误 Error: --gap-m: -1.0 must be a finite number ≥ 0 (m)." in result.output
+    assert not (tmp_path / "o" / "units.gpkg").exists()
