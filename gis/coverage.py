@@ -34,16 +34,9 @@ from gis.alignment import offset_notes
 from gis.crs import far_from_rest, metric_crs, to_metric
 from gis.errors import CRSError, InputError
 from gis.notes import Note
-from gis.network import (
-    Access,
-    WalkGraph,
-    estate_access,
-    reachable_nodes,
-    search_graph,
-    snap_points,
-    thin_access,
-    with_sources,
-)
+from gis.access import Access, estate_access, snap_points
+from gis.network import WalkGraph
+from gis.search import reachable_nodes, search_graph, thin_access, with_sources
 from gis.noding import walk_graph
 from gis.standards import Standard
 

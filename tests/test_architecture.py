@@ -28,15 +28,20 @@ ALLOWED: dict[str, set[str]] = {
     # sources -> preparation
     "layers": BASE | {"standards", "crs", "osm", "postgis"},
     "sources": BASE | {"layers", "osm", "postgis"},
-    # network: graph building (network), noding of crossings; no analysis upstream
+    # network: graph building (network), noding of crossings, snapping and access points
+    # (access), searching (search); none of them knows the analyses downstream
     "network": BASE | {"crs"},
     "noding": BASE | {"crs", "layers", "network"},
+    "access": BASE | {"crs", "network"},
+    "search": BASE | {"network", "access"},
     "alignment": BASE | {"crs"},
     # analysis
-    "coverage": BASE | {"standards", "params", "crs", "network", "noding", "alignment"},
+    "coverage": BASE | {"standards", "params", "crs", "network", "noding", "access", "search",
+                        "alignment"},
     "tiles": BASE | {"standards", "params", "crs", "noding", "coverage"},
-    "candidates": BASE | {"crs", "layers", "network"},
-    "siting": BASE | {"standards", "params", "crs", "network", "coverage", "candidates"},
+    "candidates": BASE | {"crs", "layers", "network", "access"},
+    "siting": BASE | {"standards", "params", "crs", "network", "access", "search", "coverage",
+                      "candidates"},
     "eligibility": BASE | {"standards"},
     "adjacency": BASE | {"crs"},
     "decisions": BASE | {"layers"},
@@ -49,7 +54,8 @@ ALLOWED: dict[str, set[str]] = {
                        "review"},
     # workflows: analysis on prepared frames, with run records; no report, map or CLI
     "workflows": BASE | {"standards", "params", "crs", "layers", "sources", "prepare",
-                         "network", "noding", "coverage", "tiles", "candidates", "siting",
+                         "network", "noding", "access", "search", "coverage", "tiles",
+                         "candidates", "siting",
                          "eligibility", "adjacency", "decisions", "units", "review",
                          "summary"},
 }
