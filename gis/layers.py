@@ -45,6 +45,7 @@ __all__ = [
     "classify_services",
     "estate_remarks",
     "find_field",
+    "id_text",
     "list_items",
     "norm_text",
     "read_estates",
@@ -1293,11 +1294,15 @@ def _refuse_far_estates(gdf: gpd.GeoDataFrame, src: str, notes: list[str], *,
         raise InputError(msg)
 
 
-def _id_text(value: Any) -> str:
-    # Excel turns 101 into 101.0; an id is text either way.
+def id_text(value: Any) -> str:
+    """An id as text, the one rule for every layer and table: Excel turns 101 into
+    101.0, and an id is text either way; surrounding spaces are dropped."""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
+
+
+_id_text = id_text
 
 
 def _numeric(gdf: gpd.GeoDataFrame, field: str, src: str, *, minimum: float) -> gpd.GeoDataFrame:
