@@ -746,6 +746,7 @@ def _units(*, review: bool, illustrative: bool = False, estates: Any = None,
         skipped = list(estates.attrs.get("skipped", []))
         if o.get("coverage_path"):
             estates = _join_coverage(estates, o["coverage_path"])
+            notes = [*(notes or []), *_coverage_record_notes(o["coverage_path"], std)]
             estates.attrs["skipped"] = skipped
     skipped = list(estates.attrs.get("skipped", []))
     notes = [*(notes or []), *estates.attrs.get("notes", [])]
@@ -896,6 +897,30 @@ def _check_out_dir(out_dir: str) -> None:
     if not os.access(path, os.W_OK):
         msg = f"--out {out_dir}: the folder is not writable; choose another."
         raise GisError(msg)
+
+
+def _coverage_record_notes(path: str, std: Any) -> list[Any]:
+    """Read back the run record of a coverage.gpkg: a note when it was computed with
+    another standard than this run's (its gaps are then another standard's gaps)."""
+    import hashlib
+
+    from gis.notes import Note
+    from gis.workflows import read_metadata
+
+    record = read_metadata(path)
+    if not record or not record.get("standard"):
+        return []
+    theirs = record["standard"]
+    mine = Path(std.path)
+    digest = hashlib.sha256(mine.read_bytes()).hexdigest() if mine.is_file() else None
+    if theirs.get("sha256") in (None, digest):
+        return []
+    name = Path(path).name
+    return [Note(f"{name}: computed with the standard {theirs.get('file')}, not {mine.name} "
+                 "used here; its living-circle gaps follow that standard. Rerun `gis "
+                 "coverage` with the same --standard to compare like with like.",
+                 f"{name}：覆盖分析所用标准为 {theirs.get('file')}，与本次所用 {mine.name} 不同；"
+                 "各单元的生活圈缺口按前者计算。如需一致，请用相同 --standard 重新运行 gis coverage。")]
 
 
 def _join_coverage(estates: Any, path: str) -> Any:

@@ -209,3 +209,28 @@ def test_cli_names_the_flag_of_a_bad_parameter(tmp_path):
     assert result.exit_code == 2
     assert "错误 Error: --gap-m: -1.0 must be a finite number ≥ 0 (m)." in result.output
     assert not (tmp_path / "o" / "units.gpkg").exists()
+
+
+def test_coverage_params_fed_by_params():
+    from gis.tiles import CoverageParams
+
+    assert CoverageParams.from_params(Params()) == CoverageParams.resolve()
+    given = CoverageParams.from_params(Params(max_edge_m=5.0, search_factor=3.0), mode="straight")
+    assert (given.max_edge_m, given.search_factor, given.mode) == (5.0, 3.0, "straight")
+
+
+def test_units_reads_back_the_standard_of_a_coverage_file(demo_out, tmp_path):
+    """A coverage.gpkg computed with another standard than the units run's is named in
+    the report's notes (read from its run record, not guessed)."""
+    from gis.cli import cli
+
+    cov = demo_out / "coverage.gpkg"
+    for standard, expect in (("gb50180_tiered", True), ("lianyungang_15min", False)):
+        out = tmp_path / standard
+        result = CliRunner().invoke(cli, ["units", "--estates", str(DEMO / "estates.gpkg"),
+                                          "--coverage", str(cov), "--standard", standard,
+                                          "--out", str(out), "-q"], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        md = (out / "units_report.md").read_text(encoding="utf-8")
+        assert ("覆盖分析所用标准为 lianyungang_15min.toml" in md) is expect, standard
+        assert read_metadata(out / "units.gpkg")["standard"]["name"] == standard
