@@ -20,7 +20,6 @@ DOM as text (``textContent``), never as markup.
 
 from __future__ import annotations
 
-import json
 
 import folium
 from branca.element import MacroElement
@@ -30,7 +29,7 @@ import shapely
 from jinja2 import Template
 
 from gis.coverage import Coverage
-from gis.maps._page import Page, display_frame, leaflet_style
+from gis.maps._page import Page, display_frame, js_json, leaflet_style
 
 __all__ = ["CategorySelector", "add_selector", "data_basemap", "road_rank"]
 
@@ -260,8 +259,9 @@ class CategorySelector(MacroElement):
         self.below = below
         config = {"categories": categories, "counts": counts, "selected": selected,
                   "words": words, "overview": overview, "colours": colours}
-        # JSON inside <script>: "</" is escaped so no value can close the element.
-        self.config = json.dumps(config, ensure_ascii=False).replace("</", "<\\/")
+        # JSON inside <script>: every <, >, & escaped (see js_json), so no value can
+        # close the element or put the parser in its "double escaped" state.
+        self.config = js_json(config)
 
 
 def selector_words(lang: str, mode: str) -> dict[str, str]:
