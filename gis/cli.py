@@ -241,6 +241,18 @@ def demo(out_dir: str, lang: str, verbose: int, quiet: bool) -> None:
     _run(job, verbose, quiet)
 
 
+def _param(name: str) -> Any:
+    """An option's default: the `gis.params.Params` default, never a copy of it."""
+    from gis.params import default
+
+    return default(name)
+
+
+# Options of `gis units` / `gis review` that are `Params` fields (same names).
+_UNIT_PARAMS = ("gap_m", "min_facing_m", "max_households", "max_floor_area_m2", "max_estates",
+                "min_households")
+
+
 def _unit_options(func: Any) -> Any:
     """Options shared by `gis units` and `gis review`."""
     options = [
@@ -250,23 +262,24 @@ def _unit_options(func: Any) -> Any:
                      help="Standard giving the eligibility years (default: built by end-2000)."),
         click.option("--include-2001-2005", "include_extended", is_flag=True,
                      help="Also include estates built 2001–2005 (确需改造的), marked as such."),
-        click.option("--gap-m", default=15.0, show_default=True,
+        click.option("--gap-m", default=_param("gap_m"), show_default=True,
                      help="Largest gap between neighbouring estates' boundaries, metres."),
-        click.option("--min-facing-m", default=10.0, show_default=True,
+        click.option("--min-facing-m", default=_param("min_facing_m"), show_default=True,
                      help="Shortest shared/facing boundary for a link, metres (corner-only "
                           "contacts are not linked)."),
         click.option("--barriers", "barrier_paths", multiple=True, type=click.Path(dir_okay=False),
                      help="Roads, rivers or railways that separate estates (repeatable)."),
-        click.option("--barrier-classes", default="主干路,快速路", show_default=True,
+        click.option("--barrier-classes", default=",".join(_param("barrier_classes")),
+                     show_default=True,
                      help="Road classes (道路等级) in a barrier road layer that separate estates; "
                           "`all` uses every feature of the layer as a barrier."),
         click.option("--barrier-min-width-m", type=float, default=None,
                      help="Also treat roads at least this wide (道路宽度, metres) as barriers."),
-        click.option("--max-households", type=float, default=3000, show_default=True,
+        click.option("--max-households", type=float, default=_param("max_households"), show_default=True,
                      help="Largest unit, households (0 = no cap)."),
-        click.option("--max-floor-area-m2", type=float, default=300_000, show_default=True,
+        click.option("--max-floor-area-m2", type=float, default=_param("max_floor_area_m2"), show_default=True,
                      help="Largest unit, total floor area in m² (0 = no cap)."),
-        click.option("--max-estates", type=int, default=12, show_default=True,
+        click.option("--max-estates", type=int, default=_param("max_estates"), show_default=True,
                      help="Largest unit, number of estates (0 = no cap)."),
         click.option("--min-households", type=float, default=None,
                      help="Units below this merge into a linked neighbour when caps allow."),
@@ -326,7 +339,7 @@ def units(**opts: Any) -> None:
               help="城镇开发边界 polygons: unit area outside is flagged.")
 @click.option("--plan-units", type=click.Path(dir_okay=False),
               help="控规单元 polygons: units straddling two are flagged.")
-@click.option("--tree-crown-m", default=5.0, show_default=True,
+@click.option("--tree-crown-m", default=_param("tree_crown_m"), show_default=True,
               help="Crown radius for trees without one, metres; protection = crown + 5 m.")
 @click.option("--out", "out_dir", default="review", show_default=True,
               type=click.Path(file_okay=False))
@@ -450,8 +463,13 @@ def map_coverage(**o: Any) -> None:
             streets = read_streets(o["streets_path"], crs=o["input_crs"])
             graph, _ = walk_graph(to_metric(streets, metric))  # noded as `gis coverage` does
         mode = str(estates["dist_mode"].iloc[0]) if "dist_mode" in estates else "network"
+        # The run's own search factor, from its record; files from older versions have none.
+        from gis.workflows import read_metadata
+
+        record = read_metadata(path) or {}
+        factor = (record.get("params") or {}).get("search_factor", gis_settings.search_factor)
         cov = Coverage(estates=estates, services=services, standard=std, mode=mode,  # type: ignore[arg-type]
-                       analysis_crs=metric, search_factor=gis_settings.search_factor, graph=graph)
+                       analysis_crs=metric, search_factor=float(factor), graph=graph)
         if o["fmt"] != "html":
             from gis.maps.printmap import coverage_print, save_figure
 
@@ -566,13 +584,24 @@ def _run(job: Any, verbose: int, quiet: bool) -> None:
             warnings.simplefilter("ignore", UserWarning)
             job()
     except GisError as err:
-        click.echo(f"错误 Error: {err}", err=True)
+        click.echo(f"错误 Error: {_as_flags(str(err))}", err=True)
         sys.exit(2)
     except KeyboardInterrupt:
         # Staging folders are already gone (removed on the way out); say so in one line.
         click.echo("错误 Error: stopped by SIGINT (Ctrl-C); nothing new was written and "
                    "earlier outputs are untouched.", err=True)
         sys.exit(2)
+
+
+def _as_flags(message: str) -> str:
+    """Library messages name parameters (``gap_m: …``); on the command line say the flag
+    (``--gap-m: …``) that sets it."""
+    from gis.params import names
+
+    head, sep, rest = message.partition(":")
+    if sep and head in names():
+        return f"--{head.replace('_', '-')}:{rest}"
+    return message
 
 
 def _coverage(
@@ -601,9 +630,10 @@ def _coverage(
     docx: bool = True,
     **extra: Any,
 ) -> Any:
-    from gis.coverage import living_circle
     from gis.crs import parse_crs
     from gis.layers import read_estates, read_gates, read_services, read_streets
+    from gis.params import Params
+    from gis.workflows import coverage_run, write_metadata
     from gis.maps import coverage_map, write_map
     from gis.report import staged_outputs, write_coverage
     from gis.standards import load_standard
@@ -627,9 +657,11 @@ def _coverage(
         raise GisError("--streets is required in network mode; or pass --mode straight.")
     logger.info("Read %d estates, %d services, %s street lines", len(estates), len(services),
                 "no" if streets is None else f"{len(streets):,}")
-    cov = living_circle(estates, services, std, streets=streets, gates=gates, mode=mode,  # type: ignore[arg-type]
-                        crs=metric, node_crossings=node_crossings, progress=not quiet,
-                        gate_tolerance_m=gate_tolerance_m)
+    run = coverage_run(estates, services, std,
+                       Params.from_standard(std, gate_tolerance_m=gate_tolerance_m),
+                       streets=streets, gates=gates, mode=mode, crs=metric,
+                       node_crossings=node_crossings, progress=not quiet)
+    cov = run.coverage
     if to_db:
         from gis.batch import write_coverage_postgis
 
@@ -648,6 +680,7 @@ def _coverage(
         with staged_outputs(out_dir, stale=stale, inputs=inputs) as stage:
             paths = write_coverage(cov, stage, lang=lang, illustrative=illustrative,
                                    figures=figures)
+            write_metadata(paths["gpkg"], run.metadata)  # `gis map` reads the run back
             if make_map:
                 paths["map"] = write_map(
                     coverage_map(cov, lang=lang, illustrative=illustrative, basemap=basemap,
@@ -691,7 +724,8 @@ def _units(*, review: bool, illustrative: bool = False, estates: Any = None,
     from gis.report import staged_outputs
     from gis.standards import load_standard
     from gis.summary import units_summary
-    from gis.units import UnitCaps, renovation_units
+    from gis.params import Params
+    from gis.workflows import units_run
 
     inputs = [o.get("estates_path"), o.get("standard"), o.get("decisions_path"),
               o.get("coverage_path"), *(o.get("barrier_paths") or ()),
@@ -712,6 +746,7 @@ def _units(*, review: bool, illustrative: bool = False, estates: Any = None,
         skipped = list(estates.attrs.get("skipped", []))
         if o.get("coverage_path"):
             estates = _join_coverage(estates, o["coverage_path"])
+            notes = [*(notes or []), *_coverage_record_notes(o["coverage_path"], std)]
             estates.attrs["skipped"] = skipped
     skipped = list(estates.attrs.get("skipped", []))
     notes = [*(notes or []), *estates.attrs.get("notes", [])]
@@ -727,20 +762,13 @@ def _units(*, review: bool, illustrative: bool = False, estates: Any = None,
         barrier_layers.append(info)
     barriers = pd.concat(parts, ignore_index=True) if parts else None
 
-    def cap(value: float | None) -> float | None:
-        return None if value is None or value <= 0 else value
-
-    caps = UnitCaps(
-        max_households=cap(o.get("max_households")),
-        max_floor_area_m2=cap(o.get("max_floor_area_m2")),
-        max_estates=int(o["max_estates"]) if cap(o.get("max_estates")) else None,
-        min_households=cap(o.get("min_households")),
-    )
-    result, assessed = renovation_units(
-        estates, std, include_extended=o.get("include_extended", False), gap_m=o["gap_m"],
-        min_facing_m=o["min_facing_m"], barriers=barriers, caps=caps, decisions=decisions,
-        assume_unknown_eligible=o.get("assume_unknown_eligible", False),
-    )
+    params = Params.from_standard(std, **{k: o.get(k) for k in _UNIT_PARAMS})
+    run = units_run(estates, std, params, barriers=barriers, decisions=decisions,
+                    include_extended=o.get("include_extended", False),
+                    assume_unknown_eligible=o.get("assume_unknown_eligible", False))
+    result, assessed = run.units, run.assessed
+    # Caps of 0 mean "no cap" on the command line: the record keeps what was given.
+    o = {**o, "_params": params, "_record": run.metadata}
     out_dir = o["out_dir"]
     lang = o.get("lang", "zh")
     blocked = blocked_by_layer(result.links, barrier_layers)
@@ -751,6 +779,11 @@ def _units(*, review: bool, illustrative: bool = False, estates: Any = None,
         paths, summary = _write_units(review, result, assessed, estates, notes, stage, lang,
                                       illustrative, map_name, o, barrier_layers=barrier_layers,
                                       blocked=blocked, skipped=skipped)
+        from gis.workflows import write_metadata
+
+        for key in ("gpkg", "gpkg_source"):  # the run's record beside its tables
+            if key in paths:
+                write_metadata(paths[key], o["_record"])
     paths = {k: Path(out_dir) / p.name for k, p in paths.items()}
     if decisions is not None:
         applied = result.decisions["status"].str.startswith("applied").sum()
@@ -768,7 +801,7 @@ def _write_units(review: bool, result: Any, assessed: Any, estates: Any, notes: 
     ``out_dir``, the staging folder; return the paths and the run's summary."""
     from gis.crs import metric_crs, to_metric
     from gis.report import write_review, write_units
-    from gis.review import Constraint, check_units, read_constraint
+    from gis.review import Constraint, read_constraint
     from gis.summary import units_summary
 
     kw = {"crs": o.get("input_crs"), "encoding": o.get("encoding"),
@@ -786,8 +819,17 @@ def _write_units(review: bool, result: Any, assessed: Any, estates: Any, notes: 
                 c = read_constraint(o[option], kind, **kw)
                 skipped.extend(c.layer.attrs.get("skipped", []))
                 constraints.append(Constraint(kind, to_metric(c.layer, metric), c.source))
-        checks, conflicts = check_units(to_metric(result.units, metric), constraints,
-                                        tree_default_crown_m=o.get("tree_crown_m", 5.0))
+        from gis.params import Params
+        from gis.workflows import review_run
+
+        params = o.get("_params") or Params()
+        if o.get("tree_crown_m") is not None:
+            params = params.with_(tree_crown_m=o["tree_crown_m"])
+        reviewed_run = review_run(to_metric(result.units, metric), constraints, None, params)
+        checks, conflicts = reviewed_run.checks, reviewed_run.conflicts
+        o["_record"] = {**o.get("_record", {}), "workflow": "review",
+                        "params": params.as_dict(),
+                        "review_inputs": reviewed_run.metadata["inputs"]}
         for c in constraints:
             notes.extend(c.layer.attrs.get("notes", []))
         summary = units_summary(result, assessed, barriers=barrier_layers, blocked=blocked,
@@ -855,6 +897,30 @@ def _check_out_dir(out_dir: str) -> None:
     if not os.access(path, os.W_OK):
         msg = f"--out {out_dir}: the folder is not writable; choose another."
         raise GisError(msg)
+
+
+def _coverage_record_notes(path: str, std: Any) -> list[Any]:
+    """Read back the run record of a coverage.gpkg: a note when it was computed with
+    another standard than this run's (its gaps are then another standard's gaps)."""
+    import hashlib
+
+    from gis.notes import Note
+    from gis.workflows import read_metadata
+
+    record = read_metadata(path)
+    if not record or not record.get("standard"):
+        return []
+    theirs = record["standard"]
+    mine = Path(std.path)
+    digest = hashlib.sha256(mine.read_bytes()).hexdigest() if mine.is_file() else None
+    if theirs.get("sha256") in (None, digest):
+        return []
+    name = Path(path).name
+    return [Note(f"{name}: computed with the standard {theirs.get('file')}, not {mine.name} "
+                 "used here; its living-circle gaps follow that standard. Rerun `gis "
+                 "coverage` with the same --standard to compare like with like.",
+                 f"{name}：覆盖分析所用标准为 {theirs.get('file')}，与本次所用 {mine.name} 不同；"
+                 "各单元的生活圈缺口按前者计算。如需一致，请用相同 --standard 重新运行 gis coverage。")]
 
 
 def _join_coverage(estates: Any, path: str) -> Any:

@@ -17,7 +17,8 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -34,16 +35,9 @@ from gis.crs import far_from_rest, metric_crs, to_metric
 from gis.errors import CRSError, InputError
 from gis.i18n import tr
 from gis.notes import Note
-from gis.network import (
-    Access,
-    WalkGraph,
-    estate_access,
-    reachable_nodes,
-    search_graph,
-    snap_points,
-    thin_access,
-    with_sources,
-)
+from gis.access import Access, estate_access, snap_points
+from gis.network import WalkGraph
+from gis.search import reachable_nodes, search_graph, thin_access, with_sources
 from gis.noding import walk_graph
 from gis.standards import Standard
 
@@ -120,7 +114,7 @@ def living_circle(
     node_crossings: bool | Literal["auto"] | None = "auto",
     search_factor: float | None = None,
     access_radius_m: float | None = None,
-    progress: bool | None = None,
+    progress: bool | Callable[[int, int, str], Any] | None = None,
     gate_tolerance_m: float | None = None,
     max_edge_m: float | None = None,
     vertex_snap_m: float | None = None,
@@ -153,8 +147,9 @@ def living_circle(
     access_radius_m : float, optional
         Street nodes within this many metres of an estate are its access points.
         Default ``settings.access_radius_m`` (30 m).
-    progress : bool, optional
-        Show a progress bar over categories. Default ``settings.progress``.
+    progress : bool or callable, optional
+        Show a progress bar over categories, or call ``progress(done, total, key)`` after
+        each category (network mode). Default ``settings.progress``.
     gate_tolerance_m : float, optional
         Largest distance of a gate from its estate's boundary, metres. Default
         ``settings.gate_tolerance_m`` (50 m).
@@ -344,7 +339,7 @@ def nearest_by_network(
     standard: Standard,
     *,
     search_factor: float = 2.0,
-    progress: bool = False,
+    progress: bool | Callable[[int, int, str], Any] = False,
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Network distance from every estate to the nearest service of each category.
 
@@ -363,7 +358,9 @@ def nearest_by_network(
     standard : Standard
     search_factor : float, default 2.0
         Search radius as a multiple of each category's ``walk_m``.
-    progress : bool, default False
+    progress : bool or callable, default False
+        True draws a tqdm bar; a callable is called ``progress(done, total, key)`` after
+        each category.
 
     Returns
     -------
@@ -390,10 +387,14 @@ def nearest_by_network(
         small, [(svc_node[rows_of[c.key]], svc_hop[rows_of[c.key]]) for c in with_services]
     )
     search = {c.key: (starts[i], picks[i]) for i, c in enumerate(with_services)}
+    # A callable hears (done, total, category key) after each category (QGIS feedback, a
+    # notebook); True draws a tqdm bar on stderr (the CLI); False/None stays quiet.
+    report = progress if callable(progress) else None
     bar = tqdm(
-        standard.categories, desc="生活圈覆盖 coverage", unit="类", disable=not progress, delay=1.0
+        standard.categories, desc="生活圈覆盖 coverage", unit="类",
+        disable=report is not None or not progress, delay=1.0
     )
-    for c in bar:
+    for done, c in enumerate(bar, start=1):
         rows = np.flatnonzero(cats == c.key)
         limit = search_factor * c.walk_m
         dist = np.full(n_est, np.nan)
@@ -404,6 +405,8 @@ def nearest_by_network(
             nearest = np.where(best >= 0, rows[node_best[np.maximum(best, 0)]], -1)
         result[f"dist_m_{c.key}"] = dist
         result[f"nearest_{c.key}"] = nearest
+        if report is not None:
+            report(done, len(standard.categories), c.key)
     table = pd.DataFrame(result)
     return table, pd.Series(svc_hop, index=services.index)
 

@@ -29,6 +29,7 @@ __all__ = [
     "scale_error_m_per_km",
     "gcj02_to_bd09",
     "gcj02_to_wgs84",
+    "is_metric",
     "metric_crs",
     "parse_crs",
     "require_crs",
@@ -277,9 +278,15 @@ def scale_error_m_per_km(crs: CRS, lonlat: np.ndarray) -> float:
     return float(err.max() * 1000.0) if len(err) else float("inf")
 
 
+def is_metric(crs: CRS | str | int) -> bool:
+    """Projected with metre axes: the one test every module uses before measuring."""
+    crs = CRS(crs)
+    return bool(crs.is_projected and crs.axis_info[0].unit_name in ("metre", "meter"))
+
+
 def _is_true_metric(crs: CRS) -> bool:
     """Projected in metres and not a (Web) Mercator, whose scale error grows with latitude."""
-    if not crs.is_projected or crs.axis_info[0].unit_name not in ("metre", "meter"):
+    if not is_metric(crs):
         return False
     op = crs.coordinate_operation
     method = (op.method_name if op is not None else "").lower()
@@ -295,7 +302,7 @@ def to_metric(gdf: gpd.GeoDataFrame, crs: CRS) -> gpd.GeoDataFrame:
         If ``crs`` is not projected in metres.
     """
     crs = CRS(crs)
-    if not crs.is_projected or crs.axis_info[0].unit_name not in ("metre", "meter"):
+    if not is_metric(crs):
         msg = f"Analysis CRS {crs.to_string()} is not projected in metres; pass a metric CRS."
         raise CRSError(msg)
     if CRS(gdf.crs).equals(crs):

@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from gis.errors import InputError
-from gis.layers import read_table
+from gis.layers import id_text, read_table
 
 __all__ = ["Decisions", "read_decisions"]
 
@@ -236,9 +236,7 @@ def _norm(text: object) -> str:
 
 
 def _id(value: object) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    text = str(value).strip()
+    text = id_text(value)
     # Ids copied from the CSV outputs carry the ' that neutralises a leading formula
     # character there (gis.report._files.csv_safe): take it off again.
     if text.startswith("'") and text[1:2] in ("=", "+", "-", "@", "\t", "\r"):

@@ -45,6 +45,7 @@ __all__ = [
     "classify_services",
     "estate_remarks",
     "find_field",
+    "id_text",
     "list_items",
     "norm_text",
     "read_estates",
@@ -158,11 +159,18 @@ def read_estates(
     """
     gdf, notes, src = read_layer(path, role="estates", layer=layer, crs=crs, encoding=encoding,
                                  coords=coords, invalid=invalid)
+    return estates_from(gdf, notes, src, invalid=invalid, from_osm=_is_osm(path))
+
+
+def estates_from(gdf: gpd.GeoDataFrame, notes: list[str], src: str, *, invalid: str = "stop",
+                 from_osm: bool = False) -> gpd.GeoDataFrame:
+    """The checks and repairs of `read_estates` on a layer already read (see
+    `gis.prepare.prepare_estates`, which is the public way in)."""
     gdf = _rename(gdf, ESTATE_FIELDS, src, notes)
     skipped: list[dict[str, Any]] = []
-    gdf = _polygons(gdf, src, notes, from_osm=_is_osm(path), invalid=invalid, skipped=skipped)
+    gdf = _polygons(gdf, src, notes, from_osm=from_osm, invalid=invalid, skipped=skipped)
     gdf = _ids(gdf, "estate_id", src, notes, fallback="name")
-    _refuse_far_estates(gdf, src, notes, from_osm=_is_osm(path))
+    _refuse_far_estates(gdf, src, notes, from_osm=from_osm)
     for field in ("households", "floor_area_m2", "buildings"):
         gdf = _numeric(gdf, field, src, minimum=0)
     if "build_year" in gdf.columns:
@@ -285,6 +293,12 @@ def read_services(
     """
     gdf, notes, src = read_layer(path, role="services", layer=layer, crs=crs, encoding=encoding,
                                  coords=coords, invalid=invalid)
+    return services_from(gdf, notes, src, standard)
+
+
+def services_from(gdf: gpd.GeoDataFrame, notes: list[str], src: str,
+                  standard: Standard) -> gpd.GeoDataFrame:
+    """The checks of `read_services` on a layer already read (`gis.prepare`)."""
     gdf = _rename(gdf, SERVICE_FIELDS, src, notes)
     skipped: list[dict[str, Any]] = []
     gdf = _drop_empty(gdf, src, notes, layer="services", skipped=skipped, id_field="service_id")
@@ -356,6 +370,12 @@ def read_streets(
     """
     gdf, notes, src = read_layer(path, role="streets", layer=layer, crs=crs, encoding=encoding,
                                  coords=coords, invalid=invalid)
+    return streets_from(gdf, notes, src, invalid=invalid)
+
+
+def streets_from(gdf: gpd.GeoDataFrame, notes: list[str], src: str, *,
+                 invalid: str = "stop") -> gpd.GeoDataFrame:
+    """The checks of `read_streets` on a layer already read (`gis.prepare`)."""
     gdf = _rename(gdf, STREET_FIELDS, src, notes)
     skipped: list[dict[str, Any]] = []
     gdf = _drop_empty(gdf, src, notes, layer="streets", skipped=skipped, id_field="name")
@@ -404,6 +424,12 @@ def read_barriers(
     """
     gdf, notes, src = read_layer(path, role="barriers", layer=layer, crs=crs, encoding=encoding,
                                  coords=coords, invalid=invalid)
+    return barriers_from(gdf, notes, src, invalid=invalid)
+
+
+def barriers_from(gdf: gpd.GeoDataFrame, notes: list[str], src: str, *,
+                  invalid: str = "stop") -> gpd.GeoDataFrame:
+    """The checks of `read_barriers` on a layer already read (`gis.prepare`)."""
     fields = [str(c) for c in gdf.columns if c not in ("geometry", "_row")]
     gdf = _rename(gdf, STREET_FIELDS, src, notes)
     skipped: list[dict[str, Any]] = []
@@ -450,6 +476,12 @@ def read_gates(
     """
     gdf, notes, src = read_layer(path, role="gates", layer=layer, crs=crs, encoding=encoding,
                                  coords=coords, invalid=invalid)
+    return gates_from(gdf, notes, src, estates, invalid=invalid)
+
+
+def gates_from(gdf: gpd.GeoDataFrame, notes: list[str], src: str, estates: gpd.GeoDataFrame,
+               *, invalid: str = "stop") -> gpd.GeoDataFrame:
+    """The checks of `read_gates` on a layer already read (`gis.prepare`)."""
     gdf = _rename(gdf, GATE_FIELDS, src, notes)
     skipped: list[dict[str, Any]] = []
     gdf = _drop_empty(gdf, src, notes, layer="gates", skipped=skipped, id_field="estate_id")
@@ -656,9 +688,22 @@ def read_layer(
         # An in-memory layer (e.g. a QGIS layer in the Processing plugin): the same checks
         # as a file's from here on, under the name it carries, with no file written.
         return checked_layer(path.copy(), role=role, crs=crs, coords=coords)
+    gdf, notes, src, where = read_raw(path, role=role, layer=layer, crs=crs, encoding=encoding,
+                                      invalid=invalid)
+    return checked_layer(gdf, role=role, crs=crs, coords=coords, source=src, notes=notes,
+                         where=where)
+
+
+def read_raw(
+    path: str | Path, *, role: str | None, layer: str | None = None, crs: Any = None,
+    encoding: str | None = None, invalid: str = "stop",
+) -> tuple[gpd.GeoDataFrame, list[str], str, str | None]:
+    """Read any supported source as it is: the layer, notes on reading (encoding), the
+    name to use in messages and where it is (a path; None for a database table).
+    No checks beyond what reading needs (`gis.sources.read_source` is the public way in)."""
     if is_postgis(path):  # a PostGIS table or query (gis.postgis); the same checks follow
         gdf, src = read_postgis_layer(str(path), crs=crs)
-        return checked_layer(gdf, role=role, crs=crs, coords=coords, source=src)
+        return gdf, [], src, None
     path, named = split_layer(path)
     layer = layer or named
     src = path.name if layer is None else f"{path.name}:{layer}"
@@ -670,6 +715,10 @@ def read_layer(
         msg = f"{path}: the file is empty (0 bytes); export the layer again."
         raise InputError(msg)
     if _is_osm(path):
+        if role is None:
+            msg = (f"{path}: an OpenStreetMap file holds every kind of feature; say which to "
+                   "read (role: estates, services, streets or gates).")
+            raise InputError(msg)
         # OSM barriers are its ways; the streets reader already gives their highway class.
         gdf = read_osm(path, "streets" if role == "barriers" else role)  # type: ignore[arg-type]
     elif path.suffix.lower() in _TABLE:
@@ -682,8 +731,7 @@ def read_layer(
             "GeoJSON, Shapefile (.shp or zipped), CSV/XLSX with lon/lat, or .osm/.osm.pbf."
         )
         raise InputError(msg)
-    return checked_layer(gdf, role=role, crs=crs, coords=coords, source=src, notes=notes,
-                         where=str(path))
+    return gdf, notes, src, str(path)
 
 
 def checked_layer(
@@ -1262,11 +1310,15 @@ def _refuse_far_estates(gdf: gpd.GeoDataFrame, src: str, notes: list[str], *,
         raise InputError(msg)
 
 
-def _id_text(value: Any) -> str:
-    # Excel turns 101 into 101.0; an id is text either way.
+def id_text(value: Any) -> str:
+    """An id as text, the one rule for every layer and table: Excel turns 101 into
+    101.0, and an id is text either way; surrounding spaces are dropped."""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
+
+
+_id_text = id_text
 
 
 def _numeric(gdf: gpd.GeoDataFrame, field: str, src: str, *, minimum: float) -> gpd.GeoDataFrame:

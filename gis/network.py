@@ -1,4 +1,7 @@
-"""The walking network: street lines to a graph, and points and estates onto it.
+"""The walking network: street lines to a graph (building only).
+
+Snapping points and estates onto the graph is `gis.access`; searching it is `gis.search`.
+The rules below hold across the three.
 
 Distance semantics (every length in metres, in the metric analysis CRS):
 
@@ -32,23 +35,13 @@ import numpy as np
 import scipy.sparse as sp
 import shapely
 from pyproj import CRS
-from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from gis import settings
 from gis.errors import NetworkError
 
-__all__ = [
-    "Access",
-    "WalkGraph",
-    "build_walk_graph",
-    "estate_access",
-    "reachable_nodes",
-    "search_graph",
-    "snap_points",
-    "thin_access",
-    "with_sources",
-]
+__all__ = ["WalkGraph", "build_walk_graph"]  # and, re-exported lazily, see _MOVED
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +85,17 @@ class WalkGraph:
         if not self.max_edge_m or self.max_edge_m <= 0:
             return np.ones(len(self.edge_m), dtype=np.int64)
         return np.maximum(np.ceil(self.edge_m / self.max_edge_m - 1e-9).astype(np.int64), 1)
+
+    @property
+    def long_edges(self) -> tuple[np.ndarray, np.ndarray]:
+        """Split street edges (positions) and the node number of each one's first piece
+        node: what snapping and searching need to find piece nodes."""
+        return self._long
+
+    def edges_near(self, centre: np.ndarray, reach: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(query, split edge) pairs where the edge may come within ``reach`` of ``centre``
+        (a superset); edges as positions in ``long_edges[0]``."""
+        return self._edges_near(centre, reach)
 
     @cached_property
     def _long(self) -> tuple[np.ndarray, np.ndarray]:
@@ -215,28 +219,6 @@ class WalkGraph:
         _, first = self._long
         which = np.searchsorted(first, node, side="right") - 1
         return which, node - first[which] + 1
-
-
-@dataclass(frozen=True)
-class Access:
-    """Where each estate joins the network.
-
-    Attributes
-    ----------
-    estate : ndarray of int
-        Row position of the estate, one entry per access point.
-    node : ndarray of int
-        Graph node of the access point.
-    cost_m : ndarray of float
-        Metres from the estate to that node (0 for a node inside the estate).
-    n_estates : int
-        Number of estates (every one has at least one access point).
-    """
-
-    estate: np.ndarray
-    node: np.ndarray
-    cost_m: np.ndarray
-    n_estates: int
 
 
 def build_walk_graph(
@@ -408,454 +390,18 @@ def _symmetric(u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int) -> sp.csr_ma
     )
 
 
-def thin_access(graph: WalkGraph, access: Access, keep: np.ndarray) -> Access:
-    """Drop access points that can never give an estate its shortest route.
-
-    A piece node ``x`` has two neighbours along its street edge, one piece (``w`` metres
-    of graph) away, and every route from it passes one of them. If both are access points
-    of the same estate, each at most ``cost(x) + w`` from the estate, no route starts
-    better at ``x``: runs of access pieces along a street keep only their ends (for the
-    polygon rule this always holds, the distance to a polygon changing no faster than
-    one walks; for gates it is checked). Nodes in ``keep`` (service nodes: a route may end
-    there) always stay. Network distances from every estate are unchanged.
-
-    Parameters
-    ----------
-    graph : WalkGraph
-    access : Access
-    keep : ndarray of int
-        Nodes that stay access points wherever they are.
-
-    Returns
-    -------
-    Access
-    """
-    n = graph.n_street
-    node, est, cost = access.node, access.estate, access.cost_m
-    piece = np.flatnonzero(node >= n)
-    if not len(piece):
-        return access
-    x = node[piece]
-    which, j = graph.piece_of(x)
-    e = graph._long[0][which]
-    k = graph.pieces[e]
-    step = graph.edge_m[e] / k
-    before = np.where(j == 1, graph.edge_u[e], x - 1)
-    after = np.where(j == k - 1, graph.edge_v[e], x + 1)
-    size = np.int64(graph.n_nodes)
-    key = est.astype(np.int64) * size + node
-    order = np.argsort(key)
-    key_sorted = key[order]
-    group = np.flatnonzero(np.r_[True, key_sorted[1:] != key_sorted[:-1]])
-    # Two gates may share a node: the cheaper one counts.
-    cost_sorted = np.minimum.reduceat(cost[order], group) if len(group) else cost
-    key_sorted = key_sorted[group]
-
-    def no_dearer(other: np.ndarray) -> np.ndarray:
-        """``other`` is an access point of the same estate costing at most cost + step."""
-        probe = est[piece].astype(np.int64) * size + other
-        at = np.minimum(np.searchsorted(key_sorted, probe), len(key_sorted) - 1)
-        return (key_sorted[at] == probe) & (cost_sorted[at] <= cost[piece] + step)
-
-    drop = no_dearer(before) & no_dearer(after)
-    keep_sorted = np.sort(np.asarray(keep, dtype=np.int64))
-    if len(keep_sorted):
-        at = np.minimum(np.searchsorted(keep_sorted, x), len(keep_sorted) - 1)
-        drop &= keep_sorted[at] != x
-    stay = np.ones(len(node), dtype=bool)
-    stay[piece[drop]] = False
-    return Access(estate=est[stay], node=node[stay], cost_m=cost[stay],
-                  n_estates=access.n_estates)
+# Snapping and access points live in gis.access, searches in gis.search; these names
+# stay importable from here for code written before the split. The import is lazy (PEP
+# 562) so that this module, upstream of both, never imports them at load time.
+_MOVED = {"Access": "gis.access", "estate_access": "gis.access", "snap_points": "gis.access",
+          "thin_access": "gis.search", "search_graph": "gis.search",
+          "with_sources": "gis.search", "reachable_nodes": "gis.search"}
 
 
-def search_graph(graph: WalkGraph, keep: np.ndarray) -> tuple[WalkGraph, np.ndarray]:
-    """The street graph plus just the piece nodes in ``keep``, every distance exact.
+def __getattr__(name: str) -> object:
+    if name in _MOVED:
+        import importlib
 
-    A split street edge with kept piece nodes becomes the path through them (pieces
-    between consecutive kept nodes joined into one edge); every other street edge stays
-    whole. Distances between street nodes and kept nodes are those of the full graph, on
-    a graph about the size of the street layer instead of ten times it.
-
-    This function is vectorised.
-
-    Parameters
-    ----------
-    graph : WalkGraph
-    keep : ndarray of int
-        Nodes of ``graph`` (street or piece nodes) the search must reach.
-
-    Returns
-    -------
-    (WalkGraph, ndarray of int)
-        The search graph (no piece nodes of its own), and each ``keep`` entry's node in it.
-    """
-    keep = np.asarray(keep, dtype=np.int64)
-    n = graph.n_street
-    virt = np.sort(keep[keep >= n])
-    virt = virt[np.r_[True, virt[1:] != virt[:-1]]] if len(virt) else virt
-    if not len(virt):
-        return WalkGraph(street_xy=graph.street_xy, edge_u=graph.edge_u, edge_v=graph.edge_v,
-                         edge_m=graph.edge_m, crs=graph.crs), keep
-    new_keep = keep.copy()
-    new_keep[keep >= n] = n + np.searchsorted(virt, keep[keep >= n])
-    which, j = graph.piece_of(virt)
-    e = graph._long[0][which]  # non-decreasing, j increasing along each edge: virt is sorted
-    _, xy = graph.piece_nodes(which, j)
-    ids = n + np.arange(len(virt))
-    step = graph.edge_m[e] / graph.pieces[e]
-    head = np.r_[True, e[1:] != e[:-1]]
-    tail = np.r_[e[1:] != e[:-1], True]
-    whole = np.ones(len(graph.edge_m), dtype=bool)
-    whole[e] = False
-    u = np.concatenate([graph.edge_u[whole], graph.edge_u[e[head]], ids[:-1][~head[1:]],
-                        graph.edge_v[e[tail]]])
-    v = np.concatenate([graph.edge_v[whole], ids[head], ids[1:][~head[1:]], ids[tail]])
-    w = np.concatenate([graph.edge_m[whole], j[head] * step[head],
-                        (j[1:] - j[:-1])[~head[1:]] * step[1:][~head[1:]],
-                        (graph.pieces[e[tail]] - j[tail]) * step[tail]])
-    small = WalkGraph(street_xy=np.vstack([graph.street_xy, xy]), edge_u=u, edge_v=v,
-                      edge_m=w, crs=graph.crs)
-    return small, new_keep
-
-
-def with_sources(
-    graph: WalkGraph, groups: list[tuple[np.ndarray, np.ndarray]]
-) -> tuple[sp.csr_matrix, list[int], list[np.ndarray]]:
-    """The graph's matrix plus one virtual source per distinct source node of each group.
-
-    Each virtual source has a single out-edge carrying that node's smallest hop (the
-    earlier row on a tie) and no in-edge, so a search from one group's sources never
-    passes through another's. Built once for all groups: copying a city-sized graph per
-    group costs more than searching it.
-
-    Parameters
-    ----------
-    graph : WalkGraph
-    groups : list of (ndarray of int, ndarray of float)
-        Per group, the source nodes and their hops in metres.
-
-    Returns
-    -------
-    (scipy.sparse.csr_matrix, list of int, list of ndarray of int)
-        The directed matrix; per group, the index of its first virtual source, and which
-        entry of its ``node`` each of its virtual sources stands for.
-    """
-    n = graph.n_nodes
-    picks, starts, nodes, hops = [], [], [], []
-    offset = n
-    for node, hop in groups:
-        order = np.lexsort((np.arange(len(node)), hop, node))
-        first = np.ones(len(order), dtype=bool)
-        first[1:] = node[order][1:] != node[order][:-1]
-        pick = order[first]
-        picks.append(pick)
-        starts.append(offset)
-        nodes.append(node[pick])
-        hops.append(hop[pick])
-        offset += len(pick)
-    s = offset - n
-    base = graph.csr
-    indptr = np.concatenate([base.indptr, base.indptr[-1] + np.arange(1, s + 1)])
-    indices = np.concatenate([base.indices, *nodes]) if s else base.indices
-    data = np.concatenate([base.data, *hops]) if s else base.data
-    return sp.csr_matrix((data, indices, indptr), shape=(n + s, n + s)), starts, picks
-
-
-def reachable_nodes(
-    graph: WalkGraph, node: np.ndarray, hop: np.ndarray, limit_m: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Every node, piece nodes included, within ``limit_m`` of the nearest source.
-
-    One bounded search on `search_graph` from a virtual source joined to each source node
-    by its hop; the distance of a piece node is then the shorter way along its street
-    edge, from either end or from a source on that edge, so the pieces are never all made.
-
-    Parameters
-    ----------
-    graph : WalkGraph
-    node : ndarray of int
-        Source nodes (e.g. facilities snapped with `snap_points`).
-    hop : ndarray of float
-        Metres from each source to its node.
-    limit_m : float
-        Largest distance kept, metres.
-
-    Returns
-    -------
-    (ndarray of shape (m, 2), ndarray of float)
-        Coordinates and distances (metres) of the nodes within reach.
-    """
-    node = np.asarray(node, dtype=np.int64)
-    hop = np.asarray(hop, dtype=float)
-    if not len(node):
-        return np.zeros((0, 2)), np.zeros(0)
-    small, kept = search_graph(graph, node)
-    aug, starts, picks = with_sources(small, [(kept, hop)])
-    dist = dijkstra(aug, directed=True, indices=np.arange(starts[0], starts[0] + len(picks[0])),
-                    limit=limit_m, min_only=True)[:small.n_nodes]
-    n = graph.n_street
-    d_street = dist[:n]
-    xy_parts = [graph.street_xy[d_street <= limit_m]]
-    d_parts = [d_street[d_street <= limit_m]]
-    long, _ = graph._long
-    if len(long):
-        e = long
-        k = graph.pieces[e]
-        step = graph.edge_m[e] / k
-        du, dv = d_street[graph.edge_u[e]], d_street[graph.edge_v[e]]
-        # Sources standing on piece nodes (search_graph numbers them n, n + 1, … in
-        # node order): their edge (position in `long`), piece and distance.
-        src_ids = np.unique(node[node >= n])
-        src_which, src_j = graph.piece_of(src_ids)
-        src_d = dist[n:n + len(src_ids)]
-        near = np.minimum(du, dv) < limit_m
-        near[src_which] = True
-        which = np.flatnonzero(near)
-        count = k[which] - 1
-        rep = np.repeat(which, count)
-        offset = np.cumsum(count) - count
-        j = np.arange(count.sum()) - np.repeat(offset, count) + 1
-        d = np.minimum(du[rep] + j * step[rep], dv[rep] + (k[rep] - j) * step[rep])
-        # A source on a piece reaches the other pieces of its edge directly.
-        slot = np.full(len(long), -1, dtype=np.int64)
-        slot[which] = offset
-        n_pieces = k[src_which] - 1
-        src = np.repeat(np.arange(len(src_ids)), n_pieces)
-        at = np.repeat(slot[src_which], n_pieces) + (
-            np.arange(n_pieces.sum()) - np.repeat(np.cumsum(n_pieces) - n_pieces, n_pieces))
-        np.minimum.at(d, at, src_d[src] + np.abs(j[at] - src_j[src]) * step[src_which[src]])
-        ok = d <= limit_m
-        xy_parts.append(graph.piece_nodes(rep[ok], j[ok])[1])
-        d_parts.append(d[ok])
-    return np.concatenate(xy_parts), np.concatenate(d_parts)
-
-
-def snap_points(graph: WalkGraph, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Attach points to their nearest graph node.
-
-    This function is vectorised: pass all points in one call.
-
-    Parameters
-    ----------
-    graph : WalkGraph
-    xy : ndarray of shape (m, 2)
-        Point coordinates in the graph's CRS (metres).
-
-    Returns
-    -------
-    (ndarray of int, ndarray of float)
-        Nearest node of each point, and the straight-line hop in metres.
-    """
-    if len(xy) == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0)
-    xy = np.asarray(xy, dtype=float)
-    dist, node = graph.kdtree.query(xy)
-    node = node.astype(np.int64)
-    if not len(graph._long[0]):
-        return node, dist
-    # A piece node can only beat the nearest street node on an edge nearer than it; on
-    # each such edge the nearest piece node is the one nearest the foot of the perpendicular.
-    pi, which = graph._edges_near(xy, dist)
-    if len(pi):
-        long, _ = graph._long
-        e = long[which]
-        a = graph.street_xy[graph.edge_u[e]]
-        d = graph.street_xy[graph.edge_v[e]] - a
-        k = graph.pieces[e]
-        t = ((xy[pi] - a) * d).sum(axis=1) / (d * d).sum(axis=1)
-        j = np.clip(np.rint(t * k), 1, k - 1).astype(np.int64)
-        pnode, pxy = graph.piece_nodes(which, j)
-        pd = np.hypot(*(xy[pi] - pxy).T)
-        order = np.lexsort((pnode, pd, pi))  # per point: nearest, then lowest node
-        first = order[np.r_[True, pi[order][1:] != pi[order][:-1]]]
-        better = pd[first] < dist[pi[first]]
-        node[pi[first][better]] = pnode[first][better]
-        dist[pi[first][better]] = pd[first][better]
-    return node, dist
-
-
-def estate_access(
-    graph: WalkGraph,
-    estates: gpd.GeoDataFrame,
-    *,
-    gates: gpd.GeoDataFrame | None = None,
-    access_radius_m: float | None = None,
-) -> Access:
-    """Find where each estate joins the walking network.
-
-    This function is vectorised over all estates.
-
-    Parameters
-    ----------
-    graph : WalkGraph
-    estates : GeoDataFrame
-        Polygons in the graph's CRS with an ``estate_id`` column.
-    gates : GeoDataFrame, optional
-        Gate points with ``estate_id``; estates that have gates use only their gates.
-        Estates without a gate fall back to the polygon rule.
-    access_radius_m : float, optional
-        Nodes within this many metres of the boundary count. Default:
-        ``settings.access_radius_m`` (30 m).
-
-    Returns
-    -------
-    Access
-        Every estate has at least one access point.
-    """
-    if access_radius_m is None:
-        access_radius_m = settings.access_radius_m
-    polys = np.asarray(estates.geometry.values)
-    n = len(polys)
-    if n == 0:
-        none = np.zeros(0, dtype=np.int64)
-        return Access(estate=none, node=none, cost_m=np.zeros(0), n_estates=0)
-    est_parts: list[np.ndarray] = []
-    node_parts: list[np.ndarray] = []
-    cost_parts: list[np.ndarray] = []
-    by_polygon = np.ones(n, dtype=bool)
-    if gates is not None and len(gates):
-        pos = {eid: i for i, eid in enumerate(estates["estate_id"])}
-        gate_est = gates["estate_id"].map(pos)
-        known = gate_est.notna().to_numpy()
-        gate_est = gate_est[known].to_numpy(dtype=np.int64)
-        gxy = shapely.get_coordinates(np.asarray(gates.geometry.values)[known])
-        gnode, ghop = snap_points(graph, gxy)
-        # The walk from the estate to its gate is never skipped (0 for a gate on the boundary).
-        ghop = ghop + shapely.distance(polys[gate_est], shapely.points(gxy))
-        est_parts.append(gate_est)
-        node_parts.append(gnode)
-        cost_parts.append(ghop)
-        by_polygon[gate_est] = False
-    todo = np.flatnonzero(by_polygon)
-    if len(todo):
-        pi, ni, d = _nodes_near(graph, polys[todo], access_radius_m)
-        est_parts.append(todo[pi])
-        node_parts.append(ni)
-        cost_parts.append(d)
-        has = np.zeros(len(todo), dtype=bool)
-        has[pi] = True
-        lonely = np.flatnonzero(~has)
-        if len(lonely):
-            lni, ld = _nearest_node(graph, polys[todo][lonely])
-            est_parts.append(todo[lonely])
-            node_parts.append(lni)
-            cost_parts.append(ld)
-            logger.info(
-                "%d estates have no street node within %.0f m; using the nearest node "
-                "(max %.0f m away)", len(lonely), access_radius_m, float(ld.max()),
-            )
-    access = Access(
-        estate=np.concatenate(est_parts).astype(np.int64),
-        node=np.concatenate(node_parts).astype(np.int64),
-        cost_m=np.concatenate(cost_parts).astype(float),
-        n_estates=n,
-    )
-    logger.info("Linked %d estates to the network at %d access points", n, len(access.node))
-    return access
-
-
-def _nodes_near(
-    graph: WalkGraph, polys: np.ndarray, radius_m: float, chunk: int = 2000
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every (polygon, node) pair within ``radius_m``, with the distance (0 inside).
-
-    Street nodes come from the shared KD-tree (those within reach of each polygon's
-    bounding circle), piece nodes from the split edges within ``radius_m``; only these
-    candidates become shapely points: a city graph has millions of nodes, and making every
-    one a geometry cost more than all the searches.
-    """
-    bounds = shapely.bounds(polys)
-    centre = (bounds[:, :2] + bounds[:, 2:]) / 2
-    # Any point within radius_m of the polygon is within half the bbox diagonal plus
-    # radius_m of the bbox centre; the small margin absorbs rounding.
-    reach = np.hypot(*(bounds[:, 2:] - bounds[:, :2]).T) / 2 + radius_m + 1e-6
-    pi_parts, ni_parts, xy_parts = [], [], []
-    for lo in range(0, len(polys), chunk):
-        hits = graph.kdtree.query_ball_point(
-            centre[lo:lo + chunk], reach[lo:lo + chunk], return_sorted=False
-        )
-        counts = np.fromiter(map(len, hits), dtype=np.int64, count=len(hits))
-        ni = np.fromiter(itertools.chain.from_iterable(hits), dtype=np.int64,
-                         count=int(counts.sum()))
-        pi_parts.append(np.repeat(np.arange(lo, lo + len(hits)), counts))
-        ni_parts.append(ni)
-        xy_parts.append(graph.street_xy[ni])
-    pi, ni, xy = _piece_candidates(graph, polys, bounds, np.full(len(polys), radius_m))
-    pi = np.concatenate([*pi_parts, pi])
-    ni = np.concatenate([*ni_parts, ni])
-    xy = np.concatenate([*xy_parts, xy])
-    # The circle holds about twice the nodes of the widened box; drop the corners
-    # before any geometry is made.
-    box = bounds[pi]
-    near = ((xy >= box[:, :2] - radius_m) & (xy <= box[:, 2:] + radius_m)).all(axis=1)
-    pi, ni, xy = pi[near], ni[near], xy[near]
-    d = shapely.distance(polys[pi], shapely.points(xy))
-    ok = d <= radius_m
-    return pi[ok], ni[ok], d[ok]
-
-
-def _piece_candidates(
-    graph: WalkGraph, polys: np.ndarray, bounds: np.ndarray, radius_m: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Piece nodes that may lie within ``radius_m[i]`` of polygon ``i``: on split edges
-    that near, those whose position falls across the polygon's widened bounding box.
-
-    Returns polygon positions, node numbers and node coordinates.
-    """
-    empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros((0, 2)))
-    if not len(graph._long[0]) or not len(polys):
-        return empty
-    # A node within reach of the polygon is within the bbox's half-diagonal plus the
-    # reach of the bbox centre: edges that may come that close, then only those whose
-    # own box meets the widened bbox.
-    r = radius_m[:, None] + 1e-6
-    centre = (bounds[:, :2] + bounds[:, 2:]) / 2
-    pi, which = graph._edges_near(centre, np.hypot(*(bounds[:, 2:] - centre).T) + r[:, 0])
-    long, _ = graph._long
-    e = long[which]
-    a = graph.street_xy[graph.edge_u[e]]
-    b = graph.street_xy[graph.edge_v[e]]
-    lo, hi = bounds[pi, :2] - r[pi], bounds[pi, 2:] + r[pi]
-    meets = ((np.minimum(a, b) <= hi) & (np.maximum(a, b) >= lo)).all(axis=1)
-    pi, which, e, a, b, lo, hi = (x[meets] for x in (pi, which, e, a, b, lo, hi))
-    if not len(pi):
-        return empty
-    d = b - a
-    k = graph.pieces[e]
-    # The widened box's corners, projected on the edge, bound where a near node can sit.
-    corners = np.stack([lo, hi, np.c_[lo[:, 0], hi[:, 1]], np.c_[hi[:, 0], lo[:, 1]]], axis=1)
-    t = ((corners - a[:, None, :]) * d[:, None, :]).sum(axis=2) / (d * d).sum(axis=1)[:, None]
-    j_lo = np.maximum(np.ceil(t.min(axis=1) * k), 1).astype(np.int64)
-    j_hi = np.minimum(np.floor(t.max(axis=1) * k), k - 1).astype(np.int64)
-    count = np.maximum(j_hi - j_lo + 1, 0)
-    rep = np.repeat(np.arange(len(pi)), count)
-    j = j_lo[rep] + np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
-    node, xy = graph.piece_nodes(which[rep], j)
-    return pi[rep], node, xy
-
-
-def _nearest_node(graph: WalkGraph, polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The node nearest to each polygon (lowest node number on a tie), and its distance."""
-    bounds = shapely.bounds(polys)
-    centre = (bounds[:, :2] + bounds[:, 2:]) / 2
-    half_diag = np.hypot(*(bounds[:, 2:] - bounds[:, :2]).T) / 2
-    _, first = graph.kdtree.query(centre)
-    # The street node nearest the centre is `bound` from the polygon; the nearest node to
-    # the polygon is no farther, so it lies within bound + half the diagonal of the centre.
-    bound = shapely.distance(polys, shapely.points(graph.street_xy[first]))
-    pi_parts, ni_parts, xy_parts = [], [], []
-    for i, hits in enumerate(graph.kdtree.query_ball_point(centre, bound + half_diag + 1e-6)):
-        pi_parts.append(np.full(len(hits), i, dtype=np.int64))
-        ni_parts.append(np.asarray(hits, dtype=np.int64))
-        xy_parts.append(graph.street_xy[ni_parts[-1]])
-    pi, ni, xy = _piece_candidates(graph, polys, bounds, bound)
-    pi = np.concatenate([*pi_parts, pi])
-    ni = np.concatenate([*ni_parts, ni])
-    d = shapely.distance(polys[pi], shapely.points(np.concatenate([*xy_parts, xy])))
-    order = np.lexsort((ni, d, pi))
-    first = order[np.r_[True, pi[order][1:] != pi[order][:-1]]]
-    node = np.empty(len(polys), dtype=np.int64)
-    dist = np.empty(len(polys))
-    node[pi[first]] = ni[first]
-    dist[pi[first]] = d[first]
-    return node, dist
+        return getattr(importlib.import_module(_MOVED[name]), name)
+    msg = f"module 'gis.network' has no attribute {name!r}"
+    raise AttributeError(msg)

@@ -40,12 +40,9 @@ as overlaying the whole feature.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -54,493 +51,43 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+# Reading constraint layers lives in gis.constraints; re-exported here so
+# `from gis.review import read_constraint` keeps working.
+from gis.constraints import (
+    CONSTRAINT_KINDS,
+    KIND_LABELS,
+    Constraint,
+    _cell_text,
+    _polygonal,
+    _rows,
+    _type_names,
+    constraint_from,
+    constraint_kind,
+    read_constraint,
+)
+from gis.crs import is_metric
 from gis.errors import CRSError, GeometryError, InputError
-from gis.layers import find_field, list_items, norm_text, read_layer, rows_phrase
+from gis.layers import list_items
 from gis.notes import Note
-from gis.skipped import skipped_record
 
 __all__ = [
     "CONSTRAINT_KINDS",
     "KIND_LABELS",
     "Constraint",
     "check_units",
+    "constraint_from",
     "constraint_kind",
     "read_constraint",
 ]
 
 logger = logging.getLogger(__name__)
 
-CONSTRAINT_KINDS: tuple[str, ...] = (
-    "historic_district",
-    "historic_building",
-    "ancient_tree",
-    "eco_redline",
-    "development_boundary",
-    "plan_unit",
-)
-# kind -> (Chinese label, English label)
-KIND_LABELS: dict[str, tuple[str, str]] = {
-    "historic_district": ("历史文化街区", "historic district"),
-    "historic_building": ("历史建筑", "historic building"),
-    "ancient_tree": ("古树名木", "ancient or notable tree"),
-    "eco_redline": ("生态保护红线", "ecological protection red line"),
-    "development_boundary": ("城镇开发边界", "urban development boundary"),
-    "plan_unit": ("控规单元", "regulatory plan unit"),
-}
-
-_POINT_TYPES = ("Point", "MultiPoint")
-_POLYGON_TYPES = ("Polygon", "MultiPolygon")
-_ALLOWED_TYPES: dict[str, tuple[str, ...]] = {
-    "historic_district": _POLYGON_TYPES,
-    "historic_building": _POINT_TYPES + _POLYGON_TYPES,
-    "ancient_tree": _POINT_TYPES,
-    "eco_redline": _POLYGON_TYPES,
-    "development_boundary": _POLYGON_TYPES,
-    "plan_unit": _POLYGON_TYPES,
-}
-# Name fields: the kind's own names first, then the common ones.
-_KIND_NAME_FIELDS: dict[str, tuple[str, ...]] = {
-    "historic_district": ("街区名称", "历史文化街区名称", "历史文化街区", "保护区名称"),
-    "historic_building": ("建筑名称", "历史建筑名称", "历史建筑", "建筑编号"),
-    "ancient_tree": ("古树编号", "古树名称", "挂牌号", "统一编号"),
-    "eco_redline": ("红线名称", "斑块名称", "红线编号", "斑块编号"),
-    "development_boundary": ("边界名称",),
-    "plan_unit": (
-        "单元名称", "单元编号", "控规单元名称", "控规单元编号", "控规单元", "管理单元",
-    ),
-}
-_COMMON_NAME_FIELDS = ("名称", "name", "名字", "编号", "id", "代码", "code")
-_TREE_SPECIES_FIELDS = ("树种", "中文名", "树种名称", "species")
-# Crown fields. 冠幅 in Chinese tree surveys is the crown spread, a DIAMETER.
-_CROWN_RADIUS_FIELDS = ("冠幅半径", "树冠半径", "crown_radius_m", "crown_radius", "crown_m")
-_CROWN_DIAMETER_FIELDS = (
-    "冠幅", "平均冠幅", "冠幅m", "冠幅米", "冠幅直径", "crown_diameter_m", "crown_diameter",
-)
-_TYPE_NAMES = np.array(
-    ["Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString",
-     "MultiPolygon", "GeometryCollection"], dtype=object,
-)
 # Polygons with more vertices are cut into pieces before overlaying (see `_subdivide`).
 _MAX_VERTICES = 256
 _MAX_LEVELS = 24
 # Circle buffers with 4 × 32 segments: area within 0.05 % of the true circle.
 _QUAD_SEGS = 32
 
-
-def constraint_kind(kind: str) -> str:
-    """The `CONSTRAINT_KINDS` key for a key or a Chinese or English label.
-
-    ``"古树名木"``, ``"ancient or notable tree"`` and ``"ancient_tree"`` all give
-    ``"ancient_tree"``.
-
-    Raises
-    ------
-    InputError
-        If ``kind`` names no constraint kind.
-    """
-    wanted = norm_text(kind)
-    for key, (zh, en) in KIND_LABELS.items():
-        if wanted in (norm_text(key), norm_text(zh), norm_text(en)):
-            return key
-    choices = ", ".join(f"{k} ({KIND_LABELS[k][0]})" for k in CONSTRAINT_KINDS)
-    msg = f"unknown constraint kind {kind!r}; use one of {choices}."
-    raise InputError(msg)
-
-
-@dataclass(frozen=True, eq=False)
-class Constraint:
-    """One constraint layer to review units against.
-
-    Attributes
-    ----------
-    kind : str
-        One of `CONSTRAINT_KINDS` (a Chinese or English label is turned into the key).
-    layer : GeoDataFrame
-        The features, in the same projected metric CRS as the units. Column ``name``
-        labels features in results (row numbers are used when it is absent); for
-        ``ancient_tree``, ``crown_radius_m`` (metres; missing → the default crown).
-    source : str
-        File name, used in messages and reports.
-
-    Notes
-    -----
-    Instances compare by identity (``eq=False``): a GeoDataFrame has no truth value.
-    """
-
-    kind: str
-    layer: gpd.GeoDataFrame
-    source: str
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "kind", constraint_kind(self.kind))
-        if not isinstance(self.layer, gpd.GeoDataFrame):
-            msg = (
-                f"{self.source}: a constraint layer must be a GeoDataFrame, not "
-                f"{type(self.layer).__name__}."
-            )
-            raise InputError(msg)
-
-    @property
-    def label_zh(self) -> str:
-        """Chinese name of the kind, e.g. 古树名木."""
-        return KIND_LABELS[self.kind][0]
-
-    def to_crs(self, crs: Any) -> Constraint:
-        """The same constraint with its layer reprojected to ``crs`` (no-op if already there)."""
-        if self.layer.crs is not None and CRS(self.layer.crs).equals(CRS(crs)):
-            return self
-        return dataclasses.replace(self, layer=self.layer.to_crs(crs))
-
-
-# ---------------------------------------------------------------------------
-# reading
-
-
-def read_constraint(
-    path: str | Path,
-    kind: str,
-    *,
-    crs: Any = None,
-    layer: str | None = None,
-    encoding: str | None = None,
-    name_field: str | None = None,
-    crown_field: str | None = None,
-    invalid: str = "stop",
-) -> Constraint:
-    """Read one constraint layer and check it fits its kind.
-
-    Parameters
-    ----------
-    path : str or Path
-        GeoPackage, GeoJSON, Shapefile (``.shp`` or zipped; GBK detected without
-        ``.cpg``); tree and building points may also come as CSV/XLSX with
-        经度/纬度 (lon/lat) columns.
-    kind : str
-        One of `CONSTRAINT_KINDS`, or its Chinese (古树名木) or English label.
-    crs : str, int or CRS, optional
-        CRS of a file that has none (CSV, Shapefile without ``.prj``). Never guessed.
-    layer : str, optional
-        Layer name inside a multi-layer file (GeoPackage).
-    encoding : str, optional
-        Text encoding of attributes; detected when not given.
-    name_field : str, optional
-        Field naming each feature. Default: the first of the kind's usual fields
-        (街区名称, 建筑名称, 古树编号, 单元名称, 单元编号 …) and then 名称, name, 名字, 编号 …;
-        for trees the species (树种) is appended in brackets when both exist.
-    crown_field : str, optional
-        Tree crown field. Default: 冠幅半径, 树冠半径, crown_radius_m, crown_m (radius,
-        metres) or else 冠幅 / 平均冠幅 / crown_diameter_m. A field named 冠幅 (without
-        半径) or holding 直径/diameter is the crown *diameter* of Chinese tree surveys and
-        is halved; a note says so.
-    invalid : {"stop", "skip"}, default "stop"
-        Rows of the wrong geometry type, or polygons with no area once repaired: "stop"
-        raises `GeometryError` naming them; "skip" leaves them out, listed in
-        ``layer.attrs["skipped"]`` (see `gis.skipped`) and the notes.
-
-    Returns
-    -------
-    Constraint
-        ``layer`` in the file's own CRS (reproject with `Constraint.to_crs`), with
-        columns ``name`` (str), for trees ``crown_radius_m`` (metres, NaN where the
-        file has no value), and ``geometry`` (2D; polygons valid). ``layer.attrs["notes"]``
-        lists field mappings, repairs and assumptions.
-
-    Raises
-    ------
-    InputError
-        Unknown kind or format, empty layer, missing ``name_field`` / ``crown_field``,
-        non-numeric or negative crown values.
-    GeometryError
-        Rows of the wrong geometry type for the kind, or polygons with no area once
-        repaired.
-    CRSError
-        No CRS and none given, or ``crs`` contradicts the file's.
-    """
-    kind = constraint_kind(kind)
-    if not isinstance(path, gpd.GeoDataFrame):  # a layer in memory (QGIS plugin) has no file
-        path = Path(path)
-    src = path.name if isinstance(path, Path) else str(path.attrs.get("source") or kind)
-    zh, en = KIND_LABELS[kind]
-    if src.lower().endswith((".osm", ".pbf", ".osm.xml")):
-        msg = (
-            f"{path}: OpenStreetMap files hold no {en} ({zh}) layer; export the bureau's layer "
-            "as GeoPackage, GeoJSON or Shapefile."
-        )
-        raise InputError(msg)
-    # read_layer: format and encoding detection, then gis.crs.require_crs (never guesses).
-    gdf, notes, src = read_layer(path, role=f"{en} ({zh})", layer=layer, crs=crs,
-                                encoding=encoding)
-    gdf = gdf.drop(columns="_row", errors="ignore")  # rows are numbered here
-    skipped: list[dict[str, Any]] = []
-    rows = np.arange(1, len(gdf) + 1)  # 1-based file rows, kept through dropping
-    gdf = gdf.reset_index(drop=True)
-
-    geoms = np.asarray(gdf.geometry.values, dtype=object)
-    empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    if empty.all():
-        msg = f"{src}: every row has an empty geometry; the {en} ({zh}) layer has nothing to check."
-        raise GeometryError(msg)
-    if empty.any():
-        listed = list_items(rows[empty].tolist())
-        skipped.extend(skipped_record(layer=kind, source=src, row=r, feature_id=None,
-                                      reason="no geometry", reason_zh="无几何图形")
-                       for r in rows[empty])
-        notes.append(Note(
-            f"{src}: {_rows(rows[empty].tolist(), 'have')} no geometry and were skipped.",
-            f"{src}：第 {listed} 行无几何图形，已跳过。",
-        ))
-    keep = ~empty
-    gdf, geoms, rows = gdf.loc[keep].reset_index(drop=True), geoms[keep], rows[keep]
-
-    names_of_type = _type_names(geoms)
-    allowed = _ALLOWED_TYPES[kind]
-    bad = ~np.isin(names_of_type, allowed)
-    if bad.any():
-        want = {
-            _POINT_TYPES: "points (one per tree)",
-            _POLYGON_TYPES: "polygons",
-            _POINT_TYPES + _POLYGON_TYPES: "points or polygons",
-        }[allowed]
-        found = ", ".join(sorted(set(names_of_type[bad])))
-        msg = (
-            f"{src}: {_rows(rows[bad].tolist(), 'are')} {found}, but a {en} ({zh}) layer holds "
-            f"{want}. Remove those rows, convert them, or check that the file is the right layer."
-        )
-        if invalid != "skip":
-            raise GeometryError(msg)
-        _skip(bad, rows, geoms, kind, src, f"{found}, not {want}", f"几何类型不符（{found}）",
-              notes, skipped)
-        gdf, geoms, rows = gdf.loc[~bad].reset_index(drop=True), geoms[~bad], rows[~bad]
-    geoms = shapely.force_2d(geoms)
-    geoms = _repair(geoms, rows, src, notes, mode=invalid)
-    lost = shapely.is_empty(geoms)
-    if lost.any():  # only with invalid="skip": collapsed polygons
-        _skip(lost, rows, np.asarray(gdf.geometry.values, dtype=object), kind, src,
-              "no area once repaired (collapsed ring)", "面积为零（边界退化），无法修复",
-              notes, skipped)
-        gdf, geoms, rows = gdf.loc[~lost].reset_index(drop=True), geoms[~lost], rows[~lost]
-    if not len(geoms):
-        msg = f"{src}: no row of the {en} ({zh}) layer is usable; nothing to check."
-        raise GeometryError(msg)
-
-    out = gpd.GeoDataFrame(
-        {"name": _names(gdf, kind, src, rows, notes, name_field)},
-        geometry=gpd.GeoSeries(geoms, crs=gdf.crs),
-    )
-    if kind == "ancient_tree":
-        out.insert(1, "crown_radius_m", _crowns(gdf, src, rows, notes, crown_field))
-    out.attrs["notes"] = list(notes)
-    out.attrs["skipped"] = skipped
-    return Constraint(kind=kind, layer=out, source=src)
-
-
-def _skip(mask: np.ndarray, rows: np.ndarray, geoms: np.ndarray, kind: str, src: str,
-          reason: str, reason_zh: str, notes: list[str], skipped: list[dict[str, Any]]) -> None:
-    """Record the rows ``--invalid skip`` leaves out of a constraint layer."""
-    skipped.extend(skipped_record(layer=kind, source=src, row=r, feature_id=None, reason=reason,
-                                  reason_zh=reason_zh, geometry=g)
-                   for r, g in zip(rows[mask], geoms[mask]))
-    listed = list_items(rows[mask].tolist())
-    notes.append(Note(f"{src}: {_rows(rows[mask].tolist())} left out (--invalid skip): {reason}.",
-                      f"{src}：第 {listed} 行{reason_zh}，已跳过（--invalid skip），未参与审查。"))
-
-
-def _repair(geoms: np.ndarray, rows: np.ndarray, src: str, notes: list[str], *,
-            mode: str = "stop") -> np.ndarray:
-    """make_valid invalid polygons, keeping their polygonal part."""
-    polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
-    invalid = np.flatnonzero(polygonal & ~shapely.is_valid(geoms))
-    if not len(invalid):
-        return geoms
-    reasons = shapely.is_valid_reason(geoms[invalid])
-    fixed = _polygonal(shapely.make_valid(geoms[invalid]))
-    lost = shapely.is_empty(fixed) | (shapely.area(fixed) == 0)
-    if lost.any() and mode == "skip":
-        # Left empty for the caller to set aside; the others are repaired as usual.
-        fixed[lost] = shapely.MultiPolygon()
-    elif lost.any():
-        msg = (
-            f"{src}: {_rows(rows[invalid[lost]].tolist(), 'are')} invalid polygons with no area "
-            "once repaired (collapsed rings); redraw those features or delete the rows."
-        )
-        raise GeometryError(msg)
-    geoms = geoms.copy()
-    geoms[invalid] = fixed
-    invalid, reasons = invalid[~lost], reasons[~lost]  # the collapsed ones are not repaired
-    if not len(invalid):
-        return geoms
-    listed = list_items(rows[invalid].tolist())
-    detail = "; ".join(f"row {r}: {why}" for r, why in zip(rows[invalid][:5], reasons[:5]))
-    text = f"{src}: {len(invalid)} invalid polygons repaired with make_valid ({detail})."
-    notes.append(Note(text, f"{src}：{len(invalid)} 个无效多边形（自相交等）已用 make_valid 修复"
-                            f"（第 {listed} 行）；请核对边界。"))
-    warnings.warn(text, UserWarning, stacklevel=3)
-    return geoms
-
-
-def _polygonal(geoms: np.ndarray) -> np.ndarray:
-    """The polygonal part of each geometry (MultiPolygon; empty when there is none).
-
-    Polygons and MultiPolygons pass unchanged; collections (a polygon plus stray lines
-    from `make_valid` or `intersection`) keep their polygons.
-    """
-    geoms = np.asarray(geoms, dtype=object)
-    out = geoms.copy()
-    mixed = np.flatnonzero(~np.isin(shapely.get_type_id(geoms), (3, 6)))
-    if not len(mixed):
-        return out
-    parts, idx = shapely.get_parts(geoms[mixed], return_index=True)
-    sub, sub_idx = shapely.get_parts(parts, return_index=True)  # flatten nested multis
-    idx = idx[sub_idx]
-    poly = shapely.get_type_id(sub) == 3
-    target = np.full(len(mixed), shapely.MultiPolygon(), dtype=object)
-    if poly.any():
-        shapely.multipolygons(sub[poly], indices=idx[poly], out=target)
-    out[mixed] = target
-    return out
-
-
-def _rows(rows: Any, verb: str = "") -> str:
-    """"row 3 has" or "rows 2, 5 have" (1-based file rows)."""
-    return rows_phrase(list(rows), verb)
-
-
-def _type_names(geoms: np.ndarray) -> np.ndarray:
-    """Geometry type names ("Point", "Polygon" …) of an array of present geometries."""
-    return _TYPE_NAMES[shapely.get_type_id(geoms)]
-
-
-def _cell_text(values: pd.Series) -> pd.Series:
-    """Attribute values as text: 101.0 → "101", missing → NA."""
-    def one(v: Any) -> Any:
-        if v is None or (isinstance(v, float) and np.isnan(v)):
-            return pd.NA
-        if isinstance(v, float) and v.is_integer():
-            return str(int(v))
-        text = str(v).strip()
-        return text if text else pd.NA
-    return values.map(one).astype(object)
-
-
-def _names(
-    gdf: gpd.GeoDataFrame,
-    kind: str,
-    src: str,
-    rows: np.ndarray,
-    notes: list[str],
-    name_field: str | None,
-) -> pd.Series:
-    zh = KIND_LABELS[kind][0]
-    columns = [c for c in gdf.columns if c != gdf.geometry.name]
-    if name_field is not None:
-        if name_field not in columns:
-            msg = (
-                f"{src}: no field {name_field!r} to name features by; fields found: "
-                f"{', '.join(map(str, columns)) or '(none)'}. Pass one of them as the name field."
-            )
-            raise InputError(msg)
-        field: str | None = name_field
-    else:
-        field = find_field(columns, _KIND_NAME_FIELDS[kind] + _COMMON_NAME_FIELDS)
-        if field is None and kind == "ancient_tree":
-            field = find_field(columns, _TREE_SPECIES_FIELDS)
-    fallback = pd.Series([f"{zh}第{r}行" for r in rows], dtype=object)
-    if field is None:
-        notes.append(Note(
-            f"{src}: no name field (名称/name/编号); features are named by row number.",
-            f"{src}：无名称字段（名称/编号），要素以行号命名。",
-        ))
-        return fallback
-    names = _cell_text(gdf[field])
-    if kind == "ancient_tree" and name_field is None:
-        species = find_field([c for c in columns if c != field], _TREE_SPECIES_FIELDS)
-        if species is not None:
-            sp = _cell_text(gdf[species])
-            both = names.notna() & sp.notna()
-            names = names.where(~both, names.astype(str) + "（" + sp.astype(str) + "）")
-            names = names.where(names.notna(), sp)
-    if field != "name":
-        notes.append(Note(f"{src}: features named by field {field}.",
-                          f"{src}：要素名称取自字段 {field}。"))
-    missing = names.isna()
-    if missing.any():
-        notes.append(Note(
-            f"{src}: {_rows(rows[missing.values].tolist(), 'have')} no {field}; named by row number.",
-            f"{src}：第 {list_items(rows[missing.values].tolist())} 行{field}为空，以行号命名。",
-        ))
-    return names.where(~missing, fallback).astype(str)
-
-
-def _is_diameter(field: str) -> bool:
-    n = norm_text(field)
-    return ("冠幅" in n and "半径" not in n) or "直径" in n or "diameter" in n
-
-
-def _crowns(
-    gdf: gpd.GeoDataFrame,
-    src: str,
-    rows: np.ndarray,
-    notes: list[str],
-    crown_field: str | None,
-) -> np.ndarray:
-    columns = [c for c in gdf.columns if c != gdf.geometry.name]
-    if crown_field is not None:
-        if crown_field not in columns:
-            msg = (
-                f"{src}: no crown field {crown_field!r}; fields found: "
-                f"{', '.join(map(str, columns)) or '(none)'}. Pass the field holding the crown "
-                "radius (冠幅半径) or diameter (冠幅), in metres."
-            )
-            raise InputError(msg)
-        field: str | None = crown_field
-    else:
-        field = find_field(columns, _CROWN_RADIUS_FIELDS) or find_field(columns, _CROWN_DIAMETER_FIELDS)
-    if field is None:
-        notes.append(Note(
-            f"{src}: no crown field (冠幅半径/冠幅); every tree's protection zone uses the "
-            "default crown radius.",
-            f"{src}：无冠幅字段，古树保护范围一律按默认冠幅半径计算。",
-        ))
-        return np.full(len(gdf), np.nan)
-    raw = gdf[field]
-    text = raw.astype(str).str.strip()
-    given = raw.notna() & ~text.isin(["", "nan", "None", "<NA>"])
-    number = text.str.extract(r"^([+-]?\d*\.?\d+)\s*(?:m|米|M)?$")[0]
-    values = pd.to_numeric(number.where(given), errors="coerce")
-    bad = given & values.isna()
-    if bad.any():
-        msg = (
-            f"{src}: crown field {field} must be a number of metres but "
-            f"{_rows(rows[bad.values].tolist(), 'hold')} {list_items(raw[bad].astype(str).unique())}; "
-            "enter plain numbers or leave the cell empty (the default crown is then used)."
-        )
-        raise InputError(msg)
-    negative = values < 0
-    if negative.any():
-        msg = (
-            f"{src}: crown field {field} is negative in "
-            f"{_rows(rows[negative.values].tolist())}; correct those values."
-        )
-        raise InputError(msg)
-    radius = values.to_numpy(dtype=float)
-    if _is_diameter(field):
-        radius = radius / 2.0
-        notes.append(Note(
-            f"{src}: {field} read as the crown diameter (冠幅 in Chinese tree surveys) and "
-            "halved to a crown radius.",
-            f"{src}：字段 {field} 按冠幅（树冠直径）理解，除以 2 作为冠幅半径。",
-        ))
-    elif field != "crown_radius_m":
-        notes.append(Note(f"{src}: {field} read as the crown radius in metres.",
-                          f"{src}：字段 {field} 按冠幅半径（米）读取。"))
-    unknown = np.isnan(radius)
-    if unknown.any():
-        notes.append(Note(
-            f"{src}: {_rows(rows[unknown].tolist(), 'have')} no {field}; the default crown "
-            "radius is used.",
-            f"{src}：第 {list_items(rows[unknown].tolist())} 行{field}为空，按默认冠幅半径计算。",
-        ))
-    return radius
 
 
 # ---------------------------------------------------------------------------
@@ -669,7 +216,7 @@ def _check_units_frame(
         msg = "units: the layer has no CRS; set the projected metric CRS it is in (e.g. EPSG:4548)."
         raise CRSError(msg)
     crs = CRS(units.crs)
-    if not crs.is_projected or crs.axis_info[0].unit_name not in ("metre", "meter"):
+    if not is_metric(crs):
         msg = (
             f"units: CRS {crs.to_string()} is not projected in metres, so areas would be "
             "wrong; reproject the units first (gis.crs.metric_crs / to_metric)."

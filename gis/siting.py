@@ -43,14 +43,9 @@ from scipy.sparse.csgraph import dijkstra
 from gis.coverage import Coverage, nearest_by_network, service_areas
 from gis.crs import to_metric
 from gis.errors import InputError
-from gis.network import (
-    Access,
-    WalkGraph,
-    estate_access,
-    search_graph,
-    snap_points,
-    thin_access,
-)
+from gis.access import Access, estate_access, snap_points
+from gis.network import WalkGraph
+from gis.search import search_graph, thin_access
 from gis.notes import Note
 
 __all__ = [

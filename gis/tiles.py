@@ -70,6 +70,7 @@ from gis.coverage import Coverage, living_circle
 from gis.crs import metric_crs, to_metric
 from gis.errors import InputError
 from gis.notes import Note
+from gis.params import Params
 from gis.standards import Standard
 
 __all__ = [
@@ -118,6 +119,12 @@ class CoverageParams:
         if values.get("crs") is not None:
             values["crs"] = CRS.from_user_input(values["crs"]).to_wkt()
         return cls(**values)
+
+    @classmethod
+    def from_params(cls, params: Params, **given: Any) -> CoverageParams:
+        """The coverage numbers of a `gis.params.Params` (with their sources), plus
+        ``mode`` / ``crs`` / ``node_crossings`` given here."""
+        return cls.resolve(**{**params.coverage_values(), **given})
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

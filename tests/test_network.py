@@ -234,3 +234,17 @@ def test_reachable_nodes_match_a_search_over_every_node(seed, limit):
     assert np.array_equal(xy[got], g.node_xy[exp])
     assert np.allclose(dist[got], want[exp], rtol=0, atol=1e-6)
     assert (node >= g.n_street).any()  # sources on piece nodes, not only street nodes
+
+
+def test_moved_names_still_import_from_gis_network():
+    """Snapping/access (gis.access) and searching (gis.search) were split out of
+    gis.network; the old import path gives the very same objects."""
+    import gis.access
+    import gis.network
+    import gis.search
+
+    for name, module in gis.network._MOVED.items():
+        assert getattr(gis.network, name) is getattr({"gis.access": gis.access,
+                                                      "gis.search": gis.search}[module], name)
+    with pytest.raises(AttributeError):
+        gis.network.no_such_name  # noqa: B018

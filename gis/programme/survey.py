@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from gis.errors import InputError
-from gis.layers import find_field, list_items, norm_text, read_table
+from gis.layers import find_field, id_text, list_items, norm_text, read_table
 from gis.programme.catalogue import Catalogue
 from gis.standards import Standard
 
@@ -263,9 +263,7 @@ def _suggest(word: str, choices: set[str] | list[str]) -> str:
 def _text(v: object) -> str:
     if v is None or (isinstance(v, float) and np.isnan(v)):
         return ""
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v).strip()
+    return id_text(v)
 
 
 def _id(v: object) -> str:
