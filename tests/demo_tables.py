@@ -17,7 +17,8 @@ from pathlib import Path
 import pyogrio
 
 FILES = ("coverage.gpkg", "review/units.gpkg")
-SKIP_LAYERS = {"gis_metadata"}
+# The run record and the QGIS styles are not results.
+SKIP_LAYERS = {"gis_metadata", "layer_styles"}
 
 
 def table_digests(out_dir: str | Path) -> dict[str, dict[str, object]]:
