@@ -158,6 +158,10 @@ def main() -> None:
     if "decisions_run" in job:
         out["runs"]["units_decisions"] = processing.run(
             "gis_estate_renewal:units", job["decisions_run"], feedback=QgsProcessingFeedback())
+    if "decisions_layer_run" in job:
+        out["runs"]["units_decisions_layer"] = processing.run(
+            "gis_estate_renewal:units", job["decisions_layer_run"],
+            feedback=QgsProcessingFeedback())
     if "nonode_run" in job:
         out["runs"]["coverage_noded"] = processing.run(
             "gis_estate_renewal:coverage", job["nonode_run"], feedback=QgsProcessingFeedback())

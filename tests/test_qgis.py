@@ -135,6 +135,9 @@ def qgis(tmp_path_factory):
         "decisions_run": {"ESTATES": d["estates"], **barriers,
                           "DECISIONS": str(base / "decisions.csv"),
                           "OUTPUT": str(base / "alg_units_dec")},
+        "decisions_layer_run": {"ESTATES": d["estates"], **barriers,
+                                "DECISIONS_LAYER": str(base / "decisions.csv"),
+                                "OUTPUT": str(base / "alg_units_dec_layer")},
         "nonode_run": {"ESTATES": d["estates"], "SERVICES": d["services"],
                        "STREETS": d["streets"], "NODING": 1, "OUTPUT": str(base / "alg_noded")},
         "memory_runs": {"units": {"ESTATES": d["estates"],
@@ -508,11 +511,12 @@ def test_decisions_file_gives_the_clis_result(qgis):
     split = qgis["split_id"]
     plain = _frame(base / "cli_units" / "units.gpkg", "units")
     cli_u = _frame(base / "cli_units_dec" / "units.gpkg", "units")
-    alg_u = _frame(base / "alg_units_dec" / "units.gpkg", "units")
     assert split in set(plain["unit_id"]) and split not in set(cli_u["unit_id"])
     assert _members(cli_u) != _members(plain)
-    assert list(alg_u.columns) == list(cli_u.columns)
-    assert _members(alg_u) == _members(cli_u)
-    assert sorted(alg_u["decision"].fillna("").tolist()) == \
-        sorted(cli_u["decision"].fillna("").tolist())
+    for folder in ("alg_units_dec", "alg_units_dec_layer"):  # as a file, as a table layer
+        alg_u = _frame(base / folder / "units.gpkg", "units")
+        assert list(alg_u.columns) == list(cli_u.columns)
+        assert _members(alg_u) == _members(cli_u), folder
+        assert sorted(alg_u["decision"].fillna("").tolist()) == \
+            sorted(cli_u["decision"].fillna("").tolist())
     assert (cli_u["decision"] == "split").sum() >= 2

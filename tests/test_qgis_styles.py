@@ -222,3 +222,29 @@ def test_frames_are_refused_like_files():
     with pytest.raises(GeometryError, match=r"^estates\.gpkg: row 4 has non-finite"):
         read_estates(bad)
     assert "_row" not in frame  # the caller's frame is not changed
+
+
+def test_decisions_from_a_table_in_memory_read_as_the_file(tmp_path):
+    """What the plugin hands `read_decisions` for a QGIS table layer: the same decisions as
+    the CSV file, and the same one-line errors naming the layer."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from gis.decisions import read_decisions
+    from gis.errors import InputError
+
+    rows = pd.DataFrame({"unit_id": ["U-1", "", ""], "estate_a": ["", "XQ002", "XQ009"],
+                         "estate_b": ["", "XQ001", "XQ010"],
+                         "决定": ["拆分", "否决", ""], "说明": ["太大", "", ""]})
+    rows.to_csv(tmp_path / "d.csv", index=False)
+    from_file = read_decisions(tmp_path / "d.csv").table
+    frame = gpd.GeoDataFrame(rows, geometry=[None] * 3)  # a table layer: no geometry
+    frame.attrs["source"] = "decisions layer"
+    got = read_decisions(frame)
+    assert got.source == "decisions layer"
+    pd.testing.assert_frame_equal(got.table, from_file)
+    assert got.links("reject") == {("XQ001", "XQ002")}
+    assert got.units("split")["unit_id"].tolist() == ["U-1"]
+    bad = frame.assign(决定=["拆分", "maybe", ""])
+    with pytest.raises(InputError, match=r"^decisions layer: line 3: decision 'maybe'"):
+        read_decisions(bad)

@@ -331,6 +331,12 @@ class UnitsAlgorithm(_GisAlgorithm):
             optional=True, fileFilter="Decisions (*.csv *.xlsx *.CSV *.XLSX)")
         p.setHelp(inspect.getdoc(read_decisions).splitlines()[0])
         self.addParameter(p)
+        p = QgsProcessingParameterFeatureSource(
+            "DECISIONS_LAYER", "Reviewers' decisions as a table layer 审查决定（表格图层）",
+            [QgsProcessing.TypeVector], optional=True)
+        p.setHelp("The same columns as the decisions file (unit_id or estate_a/estate_b, "
+                  "decision, comment); give the file or the layer, not both.")
+        self.addParameter(p)
         for name in ("include_extended", "assume_unknown_eligible"):
             p = QgsProcessingParameterBoolean(name.upper(), name.replace("_", " "),
                                               defaultValue=default(renovation_units, name))
@@ -375,7 +381,12 @@ class UnitsAlgorithm(_GisAlgorithm):
         invalid = self._invalid(parameters, context)
         # Read first: a decisions file that cannot be used stops the run before any work.
         path = self.parameterAsFile(parameters, "DECISIONS", context)
-        decisions = read_decisions(path) if path else None
+        table = self._layer(parameters, "DECISIONS_LAYER", context, feedback, required=False)
+        if path and table is not None:
+            raise GisError("Give the reviewers' decisions as a file or as a table layer, not "
+                           "both.")
+        decisions = read_decisions(path) if path else (
+            read_decisions(table) if table is not None else None)
         self._step(feedback, 2, "Reading layers 读取图层")
         estates = read_estates(self._layer(parameters, "ESTATES", context, feedback),
                                invalid=invalid)
