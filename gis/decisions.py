@@ -72,10 +72,13 @@ class Decisions:
         return t[(t["target"] == "unit") & (t["decision"] == decision)]
 
 
-def read_decisions(path: str | Path, *, encoding: str | None = None) -> Decisions:
+def read_decisions(path: str | Path | pd.DataFrame, *,
+                   encoding: str | None = None) -> Decisions:
     """Read a decisions file (CSV in UTF-8/GBK, or XLSX such as the review workbook).
 
     Rows with an empty decision are skipped (the review workbook lists every unit).
+    ``path`` may also be a table already in memory (a QGIS table layer handed over by
+    the plugin), named in messages by ``attrs["source"]``; it is checked the same way.
 
     Raises
     ------
@@ -83,6 +86,9 @@ def read_decisions(path: str | Path, *, encoding: str | None = None) -> Decision
         Missing columns, unknown decision words, a row naming neither a link nor a unit,
         or "split" on a link.
     """
+    if isinstance(path, pd.DataFrame):
+        frame = pd.DataFrame(path.drop(columns=[c for c in ("geometry",) if c in path]))
+        return _decisions(str(path.attrs.get("source", "decisions")), [("", frame, {})])
     path = Path(path)
     if not path.exists():
         msg = f"{path}: no such decisions file."
@@ -92,6 +98,12 @@ def read_decisions(path: str | Path, *, encoding: str | None = None) -> Decision
     else:
         df, _ = read_table(path, encoding=encoding)
         sheets = [("", df, {})]
+    return _decisions(path.name, sheets)
+
+
+def _decisions(name: str,
+               sheets: list[tuple[str, pd.DataFrame, dict[tuple[int, str], str]]]) -> Decisions:
+    """The decisions of every sheet that has a decision column, checked."""
     rows: list[dict] = []
     problems: list[str] = []
     read_any = False
@@ -102,18 +114,18 @@ def read_decisions(path: str | Path, *, encoding: str | None = None) -> Decision
         read_any = True
         _sheet_rows(sheet, df, cols, uncached, rows, problems)
     if not read_any:
-        msg = (f"{path.name}: no decision (决定) column; add one with approve/reject/split "
+        msg = (f"{name}: no decision (决定) column; add one with approve/reject/split "
                "(通过/否决/拆分).")
         raise InputError(msg)
     rows = _one_per_target(rows, problems)
     if problems:
         shown = "; ".join(problems[:5])
         more = f" … ({len(problems)} problems)" if len(problems) > 5 else ""
-        msg = f"{path.name}: {shown}{more}. Fix those rows and run again."
+        msg = f"{name}: {shown}{more}. Fix those rows and run again."
         raise InputError(msg)
     table = pd.DataFrame(rows, columns=["row", "target", "estate_a", "estate_b", "unit_id",
                                         "members", "decision", "comment", "sheet"])
-    return Decisions(table=table, source=path.name)
+    return Decisions(table=table, source=name)
 
 
 def _columns(df: pd.DataFrame) -> dict[str, str]:

@@ -72,7 +72,8 @@ def styled(path: str, layer: str) -> dict:
         r.startRender(ctx, lyr.fields())
         counts: Counter = Counter()
         per_feature = {}
-        id_field = {"estates": "estate_id", "units": "unit_id"}.get(layer)
+        id_field = {"estates": "estate_id", "units": "unit_id",
+                    "sites": "candidate_id"}.get(layer)
         for ft in lyr.getFeatures():
             ctx.expressionContext().setFeature(ft)
             keys = r.legendKeysForFeature(ft, ctx)
@@ -90,7 +91,7 @@ def styled(path: str, layer: str) -> dict:
             ctx2 = ctx.expressionContext()
             ft = next(lyr.getFeatures())
             ctx2.setFeature(ft)
-            info["first_label"] = [str(ft["unit_id"]) if "unit_id" in lyr.fields().names()
+            info["first_label"] = [str(ft[id_field]) if id_field in lyr.fields().names()
                                    else "", str(expr.evaluate(ctx2))]
     return info
 
@@ -143,10 +144,27 @@ def main() -> None:
     out["enums"] = {p.name(): p.options() for p in
                     registry.algorithmById("gis_estate_renewal:coverage").parameterDefinitions()
                     if p.type() == "enum"}
+    out["siting_enums"] = {
+        p.name(): p.options() for p in
+        registry.algorithmById("gis_estate_renewal:siting").parameterDefinitions()
+        if p.type() == "enum"}
     for name, params in job["runs"].items():
         feedback = QgsProcessingFeedback()
         out["runs"][name] = processing.run(f"gis_estate_renewal:{name}", params,
                                            feedback=feedback)
+    for name, params in job.get("more_runs", {}).items():
+        out["runs"][f"{name}_more"] = processing.run(f"gis_estate_renewal:{name}", params,
+                                                     feedback=QgsProcessingFeedback())
+    if "decisions_run" in job:
+        out["runs"]["units_decisions"] = processing.run(
+            "gis_estate_renewal:units", job["decisions_run"], feedback=QgsProcessingFeedback())
+    if "decisions_layer_run" in job:
+        out["runs"]["units_decisions_layer"] = processing.run(
+            "gis_estate_renewal:units", job["decisions_layer_run"],
+            feedback=QgsProcessingFeedback())
+    if "nonode_run" in job:
+        out["runs"]["coverage_noded"] = processing.run(
+            "gis_estate_renewal:coverage", job["nonode_run"], feedback=QgsProcessingFeedback())
     for name, params in job.get("memory_runs", {}).items():
         # The same algorithm on memory-provider copies of the layers: any provider works.
         from qgis.core import QgsFeatureRequest
@@ -162,7 +180,7 @@ def main() -> None:
                                                        feedback=QgsProcessingFeedback())
     for name, params in job.get("errors", {}).items():
         try:
-            processing.run(f"gis_estate_renewal:{name}", params,
+            processing.run(f"gis_estate_renewal:{name.split('_')[0]}", params,
                            feedback=QgsProcessingFeedback())
             out["errors"][name] = None
         except Exception as err:  # QgsProcessingException

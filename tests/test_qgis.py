@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from shapely.geometry import Polygon
 
 from gis.cli import cli
 from gis.maps.coverage import _MISSING_COLOURS, CATEGORY_COLOURS
@@ -37,6 +38,8 @@ DEMO = ROOT / "layers" / "demo"
 SESSION = ROOT / "tests" / "qgis_session.py"
 DEBIAN_QGIS = "/usr/lib/python3/dist-packages"
 PNG = ROOT / "docs" / "qgis_units_map.png"
+SITING_ARGS = ("--category", "charging", "--k", "3", "--category", "clinic", "--k", "all")
+SITES_LAYERS = ("sites", "service_areas", "candidates", "estates")
 CONSTRAINTS = {"historic_district": "historic_districts", "historic_building": "historic_buildings",
                "ancient_tree": "ancient_trees", "eco_redline": "eco_redline",
                "development_boundary": "development_boundary", "plan_unit": "plan_units"}
@@ -75,14 +78,44 @@ def qgis(tmp_path_factory):
     barrier_args = ["--barriers", d["rivers"], "--barriers", d["streets"],
                     "--barrier-classes", "主干路"]
     _cli("units", "--estates", d["estates"], *barrier_args, "--out", str(base / "cli_units"))
+    # Reviewers' decisions: split the largest joint unit (a CSV, as --decisions takes).
+    units0 = gpd.read_file(base / "cli_units" / "units.gpkg", layer="units")
+    split_id = str(units0.loc[units0["n_estates"].idxmax(), "unit_id"])
+    pd.DataFrame({"unit_id": [split_id], "decision": ["split"]}).to_csv(
+        base / "decisions.csv", index=False)
+    _cli("units", "--estates", d["estates"], *barrier_args, "--decisions",
+         str(base / "decisions.csv"), "--out", str(base / "cli_units_dec"))
     constraint_args = [a for kind, f in CONSTRAINTS.items()
                        for a in (f"--{f.replace('_', '-')}", str(DEMO / f"{f}.gpkg"))]
     _cli("review", "--estates", d["estates"], *barrier_args, *constraint_args, "--lang", "en",
          "--no-map", "--out", str(base / "cli_review"))
+    # Siting (issue 13): MCLP for one category, LSCP for another, default candidates.
+    _cli("siting", "--estates", d["estates"], "--services", d["services"], "--streets",
+         d["streets"], "--gates", d["gates"], *SITING_ARGS, "--no-map",
+         "--out", str(base / "cli_siting"))
+    _cli("siting", "--estates", d["estates"], "--services", d["services"], "--streets",
+         d["streets"], "--gates", d["gates"], *SITING_ARGS, "--lang", "en", "--no-map",
+         "--out", str(base / "cli_siting_en"))
+    # --invalid skip: one estate's polygon flattened to zero area.
+    zero = gpd.read_file(d["estates"])
+    x0, y0 = zero.geometry.iloc[3].exterior.coords[0]
+    zero.loc[3, "geometry"] = Polygon([(x0, y0), (x0 + 0.001, y0), (x0 + 0.002, y0)])
+    zero.to_file(base / "estates_zero.gpkg", driver="GPKG")
+    zero_id = str(zero.loc[3, "小区编号"])
+    _cli("coverage", "--estates", str(base / "estates_zero.gpkg"), "--services", d["services"],
+         "--mode", "straight", "--invalid", "skip", "--no-map", "--out", str(base / "cli_skip"))
+    stop = CliRunner().invoke(cli, ["coverage", "--estates", str(base / "estates_zero.gpkg"),
+                                    "--services", d["services"], "--mode", "straight",
+                                    "--no-map", "--out", str(base / "cli_stop")])
+    # Noding forced on: the CLI's --node-crossings (the demo's auto choice leaves it off).
+    for flag, folder in (("--node-crossings", "cli_noded"), (None, "cli_auto")):
+        _cli("coverage", "--estates", d["estates"], "--services", d["services"], "--streets",
+             d["streets"], *([flag] if flag else []), "--no-map", "--out", str(base / folder))
     bad = CliRunner().invoke(cli, ["coverage", "--estates", d["estates"], "--services",
                                    d["estates"], "--mode", "straight", "--no-map", "--out",
                                    str(base / "cli_bad")])
     barriers = {"BARRIERS": [d["rivers"], d["streets"]], "BARRIER_CLASSES": "主干路"}
+    coverage_in = {k.upper(): d[k] for k in ("estates", "services", "streets", "gates")}
     job = {
         "runs": {
             "coverage": {"ESTATES": d["estates"], "SERVICES": d["services"],
@@ -93,10 +126,27 @@ def qgis(tmp_path_factory):
                        **{k.upper(): str(DEMO / f"{f}.gpkg") for k, f in CONSTRAINTS.items()},
                        "OUTPUT": str(base / "alg_review")},
         },
+        "more_runs": {
+            "siting": {**coverage_in, "CATEGORIES": "charging,clinic", "K": "3,all",
+                       "OUTPUT": str(base / "alg_siting")},
+            "coverage": {"ESTATES": str(base / "estates_zero.gpkg"), "SERVICES": d["services"],
+                         "MODE": 1, "INVALID": 1, "OUTPUT": str(base / "alg_skip")},
+        },
+        "decisions_run": {"ESTATES": d["estates"], **barriers,
+                          "DECISIONS": str(base / "decisions.csv"),
+                          "OUTPUT": str(base / "alg_units_dec")},
+        "decisions_layer_run": {"ESTATES": d["estates"], **barriers,
+                                "DECISIONS_LAYER": str(base / "decisions.csv"),
+                                "OUTPUT": str(base / "alg_units_dec_layer")},
+        "nonode_run": {"ESTATES": d["estates"], "SERVICES": d["services"],
+                       "STREETS": d["streets"], "NODING": 1, "OUTPUT": str(base / "alg_noded")},
         "memory_runs": {"units": {"ESTATES": d["estates"],
                                   "OUTPUT": str(base / "alg_units_memory")}},
         "errors": {"coverage": {"ESTATES": d["estates"], "SERVICES": d["estates"], "MODE": 1,
-                                "OUTPUT": str(base / "alg_bad")}},
+                                "OUTPUT": str(base / "alg_bad")},
+                   "coverage_stop": {"ESTATES": str(base / "estates_zero.gpkg"),
+                                     "SERVICES": d["services"], "MODE": 1,
+                                     "OUTPUT": str(base / "alg_stop")}},
         "cancel": {"ESTATES": d["estates"], "SERVICES": d["services"], "MODE": 1,
                    "OUTPUT": str(base / "alg_cancelled")},
         "styles": {
@@ -108,6 +158,8 @@ def qgis(tmp_path_factory):
             "review_units": [str(base / "cli_review" / "units.gpkg"), "units"],
             "review_conflicts": [str(base / "cli_review" / "units.gpkg"), "conflicts"],
             **{f"constraint_{k}": [str(base / "constraints.gpkg"), k] for k in CONSTRAINTS},
+            **{f"sites_{k}": [str(base / "cli_siting" / "sites.gpkg"), k] for k in SITES_LAYERS},
+            "sites_en": [str(base / "cli_siting_en" / "sites.gpkg"), "sites"],
         },
         "render": str(base / "cli_units" / "units.gpkg"),
         "png": str(base / "units.png"),
@@ -129,7 +181,8 @@ def qgis(tmp_path_factory):
     out = json.loads((base / "job.json.out").read_text(encoding="utf-8"))
     PNG.parent.mkdir(exist_ok=True)
     shutil.copyfile(out["render"]["png"], PNG)
-    return {"base": base, "out": out, "bad_cli": bad}
+    return {"base": base, "out": out, "bad_cli": bad, "stop_cli": stop, "zero_id": zero_id,
+            "split_id": split_id}
 
 
 def test_session_uses_the_projects_numpy(qgis):
@@ -332,3 +385,138 @@ def test_units_map_renders(qgis):
     # Units, links and estates drawn: far more than a few stray pixels, far from full.
     assert 0.05 < render["coloured_samples"] / render["samples"] < 0.9
     assert PNG.stat().st_size > 10_000
+
+
+def test_siting_algorithm_equals_cli(qgis):
+    """The siting algorithm chooses the CLI's sites, in the same order, with the same objective."""
+    base = qgis["base"]
+    assert qgis["out"]["runs"]["siting_more"]["SITES"].endswith("sites.gpkg|layername=sites")
+    cli_s = _frame(base / "cli_siting" / "sites.gpkg", "sites")
+    alg_s = _frame(base / "alg_siting" / "sites.gpkg", "sites")
+    assert list(alg_s.columns) == list(cli_s.columns)
+    assert set(cli_s["category"]) == {"charging", "clinic"}
+    assert (cli_s["category"] == "charging").sum() == 3  # MCLP k=3
+    key = ["category", "order", "candidate_id", "model", "method", "new_estates"]
+    assert alg_s[key].values.tolist() == cli_s[key].values.tolist()
+    for col in ("new_households", "cum_households", "household_rate_after", "hop_m"):
+        assert np.allclose(alg_s[col], cli_s[col], atol=0.01, equal_nan=True), col
+    # Same objective: households newly covered per category (MCLP), sites (LSCP), and the
+    # estates covered after, recomputed from the estates layer.
+    for cat in ("charging", "clinic"):
+        a = alg_s[alg_s["category"] == cat]["new_households"].sum()
+        c = cli_s[cli_s["category"] == cat]["new_households"].sum()
+        assert a == pytest.approx(c) and c > 0
+    cli_e = _frame(base / "cli_siting" / "sites.gpkg", "estates").set_index("estate_id")
+    alg_e = _frame(base / "alg_siting" / "sites.gpkg", "estates").set_index("estate_id")
+    for cat in ("charging", "clinic"):
+        col = f"covered_after_{cat}"
+        assert alg_e[col].sort_index().tolist() == cli_e[col].sort_index().tolist()
+        newly = cli_e[col] & ~cli_e[f"covered_{cat}"]
+        assert cli_e.loc[newly, "households"].sum() == pytest.approx(
+            cli_s[cli_s["category"] == cat]["new_households"].sum())
+    assert len(_frame(base / "alg_siting" / "sites.gpkg", "candidates")) == \
+        len(_frame(base / "cli_siting" / "sites.gpkg", "candidates"))
+    enums = qgis["out"]["siting_enums"]
+    assert enums["SOLVER"] == ["auto", "exact", "greedy"]
+    params = qgis["out"]["params"]["siting"]
+    import inspect
+
+    from gis.candidates import network_candidates
+    from gis.siting import site_facilities
+
+    sig = inspect.signature(site_facilities).parameters
+    assert params["TIME_LIMIT_S"] == sig["time_limit_s"].default
+    assert enums["SOLVER"][params["SOLVER"]] == sig["solver"].default
+    assert params["SPACING_M"] == inspect.signature(network_candidates).parameters[
+        "spacing_m"].default
+
+
+def test_sites_gpkg_opens_styled(qgis):
+    """sites.gpkg's layers open with their default styles: sites by category in the maps'
+    colours and labelled with order and households, dashed areas, grey candidates, estates
+    as in coverage.gpkg."""
+    base = qgis["base"]
+    std = load_standard()
+    styles = qgis["out"]["styles"]
+    sites = styles["sites_sites"]
+    assert sites["renderer"] == "categorizedSymbol" and sites["labels"]
+    df = _frame(base / "cli_siting" / "sites.gpkg", "sites")
+    cats = list(dict.fromkeys(df["category"]))
+    assert [c[0] for c in sites["categories"]] == cats
+    assert [c[2] for c in sites["categories"]] == [
+        CATEGORY_COLOURS[list(std.keys).index(k) % len(CATEGORY_COLOURS)] for k in cats]
+    assert sites["categories"][0][1] == f"建议新增{std.category(cats[0]).label('zh')}"
+    assert sites["counts"] == {k: int(v) for k, v in df["category"].value_counts().items()}
+    first = df.iloc[0]
+    assert sites["first_label"] == [first["candidate_id"],
+                                    f"第{first['order']}处 +{first['new_households']:,.0f} 户"]
+    en = styles["sites_en"]
+    df_en = _frame(base / "cli_siting_en" / "sites.gpkg", "sites").iloc[0]
+    assert en["first_label"][1] == f"#{df_en['order']} +{df_en['new_households']:,.0f} households"
+    areas = styles["sites_service_areas"]
+    assert areas["renderer"] == "categorizedSymbol"
+    assert areas["counts"] == {k: 1 for k in cats}
+    cand = styles["sites_candidates"]
+    assert cand["categories"][0][2] == "#969696"
+    assert cand["counts"] == {"candidate": cand["n_features"]} and cand["n_features"] > 50
+    est = styles["sites_estates"]
+    edf = _frame(base / "cli_siting" / "sites.gpkg", "estates")
+    expected = np.minimum(len(std.categories) - edf["n_covered"].to_numpy(), 4).astype(str)
+    assert [est["per_feature"][str(i)] for i in edf["estate_id"]] == expected.tolist()
+
+
+def test_invalid_skip_gives_the_clis_skip_result(qgis):
+    """A zero-area estate: stop gives the CLI's one-line error; skip gives the CLI's result
+    (the estate left out of the analysis, every other distance the same)."""
+    base = qgis["base"]
+    stop = qgis["stop_cli"]
+    assert stop.exit_code == 2
+    kind, message = qgis["out"]["errors"]["coverage_stop"]
+    assert kind == "QgsProcessingException"
+    assert message == stop.output.strip().splitlines()[-1].removeprefix("错误 Error: ")
+    assert "rows 4 " in message  # the 4th row, numbered as the CLI numbers it
+    cli_df = _frame(base / "cli_skip" / "coverage.gpkg", "estates")
+    alg = _frame(base / "alg_skip" / "coverage.gpkg", "estates")
+    assert list(alg.columns) == list(cli_df.columns)
+    assert len(alg) == len(cli_df)
+    assert "analysed" in cli_df
+    skipped = cli_df.loc[~cli_df["analysed"].astype(bool), "estate_id"].astype(str).tolist()
+    assert skipped == [qgis["zero_id"]]
+    assert alg.loc[~alg["analysed"].astype(bool), "estate_id"].astype(str).tolist() == skipped
+    for col in [c for c in cli_df.columns if c.startswith("dist_m_")]:
+        a, c = alg[col].to_numpy(float), cli_df[col].to_numpy(float)
+        assert np.array_equal(np.isnan(a), np.isnan(c)), col
+        assert np.nanmax(np.abs(a - c), initial=0) <= 0.01, col
+
+
+def test_noding_on_equals_the_clis_node_crossings(qgis):
+    base = qgis["base"]
+    assert qgis["out"]["enums"]["NODING"] == ["auto", "on", "off"]
+    cli_df = _frame(base / "cli_noded" / "coverage.gpkg", "estates")
+    auto = _frame(base / "cli_auto" / "coverage.gpkg", "estates")
+    alg = _frame(base / "alg_noded" / "coverage.gpkg", "estates")
+    cols = [c for c in cli_df.columns if c.startswith("dist_m_")]
+    # The option matters on the demo: joining the crossings changes some walks.
+    assert np.nanmax(np.abs(cli_df[cols].to_numpy(float) - auto[cols].to_numpy(float))) > 1
+    for col in cols:
+        a, c = alg[col].to_numpy(float), cli_df[col].to_numpy(float)
+        assert np.array_equal(np.isnan(a), np.isnan(c)), col
+        assert np.nanmax(np.abs(a - c), initial=0) <= 0.01, col
+
+
+def test_decisions_file_gives_the_clis_result(qgis):
+    """A reviewer's "split" of the largest joint unit: the algorithm splits it as
+    `gis units --decisions` does (and the result differs from the undecided one)."""
+    base = qgis["base"]
+    split = qgis["split_id"]
+    plain = _frame(base / "cli_units" / "units.gpkg", "units")
+    cli_u = _frame(base / "cli_units_dec" / "units.gpkg", "units")
+    assert split in set(plain["unit_id"]) and split not in set(cli_u["unit_id"])
+    assert _members(cli_u) != _members(plain)
+    for folder in ("alg_units_dec", "alg_units_dec_layer"):  # as a file, as a table layer
+        alg_u = _frame(base / folder / "units.gpkg", "units")
+        assert list(alg_u.columns) == list(cli_u.columns)
+        assert _members(alg_u) == _members(cli_u), folder
+        assert sorted(alg_u["decision"].fillna("").tolist()) == \
+            sorted(cli_u["decision"].fillna("").tolist())
+    assert (cli_u["decision"] == "split").sum() >= 2

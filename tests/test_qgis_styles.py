@@ -35,7 +35,9 @@ def test_colours_are_the_html_maps_colours():
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_every_style_is_well_formed_qml_and_sld(standard, lang):
-    styles = {**qs.coverage_styles(standard, lang), **qs.units_styles(lang)}
+    styles = {**qs.coverage_styles(standard, lang), **qs.units_styles(lang),
+              **{f"sites_{k}": v for k, v in qs.siting_styles(
+                  standard, list(standard.keys), lang).items()}}
     for name, style in styles.items():
         for kind in ("fill", "line", "marker"):
             qml = ET.fromstring(qs.layer_qml(style, kind).split("\n", 1)[1])
@@ -91,6 +93,50 @@ def test_styling_twice_leaves_one_default_per_layer(tmp_path, standard):
                        "FROM layer_styles GROUP BY f_table_name").fetchall()
     con.close()
     assert rows == [("estates", 1, 1), ("services", 1, 0)]
+
+
+def test_sites_gpkg_carries_default_styles_in_one_call(tmp_path):
+    """`gis siting` writes sites.gpkg with every layer styled: Chinese by default, English
+    with --lang en; site colours are the maps' colours of each category's place in the
+    standard (gis.maps.coverage.siting_layers)."""
+    from click.testing import CliRunner
+
+    from gis.cli import cli
+    from gis.standards import load_standard
+
+    demo = ROOT / "layers" / "demo"
+    std = load_standard()
+    for lang in ("zh", "en"):
+        out = tmp_path / lang
+        res = CliRunner().invoke(cli, [
+            "siting", "--estates", str(demo / "estates.gpkg"), "--services",
+            str(demo / "services.gpkg"), "--streets", str(demo / "streets.gpkg"),
+            "--category", "parking", "--k", "2", "--category", "clinic", "--k", "all",
+            "--lang", lang, "--no-map", "--out", str(out), "-q"], catch_exceptions=False)
+        assert res.exit_code == 0, res.output
+        con = sqlite3.connect(out / "sites.gpkg")
+        rows = dict(con.execute("SELECT f_table_name, styleQML FROM layer_styles "
+                                "WHERE useAsDefault").fetchall())
+        con.close()
+        assert set(rows) == {"sites", "service_areas", "estates", "candidates"}
+        sites = ET.fromstring(rows["sites"].split("\n", 1)[1])
+        cats = sites.find("renderer-v2/categories")
+        assert [c.get("value") for c in cats] == ["parking", "clinic"]
+        colours = [sym.find("layer/Option/Option[@name='color']").get("value")
+                   for sym in sites.find("renderer-v2/symbols")]
+        want = [qs._rgba(coverage_map_module.CATEGORY_COLOURS[std.keys.index(k)])
+                for k in ("parking", "clinic")]
+        assert colours == want
+        label = sites.find("labeling/settings/text-style").get("fieldName")
+        assert ("'第' || \"order\"" in label) == (lang == "zh")
+        assert "new_households" in label
+        areas = ET.fromstring(rows["service_areas"].split("\n", 1)[1])
+        assert {o.get("value") for o in areas.iter("Option")
+                if o.get("name") == "outline_style"} == {"dash"}
+        first = "设施齐全" if lang == "zh" else "all present"
+        assert f'label="{first}"' in rows["estates"]
+        layers = {str(n) for n in pyogrio.list_layers(out / "sites.gpkg")[:, 0]}
+        assert {"sites", "service_areas", "estates", "candidates"} <= layers
 
 
 def test_plugin_zip_builds(tmp_path):
@@ -176,3 +222,29 @@ def test_frames_are_refused_like_files():
     with pytest.raises(GeometryError, match=r"^estates\.gpkg: row 4 has non-finite"):
         read_estates(bad)
     assert "_row" not in frame  # the caller's frame is not changed
+
+
+def test_decisions_from_a_table_in_memory_read_as_the_file(tmp_path):
+    """What the plugin hands `read_decisions` for a QGIS table layer: the same decisions as
+    the CSV file, and the same one-line errors naming the layer."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from gis.decisions import read_decisions
+    from gis.errors import InputError
+
+    rows = pd.DataFrame({"unit_id": ["U-1", "", ""], "estate_a": ["", "XQ002", "XQ009"],
+                         "estate_b": ["", "XQ001", "XQ010"],
+                         "决定": ["拆分", "否决", ""], "说明": ["太大", "", ""]})
+    rows.to_csv(tmp_path / "d.csv", index=False)
+    from_file = read_decisions(tmp_path / "d.csv").table
+    frame = gpd.GeoDataFrame(rows, geometry=[None] * 3)  # a table layer: no geometry
+    frame.attrs["source"] = "decisions layer"
+    got = read_decisions(frame)
+    assert got.source == "decisions layer"
+    pd.testing.assert_frame_equal(got.table, from_file)
+    assert got.links("reject") == {("XQ001", "XQ002")}
+    assert got.units("split")["unit_id"].tolist() == ["U-1"]
+    bad = frame.assign(决定=["拆分", "maybe", ""])
+    with pytest.raises(InputError, match=r"^decisions layer: line 3: decision 'maybe'"):
+        read_decisions(bad)

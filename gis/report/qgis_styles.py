@@ -33,7 +33,9 @@ __all__ = [
     "coverage_styles",
     "layer_qml",
     "layer_sld",
+    "siting_styles",
     "style_coverage_gpkg",
+    "style_sites_gpkg",
     "style_units_gpkg",
     "units_styles",
     "write_layer_styles",
@@ -87,6 +89,8 @@ class StyleRule:
         The same selection as an OGC filter, for the SLD.
     dashed : bool
         Dashed outline or line.
+    size_mm : float
+        Marker diameter (points).
     """
 
     value: str
@@ -97,6 +101,7 @@ class StyleRule:
     opacity: float = 1.0
     sld_filter: str = ""
     dashed: bool = False
+    size_mm: float = 2.6
 
 
 @dataclass(frozen=True)
@@ -141,7 +146,7 @@ def _symbol(kind: str, name: str, rule: StyleRule) -> str:
         layer = "SimpleMarker", {
             "name": "circle", "color": _rgba(rule.fill, rule.opacity),
             "outline_color": _rgba(rule.outline or rule.fill), "outline_style": "solid",
-            "outline_width": "0.3", "outline_width_unit": "MM", "size": "2.6",
+            "outline_width": "0.3", "outline_width_unit": "MM", "size": f"{rule.size_mm:g}",
             "size_unit": "MM",
         }
     cls, props = layer
@@ -153,8 +158,12 @@ def _symbol(kind: str, name: str, rule: StyleRule) -> str:
             "</symbol>")
 
 
-def _labeling(expression: str) -> str:
-    """QML of simple labels from ``expression``, white halo, over the polygon's centre."""
+def _labeling(expression: str, symbol_kind: str = "fill") -> str:
+    """QML of simple labels from ``expression``, white halo, over the polygon's centre
+    (points: beside the marker)."""
+    # QGIS's label placement codes: 1 over a polygon's centre, 0 around a point.
+    placement, layer_type = (("0", "PointGeometry") if symbol_kind == "marker"
+                             else ("1", "PolygonGeometry"))
     return (
         '<labeling type="simple"><settings calloutType="simple">'
         f'<text-style fieldName={quoteattr(expression)} isExpression="1" '
@@ -172,11 +181,11 @@ def _labeling(expression: str) -> str:
         'useMaxLineLengthForAutoWrap="1" plussign="0" decimals="3" formatNumbers="0" '
         'reverseDirectionSymbol="0" leftDirectionSymbol="&lt;" rightDirectionSymbol="&gt;" '
         'placeDirectionSymbol="0" addDirectionSymbol="0"/>'
-        '<placement placement="1" centroidWhole="0" centroidInside="1" fitInPolygonOnly="0" '
-        'dist="0" distUnits="MM" priority="5" offsetType="0" quadOffset="4" xOffset="0" '
+        f'<placement placement="{placement}" centroidWhole="0" centroidInside="1" '
+        f'fitInPolygonOnly="0" dist="{int(symbol_kind == "marker")}" distUnits="MM" priority="5" offsetType="0" quadOffset="4" xOffset="0" '
         'yOffset="0" offsetUnits="MM" rotationAngle="0" placementFlags="10" '
         'overrunDistance="0" overrunDistanceUnit="MM" repeatDistance="0" '
-        'layerType="PolygonGeometry" geometryGenerator="" geometryGeneratorEnabled="0" '
+        f'layerType="{layer_type}" geometryGenerator="" geometryGeneratorEnabled="0" '
         'geometryGeneratorType="PointGeometry" polygonPlacementFlags="2" '
         'lineAnchorPercent="0.5" lineAnchorType="0" lineAnchorClipping="0" '
         'allowDegraded="0" maxCurvedCharAngleIn="25" maxCurvedCharAngleOut="-25" '
@@ -223,7 +232,7 @@ def layer_qml(style: LayerStyle, symbol_kind: str) -> str:
         f'enableorderby="0" forceraster="0" referencescale="-1">'
         f"<categories>{cats}</categories><symbols>{symbols}</symbols>"
         '<rotation/><sizescale/></renderer-v2>'
-        + (_labeling(style.label_expression) if labels else "")
+        + (_labeling(style.label_expression, symbol_kind) if labels else "")
         + f"<layerGeometryType>{_GEOMETRY_TYPE[symbol_kind]}</layerGeometryType></qgis>\n"
     )
 
@@ -460,3 +469,56 @@ def style_units_gpkg(path: str | Path, *, lang: str = "zh",
     desc = ("gis units: units with totals, estates by eligibility, links, conflicts"
             if lang == "en" else "gis 改造单元：单元（标注户数）、小区改造资格、相邻关系、审查冲突")
     return write_layer_styles(path, styles, description=desc)
+
+
+def siting_styles(standard: Standard, categories: Sequence[str],
+                  lang: str = "zh") -> dict[str, LayerStyle]:
+    """Styles of ``sites.gpkg`` (see `gis.report.siting.write_siting`).
+
+    ``sites`` coloured by category in the maps' colours and labelled with their proposal
+    order and the households they newly cover; ``service_areas`` dashed in the category's
+    colour; ``candidates`` small and grey; ``estates`` as in ``coverage.gpkg``.
+
+    Parameters
+    ----------
+    standard : Standard
+        The coverage's standard: a category's colour is that of its place in it, as on
+        the maps.
+    categories : sequence of str
+        The categories sited (their legend entries, in this order).
+    lang : {"zh", "en"}
+    """
+    en = lang == "en"
+    keys = list(standard.keys)
+    sites, areas = [], []
+    for key in categories:
+        cat = standard.category(key)
+        colour = CATEGORY_COLOURS[keys.index(key) % len(CATEGORY_COLOURS)]
+        label = cat.label(lang)
+        sites.append(StyleRule(key, f"Proposed {label} sites" if en else f"建议新增{label}",
+                               colour, "#000000", 0.3, 1.0, _eq("category", key), size_mm=4.0))
+        areas.append(StyleRule(
+            key, (f"New {label} sites: walkable area ({cat.walk_m:.0f} m)" if en
+                  else f"新增{label}步行服务范围（{cat.walk_m:.0f}米）"),
+            colour, colour, 0.5, 0.18, _eq("category", key), dashed=True))
+    label = ("'#' || \"order\" || ' +' || coalesce(format_number(\"new_households\", 0), '?') "
+             "|| ' households'" if en else
+             "'第' || \"order\" || '处 +' || coalesce(format_number(\"new_households\", 0), '?') "
+             "|| ' 户'")
+    candidates = LayerStyle("'candidate'", (StyleRule(
+        "candidate", "candidate site" if en else "候选点位", "#969696", "#969696", 0.2, 0.8,
+        size_mm=1.2),))
+    return {"sites": LayerStyle('"category"', tuple(sites), label_expression=label),
+            "service_areas": LayerStyle('"category"', tuple(areas)),
+            "candidates": candidates,
+            "estates": coverage_styles(standard, lang)["estates"]}
+
+
+def style_sites_gpkg(path: str | Path, standard: Standard, categories: Sequence[str], *,
+                     lang: str = "zh") -> list[str]:
+    """Style ``sites.gpkg`` (see `siting_styles`); returns the layers styled."""
+    desc = ("gis siting: proposed sites by category (order, households newly covered), "
+            "service areas, candidates, estates by categories missing" if lang == "en" else
+            "gis 选址：建议点位按类别着色（序号、新增覆盖户数），步行服务范围，候选点位，"
+            "小区按缺少设施类别数着色")
+    return write_layer_styles(path, siting_styles(standard, categories, lang), description=desc)

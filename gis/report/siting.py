@@ -12,6 +12,7 @@ import pandas as pd
 
 from gis.notes import note_text
 from gis.report._files import autofit, md_table, staged_outputs
+from gis.report.qgis_styles import style_sites_gpkg
 from gis.siting import GREEDY_BOUND, Siting
 
 __all__ = ["SITING_TEXT", "write_siting"]
@@ -219,6 +220,9 @@ def write_siting(
             est[col] = est[col].astype(object)
         est.to_file(gpkg, layer="estates", driver="GPKG")
         siting.candidates.to_file(gpkg, layer="candidates", driver="GPKG")
+        # QGIS opens every layer styled (numbered sites, dashed service areas …).
+        style_sites_gpkg(gpkg, siting.coverage.standard, list(siting.summary["category"])
+                         if len(siting.summary) else [], lang=lang)
         (stage / names["markdown"]).write_text(
             _markdown(siting, summary, sites, lost, solving, t, lang, illustrative, spacing_m),
             encoding="utf-8")

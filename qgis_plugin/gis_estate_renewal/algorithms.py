@@ -1,8 +1,8 @@
-"""The Processing algorithms: coverage, units, review.
+"""The Processing algorithms: coverage, units, review, siting.
 
 Each one converts its input layers to GeoDataFrames in memory (`frames.layer_frame`),
 runs them through the same `gis` readers' checks and the same analysis and writers as
-the command line (`gis coverage`, `gis units`, `gis review`), and returns the written
+the command line (`gis coverage`, `gis units`, `gis review`, `gis siting`), and returns the written
 GeoPackage layers (styled: they carry their QGIS style) to be added to the project.
 
 Parameters are declared from the library's own definitions: defaults from function
@@ -18,8 +18,10 @@ import re
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
+from typing import get_args
 
 from qgis.core import (
+    QgsFeatureRequest,
     QgsProcessing,
     QgsProcessingAlgorithm,
     QgsProcessingContext,
@@ -28,6 +30,7 @@ from qgis.core import (
     QgsProcessingParameterBoolean,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterFile,
     QgsProcessingParameterFolderDestination,
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterNumber,
@@ -35,12 +38,17 @@ from qgis.core import (
 )
 
 from gis import settings
+from gis import siting as siting_lib
 from gis.adjacency import barrier_notes, blocked_by_layer, select_barriers
+from gis.candidates import combine_candidates, estate_candidates, network_candidates, \
+    read_candidates
 from gis.coverage import living_circle
 from gis.crs import metric_crs, to_metric
 from gis.errors import GisError
 from gis.layers import read_barriers, read_estates, read_gates, read_services, read_streets
+from gis.decisions import read_decisions
 from gis.report import write_coverage, write_review, write_units
+from gis.report.siting import write_siting
 from gis.review import CONSTRAINT_KINDS, KIND_LABELS, Constraint, check_units, read_constraint
 from gis.standards import bundled_standards, load_standard
 from gis.summary import units_summary
@@ -49,6 +57,8 @@ from gis.units import CAP_LABELS, UnitCaps, renovation_units
 from .frames import layer_frame
 
 LANGS = ("zh", "en")
+INVALID = ("stop", "skip")  # the choices of `gis.layers.read_estates`' ``invalid``
+NODING = ("auto", "on", "off")  # `living_circle`'s node_crossings: "auto", True, False
 
 
 def default(func, name):
@@ -85,12 +95,20 @@ class _GisAlgorithm(QgsProcessingAlgorithm):
         return ""
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
+        # Geometry checks are the library's (repair what can be repaired; the INVALID
+        # choice stops or skips the rest, naming the rows, as the command line does):
+        # QGIS's own check would stop at a self-intersection the library repairs, or
+        # silently drop rows under "skip invalid" with no trace in the report.
+        check = context.invalidGeometryCheck()
+        context.setInvalidGeometryCheck(QgsFeatureRequest.GeometryNoCheck)
         try:
             with _to_feedback(feedback):
                 return self.analyse(parameters, context, feedback)
         except GisError as err:
             # The same one line as the CLI's "错误 Error: …", and nothing written.
             raise QgsProcessingException(str(err)) from err
+        finally:
+            context.setInvalidGeometryCheck(check)
 
     # -- helpers ---------------------------------------------------------------
 
@@ -115,6 +133,31 @@ class _GisAlgorithm(QgsProcessingAlgorithm):
         self.addParameter(QgsProcessingParameterEnum(
             "LANG", "Language 语言 (reports, legends)", options=list(LANGS),
             defaultValue=LANGS.index(lang)))
+
+    def _invalid_param(self):
+        p = QgsProcessingParameterEnum(
+            "INVALID", "Invalid geometries 无效几何 (stop / skip)", options=list(INVALID),
+            defaultValue=INVALID.index(default(read_estates, "invalid")))
+        p.setHelp(doc(read_estates, "invalid"))
+        self.addParameter(p)
+
+    def _invalid(self, parameters, context):
+        return INVALID[self.parameterAsEnum(parameters, "INVALID", context)]
+
+    def _coverage_params(self):
+        """Noding and gate tolerance, as `gis coverage` (shared with siting)."""
+        node = default(living_circle, "node_crossings")
+        p = QgsProcessingParameterEnum(
+            "NODING", "Join crossing streets 路网打断 (auto / on / off)", options=list(NODING),
+            defaultValue=NODING.index({True: "on", False: "off"}.get(node, "auto")))
+        p.setHelp(doc(living_circle, "node_crossings"))
+        self.addParameter(p)
+        self._number("GATE_TOLERANCE_M", "Gate tolerance (m) 出入口容差", settings.gate_tolerance_m,
+                     help_text=doc(settings, "gate_tolerance_m") or "gis.settings.gate_tolerance_m")
+
+    def _noding(self, parameters, context):
+        return {"auto": "auto", "on": True, "off": False}[
+            NODING[self.parameterAsEnum(parameters, "NODING", context)]]
 
     def _layer(self, parameters, name, context, feedback, *, required=True):
         source = self.parameterAsSource(parameters, name, context)
@@ -144,6 +187,26 @@ class _GisAlgorithm(QgsProcessingAlgorithm):
                 uri, QgsProcessingContext.LayerDetails(f"{gpkg.stem} {layer}", context.project(),
                                                        key))
         return out
+
+    def _coverage(self, parameters, context, feedback, std, mode="network"):
+        """Read the coverage inputs and measure the walks, as `gis coverage` does."""
+        invalid = self._invalid(parameters, context)
+        estates = read_estates(self._layer(parameters, "ESTATES", context, feedback), invalid=invalid)
+        services = read_services(self._layer(parameters, "SERVICES", context, feedback), std,
+                                 invalid=invalid)
+        streets = self._layer(parameters, "STREETS", context, feedback, required=False)
+        streets = read_streets(streets, invalid=invalid) if streets is not None else None
+        gates = self._layer(parameters, "GATES", context, feedback, required=False)
+        gates = read_gates(gates, estates, invalid=invalid) if gates is not None else None
+        if mode == "network" and streets is None:
+            raise GisError("A streets layer is required in network mode; or choose straight "
+                           "distances.")
+        self._step(feedback, 20, "Measuring walks 计算步行距离")
+        cov = living_circle(estates, services, std, streets=streets, gates=gates, mode=mode,
+                            node_crossings=self._noding(parameters, context), progress=False,
+                            gate_tolerance_m=self.parameterAsDouble(parameters, "GATE_TOLERANCE_M",
+                                                                    context))
+        return cov, gates
 
     @staticmethod
     def _step(feedback, percent, text):
@@ -210,8 +273,8 @@ class CoverageAlgorithm(_GisAlgorithm):
                                        defaultValue=modes.index(default(living_circle, "mode")))
         p.setHelp(doc(living_circle, "mode"))
         self.addParameter(p)
-        self._number("GATE_TOLERANCE_M", "Gate tolerance (m) 出入口容差", settings.gate_tolerance_m,
-                     help_text=doc(settings, "gate_tolerance_m") or "gis.settings.gate_tolerance_m")
+        self._coverage_params()
+        self._invalid_param()
         self.addParameter(QgsProcessingParameterFolderDestination("OUTPUT", "Output folder 输出"))
         for layer in ("estates", "services"):
             self.addOutput(QgsProcessingOutputVectorLayer(layer.upper(), f"coverage {layer}"))
@@ -221,20 +284,7 @@ class CoverageAlgorithm(_GisAlgorithm):
         mode = ("network", "straight")[self.parameterAsEnum(parameters, "MODE", context)]
         out_dir = Path(self.parameterAsString(parameters, "OUTPUT", context))
         self._step(feedback, 2, "Reading layers 读取图层")
-        estates = read_estates(self._layer(parameters, "ESTATES", context, feedback))
-        services = read_services(self._layer(parameters, "SERVICES", context, feedback), std)
-        streets = self._layer(parameters, "STREETS", context, feedback, required=False)
-        streets = read_streets(streets) if streets is not None else None
-        gates = self._layer(parameters, "GATES", context, feedback, required=False)
-        gates = read_gates(gates, estates) if gates is not None else None
-        if mode == "network" and streets is None:
-            raise GisError("A streets layer is required in network mode; or choose straight "
-                           "distances.")
-        self._step(feedback, 20, "Measuring walks 计算步行距离")
-        cov = living_circle(estates, services, std, streets=streets, gates=gates, mode=mode,
-                            node_crossings=None, progress=False,
-                            gate_tolerance_m=self.parameterAsDouble(parameters, "GATE_TOLERANCE_M",
-                                                                    context))
+        cov, _gates = self._coverage(parameters, context, feedback, std, mode)
         self._step(feedback, 85, "Writing 写出结果")
         paths = write_coverage(cov, out_dir, lang=self._lang(parameters, context))
         feedback.setProgress(100)
@@ -275,6 +325,18 @@ class UnitsAlgorithm(_GisAlgorithm):
                      default(select_barriers, "min_width_m"), optional=True,
                      help_text=doc(select_barriers, "min_width_m"))
         self._common()
+        self._invalid_param()
+        p = QgsProcessingParameterFile(
+            "DECISIONS", "Reviewers' decisions 审查决定 (CSV/XLSX, e.g. the filled-in review.xlsx)",
+            optional=True, fileFilter="Decisions (*.csv *.xlsx *.CSV *.XLSX)")
+        p.setHelp(inspect.getdoc(read_decisions).splitlines()[0])
+        self.addParameter(p)
+        p = QgsProcessingParameterFeatureSource(
+            "DECISIONS_LAYER", "Reviewers' decisions as a table layer 审查决定（表格图层）",
+            [QgsProcessing.TypeVector], optional=True)
+        p.setHelp("The same columns as the decisions file (unit_id or estate_a/estate_b, "
+                  "decision, comment); give the file or the layer, not both.")
+        self.addParameter(p)
         for name in ("include_extended", "assume_unknown_eligible"):
             p = QgsProcessingParameterBoolean(name.upper(), name.replace("_", " "),
                                               defaultValue=default(renovation_units, name))
@@ -316,8 +378,18 @@ class UnitsAlgorithm(_GisAlgorithm):
         std = self._standard(parameters, context)
         lang = self._lang(parameters, context)
         out_dir = Path(self.parameterAsString(parameters, "OUTPUT", context))
+        invalid = self._invalid(parameters, context)
+        # Read first: a decisions file that cannot be used stops the run before any work.
+        path = self.parameterAsFile(parameters, "DECISIONS", context)
+        table = self._layer(parameters, "DECISIONS_LAYER", context, feedback, required=False)
+        if path and table is not None:
+            raise GisError("Give the reviewers' decisions as a file or as a table layer, not "
+                           "both.")
+        decisions = read_decisions(path) if path else (
+            read_decisions(table) if table is not None else None)
         self._step(feedback, 2, "Reading layers 读取图层")
-        estates = read_estates(self._layer(parameters, "ESTATES", context, feedback))
+        estates = read_estates(self._layer(parameters, "ESTATES", context, feedback),
+                               invalid=invalid)
         skipped = list(estates.attrs.get("skipped", []))
         notes = list(estates.attrs.get("notes", []))
         classes = tuple(c.strip() for c in (self.parameterAsString(
@@ -326,7 +398,8 @@ class UnitsAlgorithm(_GisAlgorithm):
                  if parameters.get("BARRIER_MIN_WIDTH_M") is not None else None)
         parts, barrier_layers = [], []
         for layer in self.parameterAsLayerList(parameters, "BARRIERS", context) or []:
-            frame = read_barriers(layer_frame(layer, layer, layer.name(), feedback))
+            frame = read_barriers(layer_frame(layer, layer, layer.name(), feedback),
+                                  invalid=invalid)
             notes.extend(frame.attrs.get("notes", []))
             skipped.extend(frame.attrs.get("skipped", []))
             chosen, info = select_barriers(frame, source=layer.name(), road_classes=classes,
@@ -350,7 +423,7 @@ class UnitsAlgorithm(_GisAlgorithm):
                                                             "ASSUME_UNKNOWN_ELIGIBLE", context),
             gap_m=self.parameterAsDouble(parameters, "GAP_M", context),
             min_facing_m=self.parameterAsDouble(parameters, "MIN_FACING_M", context),
-            barriers=barriers, caps=caps)
+            barriers=barriers, caps=caps, decisions=decisions)
         blocked = blocked_by_layer(result.links, barrier_layers)
         notes.extend(barrier_notes(barrier_layers, blocked))
         if not self.review:
@@ -367,7 +440,7 @@ class UnitsAlgorithm(_GisAlgorithm):
                 frame = self._layer(parameters, kind.upper(), context, feedback, required=False)
                 if frame is None:
                     continue
-                c = read_constraint(frame, kind)
+                c = read_constraint(frame, kind, invalid=invalid)
                 skipped.extend(c.layer.attrs.get("skipped", []))
                 constraints.append(Constraint(kind, to_metric(c.layer, metric), c.source))
             checks, conflicts = check_units(
@@ -416,3 +489,163 @@ def _has_layer(gpkg: Path, name: str) -> bool:
                            (name,)).fetchone() is not None
     finally:
         con.close()
+
+
+class SitingAlgorithm(_GisAlgorithm):
+    """New facility sites closing the coverage gaps, as `gis siting`."""
+
+    def name(self):
+        return "siting"
+
+    def displayName(self):  # noqa: N802
+        return "Siting new facilities 新增设施选址"
+
+    def shortHelpString(self):  # noqa: N802
+        return ("Measures the coverage as the coverage algorithm does, then chooses where to "
+                "add facilities of each category among the candidate sites: k sites newly "
+                "covering the most households (MCLP), or with 'all' / cover-all the fewest "
+                "sites covering every gap a candidate can reach (LSCP). Writes sites.gpkg "
+                "(styled: sites numbered in proposal order by category, dashed service areas, "
+                "candidates, estates) and the siting report — the same as `gis siting`. "
+                "Candidates: the candidate layer, and/or points along the streets, and/or one "
+                "inside each estate (the command line's default is streets and estates; with "
+                "a candidate layer untick both for the layer alone, as `--candidates FILE`)."
+                "\n\n" + doc(siting_lib.site_facilities, "solver"))
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            "ESTATES", "Estates 小区边界", [QgsProcessing.TypeVectorPolygon]))
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            "SERVICES", "Services 设施点", [QgsProcessing.TypeVectorAnyGeometry]))
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            "STREETS", "Streets 步行路网", [QgsProcessing.TypeVectorLine]))
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            "GATES", "Gates 小区出入口", [QgsProcessing.TypeVectorPoint], optional=True))
+        p = QgsProcessingParameterFeatureSource(
+            "CANDIDATES", "Candidate sites 候选点位 (points or polygons)",
+            [QgsProcessing.TypeVectorAnyGeometry], optional=True)
+        p.setHelp(inspect.getdoc(read_candidates).splitlines()[0])
+        self.addParameter(p)
+        self.addParameter(QgsProcessingParameterBoolean(
+            "NETWORK_CANDIDATES", "Candidates along the streets 沿路网生成候选点", True))
+        self.addParameter(QgsProcessingParameterBoolean(
+            "ESTATE_CANDIDATES", "A candidate inside each estate 小区内部候选点", True))
+        self._number("SPACING_M", "Spacing of street candidates (m) 候选点间距",
+                     default(network_candidates, "spacing_m"),
+                     help_text=doc(network_candidates, "spacing_m"))
+        self._common()
+        p = QgsProcessingParameterString(
+            "CATEGORIES", "Categories 设施类别 (keys, comma-separated)")
+        p.setHelp("Category keys of the standard, e.g. elderly_care,clinic.")
+        self.addParameter(p)
+        p = QgsProcessingParameterString(
+            "K", "Sites per category 新增点位数 (comma-separated; a number or 'all')",
+            optional=True)
+        p.setHelp("One value per category, in the same order: k sites (MCLP) or 'all' (LSCP).")
+        self.addParameter(p)
+        self.addParameter(QgsProcessingParameterBoolean(
+            "COVER_ALL", "Cover all gaps with fewest sites 全覆盖（LSCP）", False))
+        solvers = list(get_args(siting_lib.Solver))
+        p = QgsProcessingParameterEnum(
+            "SOLVER", "Solver 求解方式", options=solvers,
+            defaultValue=solvers.index(default(siting_lib.site_facilities, "solver")))
+        p.setHelp(doc(siting_lib.site_facilities, "solver"))
+        self.addParameter(p)
+        self._number("TIME_LIMIT_S", "Time limit per category (s) 时限",
+                     default(siting_lib.site_facilities, "time_limit_s"),
+                     help_text=doc(siting_lib.site_facilities, "time_limit_s"))
+        p = QgsProcessingParameterBoolean(
+            "USE_CAPACITY", "Respect candidate capacity 考虑容量",
+            default(siting_lib.site_facilities, "use_capacity"))
+        p.setHelp(doc(siting_lib.site_facilities, "use_capacity"))
+        self.addParameter(p)
+        self._coverage_params()
+        self._invalid_param()
+        self.addParameter(QgsProcessingParameterFolderDestination("OUTPUT", "Output folder 输出"))
+        for layer in SITES_LAYERS:
+            self.addOutput(QgsProcessingOutputVectorLayer(layer.upper(), f"sites {layer}"))
+
+    def _demands(self, parameters, context):
+        """(category, k or None) pairs, checked as `gis siting --category/--k/--cover-all`."""
+        cats = [c.strip() for c in (self.parameterAsString(parameters, "CATEGORIES", context)
+                                    or "").split(",") if c.strip()]
+        ks = [k.strip() for k in (self.parameterAsString(parameters, "K", context)
+                                  or "").split(",") if k.strip()]
+        if self.parameterAsBoolean(parameters, "COVER_ALL", context):
+            if ks:
+                raise GisError("Cover all and sites per category exclude each other; give "
+                               "one of them.")
+            return [(c, None) for c in cats]
+        if len(ks) != len(cats):
+            raise GisError(f"{len(cats)} categories but {len(ks)} site counts: give one per "
+                           "category (a number, or 'all'), or tick cover all.")
+        out = []
+        for c, k in zip(cats, ks):
+            if k.lower() in ("all", "全部"):
+                out.append((c, None))
+                continue
+            try:
+                out.append((c, int(k)))
+            except ValueError:
+                raise GisError(f"Sites {k!r} for {c}: give a whole number of sites, "
+                               "or 'all'.") from None
+        return out
+
+    def analyse(self, parameters, context, feedback):
+        import shapely
+
+        std = self._standard(parameters, context)
+        lang = self._lang(parameters, context)
+        out_dir = Path(self.parameterAsString(parameters, "OUTPUT", context))
+        demands = self._demands(parameters, context)
+        for c, _ in demands:
+            std.category(c)  # an unknown key stops here, naming the standard's keys
+        spacing_m = self.parameterAsDouble(parameters, "SPACING_M", context)
+        self._step(feedback, 2, "Reading layers 读取图层")
+        cov, gates = self._coverage(parameters, context, feedback, std)
+        self._step(feedback, 40, "Candidate sites 候选点位")
+        # The candidate assembly of `gis siting` (gis/cli.py `_siting`), on the same library
+        # functions: the study area is the estates' hull grown by the longest threshold.
+        parts = []
+        est_m = to_metric(cov.estates, cov.analysis_crs)
+        reach = max(std.category(c).walk_m for c, _ in demands) if demands else 0.0
+        area = shapely.buffer(shapely.convex_hull(shapely.union_all(
+            shapely.envelope(est_m.geometry.values))), reach)
+        frame = self._layer(parameters, "CANDIDATES", context, feedback, required=False)
+        if self.parameterAsBoolean(parameters, "NETWORK_CANDIDATES", context):
+            parts.append(network_candidates(cov.streets, area, spacing_m=spacing_m))
+        if self.parameterAsBoolean(parameters, "ESTATE_CANDIDATES", context):
+            parts.append(estate_candidates(cov.estates))
+        if frame is not None:
+            parts.append(read_candidates(frame))
+        if not parts:
+            raise GisError("No candidate sites: give a candidate layer or tick candidates "
+                           "along the streets or inside the estates.")
+        candidates = combine_candidates(parts, cov.estates.crs)
+        files = [p for p in parts if (p["source"] == "file").all() and len(p)]
+        candidates.attrs["notes"] = [n for p in files for n in p.attrs.get("notes", [])]
+        if files:
+            candidates.attrs["source_name"] = files[0].attrs.get("source_name", "candidates")
+        if not len(candidates):
+            raise GisError("No candidate sites: the street network has no point inside the "
+                           "study area; give a candidate layer.")
+        self._step(feedback, 50, "Choosing sites 选址求解")
+        solvers = list(get_args(siting_lib.Solver))
+        result = siting_lib.site_facilities(
+            cov, candidates, demands, gates=gates,
+            solver=solvers[self.parameterAsEnum(parameters, "SOLVER", context)],
+            time_limit_s=self.parameterAsDouble(parameters, "TIME_LIMIT_S", context),
+            use_capacity=self.parameterAsBoolean(parameters, "USE_CAPACITY", context))
+        self._step(feedback, 85, "Writing 写出结果")
+        paths = write_siting(result, out_dir, lang=lang, spacing_m=spacing_m)
+        feedback.setProgress(100)
+        for r in result.summary.itertuples(index=False):
+            feedback.pushInfo(
+                f"{r.name_zh} {r.category}: {r.sites} 处新增 new sites ({r.model.upper()}, "
+                f"{r.method}{', proven optimal' if r.optimal else ''}); 覆盖小区 estates "
+                f"covered {r.estates_covered_before} → {r.estates_covered_after}/{r.estates}")
+        layers = [n for n in SITES_LAYERS if _has_layer(paths["gpkg"], n)]
+        return {"OUTPUT": str(out_dir), **self._outputs(context, paths["gpkg"], layers)}
+
+
+SITES_LAYERS = ("sites", "service_areas", "candidates", "estates")

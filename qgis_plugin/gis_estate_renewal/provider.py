@@ -6,12 +6,17 @@ from qgis.core import QgsProcessingProvider
 
 
 class GisProvider(QgsProcessingProvider):
-    """Algorithms ``gis_estate_renewal:coverage``, ``:units`` and ``:review``."""
+    """Algorithms ``gis_estate_renewal:coverage``, ``:units``, ``:review``, ``:siting``."""
 
     def loadAlgorithms(self):  # noqa: N802
-        from .algorithms import CoverageAlgorithm, ReviewAlgorithm, UnitsAlgorithm
+        from .algorithms import (
+            CoverageAlgorithm,
+            ReviewAlgorithm,
+            SitingAlgorithm,
+            UnitsAlgorithm,
+        )
 
-        for alg in (CoverageAlgorithm(), UnitsAlgorithm(), ReviewAlgorithm()):
+        for alg in (CoverageAlgorithm(), UnitsAlgorithm(), ReviewAlgorithm(), SitingAlgorithm()):
             self.addAlgorithm(alg)
 
     def id(self):
