@@ -12,7 +12,7 @@ import click
 
 from gis.i18n import tr
 
-__all__ = ["make_plan", "programme", "run_demo"]
+__all__ = ["make_plan", "programme", "run_demo", "survey_in_layer"]
 
 logger = logging.getLogger("gis")
 
@@ -178,11 +178,12 @@ def make_plan(*, estates_path: str | None = None, survey_path: str | None = None
               units_path: str | None = None, barrier_classes: str = "主干路,快速路",
               ledger: str, out_dir: str, method: str = "auto", input_crs: str | None = None,
               lang: str = "zh", estates: Any = None, illustrative: bool = False,
-              **_: Any) -> dict[str, Path]:
+              survey: Any = None, **_: Any) -> dict[str, Path]:
     """Read, prioritise, form units, schedule, write the plan and create the ledger.
 
     ``estates`` (a GeoDataFrame with coverage columns) may replace ``estates_path`` and
-    ``coverage_path``, as in `gis demo`.
+    ``coverage_path``, as in `gis demo`; ``survey`` (from `survey_in_layer`) may replace
+    ``survey_path``.
     """
     import pandas as pd
 
@@ -193,8 +194,7 @@ def make_plan(*, estates_path: str | None = None, survey_path: str | None = None
     from gis.programme.ledger import create_ledger
     from gis.programme.priority import estate_priority
     from gis.programme.schedule import schedule, units_for_plan
-    from gis.programme.survey import (SURVEY_FIELDS, content_lists, read_survey,
-                                      survey_from_table)
+    from gis.programme.survey import content_lists, read_survey
     from gis.report._files import staged_outputs
     from gis.standards import load_standard
     from gis.units import renovation_units
@@ -211,21 +211,16 @@ def make_plan(*, estates_path: str | None = None, survey_path: str | None = None
         if coverage_path:
             estates = _with_coverage(estates, coverage_path)
     ids = set(estates["estate_id"].astype(str))
-    if survey_path:
+    if survey is not None:
+        pass  # read by the caller (the QGIS algorithm, from the estates layer)
+    elif survey_path:
         survey = read_survey(survey_path, cat, known_ids=ids)
     elif estates_path:
-        # Survey fields kept in the estates layer itself (read_estates keeps only its own).
-        from gis.layers import find_field, read_layer
+        from gis.layers import read_layer
 
         raw, _, src = read_layer(estates_path, role="estates", layer=None, crs=input_crs,
                                  encoding=None)
-        raw = pd.DataFrame(raw.drop(columns=raw.geometry.name))
-        aliases = [*(a for k, v in SURVEY_FIELDS.items() if k != "estate_id" for a in v),
-                   *(a for it in cat.items for a in (it.name_zh, *it.aliases))]
-        own = [c for c in raw.columns if find_field([c], tuple(aliases))]
-        survey = survey_from_table(raw, cat, src) if own else None
-    else:
-        survey = None
+        survey = survey_in_layer(raw, cat, src)
     if units_path:
         from gis.eligibility import assess_eligibility
 
@@ -305,6 +300,21 @@ def make_plan(*, estates_path: str | None = None, survey_path: str | None = None
     click.echo(f"{len(the_plan.units)} 个改造单元 units, {int(the_plan.years['estates'].sum())} "
                f"个小区入计划 estates planned ({the_plan.method})")
     return {"plan_md": out / "plan.md", "plan_xlsx": out / "plan.xlsx", "ledger": Path(ledger)}
+
+
+def survey_in_layer(raw: Any, cat: Any, src: str) -> Any:
+    """Survey fields kept in the estates layer itself (`read_estates` keeps only its own
+    fields), as a survey table; ``None`` when the layer has none."""
+    import pandas as pd
+
+    from gis.layers import find_field
+    from gis.programme.survey import SURVEY_FIELDS, survey_from_table
+
+    raw = pd.DataFrame(raw.drop(columns=raw.geometry.name))
+    aliases = [*(a for k, v in SURVEY_FIELDS.items() if k != "estate_id" for a in v),
+               *(a for it in cat.items for a in (it.name_zh, *it.aliases))]
+    own = [c for c in raw.columns if find_field([c], tuple(aliases))]
+    return survey_from_table(raw, cat, src) if own else None
 
 
 def _read_membership(path: str, ids: set[str]) -> Any:
