@@ -16,7 +16,10 @@ class GisProvider(QgsProcessingProvider):
             UnitsAlgorithm,
         )
 
-        for alg in (CoverageAlgorithm(), UnitsAlgorithm(), ReviewAlgorithm(), SitingAlgorithm()):
+        from .programme import ProgrammePlanAlgorithm, ProgrammeUpdateAlgorithm
+
+        for alg in (CoverageAlgorithm(), UnitsAlgorithm(), ReviewAlgorithm(), SitingAlgorithm(),
+                    ProgrammePlanAlgorithm(), ProgrammeUpdateAlgorithm()):
             self.addAlgorithm(alg)
 
     def id(self):
