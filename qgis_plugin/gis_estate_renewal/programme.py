@@ -147,9 +147,7 @@ class ProgrammePlanAlgorithm(_GisAlgorithm):
         ledger = self.parameterAsFileOutput(parameters, "LEDGER", context)
         out = Path(self.parameterAsString(parameters, "OUTPUT", context))
         lang = LANGS[self.parameterAsEnum(parameters, "LANG", context)]
-        plan_gpkg = out / "plan_estates.gpkg"
-        if plan_gpkg.exists():
-            plan_gpkg.unlink()  # this algorithm's own output of an earlier run
+        plan_gpkg = out / "plan_estates.gpkg"  # replaced (os.replace) only after the plan
         self._step(feedback, 10, "Planning 编制计划")
         paths = make_plan(estates=estates, survey_path=survey_path, survey=survey,
                           units_path=self._file(parameters, "UNITS", context),
