@@ -22,12 +22,14 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gis.crs import to_metric
 from gis.errors import InputError
 from gis.layers import _drop_empty, _finish, _ids, _numeric, _rename, read_layer
 from gis.notes import Note
 
 __all__ = [
     "CANDIDATE_FIELDS",
+    "gather_candidates",
     "estate_candidates",
     "network_candidates",
     "read_candidates",
@@ -187,3 +189,51 @@ def combine_candidates(parts: list[gpd.GeoDataFrame], crs: Any) -> gpd.GeoDataFr
                "candidates file (ids N… and E:… are used for generated candidates).")
         raise InputError(msg)
     return out
+
+
+def gather_candidates(
+    sources: list[Any], *, estates: gpd.GeoDataFrame, streets: gpd.GeoDataFrame | None,
+    analysis_crs: Any, reach_m: float, spacing_m: float = 100.0,
+) -> gpd.GeoDataFrame:
+    """The candidate sites of one siting run, in ``sources`` order.
+
+    Each source is ``"network"`` (points every ``spacing_m`` along ``streets`` inside the
+    study area: the estates' hull grown by ``reach_m``, the longest walking threshold of
+    the run), ``"estates"`` (one point inside each estate) or a frame from
+    `read_candidates`. The notes of the file sources are kept in ``attrs["notes"]``.
+    `gis siting` and the QGIS siting algorithm both assemble candidates here.
+
+    Raises
+    ------
+    InputError
+        No source given, or no candidate at all (no street inside the study area and no
+        other source).
+    """
+    if not sources:
+        msg = ("No candidate sites: give a candidates file or layer, or candidates along the "
+               "streets or inside the estates.")
+        raise InputError(msg)
+    parts = []
+    for source in sources:
+        if isinstance(source, gpd.GeoDataFrame):
+            parts.append(source)
+        elif source == "network":
+            est_m = to_metric(estates, analysis_crs)
+            area = shapely.buffer(shapely.convex_hull(shapely.union_all(
+                shapely.envelope(est_m.geometry.values))), reach_m)
+            parts.append(network_candidates(streets, area, spacing_m=spacing_m))
+        elif source == "estates":
+            parts.append(estate_candidates(estates))
+        else:
+            msg = f"unknown candidate source {source!r}: use 'network', 'estates' or a frame."
+            raise InputError(msg)
+    candidates = combine_candidates(parts, estates.crs)
+    files = [p for p in parts if (p["source"] == "file").all() and len(p)]
+    candidates.attrs["notes"] = [n for p in files for n in p.attrs.get("notes", [])]
+    if files:
+        candidates.attrs["source_name"] = files[0].attrs.get("source_name", "candidates")
+    if not len(candidates):
+        msg = ("No candidate sites: the street network has no point inside the study area; "
+               "give a candidates file or layer.")
+        raise InputError(msg)
+    return candidates

@@ -723,7 +723,6 @@ def _units(*, review: bool, illustrative: bool = False, estates: Any = None,
     from gis.layers import read_barriers, read_estates
     from gis.report import staged_outputs
     from gis.standards import load_standard
-    from gis.summary import units_summary
     from gis.params import Params
     from gis.workflows import units_run
 
@@ -1204,16 +1203,9 @@ def _siting_demands(categories: tuple[str, ...], ks: tuple[str, ...],
 
 def _siting(*, illustrative: bool = False, cov: Any = None, gates: Any = None,
             **o: Any) -> Any:
-    import shapely
-
-    from gis.candidates import (
-        combine_candidates,
-        estate_candidates,
-        network_candidates,
-        read_candidates,
-    )
+    from gis.candidates import gather_candidates, read_candidates
     from gis.coverage import living_circle
-    from gis.crs import parse_crs, to_metric
+    from gis.crs import parse_crs
     from gis.layers import read_estates, read_gates, read_services, read_streets
     from gis.maps import coverage_map, write_map
     from gis.report import staged_outputs
@@ -1264,26 +1256,12 @@ def _siting(*, illustrative: bool = False, cov: Any = None, gates: Any = None,
         if o.get("coverage_path"):
             _same_coverage(path, cov)
     sources = tuple(o.get("candidate_sources") or ()) or ("network", "estates")
-    parts = []
-    est_m = to_metric(cov.estates, cov.analysis_crs)
-    reach = max(std.category(c).walk_m for c, _ in demands)
-    area = shapely.buffer(shapely.convex_hull(shapely.union_all(
-        shapely.envelope(est_m.geometry.values))), reach)
-    for source in sources:
-        if source == "network":
-            parts.append(network_candidates(cov.streets, area, spacing_m=float(o["spacing_m"])))
-        elif source == "estates":
-            parts.append(estate_candidates(cov.estates))
-        else:
-            parts.append(read_candidates(source, **kw, coords=sys_of.get("candidates")))
-    candidates = combine_candidates(parts, cov.estates.crs)
-    files = [p for p in parts if (p["source"] == "file").all() and len(p)]
-    candidates.attrs["notes"] = [n for p in files for n in p.attrs.get("notes", [])]
-    if files:
-        candidates.attrs["source_name"] = files[0].attrs.get("source_name", "candidates")
-    if not len(candidates):
-        raise GisError("No candidate sites: the street network has no point inside the study "
-                       "area; pass --candidates FILE.")
+    candidates = gather_candidates(
+        [s if s in ("network", "estates")
+         else read_candidates(s, **kw, coords=sys_of.get("candidates")) for s in sources],
+        estates=cov.estates, streets=cov.streets, analysis_crs=cov.analysis_crs,
+        reach_m=max(std.category(c).walk_m for c, _ in demands),
+        spacing_m=float(o["spacing_m"]))
     result = site_facilities(cov, candidates, demands, gates=gates, solver=o["solver"],
                              time_limit_s=float(o["time_limit_s"]),
                              use_capacity=bool(o.get("use_capacity")))

@@ -417,7 +417,6 @@ def exact_cover(
     """
     cover = sp.csr_array(cover, dtype=bool)
     w = np.asarray(weight, dtype=float)
-    n_cand = cover.shape[1]
     reach = np.diff(cover.indptr) > 0
     cover = cover[reach]
     w = w[reach]

@@ -12,7 +12,7 @@ import pytest
 import shapely
 from hypothesis import given, settings, strategies as st
 
-from conftest import DEMO, METRIC, random_town
+from conftest import DEMO, METRIC, random_town, split_graph
 from gis.coverage import category_summary, gap_list, living_circle
 from gis.errors import InputError
 
@@ -22,30 +22,7 @@ TOL_M = 0.01
 def oracle_distances(streets, estates, services, standard, *, gates=None, radius_m=30.0,
                      factor=2.0, snap_m=0.01, max_edge_m=20.0) -> pd.DataFrame:
     """Per-estate networkx Dijkstra with the documented snapping rules, written from scratch."""
-    def key(xy):
-        return (round(xy[0] / snap_m), round(xy[1] / snap_m))
-
-    graph = nx.Graph()
-    where: dict = {}
-    segments: dict = {}
-    for line in streets.geometry:
-        pts = list(line.coords)
-        for a, b in zip(pts, pts[1:]):
-            ka, kb = key(a), key(b)
-            where.setdefault(ka, a)
-            where.setdefault(kb, b)
-            if ka != kb:
-                pair = tuple(sorted((ka, kb)))
-                segments[pair] = min(segments.get(pair, math.inf), math.dist(a, b))
-    for (ka, kb), w in segments.items():
-        # Long segments are walked through private nodes every <= max_edge_m metres.
-        k = max(math.ceil(w / max_edge_m - 1e-9), 1)
-        chain = [ka] + [("split", ka, kb, t) for t in range(1, k)] + [kb]
-        for t in range(1, k):
-            a, b = where[ka], where[kb]
-            where[chain[t]] = (a[0] + t / k * (b[0] - a[0]), a[1] + t / k * (b[1] - a[1]))
-        for p, q in zip(chain, chain[1:]):
-            graph.add_edge(p, q, length=w / k)
+    graph, where = split_graph(streets, snap_m, max_edge_m)
     nodes = list(graph.nodes)
     node_arr = shapely.points([where[n] for n in nodes])
     xy = np.array([where[n] for n in nodes])

@@ -15,7 +15,7 @@ import scipy.sparse as sp
 import shapely
 from hypothesis import given, settings, strategies as st
 
-from conftest import METRIC, random_town
+from conftest import METRIC, random_town, split_graph
 from gis.candidates import combine_candidates, estate_candidates, network_candidates
 from gis.coverage import living_circle
 from gis.errors import GisError, InputError
@@ -33,34 +33,6 @@ TOL_M = 0.01
 
 
 # --- the coverage matrix against a from-scratch networkx oracle ---------------------------
-
-
-def split_graph(streets, snap_m=0.01, max_edge_m=20.0):
-    """The fully split walking graph, built from scratch as tests/test_coverage.py does."""
-    def key(xy):
-        return (round(xy[0] / snap_m), round(xy[1] / snap_m))
-
-    graph = nx.Graph()
-    where: dict = {}
-    segments: dict = {}
-    for line in streets.geometry:
-        pts = list(line.coords)
-        for a, b in zip(pts, pts[1:]):
-            ka, kb = key(a), key(b)
-            where.setdefault(ka, a)
-            where.setdefault(kb, b)
-            if ka != kb:
-                pair = tuple(sorted((ka, kb)))
-                segments[pair] = min(segments.get(pair, math.inf), math.dist(a, b))
-    for (ka, kb), w in segments.items():
-        k = max(math.ceil(w / max_edge_m - 1e-9), 1)
-        chain = [ka] + [("split", ka, kb, t) for t in range(1, k)] + [kb]
-        for t in range(1, k):
-            a, b = where[ka], where[kb]
-            where[chain[t]] = (a[0] + t / k * (b[0] - a[0]), a[1] + t / k * (b[1] - a[1]))
-        for p, q in zip(chain, chain[1:]):
-            graph.add_edge(p, q, length=w / k)
-    return graph, where
 
 
 def oracle_matrix(streets, estates, points, walk_m, radius_m=30.0) -> dict:

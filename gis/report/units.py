@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from gis.eligibility import FILL_IN_HINT
-from gis.i18n import join, tr
+from gis.i18n import join
 from gis.notes import note_text
 from gis.report._files import (
     autofit,

@@ -40,8 +40,7 @@ from qgis.core import (
 from gis import settings
 from gis import siting as siting_lib
 from gis.adjacency import barrier_notes, blocked_by_layer, select_barriers
-from gis.candidates import combine_candidates, estate_candidates, network_candidates, \
-    read_candidates
+from gis.candidates import gather_candidates, network_candidates, read_candidates
 from gis.coverage import living_circle
 from gis.crs import metric_crs, to_metric
 from gis.errors import GisError
@@ -592,8 +591,6 @@ class SitingAlgorithm(_GisAlgorithm):
         return out
 
     def analyse(self, parameters, context, feedback):
-        import shapely
-
         std = self._standard(parameters, context)
         lang = self._lang(parameters, context)
         out_dir = Path(self.parameterAsString(parameters, "OUTPUT", context))
@@ -604,31 +601,19 @@ class SitingAlgorithm(_GisAlgorithm):
         self._step(feedback, 2, "Reading layers 读取图层")
         cov, gates = self._coverage(parameters, context, feedback, std)
         self._step(feedback, 40, "Candidate sites 候选点位")
-        # The candidate assembly of `gis siting` (gis/cli.py `_siting`), on the same library
-        # functions: the study area is the estates' hull grown by the longest threshold.
-        parts = []
-        est_m = to_metric(cov.estates, cov.analysis_crs)
-        reach = max(std.category(c).walk_m for c, _ in demands) if demands else 0.0
-        area = shapely.buffer(shapely.convex_hull(shapely.union_all(
-            shapely.envelope(est_m.geometry.values))), reach)
         frame = self._layer(parameters, "CANDIDATES", context, feedback, required=False)
-        if self.parameterAsBoolean(parameters, "NETWORK_CANDIDATES", context):
-            parts.append(network_candidates(cov.streets, area, spacing_m=spacing_m))
-        if self.parameterAsBoolean(parameters, "ESTATE_CANDIDATES", context):
-            parts.append(estate_candidates(cov.estates))
-        if frame is not None:
-            parts.append(read_candidates(frame))
-        if not parts:
-            raise GisError("No candidate sites: give a candidate layer or tick candidates "
-                           "along the streets or inside the estates.")
-        candidates = combine_candidates(parts, cov.estates.crs)
-        files = [p for p in parts if (p["source"] == "file").all() and len(p)]
-        candidates.attrs["notes"] = [n for p in files for n in p.attrs.get("notes", [])]
-        if files:
-            candidates.attrs["source_name"] = files[0].attrs.get("source_name", "candidates")
-        if not len(candidates):
-            raise GisError("No candidate sites: the street network has no point inside the "
-                           "study area; give a candidate layer.")
+        sources = [
+            *(["network"] if self.parameterAsBoolean(parameters, "NETWORK_CANDIDATES", context)
+              else []),
+            *(["estates"] if self.parameterAsBoolean(parameters, "ESTATE_CANDIDATES", context)
+              else []),
+            *([read_candidates(frame)] if frame is not None else []),
+        ]
+        # The same assembly as `gis siting` (study area: estates' hull + longest threshold).
+        candidates = gather_candidates(
+            sources, estates=cov.estates, streets=cov.streets, analysis_crs=cov.analysis_crs,
+            reach_m=max(std.category(c).walk_m for c, _ in demands) if demands else 0.0,
+            spacing_m=spacing_m)
         self._step(feedback, 50, "Choosing sites 选址求解")
         solvers = list(get_args(siting_lib.Solver))
         result = siting_lib.site_facilities(
