@@ -277,7 +277,7 @@ def neighbour_links(
     The demo town's eligible estates: 42 pairs within 15 m, 38 of them facing along
     10 m or more.
 
-    >>> from gis.cli import demo_folder
+    >>> from gis.sources import demo_folder
     >>> from gis.crs import metric_crs, to_metric
     >>> from gis.eligibility import assess_eligibility
     >>> from gis.layers import read_estates

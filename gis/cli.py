@@ -213,6 +213,8 @@ def demo(out_dir: str, lang: str, verbose: int, quiet: bool) -> None:
     prints where they are.
     """
     def job() -> None:
+        from gis.sources import demo_folder
+
         folder = demo_folder()
         cov = _coverage(
             estates_path=str(folder / "estates.gpkg"),
@@ -558,19 +560,6 @@ def standards_cmd() -> None:
         click.echo(f"{name}: {std.name_zh} / {std.name_en}")
         for c in std.categories:
             click.echo(f"  {c.key:<18} {c.name_zh:<8} {c.walk_m:>6.0f} m   {c.source}")
-
-
-def demo_folder() -> Path:
-    """The bundled demo layers: ./layers/demo, else next to the installed package."""
-    import gis
-
-    for base in (Path.cwd(), Path(gis.__file__).resolve().parents[1]):
-        folder = base / "layers" / "demo"
-        if (folder / "estates.gpkg").is_file():
-            return folder
-    msg = ("Demo data not found: run from the project folder (it holds layers/demo/) or "
-           "regenerate it with `python scripts/make_demo_data.py`.")
-    raise GisError(msg)
 
 
 def _run(job: Any, verbose: int, quiet: bool) -> None:

@@ -180,7 +180,7 @@ def living_circle(
     --------
     On the bundled demo town (150 estates, network distances):
 
-    >>> from gis.cli import demo_folder
+    >>> from gis.sources import demo_folder
     >>> from gis.layers import read_estates, read_services, read_streets
     >>> from gis.standards import load_standard
     >>> demo, std = demo_folder(), load_standard()

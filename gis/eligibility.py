@@ -89,7 +89,7 @@ def assess_eligibility(
     --------
     The demo town's 150 estates under the default standard:
 
-    >>> from gis.cli import demo_folder
+    >>> from gis.sources import demo_folder
     >>> from gis.layers import read_estates
     >>> from gis.standards import load_standard
     >>> assessed = assess_eligibility(read_estates(demo_folder() / "estates.gpkg"),

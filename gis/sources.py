@@ -18,10 +18,11 @@ from typing import Any
 
 import geopandas as gpd
 
+from gis.errors import GisError
 from gis.layers import read_raw
 from gis.skipped import check_invalid_mode
 
-__all__ = ["Source", "read_source"]
+__all__ = ["Source", "demo_folder", "read_source"]
 
 
 @dataclass
@@ -78,3 +79,30 @@ def read_source(src: str | Path, layer: str | None = None, *, role: str | None =
                                        invalid=invalid)
     gdf.attrs["notes"] = list(notes)
     return Source(gdf, name, where, from_osm=where is not None and _is_osm(where))
+
+
+def demo_folder() -> Path:
+    """The bundled demo layers: ``./layers/demo``, else next to the installed package.
+
+    The demo is a fictional county town (estates, services, streets, gates, constraint
+    layers and a survey workbook); the examples in these docstrings run on it.
+
+    Raises
+    ------
+    GisError
+        When neither place holds ``estates.gpkg``.
+
+    Examples
+    --------
+    >>> sorted(p.name for p in demo_folder().glob("*.gpkg"))[:3]
+    ['ancient_trees.gpkg', 'development_boundary.gpkg', 'eco_redline.gpkg']
+    """
+    import gis
+
+    for base in (Path.cwd(), Path(gis.__file__).resolve().parents[1]):
+        folder = base / "layers" / "demo"
+        if (folder / "estates.gpkg").is_file():
+            return folder
+    msg = ("Demo data not found: run from the project folder (it holds layers/demo/) or "
+           "regenerate it with `python scripts/make_demo_data.py`.")
+    raise GisError(msg)

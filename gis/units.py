@@ -600,7 +600,7 @@ def renovation_units(
     The bundled demo town: 85 of 150 estates eligible, in 48 units of which 29 join
     neighbouring estates.
 
-    >>> from gis.cli import demo_folder
+    >>> from gis.sources import demo_folder
     >>> from gis.layers import read_estates
     >>> from gis.standards import load_standard
     >>> units, assessed = renovation_units(read_estates(demo_folder() / "estates.gpkg"),

@@ -11,7 +11,7 @@ import importlib
 
 import pytest
 
-MODULES = ["gis.i18n", "gis.notes", "gis.text", "gis.standards", "gis.eligibility",
+MODULES = ["gis.i18n", "gis.notes", "gis.text", "gis.sources", "gis.standards", "gis.eligibility",
            "gis.adjacency", "gis.coverage", "gis.units", "gis.synthetic"]
 
 
