@@ -1,4 +1,4 @@
-"""Messages of reports: Markdown, XLSX, CSV and Word (gis.report), ids ``report.``.
+"""Messages of the coverage gap report, the Word reports and the siting report (gis.report.coverage, .docx, .siting), ids ``report.``, ``docx.``, ``siting.``.
 
 Each entry maps a message id to ``(zh, en)``, both `str.format` templates with the same
 fields; `gis.i18n.tr` looks them up. Keep ids unique across the catalogue modules (the
