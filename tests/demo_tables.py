@@ -4,7 +4,9 @@ Used by tests/test_workflows.py to check a refactoring changed no result: every 
 attribute table (values as text, in column order) and geometry (WKB) is hashed, ignoring
 only the metadata table the writers add. Regenerate the fixture from the code you trust:
 ``python tests/demo_tables.py OUT_DIR > tests/fixtures/demo_tables.json`` after ``gis demo
---out OUT_DIR``.
+--out OUT_DIR``; the OpenStreetMap fixture (pyrosm's bundled test.osm.pbf through ``gis
+coverage``) with ``python tests/demo_tables.py OUT_DIR coverage.gpkg >
+tests/fixtures/osm_extract_tables.json``.
 """
 
 from __future__ import annotations
@@ -21,12 +23,13 @@ FILES = ("coverage.gpkg", "review/units.gpkg")
 SKIP_LAYERS = {"gis_metadata", "layer_styles"}
 
 
-def table_digests(out_dir: str | Path) -> dict[str, dict[str, object]]:
+def table_digests(out_dir: str | Path, files: tuple[str, ...] = FILES
+                  ) -> dict[str, dict[str, object]]:
     """``{"coverage.gpkg:estates": {"rows": n, "columns": [...], "sha256": ...}, ...}``."""
     import geopandas as gpd
 
     found: dict[str, dict[str, object]] = {}
-    for name in FILES:
+    for name in files:
         path = Path(out_dir) / name
         for layer in sorted(str(n) for n in pyogrio.list_layers(path)[:, 0]):
             if layer in SKIP_LAYERS:
@@ -45,4 +48,6 @@ def table_digests(out_dir: str | Path) -> dict[str, dict[str, object]]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(table_digests(sys.argv[1]), indent=1, ensure_ascii=False))
+    # ``python tests/demo_tables.py OUT_DIR [FILE ...]``: the files default to the demo's.
+    print(json.dumps(table_digests(sys.argv[1], tuple(sys.argv[2:]) or FILES), indent=1,
+                     ensure_ascii=False))

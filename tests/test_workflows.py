@@ -234,3 +234,20 @@ def test_units_reads_back_the_standard_of_a_coverage_file(demo_out, tmp_path):
         md = (out / "units_report.md").read_text(encoding="utf-8")
         assert ("覆盖分析所用标准为 lianyungang_15min.toml" in md) is expect, standard
         assert read_metadata(out / "units.gpkg")["standard"]["name"] == standard
+
+
+def test_osm_extract_tables_identical_to_the_previous_release(tmp_path):
+    """`gis coverage` on the bundled OpenStreetMap test extract (pyrosm's test.osm.pbf: real
+    OSM data nobody here drew) gives the tables the previous release gave, fingerprinted in
+    tests/fixtures/osm_extract_tables.json from release 94ff015."""
+    import pyrosm
+
+    from gis.cli import cli
+
+    pbf = pyrosm.get_data("test_pbf")
+    result = CliRunner().invoke(cli, ["coverage", "--estates", pbf, "--services", pbf,
+                                      "--streets", pbf, "--out", str(tmp_path), "-q",
+                                      "--no-map"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    expected = json.loads((FIXTURE.parent / "osm_extract_tables.json").read_text(encoding="utf-8"))
+    assert table_digests(tmp_path, ("coverage.gpkg",)) == expected
