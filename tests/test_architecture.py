@@ -18,7 +18,7 @@ GIS = Path(__file__).resolve().parents[1] / "gis"
 # Leaf modules any module may import: errors, notes, text, skipped records, runtime knobs.
 BASE = {"errors", "i18n", "notes", "text", "skipped", "settings"}
 ALLOWED: dict[str, set[str]] = {
-    "errors": set(), "i18n": set(), "notes": set(), "text": set(),
+    "errors": set(), "i18n": set(), "notes": {"i18n"}, "text": set(),
     "skipped": {"errors", "notes"},
     "settings": set(),
     "standards": BASE,

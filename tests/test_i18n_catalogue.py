@@ -55,3 +55,16 @@ def test_every_message_has_both_languages_with_the_same_fields(msg_id):
     zh, en = texts
     assert en.strip() or not zh.strip(), f"{msg_id} has no English"
     assert _fields(zh) == _fields(en), f"{msg_id}: fields differ between zh and en"
+
+
+#: ``Note("english", "中文")`` written at a call site: a second way of choosing words.
+INLINE_NOTE = re.compile(r"\bNote\(\s*(f?[\"']|msg\b|en\b)")
+
+
+@pytest.mark.parametrize("path", sorted(p.relative_to(GIS).as_posix() for p in GIS.rglob("*.py")
+                                        if p.name != "notes.py"))
+def test_notes_come_from_the_catalogue(path):
+    """Every note is `Note.of(msg_id, ...)`: its words live in `gis.i18n`, not at the call."""
+    text = (GIS / path).read_text(encoding="utf-8")
+    lines = [str(text.count("\n", 0, m.start()) + 1) for m in INLINE_NOTE.finditer(text)]
+    assert not lines, f"gis/{path}: notes written inline at lines {', '.join(lines)}"

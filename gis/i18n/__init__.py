@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from gis.i18n import analysis, core, maps, programme, report, review
+from gis.i18n import analysis, cli, core, inputs, maps, programme, report, review
 
 __all__ = ["LANGS", "MESSAGES", "clause_join", "join", "tr"]
 
@@ -43,11 +43,11 @@ def _merge(*tables: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
     return merged
 
 
-#: Every message id → ``(zh, en)``: the tables of `gis.i18n.core`, `.report`, `.review`,
-#: `.maps`, `.programme` and `.analysis`, one catalogue.
-MESSAGES: dict[str, tuple[str, str]] = _merge(core.MESSAGES, report.MESSAGES, review.MESSAGES,
-                                              maps.MESSAGES, programme.MESSAGES,
-                                              analysis.MESSAGES)
+#: Every message id → ``(zh, en)``: the tables of `gis.i18n.core`, `.inputs`, `.analysis`,
+#: `.report`, `.review`, `.maps`, `.programme` and `.cli`, one catalogue.
+MESSAGES: dict[str, tuple[str, str]] = _merge(core.MESSAGES, inputs.MESSAGES, analysis.MESSAGES,
+                                              report.MESSAGES, review.MESSAGES,
+                                              maps.MESSAGES, programme.MESSAGES, cli.MESSAGES)
 
 
 def _index(lang: str) -> int:

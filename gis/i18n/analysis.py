@@ -1,4 +1,4 @@
-"""Messages of text composed by the analysis and adapters: notes, review conflicts, batch summaries, CLI lines; ids ``analysis.``, ``batch.``, ``cli.``.
+"""Messages of the analyses: notes and labels of gis.coverage, .adjacency, .units, .eligibility, .constraints, .review, .candidates, .siting, .tiles, .summary; ids ``analysis.``.
 
 Each entry maps a message id to ``(zh, en)``, both `str.format` templates with the same
 fields; `gis.i18n.tr` looks them up. Keep ids unique across the catalogue modules (the

@@ -1,0 +1,12 @@
+"""Messages of the command-line adapters and the run workflows (gis.cli, gis.workflows):
+console lines, option help; ids ``cli.``, ``workflow.``.
+
+Each entry maps a message id to ``(zh, en)``, both `str.format` templates with the same
+fields; `gis.i18n.tr` looks them up. Keep ids unique across the catalogue modules (the
+package refuses a duplicate at import).
+"""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, tuple[str, str]] = {
+}
