@@ -8,7 +8,7 @@ Run from the repository root::
 
 One synthetic city (seeded, so every run sees the same inputs) is measured three ways:
 
-a. ``gis``: `gis.network.build_walk_graph`, `gis.network.estate_access` and
+a. ``gis``: `gis.network.build_walk_graph`, `gis.access.estate_access` and
    `gis.coverage.nearest_by_network` (one bounded multi-source Dijkstra per category);
 b. networkx per estate, the way tutorials do it: for every estate a temporary virtual
    node joined to its access nodes by their access costs, one
@@ -53,7 +53,8 @@ try:
 except ImportError:  # run from a checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from gis.coverage import nearest_by_network
-from gis.network import Access, WalkGraph, build_walk_graph, estate_access
+from gis.access import Access, estate_access
+from gis.network import WalkGraph, build_walk_graph
 from gis.standards import Standard, load_standard
 # The synthetic city lives in gis.synthetic, shared with the tests; re-exported here.
 from gis.synthetic import (  # noqa: F401

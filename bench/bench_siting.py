@@ -49,7 +49,8 @@ sys.path.insert(0, str(HERE.parent))
 from bench_coverage import make_city, nx_graph  # noqa: E402
 
 from gis.candidates import network_candidates  # noqa: E402
-from gis.network import build_walk_graph, estate_access, snap_points  # noqa: E402
+from gis.access import estate_access, snap_points  # noqa: E402
+from gis.network import build_walk_graph  # noqa: E402
 from gis.siting import coverage_matrix, exact_cover, greedy_cover  # noqa: E402
 
 WALK_M = 1000.0

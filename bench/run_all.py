@@ -400,11 +400,12 @@ def kernel_inputs(graph: Any, node: np.ndarray, hop: np.ndarray, cats: np.ndarra
 def kernel_graphs(graph: Any, services: Any, access: Any) -> dict[str, tuple]:
     """The two graphs the bare kernel runs on, with service nodes, hops and access:
     ``full`` (gis's walking graph with every 20 m piece made, what a scipy user would
-    search) and ``search`` (`gis.network.search_graph` after `gis.network.thin_access`:
+    search) and ``search`` (`gis.search.search_graph` after `gis.search.thin_access`:
     the street graph plus the piece nodes in use, what gis searches). Untimed."""
     import shapely
 
-    from gis.network import Access, search_graph, snap_points, thin_access
+    from gis.access import Access, snap_points
+    from gis.search import search_graph, thin_access
 
     node, hop = snap_points(graph, shapely.get_coordinates(services.geometry.values))
     thin = thin_access(graph, access, node)  # as gis does: the same search graph
@@ -457,7 +458,8 @@ def coverage_worker(spec: dict[str, Any]) -> dict[str, Any]:
         nx_per_estate_check_nearest,
     )
     from gis.coverage import nearest_by_network
-    from gis.network import build_walk_graph, estate_access
+    from gis.access import estate_access
+    from gis.network import build_walk_graph
     from gis.standards import load_standard
 
     mem = Memory()
@@ -1121,8 +1123,8 @@ def _before_after(before: dict[str, Any], results: list[dict[str, Any]],
               "deduplication by single sorts; a per-estate minimum without a sort per "
               "category; and, last, 20 m piece nodes numbered but not made: snapping and "
               "access work them out from the street edges, and searches run on the street "
-              "graph plus the piece nodes in use (`gis.network.search_graph`), runs of access "
-              "pieces along a street thinned to their ends first (`gis.network.thin_access`)."),
+              "graph plus the piece nodes in use (`gis.search.search_graph`), runs of access "
+              "pieces along a street thinned to their ends first (`gis.search.thin_access`)."),
              "",
              "| target | before | after |", "|---|---:|---:|"]
     old = {t["target"]: t for t in bm.get("targets", [])}
@@ -1171,7 +1173,7 @@ def _coverage_section(cov: list[dict[str, Any]]) -> list[str]:
         "are snapped to those. gis never makes all of them: snapping and access work out the "
         "piece nodes they need from the street edges, and the searches run on the **search "
         "graph**, the street graph plus just the piece nodes in use "
-        "(`gis.network.search_graph`; every distance as on the fully split graph), built "
+        "(`gis.search.search_graph`; every distance as on the fully split graph), built "
         "inside the gis coverage time. The bare kernel is "
         "`scipy.sparse.csgraph.dijkstra(aug, directed=True, indices=virtual_sources, "
         "limit=2×walk_m, min_only=True)` once per category with the same virtual sources as "
