@@ -28,12 +28,13 @@ import shapely
 from gis.crs import bd09_to_gcj02, far_from_rest, gcj02_to_wgs84, require_crs
 from gis.errors import CRSError
 from gis.errors import GeometryError, GisError, InputError
+from gis.geometry import repair_polygons
 from gis.notes import Note
 from gis.osm import SERVICE_TAG_KEYS, read_osm
 from gis.postgis import is_postgis, read_postgis_layer
 from gis.skipped import check_invalid_mode, skipped_record
 from gis.standards import Standard
-from gis.text import fold_text
+from gis.text import fold_text, id_text, norm_text
 
 __all__ = [
     "COORD_SYSTEMS",
@@ -1012,15 +1013,6 @@ def _is_osm(path: str | Path | gpd.GeoDataFrame) -> bool:
     return Path(path).name.lower().endswith((".osm", ".pbf", ".osm.xml"))
 
 
-def norm_text(text: Any) -> str:
-    """Text folded for comparing field names and values (NFKC, traditional characters
-    simplified, case-folded; spaces and brackets dropped)."""
-    s = fold_text(text)
-    for ch in " _-()（）[]【】/\\:：":
-        s = s.replace(ch, "")
-    return s
-
-
 def _escape(word: str) -> str:
     import re
 
@@ -1163,13 +1155,13 @@ def _polygons(
         msg = f"{src}: no row has a usable boundary polygon; the layer has nothing to analyse."
         raise GeometryError(msg)
     geoms = shapely.force_2d(np.asarray(gdf.geometry.values))
-    invalid = np.flatnonzero(~shapely.is_valid(geoms))
+    # make_valid may return collections with stray lines; keep the polygonal part.
+    repair = repair_polygons(geoms, dissolve=True)
+    invalid = np.sort(np.concatenate([repair.repaired, repair.lost]))
     keep = np.ones(len(geoms), dtype=bool)
     if len(invalid):
-        reasons = shapely.is_valid_reason(geoms[invalid])
-        # make_valid may return collections with stray lines; keep the polygonal part.
-        fixed = np.array([_polygonal(g) for g in shapely.make_valid(geoms[invalid])], dtype=object)
-        lost = shapely.is_empty(fixed)
+        reasons = repair.reasons
+        lost = np.isin(invalid, repair.lost)
         if lost.any() and not from_osm and mode != "skip":
             msg = (
                 f"{src}: rows {list_items((invalid[lost] + 1).tolist())} are invalid and have no area "
@@ -1191,11 +1183,11 @@ def _polygons(
                     "(collapsed ring)", reason_zh="面积为零（边界退化），无法修复",
                     skipped=skipped, id_field="estate_id")
             keep[invalid[lost]] = False
-        geoms[invalid[~lost]] = fixed[~lost]
+        geoms[invalid[~lost]] = repair.geoms[invalid[~lost]]
         rows = (invalid[~lost] + 1).tolist()
         if rows:
             detail = "; ".join(
-                f"row {r}: {why}" for r, why in zip(rows[:_MAX_LISTED], reasons[~lost])
+                f"row {r}: {why}" for r, why in zip(rows[:_MAX_LISTED], reasons)
             )
             text = f"{src}: {len(rows)} invalid polygons repaired with make_valid ({detail})."
             notes.append(Note(text, f"{src}：{len(rows)} 个无效多边形（自相交等）已用 make_valid 修复"
@@ -1237,16 +1229,6 @@ def _set_aside(
     notes.append(Note(text, f"{src}：第 {listed} 行{reason_zh}，已跳过（--invalid skip），未参与分析。"))
     logger.warning(text)
     return gdf.loc[~mask].copy()
-
-
-def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
-    if geom.geom_type in ("Polygon", "MultiPolygon"):
-        return geom
-    parts = [g for g in getattr(geom, "geoms", []) if g.geom_type in ("Polygon", "MultiPolygon")]
-    if not parts:
-        return shapely.Polygon()
-    merged = shapely.union_all(parts)
-    return merged
 
 
 def _ids(
@@ -1308,14 +1290,6 @@ def _refuse_far_estates(gdf: gpd.GeoDataFrame, src: str, notes: list[str], *,
             "Correct their coordinates or delete them (run distant areas separately)."
         )
         raise InputError(msg)
-
-
-def id_text(value: Any) -> str:
-    """An id as text, the one rule for every layer and table: Excel turns 101 into
-    101.0, and an id is text either way; surrounding spaces are dropped."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 _id_text = id_text
