@@ -96,7 +96,7 @@ def test_an_estate_repaired_from_a_spike_stays_a_polygon():
     with pytest.warns(UserWarning, match="1 invalid polygons repaired with make_valid"):
         est = prepare_estates(gdf)
     assert list(est.geometry.geom_type) == ["Polygon", "Polygon"]
-    oracle = [g for g in shapely.make_valid(SPIKE).geoms if g.geom_type == "Polygon"][0]
+    oracle = next(g for g in shapely.make_valid(SPIKE).geoms if g.geom_type == "Polygon")
     assert est.geometry.iloc[0].wkb == oracle.wkb and est.geometry.iloc[0].area == 100.0
 
 
