@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gis.crs import is_metric
 from gis.errors import CRSError, InputError
 from gis.notes import Note
 
@@ -288,7 +289,7 @@ def neighbour_links(
     (42, 38, ['', 'short_facing'])
     """
     t0 = time.perf_counter()
-    if estates.crs is None or not estates.crs.is_projected:
+    if estates.crs is None or not is_metric(estates.crs):
         msg = "`estates` must be in a projected metric CRS; use gis.crs.to_metric first."
         raise CRSError(msg)
     if barriers is not None and len(barriers) and barriers.crs != estates.crs:

@@ -21,9 +21,11 @@ import shapely
 from pyproj import CRS
 
 from gis.errors import GeometryError, InputError
+from gis.geometry import repair_polygons
 from gis.layers import find_field, list_items, norm_text, read_layer, rows_phrase
 from gis.notes import Note
 from gis.skipped import skipped_record
+from gis.text import id_text
 
 __all__ = [
     "CONSTRAINT_KINDS",
@@ -320,25 +322,15 @@ def _skip(mask: np.ndarray, rows: np.ndarray, geoms: np.ndarray, kind: str, src:
 def _repair(geoms: np.ndarray, rows: np.ndarray, src: str, notes: list[str], *,
             mode: str = "stop") -> np.ndarray:
     """make_valid invalid polygons, keeping their polygonal part."""
-    polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
-    invalid = np.flatnonzero(polygonal & ~shapely.is_valid(geoms))
-    if not len(invalid):
-        return geoms
-    reasons = shapely.is_valid_reason(geoms[invalid])
-    fixed = _polygonal(shapely.make_valid(geoms[invalid]))
-    lost = shapely.is_empty(fixed) | (shapely.area(fixed) == 0)
-    if lost.any() and mode == "skip":
-        # Left empty for the caller to set aside; the others are repaired as usual.
-        fixed[lost] = shapely.MultiPolygon()
-    elif lost.any():
+    repair = repair_polygons(geoms)
+    # With mode="skip" the collapsed ones are left empty for the caller to set aside.
+    if len(repair.lost) and mode != "skip":
         msg = (
-            f"{src}: {_rows(rows[invalid[lost]].tolist(), 'are')} invalid polygons with no area "
+            f"{src}: {_rows(rows[repair.lost].tolist(), 'are')} invalid polygons with no area "
             "once repaired (collapsed rings); redraw those features or delete the rows."
         )
         raise GeometryError(msg)
-    geoms = geoms.copy()
-    geoms[invalid] = fixed
-    invalid, reasons = invalid[~lost], reasons[~lost]  # the collapsed ones are not repaired
+    geoms, invalid, reasons = repair.geoms, repair.repaired, repair.reasons
     if not len(invalid):
         return geoms
     listed = list_items(rows[invalid].tolist())
@@ -348,28 +340,6 @@ def _repair(geoms: np.ndarray, rows: np.ndarray, src: str, notes: list[str], *,
                             f"（第 {listed} 行）；请核对边界。"))
     warnings.warn(text, UserWarning, stacklevel=3)
     return geoms
-
-
-def _polygonal(geoms: np.ndarray) -> np.ndarray:
-    """The polygonal part of each geometry (MultiPolygon; empty when there is none).
-
-    Polygons and MultiPolygons pass unchanged; collections (a polygon plus stray lines
-    from `make_valid` or `intersection`) keep their polygons.
-    """
-    geoms = np.asarray(geoms, dtype=object)
-    out = geoms.copy()
-    mixed = np.flatnonzero(~np.isin(shapely.get_type_id(geoms), (3, 6)))
-    if not len(mixed):
-        return out
-    parts, idx = shapely.get_parts(geoms[mixed], return_index=True)
-    sub, sub_idx = shapely.get_parts(parts, return_index=True)  # flatten nested multis
-    idx = idx[sub_idx]
-    poly = shapely.get_type_id(sub) == 3
-    target = np.full(len(mixed), shapely.MultiPolygon(), dtype=object)
-    if poly.any():
-        shapely.multipolygons(sub[poly], indices=idx[poly], out=target)
-    out[mixed] = target
-    return out
 
 
 def _rows(rows: Any, verb: str = "") -> str:
@@ -387,10 +357,7 @@ def _cell_text(values: pd.Series) -> pd.Series:
     def one(v: Any) -> Any:
         if v is None or (isinstance(v, float) and np.isnan(v)):
             return pd.NA
-        if isinstance(v, float) and v.is_integer():
-            return str(int(v))
-        text = str(v).strip()
-        return text if text else pd.NA
+        return id_text(v) or pd.NA
     return values.map(one).astype(object)
 
 

@@ -26,6 +26,7 @@ import pandas as pd
 
 from gis.errors import InputError
 from gis.layers import id_text, read_table
+from gis.text import norm_text as _norm
 
 __all__ = ["Decisions", "read_decisions"]
 
@@ -241,10 +242,6 @@ def _workbook_sheets(path: Path) -> list[tuple[str, pd.DataFrame, dict[tuple[int
         values.close()
         formulas.close()
     return out
-
-
-def _norm(text: object) -> str:
-    return re.sub(r"[\s_\-()（）]", "", str(text)).lower()
 
 
 def _id(value: object) -> str:

@@ -28,12 +28,13 @@ import shapely
 from gis.crs import bd09_to_gcj02, far_from_rest, gcj02_to_wgs84, require_crs
 from gis.errors import CRSError
 from gis.errors import GeometryError, GisError, InputError
+from gis.geometry import repair_polygons
 from gis.notes import Note
 from gis.osm import SERVICE_TAG_KEYS, read_osm
 from gis.postgis import is_postgis, read_postgis_layer
 from gis.skipped import check_invalid_mode, skipped_record
 from gis.standards import Standard
-from gis.text import fold_text
+from gis.text import fold_text, id_text, norm_text
 
 __all__ = [
     "COORD_SYSTEMS",
@@ -156,6 +157,17 @@ def read_estates(
         Missing/duplicate ids, non-numeric or negative values, non-polygon rows, empty layer.
     CRSError
         No CRS and none given.
+
+    Examples
+    --------
+    >>> from gis.sources import demo_folder
+    >>> est = read_estates(demo_folder() / "estates.gpkg")
+    >>> len(est), est.crs.to_string(), list(est.columns[:5])
+    (150, 'EPSG:4490', ['estate_id', 'name', 'build_year', 'households', 'floor_area_m2'])
+    >>> est["estate_id"].iloc[0], int(est["households"].sum())
+    ('XQ001', 31203)
+    >>> print(est.attrs["notes"][0])  # doctest: +ELLIPSIS
+    estates.gpkg: fields mapped 小区编号→estate_id, 小区名称→name, 建成年份→build_year, ...
     """
     gdf, notes, src = read_layer(path, role="estates", layer=layer, crs=crs, encoding=encoding,
                                  coords=coords, invalid=invalid)
@@ -199,6 +211,17 @@ def estate_remarks(gdf: gpd.GeoDataFrame, src: str) -> list[Note]:
     Overlaps of more than 1 m² and estates at least 99 % inside another are listed with
     their ids; households above `MAX_HOUSEHOLDS`, areas above `MAX_AREA_KM2` km² and
     build years after the current year are listed as implausible. Nothing is changed.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> from gis.sources import demo_folder
+    >>> est = read_estates(demo_folder() / "estates.gpkg")
+    >>> estate_remarks(est, "estates.gpkg")  # the demo town's boundaries are clean
+    []
+    >>> est.loc[1, "geometry"] = shapely.box(*est.geometry.iloc[0].bounds)  # 2 drawn over 1
+    >>> print(estate_remarks(est, "estates.gpkg")[0])
+    estates.gpkg: 1 estates lie inside another (XQ001 in XQ002); check whether they are duplicates or sub-areas.
     """
     import datetime
 
@@ -290,6 +313,16 @@ def read_services(
         Empty layer, or no row matches any category.
     CRSError
         No CRS and none given.
+
+    Examples
+    --------
+    >>> from gis.sources import demo_folder
+    >>> from gis.standards import load_standard
+    >>> svc = read_services(demo_folder() / "services.gpkg", load_standard())
+    >>> len(svc), list(svc.columns)
+    (164, ['service_id', 'name', 'category', 'poi_type', 'geometry'])
+    >>> svc["category"].value_counts().head(3).to_dict()
+    {'convenience_store': 52, 'express': 38, 'parking': 20}
     """
     gdf, notes, src = read_layer(path, role="services", layer=layer, crs=crs, encoding=encoding,
                                  coords=coords, invalid=invalid)
@@ -367,6 +400,13 @@ def read_streets(
         Empty layer or rows that are not lines.
     CRSError
         No CRS and none given.
+
+    Examples
+    --------
+    >>> from gis.sources import demo_folder
+    >>> streets = read_streets(demo_folder() / "streets.gpkg")
+    >>> len(streets), list(streets.columns), streets.crs.to_string()
+    (639, ['name', 'road_class', 'width_m', 'geometry'], 'EPSG:4490')
     """
     gdf, notes, src = read_layer(path, role="streets", layer=layer, crs=crs, encoding=encoding,
                                  coords=coords, invalid=invalid)
@@ -421,6 +461,13 @@ def read_barriers(
     ------
     GeometryError
         Rows that are points.
+
+    Examples
+    --------
+    >>> from gis.sources import demo_folder
+    >>> rivers = read_barriers(demo_folder() / "rivers.gpkg")
+    >>> len(rivers), list(rivers.columns), rivers.geom_type.iloc[0]
+    (1, ['name', 'geometry'], 'Polygon')
     """
     gdf, notes, src = read_layer(path, role="barriers", layer=layer, crs=crs, encoding=encoding,
                                  coords=coords, invalid=invalid)
@@ -473,6 +520,14 @@ def read_gates(
     ------
     InputError
         No ``estate_id`` column, or ids that are not in ``estates``.
+
+    Examples
+    --------
+    >>> from gis.sources import demo_folder
+    >>> est = read_estates(demo_folder() / "estates.gpkg")
+    >>> gates = read_gates(demo_folder() / "gates.gpkg", est)
+    >>> len(gates), gates["estate_id"].nunique(), list(gates.columns)
+    (88, 62, ['estate_id', 'name', 'geometry'])
     """
     gdf, notes, src = read_layer(path, role="gates", layer=layer, crs=crs, encoding=encoding,
                                  coords=coords, invalid=invalid)
@@ -543,6 +598,17 @@ def classify_services(
     -------
     Series
         Category keys (object dtype) aligned with ``services``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from gis.standards import load_standard
+    >>> pois = pd.DataFrame({"category": ["診所", "Clinic", "咖啡馆"], "name": ["甲", "乙", "丙"]})
+    >>> notes = []
+    >>> classify_services(pois, load_standard(), notes=notes).tolist()
+    ['clinic', 'clinic', None]
+    >>> print(notes[0])
+    services: 1 of 3 services match no category and are left out; values: 咖啡馆 ×1.
     """
     notes = notes if notes is not None else []
     out = pd.Series([None] * len(services), index=services.index, dtype=object)
@@ -617,6 +683,13 @@ def read_table(
     ------
     InputError
         Unreadable file, unknown encoding or empty table.
+
+    Examples
+    --------
+    >>> from gis.sources import demo_folder
+    >>> survey, used = read_table(demo_folder() / "survey.xlsx")
+    >>> survey.shape, used, list(survey.columns[:3])
+    ((150, 40), 'xlsx', ['小区编号', '小区名称', '所属县区'])
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -661,7 +734,17 @@ def read_table(
 
 
 def split_layer(path: str | Path) -> tuple[Path, str | None]:
-    """``"data.gpkg:小区"`` → (``data.gpkg``, ``"小区"``); a plain path has no layer."""
+    """``"data.gpkg:小区"`` → (``data.gpkg``, ``"小区"``); a plain path has no layer.
+
+    Examples
+    --------
+    >>> from gis.sources import demo_folder
+    >>> path, layer = split_layer(f"{demo_folder() / 'estates.gpkg'}:estates")
+    >>> path.name, layer
+    ('estates.gpkg', 'estates')
+    >>> split_layer(demo_folder() / "estates.gpkg")[1] is None
+    True
+    """
     text = str(path)
     if not Path(text).exists() and ":" in text:
         head, _, tail = text.rpartition(":")
@@ -682,6 +765,14 @@ def read_layer(
     for which OpenStreetMap features to read. With ``invalid="skip"``, table rows without
     numeric coordinates get no geometry (and are left out, listed) instead of stopping.
     The layer has a ``_row`` column: each row's 1-based number in the file.
+
+    Examples
+    --------
+    >>> from gis.sources import demo_folder
+    >>> gdf, notes, src = read_layer(demo_folder() / "estates.gpkg", role="estates", layer=None,
+    ...                              crs=None, encoding=None)
+    >>> src, len(gdf), list(gdf.columns[:3]), int(gdf["_row"].iloc[-1])
+    ('estates.gpkg', 150, ['小区编号', '小区名称', '建成年份'], 150)
     """
     check_invalid_mode(invalid)
     if isinstance(path, gpd.GeoDataFrame):
@@ -1012,15 +1103,6 @@ def _is_osm(path: str | Path | gpd.GeoDataFrame) -> bool:
     return Path(path).name.lower().endswith((".osm", ".pbf", ".osm.xml"))
 
 
-def norm_text(text: Any) -> str:
-    """Text folded for comparing field names and values (NFKC, traditional characters
-    simplified, case-folded; spaces and brackets dropped)."""
-    s = fold_text(text)
-    for ch in " _-()（）[]【】/\\:：":
-        s = s.replace(ch, "")
-    return s
-
-
 def _escape(word: str) -> str:
     import re
 
@@ -1028,7 +1110,15 @@ def _escape(word: str) -> str:
 
 
 def find_field(columns: Any, aliases: tuple[str, ...]) -> str | None:
-    """The first of ``columns`` matching one of ``aliases`` (case, spaces, brackets ignored)."""
+    """The first of ``columns`` matching one of ``aliases`` (case, spaces, brackets ignored).
+
+    Examples
+    --------
+    >>> find_field(["小区编号", "HOUSEHOLDS", "geometry"], ("households", "户数"))
+    'HOUSEHOLDS'
+    >>> find_field(["小区编号", "户 数"], ("households", "户数")), find_field(["名称"], ("户数",))
+    ('户 数', None)
+    """
     normed = {norm_text(c): c for c in columns}
     for a in aliases:
         if norm_text(a) in normed:
@@ -1163,13 +1253,13 @@ def _polygons(
         msg = f"{src}: no row has a usable boundary polygon; the layer has nothing to analyse."
         raise GeometryError(msg)
     geoms = shapely.force_2d(np.asarray(gdf.geometry.values))
-    invalid = np.flatnonzero(~shapely.is_valid(geoms))
+    # make_valid may return collections with stray lines; keep the polygonal part.
+    repair = repair_polygons(geoms, dissolve=True)
+    invalid = np.sort(np.concatenate([repair.repaired, repair.lost]))
     keep = np.ones(len(geoms), dtype=bool)
     if len(invalid):
-        reasons = shapely.is_valid_reason(geoms[invalid])
-        # make_valid may return collections with stray lines; keep the polygonal part.
-        fixed = np.array([_polygonal(g) for g in shapely.make_valid(geoms[invalid])], dtype=object)
-        lost = shapely.is_empty(fixed)
+        reasons = repair.reasons
+        lost = np.isin(invalid, repair.lost)
         if lost.any() and not from_osm and mode != "skip":
             msg = (
                 f"{src}: rows {list_items((invalid[lost] + 1).tolist())} are invalid and have no area "
@@ -1191,11 +1281,11 @@ def _polygons(
                     "(collapsed ring)", reason_zh="面积为零（边界退化），无法修复",
                     skipped=skipped, id_field="estate_id")
             keep[invalid[lost]] = False
-        geoms[invalid[~lost]] = fixed[~lost]
+        geoms[invalid[~lost]] = repair.geoms[invalid[~lost]]
         rows = (invalid[~lost] + 1).tolist()
         if rows:
             detail = "; ".join(
-                f"row {r}: {why}" for r, why in zip(rows[:_MAX_LISTED], reasons[~lost])
+                f"row {r}: {why}" for r, why in zip(rows[:_MAX_LISTED], reasons)
             )
             text = f"{src}: {len(rows)} invalid polygons repaired with make_valid ({detail})."
             notes.append(Note(text, f"{src}：{len(rows)} 个无效多边形（自相交等）已用 make_valid 修复"
@@ -1237,16 +1327,6 @@ def _set_aside(
     notes.append(Note(text, f"{src}：第 {listed} 行{reason_zh}，已跳过（--invalid skip），未参与分析。"))
     logger.warning(text)
     return gdf.loc[~mask].copy()
-
-
-def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
-    if geom.geom_type in ("Polygon", "MultiPolygon"):
-        return geom
-    parts = [g for g in getattr(geom, "geoms", []) if g.geom_type in ("Polygon", "MultiPolygon")]
-    if not parts:
-        return shapely.Polygon()
-    merged = shapely.union_all(parts)
-    return merged
 
 
 def _ids(
@@ -1308,14 +1388,6 @@ def _refuse_far_estates(gdf: gpd.GeoDataFrame, src: str, notes: list[str], *,
             "Correct their coordinates or delete them (run distant areas separately)."
         )
         raise InputError(msg)
-
-
-def id_text(value: Any) -> str:
-    """An id as text, the one rule for every layer and table: Excel turns 101 into
-    101.0, and an id is text either way; surrounding spaces are dropped."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 _id_text = id_text
@@ -1389,7 +1461,13 @@ _SINGULAR = {"have": "has", "are": "is", "hold": "holds", "name": "names", "lie"
 
 
 def rows_phrase(rows: list[Any], verb: str = "") -> str:
-    """"row 3 has" / "rows 2, 5 have": row numbers for a message, the verb agreeing."""
+    """"row 3 has" / "rows 2, 5 have": row numbers for a message, the verb agreeing.
+
+    Examples
+    --------
+    >>> rows_phrase([3], "has"), rows_phrase([2, 5], "have")
+    ('row 3 has', 'rows 2, 5 have')
+    """
     one = len(rows) == 1
     text = f"{'row' if one else 'rows'} {list_items(rows)}"
     if verb:
@@ -1398,7 +1476,13 @@ def rows_phrase(rows: list[Any], verb: str = "") -> str:
 
 
 def list_items(values: Any) -> str:
-    """At most five items for a message, with the total when there are more."""
+    """At most five items for a message, with the total when there are more.
+
+    Examples
+    --------
+    >>> list_items(["XQ001", "XQ007"]), list_items(range(1, 9))
+    ('XQ001, XQ007', '1, 2, 3, 4, 5 … (8 in all)')
+    """
     values = list(values)
     shown = ", ".join(str(v) for v in values[:_MAX_LISTED])
     if len(values) > _MAX_LISTED:

@@ -52,6 +52,23 @@ def prepare_estates(gdf: gpd.GeoDataFrame, *, standard: Standard | None = None,
     ``standard`` is accepted for a uniform signature (eligibility is judged later, in
     `gis.eligibility`); ``crs`` is the CRS of a frame that has none; ``from_osm`` relaxes
     the checks OpenStreetMap polygons need relaxed (as for an ``.osm`` file).
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> from gis.sources import demo_folder, read_source
+    >>> raw = read_source(demo_folder() / "estates.gpkg").frame
+    >>> est = prepare_estates(raw, source_name="estates.gpkg")
+    >>> len(est), list(est.columns[:4]), list(raw.columns[:2])  # the raw frame is untouched
+    (150, ['estate_id', 'name', 'build_year', 'households'], ['小区编号', '小区名称'])
+
+    A frame built in memory, with no CRS of its own: ``crs`` says what it is in.
+
+    >>> town = gpd.GeoDataFrame({"小区编号": [101.0, 102.0], "户数": ["1,200", "80"]},
+    ...                         geometry=[shapely.box(0, 0, 100, 80), shapely.box(150, 0, 220, 60)])
+    >>> est = prepare_estates(town, crs="EPSG:4547")
+    >>> est["estate_id"].tolist(), est["households"].tolist(), est.crs.to_epsg()
+    (['101', '102'], [1200.0, 80.0], 4547)
     """
     frame, notes, src = _checked(gdf, source_name, "estates", crs, coords, invalid)
     return _layers.estates_from(frame, notes, src, invalid=invalid, from_osm=from_osm)
@@ -60,7 +77,17 @@ def prepare_estates(gdf: gpd.GeoDataFrame, *, standard: Standard | None = None,
 def prepare_services(gdf: gpd.GeoDataFrame, *, standard: Standard, source_name: str = "services",
                      crs: Any = None, coords: str | None = None,
                      invalid: str = "stop") -> gpd.GeoDataFrame:
-    """Checked and classified services; see `gis.layers.read_services`."""
+    """Checked and classified services; see `gis.layers.read_services`.
+
+    Examples
+    --------
+    >>> from gis.sources import demo_folder, read_source
+    >>> from gis.standards import load_standard
+    >>> raw = read_source(demo_folder() / "services.gpkg").frame
+    >>> svc = prepare_services(raw, standard=load_standard(), source_name="services.gpkg")
+    >>> len(svc), int(svc["category"].notna().sum()), sorted(svc["category"].unique())[:3]
+    (164, 164, ['charging', 'clinic', 'community_service'])
+    """
     frame, notes, src = _checked(gdf, source_name, "services", crs, coords, invalid)
     return _layers.services_from(frame, notes, src, standard)
 
@@ -68,7 +95,15 @@ def prepare_services(gdf: gpd.GeoDataFrame, *, standard: Standard, source_name: 
 def prepare_streets(gdf: gpd.GeoDataFrame, *, standard: Standard | None = None,
                     source_name: str = "streets", crs: Any = None, coords: str | None = None,
                     invalid: str = "stop") -> gpd.GeoDataFrame:
-    """Checked street centre-lines; see `gis.layers.read_streets`."""
+    """Checked street centre-lines; see `gis.layers.read_streets`.
+
+    Examples
+    --------
+    >>> from gis.sources import demo_folder, read_source
+    >>> streets = prepare_streets(read_source(demo_folder() / "streets.gpkg").frame)
+    >>> len(streets), list(streets.columns)
+    (639, ['name', 'road_class', 'width_m', 'geometry'])
+    """
     frame, notes, src = _checked(gdf, source_name, "streets", crs, coords, invalid)
     return _layers.streets_from(frame, notes, src, invalid=invalid)
 
@@ -76,7 +111,15 @@ def prepare_streets(gdf: gpd.GeoDataFrame, *, standard: Standard | None = None,
 def prepare_barriers(gdf: gpd.GeoDataFrame, *, standard: Standard | None = None,
                      source_name: str = "barriers", crs: Any = None, coords: str | None = None,
                      invalid: str = "stop") -> gpd.GeoDataFrame:
-    """Checked barrier lines/polygons; see `gis.layers.read_barriers`."""
+    """Checked barrier lines/polygons; see `gis.layers.read_barriers`.
+
+    Examples
+    --------
+    >>> from gis.sources import demo_folder, read_source
+    >>> rivers = prepare_barriers(read_source(demo_folder() / "rivers.gpkg").frame)
+    >>> len(rivers), list(rivers.columns)
+    (1, ['name', 'geometry'])
+    """
     frame, notes, src = _checked(gdf, source_name, "barriers", crs, coords, invalid)
     return _layers.barriers_from(frame, notes, src, invalid=invalid)
 
@@ -85,7 +128,16 @@ def prepare_gates(gdf: gpd.GeoDataFrame, estates: gpd.GeoDataFrame, *,
                   standard: Standard | None = None, source_name: str = "gates", crs: Any = None,
                   coords: str | None = None, invalid: str = "stop") -> gpd.GeoDataFrame:
     """Checked gates naming known estates (a prepared estates layer); see
-    `gis.layers.read_gates`."""
+    `gis.layers.read_gates`.
+
+    Examples
+    --------
+    >>> from gis.sources import demo_folder, read_source
+    >>> est = prepare_estates(read_source(demo_folder() / "estates.gpkg").frame)
+    >>> gates = prepare_gates(read_source(demo_folder() / "gates.gpkg").frame, est)
+    >>> len(gates), gates["estate_id"].nunique()
+    (88, 62)
+    """
     frame, notes, src = _checked(gdf, source_name, "gates", crs, coords, invalid)
     return _layers.gates_from(frame, notes, src, estates, invalid=invalid)
 
@@ -95,7 +147,16 @@ def prepare_constraint(gdf: gpd.GeoDataFrame, kind: str, *, standard: Standard |
                        invalid: str = "stop", name_field: str | None = None,
                        crown_field: str | None = None) -> Constraint:
     """A constraint layer (历史文化街区 …) checked for its kind; see
-    `gis.review.read_constraint`."""
+    `gis.review.read_constraint`.
+
+    Examples
+    --------
+    >>> from gis.sources import demo_folder, read_source
+    >>> raw = read_source(demo_folder() / "ancient_trees.gpkg").frame
+    >>> trees = prepare_constraint(raw, "古树名木", source_name="ancient_trees.gpkg")
+    >>> trees.kind, len(trees.layer), list(trees.layer.columns)
+    ('ancient_tree', 8, ['name', 'crown_radius_m', 'geometry'])
+    """
     kind = constraint_kind(kind)
     frame, notes, src = _checked(gdf, source_name or kind, kind, crs, None, invalid)
     return constraint_from(frame, notes, src, kind, name_field=name_field,

@@ -58,7 +58,6 @@ from gis.constraints import (
     KIND_LABELS,
     Constraint,
     _cell_text,
-    _polygonal,
     _rows,
     _type_names,
     constraint_from,
@@ -67,6 +66,8 @@ from gis.constraints import (
 )
 from gis.crs import is_metric
 from gis.errors import CRSError, GeometryError, InputError
+from gis.geometry import polygonal as _polygonal
+from gis.geometry import repair_polygons
 from gis.layers import list_items
 from gis.notes import Note
 
@@ -254,11 +255,11 @@ def _check_units_frame(
         )
         raise GeometryError(msg)
     geoms = shapely.force_2d(geoms)
-    invalid = ~shapely.is_valid(geoms)
-    if invalid.any():
-        geoms = geoms.copy()
-        geoms[invalid] = _polygonal(shapely.make_valid(geoms[invalid]))
-        lost = invalid & (shapely.area(geoms) == 0)
+    repair = repair_polygons(geoms)
+    if len(repair.repaired) or len(repair.lost):
+        geoms = repair.geoms
+        invalid = np.isin(np.arange(len(geoms)), repair.repaired)
+        lost = np.isin(np.arange(len(geoms)), repair.lost)
         if lost.any():
             msg = (
                 f"units: unit_id {list_items(ids[lost])} are invalid polygons with no area once "

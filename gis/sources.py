@@ -71,6 +71,22 @@ def read_source(src: str | Path, layer: str | None = None, *, role: str | None =
     ------
     InputError
         No such file, empty file, unknown format, unreadable layer.
+
+    Examples
+    --------
+    >>> src = read_source(demo_folder() / "estates.gpkg")
+    >>> src.name, len(src.frame), src.from_osm, list(src.frame.columns[:3])
+    ('estates.gpkg', 150, False, ['小区编号', '小区名称', '建成年份'])
+    >>> frame, name = read_source(f"{demo_folder() / 'gates.gpkg'}:gates")  # FILE:LAYER
+    >>> name, len(frame)
+    ('gates.gpkg:gates', 88)
+
+    A missing file is a one-line error naming it:
+
+    >>> read_source(demo_folder() / "nothing.gpkg")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    gis.errors.InputError: .../nothing.gpkg: no such file...
     """
     check_invalid_mode(invalid)
     from gis.layers import _is_osm  # one test of "is this OpenStreetMap", shared with layers

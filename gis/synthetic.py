@@ -148,6 +148,14 @@ def make_streets(
     -------
     (GeoDataFrame, ndarray of shape (gx, gy, 2))
         The streets (column ``street_id``), and the junction coordinates.
+
+    Examples
+    --------
+    >>> streets, junctions = make_streets(200, seed=1)
+    >>> len(streets), junctions.shape, streets.crs.to_string()
+    (234, (12, 12, 2), 'EPSG:4549')
+    >>> round(float(streets.length.sum()), 1)  # metres of street
+    35109.8
     """
     rng = np.random.default_rng([seed, 1])
     gx, gy = _grid_shape(n_nodes, bend_frac, drop_frac)
@@ -218,6 +226,15 @@ def make_estates(
     ------
     ValueError
         If there are fewer blocks than ``n_estates``.
+
+    Examples
+    --------
+    >>> streets, junctions = make_streets(200, seed=1)
+    >>> estates = make_estates(junctions, 10, seed=1)
+    >>> len(estates), estates["estate_id"].iloc[0], int(estates["households"].sum())
+    (10, 'E000000', 1376)
+    >>> round(float(estates.area.min()), 1)  # m², the smallest estate
+    8150.6
     """
     rng = np.random.default_rng([seed, 2])
     gx, gy = junctions.shape[:2]
@@ -295,6 +312,16 @@ def make_services(
     -------
     GeoDataFrame
         ``service_id``, ``name``, ``category``, geometry (Point).
+
+    Examples
+    --------
+    >>> from gis.network import build_walk_graph
+    >>> streets, junctions = make_streets(200, seed=1)
+    >>> estates = make_estates(junctions, 10, seed=1)
+    >>> nodes = build_walk_graph(streets, max_edge_m=0).street_xy
+    >>> services = make_services(estates, nodes, tuple(streets.total_bounds), seed=1)
+    >>> len(services), int(services["category"].value_counts()["clinic"])  # 3 of each, at least
+    (21, 3)
     """
     rng = np.random.default_rng([seed, 3])
     rates = ESTATES_PER_SERVICE if estates_per_service is None else estates_per_service
@@ -334,6 +361,12 @@ def make_city(n_nodes: int, n_estates: int, *, seed: int = 0) -> City:
     Returns
     -------
     City
+
+    Examples
+    --------
+    >>> city = make_city(200, 20, seed=1)
+    >>> len(city.streets), len(city.estates), len(city.services), city.grid_shape, city.spacing_m
+    (234, 20, 21, (12, 12), 150.0)
     """
     spacing = 150.0
     streets, junctions = make_streets(n_nodes, spacing_m=spacing, seed=seed)
@@ -401,6 +434,14 @@ def make_block_city(
         ``estate_id`` ("E000000", ...), ``name``, ``households`` (int), ``floor_area_m2``,
         ``block`` (int), ``row`` (0 or 1 within the block), geometry (axis-parallel
         rectangles).
+
+    Examples
+    --------
+    >>> estates = make_block_city(30, seed=2)
+    >>> len(estates), estates["block"].nunique(), int(estates["households"].sum())
+    (30, 7, 11978)
+    >>> list(estates.columns)
+    ['estate_id', 'name', 'households', 'floor_area_m2', 'block', 'row', 'geometry']
     """
     rng = np.random.default_rng([seed, 21])
     p = np.asarray(ESTATES_PER_BLOCK_P)
@@ -492,6 +533,14 @@ def random_town(
     Streets are multi-vertex polylines (a whole grid row or column, cut where links are
     missing) so junctions are shared vertices, plus a few stray segments that cross
     without a shared vertex.
+
+    Examples
+    --------
+    >>> streets, estates, services = random_town(1)
+    >>> len(streets), len(estates), len(services), estates.crs.to_string()
+    (30, 25, 30, 'EPSG:4548')
+    >>> sorted(services["category"].unique())[:3]
+    ['charging', 'clinic', 'community_service']
     """
     rng = np.random.default_rng(seed)
     x0, y0 = 500_000.0, 3_800_000.0

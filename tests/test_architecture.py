@@ -15,10 +15,11 @@ from pathlib import Path
 
 GIS = Path(__file__).resolve().parents[1] / "gis"
 
-# Leaf modules any module may import: errors, notes, text, skipped records, runtime knobs.
-BASE = {"errors", "i18n", "notes", "text", "skipped", "settings"}
+# Leaf modules any module may import: errors, notes, text, skipped records, runtime knobs,
+# polygon repair.
+BASE = {"errors", "i18n", "notes", "text", "skipped", "settings", "geometry"}
 ALLOWED: dict[str, set[str]] = {
-    "errors": set(), "i18n": set(), "notes": {"i18n"}, "text": set(),
+    "errors": set(), "i18n": set(), "notes": {"i18n"}, "text": set(), "geometry": set(),
     "skipped": {"errors", "notes"},
     "settings": set(),
     "standards": BASE,

@@ -120,7 +120,15 @@ class Standard:
 
 
 def bundled_standards() -> list[str]:
-    """Names of the standards shipped with the package."""
+    """Names of the standards shipped with the package.
+
+    Examples
+    --------
+    >>> bundled_standards()
+    ['gb50180_tiered', 'lianyungang_15min']
+    >>> [load_standard(name).name_en for name in bundled_standards()]
+    ['GB 50180-2018 tiered living circles', 'Lianyungang 15-minute living circle (default)']
+    """
     return sorted(p.stem for p in _HERE.glob("*.toml"))
 
 
