@@ -87,14 +87,14 @@ def require_crs(
     if gdf.crs is None:
         if crs is None:
             msg = (
-                f"{source}: the layer has no CRS. Pass `--input-crs` (e.g. EPSG:4490 for "
+                f"{source}: the layer has no CRS. Pass `input_crs` (e.g. EPSG:4490 for "
                 "CGCS2000 lon/lat, EPSG:4326 for WGS84, EPSG:4547 for CGCS2000 GK CM 114E) "
                 "or add the .prj file."
             )
             raise CRSError(msg)
-        gdf = gdf.set_crs(parse_crs(crs, what="--input-crs"))
+        gdf = gdf.set_crs(parse_crs(crs, what="input_crs"))
     elif crs is not None and not CRS(gdf.crs).equals(parse_crs(crs), ignore_axis_order=True):
-        logger.info("%s: keeping the file's own CRS %s (--input-crs is for files without one)",
+        logger.info("%s: keeping the file's own CRS %s (`input_crs` is for files without one)",
                     source, CRS(gdf.crs).to_string())
     _check_range(gdf, source)
     return gdf
@@ -150,7 +150,7 @@ def metric_crs(gdf: gpd.GeoDataFrame) -> CRS:
         area_of_interest=AreaOfInterest(lon, lat, lon, lat),
     )
     if not infos:
-        msg = f"No UTM zone covers lon {lon:.3f}, lat {lat:.3f}; pass `--crs` with a metric CRS."
+        msg = f"No UTM zone covers lon {lon:.3f}, lat {lat:.3f}; pass `crs` with a metric CRS."
         raise CRSError(msg)
     return CRS.from_epsg(int(infos[0].code))
 

@@ -61,9 +61,10 @@ class Note(str):
 
     @classmethod
     def each(cls, msg_id: str, /, rows: Iterable[dict[str, Any]],
-             join: Callable[[Iterable[str]], str] = ", ".join) -> Note:
+             join: Callable[[Iterable[str]], str] | str = ", ".join) -> Note:
         """The message ``msg_id`` once per row of fields, joined by ``join``, in both
-        languages: a list of phrases to pass as one field of another note.
+        languages: a list of phrases to pass as one field of another note. ``join`` is a
+        function of the phrases, or the id of a separator message (each language its own).
 
         Examples
         --------
@@ -75,8 +76,12 @@ class Note(str):
         'A–B：间距1米，相邻边20米, B–C：间距2米，相邻边30米'
         """
         rows = [dict(r) for r in rows]
-        return cls(join(tr(msg_id, "en", **_in(r, "en")) for r in rows),
-                   join(tr(msg_id, "zh", **_in(r, "zh")) for r in rows), msg_id, {"rows": rows})
+
+        def text(lang: str) -> str:
+            glue = tr(join, lang).join if isinstance(join, str) else join
+            return glue(tr(msg_id, lang, **_in(r, lang)) for r in rows)
+
+        return cls(text("en"), text("zh"), msg_id, {"rows": rows})
 
     def __getnewargs__(self) -> tuple[str, str, str | None, dict[str, Any]]:  # type: ignore[override]
         # pandas deep-copies DataFrame.attrs, where notes travel with a layer.

@@ -223,7 +223,7 @@ def read_postgis_layer(source: str, *, crs: Any = None) -> tuple[gpd.GeoDataFram
         if not srid and crs is None:
             msg = (f"{src.label}: column {geom} has no SRID (0), so its coordinates cannot be "
                    "placed. Set it in the database (UPDATE … SET geom = ST_SetSRID(geom, 4490)) "
-                   "or pass --input-crs.")
+                   "or pass `input_crs`.")
             raise CRSError(msg)
         gdf = gpd.read_postgis(text(sql), conn, geom_col=geom, crs=f"EPSG:{srid}" if srid else crs)
     if geom != "geometry":

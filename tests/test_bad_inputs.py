@@ -38,7 +38,7 @@ CASES = [
     ("services_gbk.csv", "services", CSV, "ok", r"services_gbk.csv: text read as GBK"),
     ("merged_header.xlsx", "services", CSV, "ok", r"merged_header.xlsx: the header is on row 3; 2 title rows above it skipped"),
     ("header_only.csv", "services", CSV, "error", r"header_only.csv: the table has a header but no rows"),
-    ("services_amap_gcj02.csv", "services", CSV, "ok", r"they look like a web-map export. Pass `--coords services=gcj02`"),
+    ("services_amap_gcj02.csv", "services", CSV, "ok", r'they look like a web-map export. Pass `coords="gcj02"` for the services'),
     ("services_no_category.gpkg", "services", [], "error", r"services_no_category.gpkg: no service matches any category"),
     ("disconnected_streets.gpkg", "streets", [], "ok", r"The street network has \d+ disconnected parts"),
     ("points_as_streets.gpkg", "streets", [], "error", r"points_as_streets.gpkg: rows 1, 2, 3, 4, 5 are Point, not lines"),

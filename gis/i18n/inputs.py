@@ -95,4 +95,64 @@ MESSAGES: dict[str, tuple[str, str]] = {
                             "{src}: columns {used} and {others} could both be {canon}{agree}; "
                             "{used} is used."),
     "inputs.columns_agree": ("且取值一致", " and agree"),
+    # --- gis.alignment ----------------------------------------------------------------
+    "inputs.layer.estates": ("小区", "estates"),
+    "inputs.layer.streets": ("道路", "streets"),
+    "inputs.layer.services": ("设施点", "services"),
+    "inputs.layer.gates": ("出入口", "gates"),
+    "inputs.layer": ("{layer}", "{layer}"),
+    "inputs.and_sep": ("、", " and "),
+    "inputs.offset_gap": ("{a}距{b} {before:,.0f} 米 → {after:,.0f} 米",
+                          "{a} to {b} {before:,.0f} m → {after:,.0f} m"),
+    # The reader parameter for one layer (the CLI shows it as ``--coords LAYER=SYSTEM``).
+    "inputs.coords_for": ('`coords="{system}"`（{layer}）', '`coords="{system}"` for the {layer}'),
+    "inputs.offset_convert": ("{what}与其他图层的偏差符合 {labels} 坐标特征（距离中位数，原样 → 转换后："
+                              "{detail}），疑似互联网地图导出的偏移坐标，请使用 {fix}。",
+                              "The {what} sit off the other layers the way {labels} coordinates "
+                              "do (median gaps as read vs converted: {detail}): they look like a "
+                              "web-map export. Pass {fix}."),
+    "inputs.offset_undo": ("{given} 使图层对齐变差：{what}不做该转换时与其他图层更吻合（距离中位数，"
+                           "转换后 → 不转换：{detail}）。除非确知该文件采用此坐标系，请去掉该选项。",
+                           "{given} made the alignment worse: the {what} lie closer to the other "
+                           "layers without that conversion (median gaps converted vs not: "
+                           "{detail}). Drop that option unless you know the file is in that "
+                           "system."),
+    # --- gis.noding -------------------------------------------------------------------
+    "inputs.about": ("约 ", "about "),
+    "inputs.street_counts": ("路网中{about}{crossings:,} 处道路相交但无公共节点，有公共节点的路口 "
+                             "{junctions:,} 处（占 {share:.0%}）",
+                             "{about}{crossings:,} street crossings without a shared vertex "
+                             "against {junctions:,} noded junctions ({share:.0%})"),
+    "inputs.noding_apart": ("（{n:,} 条桥梁/隧道/分层道路除外）",
+                            " except {n:,} bridge/tunnel/layer features"),
+    "inputs.noding_apart_comma": ("（{n:,} 条桥梁/隧道/分层道路除外）",
+                                  ", except {n:,} bridge/tunnel/layer features"),
+    "inputs.noding_auto": ("{counts}：路网未打断（高德/CAD 导出常为一路一线），已在交叉处自动连通{apart}。"
+                           "若部分交叉为桥梁或隧道，请以 bridge/tunnel/layer 字段标注，或使用 "
+                           "`node_crossings=False` 保持所有交叉不连通。",
+                           "{counts}: the street layer is unnoded (one line per road, as "
+                           "Amap/CAD exports are drawn), so crossings were joined as junctions"
+                           "{apart}. If some crossings are bridges or tunnels, mark them with "
+                           "bridge/tunnel/layer fields, or pass `node_crossings=False` to keep "
+                           "every crossing apart."),
+    "inputs.noding_forced": ("{counts}：已按 `node_crossings=True` 在交叉处连通{apart}。",
+                             "{counts}: joined as junctions as asked (`node_crossings=True`)"
+                             "{apart}."),
+    "inputs.noding_why.asked": ("（按 `node_crossings=False`）",
+                                "as you asked (`node_crossings=False`)"),
+    "inputs.noding_why.maybe_bridges": ("（可能是桥梁或隧道）",
+                                        "because they may be bridges or tunnels"),
+    "inputs.noding_off": ("{counts}：本次计算未将这些交叉视为可通行路口{why}。若为平面交叉，"
+                          "步行距离会偏长或缺失：请使用 `node_crossings=True`（以 bridge/tunnel/layer "
+                          "字段标注的桥梁、隧道仍不连通）。",
+                          "{counts}: those crossings are NOT walkable junctions in this run, "
+                          "{why}. If they are at-grade junctions, distances are too long or "
+                          "missing: pass `node_crossings=True` (bridges and tunnels marked with "
+                          "bridge/tunnel/layer fields stay apart)."),
+    "inputs.near_misses": ("{about}{n:,} 个道路端点距另一条道路不足 {near_m:g} 米但未相接"
+                           "（数字化缺口，任何选项都不会自动连接）；如为路口，请在 GIS 中将端点捕捉到道路上。",
+                           "{about}{n:,} street line ends stop within {near_m:g} m of another "
+                           "line without touching it: digitising gaps that no option closes. "
+                           "Snap those ends to the line (GIS 'snap'/'extend' tools) where they "
+                           "are junctions."),
 }
