@@ -7,6 +7,7 @@ a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
@@ -26,7 +27,7 @@ logger = logging.getLogger("gis")
 def _setup_logging(verbose: int, quiet: bool) -> None:
     level = logging.WARNING if quiet else (logging.DEBUG if verbose else logging.INFO)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    handler.setFormatter(_FlagFormatter("%(asctime)s %(message)s", "%H:%M:%S"))
     root = logging.getLogger("gis")
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -93,7 +94,7 @@ def _assume_option(func: Any) -> Any:
 def _echo_summary(lines: list[str], lang: str) -> None:
     click.echo("摘要：" if lang != "en" else "Summary:")
     for line in lines:
-        click.echo(f"  {line}")
+        click.echo(f"  {_as_flags(line)}")
 
 
 def _data_basemap_options(func: Any) -> Any:
@@ -583,14 +584,80 @@ def _run(job: Any, verbose: int, quiet: bool) -> None:
 
 
 def _as_flags(message: str) -> str:
-    """Library messages name parameters (``gap_m: …``); on the command line say the flag
-    (``--gap-m: …``) that sets it."""
+    """A library message in the command line's words: every parameter it names (in
+    backticks, `gis.notes.PARAMETER`) that is an option of a gis command is shown as that
+    option's flag (`node_crossings=False` → `--no-node-crossings`, `invalid="skip"` →
+    `--invalid skip`, `coords="gcj02"` for the services → `--coords services=gcj02`); a
+    message led by a parameter name (``gap_m: …``) is led by its flag. Reports written to
+    files keep the parameter names; this is for what the CLI prints."""
+    from gis.notes import rename_parameters
     from gis.params import names
 
+    options = _option_flags()
     head, sep, rest = message.partition(":")
     if sep and head in names():
-        return f"--{head.replace('_', '-')}:{rest}"
-    return message
+        lead = _long(options[head]) if head in options else f"--{head.replace('_', '-')}"
+        message = f"{lead}:{rest}"
+
+    def flag(name: str, value: str | None, layer: str | None) -> str | None:
+        option = options.get(name)
+        if option is None:
+            return None
+        long = _long(option)
+        if option.is_flag and not option.count:
+            if value is None or value == "True":
+                text = long
+            elif value == "False" and option.secondary_opts:
+                text = option.secondary_opts[0]
+            else:
+                return None
+        elif value is None:
+            text = long
+        elif layer and option.multiple:
+            # Options given per layer (``--coords LAYER=SYSTEM``) carry the layer.
+            return f"`{long} {layer}={value}`"
+        else:
+            text = f"{long} {value}"
+        return f"`{text}`" + (f" for the {layer}" if layer else "")
+
+    return rename_parameters(message, flag)
+
+
+def _long(option: click.Option) -> str:
+    """The option's long flag (``--quiet`` of ``-q/--quiet``)."""
+    return next((o for o in option.opts if o.startswith("--")), option.opts[0])
+
+
+@functools.cache
+def _option_flags() -> dict[str, click.Option]:
+    """Every option of every gis command, by parameter name and by the name its flag
+    spells (``analysis_crs`` and ``crs`` → ``--crs``; ``include_extended`` and
+    ``include_2001_2005`` → ``--include-2001-2005``)."""
+    found: dict[str, click.Option] = {}
+
+    def walk(command: click.Command) -> None:
+        if isinstance(command, click.Group):
+            for sub in command.commands.values():
+                walk(sub)
+            return
+        for param in command.params:
+            if not isinstance(param, click.Option):
+                continue
+            spelt = [o.lstrip("-").replace("-", "_") for o in param.opts if o.startswith("--")]
+            for key in (param.name, *spelt):
+                if key:
+                    found.setdefault(key, param)
+
+    walk(cli)
+    return found
+
+
+class _FlagFormatter(logging.Formatter):
+    """Log lines on the console name flags, not parameters (see `_as_flags`)."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
+        record.message = _as_flags(record.message)
+        return super().formatMessage(record)
 
 
 def _coverage(
