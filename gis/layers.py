@@ -1148,7 +1148,8 @@ def _polygons(
         if lost.any() and not from_osm and mode != "skip":
             msg = (
                 f"{src}: rows {list_items((invalid[lost] + 1).tolist())} are invalid and have no area "
-                "once repaired (collapsed rings); redraw those boundaries or delete the rows."
+                "once repaired (collapsed rings); redraw those boundaries or delete the rows, "
+                'or pass `invalid="skip"` to leave them out (listed in the report).'
             )
             raise GeometryError(msg)
         if lost.any():
