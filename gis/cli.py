@@ -971,11 +971,8 @@ def _coverage_record_notes(path: str, std: Any) -> list[Any]:
     if theirs.get("sha256") in (None, digest):
         return []
     name = Path(path).name
-    return [Note(f"{name}: computed with the standard {theirs.get('file')}, not {mine.name} "
-                 "used here; its living-circle gaps follow that standard. Rerun `gis "
-                 "coverage` with the same --standard to compare like with like.",
-                 f"{name}：覆盖分析所用标准为 {theirs.get('file')}，与本次所用 {mine.name} 不同；"
-                 "各单元的生活圈缺口按前者计算。如需一致，请用相同 --standard 重新运行 gis coverage。")]
+    return [Note.of("inputs.coverage_other_standard", name=name, theirs=theirs.get("file"),
+                    mine=mine.name)]
 
 
 def _join_coverage(estates: Any, path: str) -> Any:
@@ -1356,13 +1353,7 @@ def _same_coverage(path: Path, cov: Any) -> None:
     differ = sum(int((saved[f"covered_{k}"].reindex(now.index).fillna(False).astype(bool)
                       != now[f"covered_{k}"].astype(bool)).sum()) for k in keys)
     if differ:
-        cov.notes.append(Note(
-            f"{path.name}: {differ} estate-category results differ from the coverage recomputed "
-            "on these streets (the siting uses the recomputed one); pass the streets, gates "
-            "and standard the coverage was run with.",
-            f"{path.name}：有 {differ} 个小区-类别覆盖结果与按本次路网重新计算的不同（选址采用重新计算的"
-            "结果）；请使用覆盖分析时的路网、出入口和标准。",
-        ))
+        cov.notes.append(Note.of("inputs.coverage_differs", name=path.name, differ=differ))
 
 
 def _demo_siting(cov: Any, out_dir: str, lang: str, quiet: bool) -> None:

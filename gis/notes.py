@@ -15,9 +15,9 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from gis.i18n import tr
+from gis.i18n import LANGS, tr
 
-__all__ = ["PARAMETER", "Note", "note_text", "rename_parameters"]
+__all__ = ["PARAMETER", "Note", "note_text", "pair_text", "rename_parameters"]
 
 #: A parameter named in a library message: `name`, `name=value` or `name="value"`, and
 #: for a per-layer parameter the layer after it (`coords="gcj02"` for the services).
@@ -115,6 +115,21 @@ def note_text(note: str, lang: str = "zh") -> str:
     if lang != "en" and isinstance(note, Note):
         return note.zh
     return str(note)
+
+
+def pair_text(pair: tuple[str, str] | list[str], lang: str = "zh") -> str:
+    """The ``lang`` text of a ``(zh, en)`` pair held as data (a standard's category names,
+    a barrier rule, a row's reason): the catalogue's order of languages, `gis.i18n.LANGS`.
+
+    Examples
+    --------
+    >>> pair_text(("无几何图形", "no geometry"), "en"), pair_text(("无几何图形", "no geometry"))
+    ('no geometry', '无几何图形')
+    """
+    if lang not in LANGS:
+        msg = f"Language {lang!r} is not one of {', '.join(LANGS)}."
+        raise ValueError(msg)
+    return pair[LANGS.index(lang)]
 
 
 def rename_parameters(message: str,

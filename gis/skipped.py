@@ -1,4 +1,4 @@
-"""Rows left out of an analysis (``--invalid skip``), kept so nothing disappears silently.
+"""Rows left out of an analysis (``invalid="skip"``), kept so nothing disappears silently.
 
 QGIS offers "skip invalid features"; so does `gis`: with ``invalid="skip"`` a reader
 leaves out the rows it cannot repair (no geometry, the wrong geometry type, polygons
@@ -21,6 +21,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+
+from gis.i18n import tr
+from gis.notes import pair_text
 
 __all__ = ["INVALID_MODES", "check_invalid_mode", "not_analysed_estates", "skipped_record",
            "skipped_table"]
@@ -50,11 +53,9 @@ def skipped_record(
 
 def skipped_table(records: list[dict[str, Any]], *, lang: str = "zh") -> pd.DataFrame:
     """The records as a table for reports: layer, file, row, id, reason (in ``lang``)."""
-    en = lang == "en"
-    cols = (["Layer", "File", "Row", "Id", "Reason"] if en
-            else ["图层", "文件", "行号", "编号", "原因"])
+    cols = [tr(f"inputs.skipped.{c}", lang) for c in ("layer", "file", "row", "id", "reason")]
     rows = [[r["layer"], r["source"], r["row"], r["feature_id"],
-             r["reason"] if en else r["reason_zh"]] for r in records]
+             pair_text((r["reason_zh"], r["reason"]), lang)] for r in records]
     return pd.DataFrame(rows, columns=cols)
 
 

@@ -2,8 +2,8 @@
 
 Every command ends with a few lines in the user's language (``lang``): what the run
 decided, what it could not decide (unknown build years, households, floor areas), what
-it left out (rows skipped with ``--invalid skip``) and what it assumed
-(``--assume-unknown-eligible``, straight-line distances), each with how to fix it.
+it left out (rows skipped with ``invalid="skip"``) and what it assumed
+(``assume_unknown_eligible=True``, straight-line distances), each with how to fix it.
 When most estates could not be decided, that comes first: a run on a layer without
 build years must not open with "0 eligible".
 """
@@ -19,6 +19,7 @@ from gis.adjacency import BarrierLayer
 from gis.coverage import Coverage
 from gis.eligibility import FILL_IN_HINT
 from gis.i18n import MESSAGES, join, tr
+from gis.notes import pair_text
 from gis.units import CAP_LABELS, Units
 
 __all__ = ["coverage_summary", "skipped_line", "units_summary"]
@@ -92,7 +93,7 @@ def units_summary(
     eligible = int(assessed["eligible"].sum()) if "eligible" in assessed else 0
     left_out = int(status.get("not_analysed", 0))
     not_eligible = n - eligible - unknown - left_out
-    hint = FILL_IN_HINT[1 if lang == "en" else 0]
+    hint = pair_text(FILL_IN_HINT, lang)
     lines = []
     decided = tr(
         "summary.eligibility", lang, n=n, eligible=eligible,
@@ -116,12 +117,12 @@ def units_summary(
         if open_.any():
             keys = sorted({k for v in u.loc[open_, "caps_unchecked"] for k in str(v).split(",")
                            if k}, key=list(CAP_LABELS).index)
-            names = join((CAP_LABELS[k][1 if lang == "en" else 0] for k in keys), lang)
+            names = join((pair_text(CAP_LABELS[k], lang) for k in keys), lang)
             lines.append(tr("summary.size_unchecked", lang, n=int(open_.sum()), names=names))
     for b in barriers or []:
         k = (blocked or {}).get(b.source, 0)
         lines.append(tr("summary.barrier", lang, source=b.source, barriers=b.barriers,
-                        features=b.features, rule=b.rule_en if lang == "en" else b.rule_zh,
+                        features=b.features, rule=pair_text((b.rule_zh, b.rule_en), lang),
                         kept_apart=k))
     line = skipped_line(skipped or [], lang)
     if line:
