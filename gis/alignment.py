@@ -163,6 +163,19 @@ def alignment(
     Alignment or None
         None when no pair of the layers can be compared or the layers are not in China
         (where the offsets are zero).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from gis.crs import metric_crs
+    >>> from gis.sources import demo_folder
+    >>> layers = {r: gpd.read_file(demo_folder() / f"{r}.gpkg")
+    ...           for r in ("estates", "services", "streets")}
+    >>> found = alignment(layers, metric_crs(layers["estates"]))
+    >>> found.best, found.significant
+    ({'estates': 'as read', 'services': 'as read', 'streets': 'as read'}, False)
+    >>> {pair: round(gap, 1) for pair, gap in found.gaps_as_read.items()}
+    {('estates', 'streets'): 18.0, ('services', 'streets'): 15.3, ('services', 'estates'): 36.0}
     """
     rng = np.random.default_rng(seed)
     layers = {r: g for r, g in layers.items() if g is not None and len(g)}
@@ -238,7 +251,31 @@ def _coords_option(systems: dict[str, str]) -> Note:
 
 def offset_notes(layers: dict[str, gpd.GeoDataFrame], metric: CRS) -> list[Note]:
     """Warnings naming the layers that look GCJ-02/BD-09 shifted against the others, and
-    the ``coords`` conversions that made the alignment worse. Empty when all is well."""
+    the ``coords`` conversions that made the alignment worse. Empty when all is well.
+
+    Examples
+    --------
+    The demo's services shifted as an Amap (GCJ-02) export would be:
+
+    >>> import geopandas as gpd
+    >>> import numpy as np
+    >>> import shapely
+    >>> from gis.crs import metric_crs, wgs84_to_gcj02
+    >>> from gis.sources import demo_folder
+    >>> layers = {r: gpd.read_file(demo_folder() / f"{r}.gpkg")
+    ...           for r in ("estates", "services", "streets")}
+    >>> metric = metric_crs(layers["estates"])
+    >>> offset_notes(layers, metric)
+    []
+    >>> amap = layers["services"].copy()
+    >>> amap["geometry"] = shapely.transform(np.asarray(amap.geometry.values), lambda xy:
+    ...                                      np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1])))
+    >>> [note] = offset_notes(dict(layers, services=amap), metric)
+    >>> print(note)
+    The services sit off the other layers the way GCJ-02 (Amap/Gaode, Tencent) coordinates do
+    (median gaps as read vs converted: services to streets 29 m → 15 m; services to estates
+    56 m → 36 m): they look like a web-map export. Pass `coords="gcj02"` for the services.
+    """
     found = alignment(layers, metric)
     if found is None or not found.significant:
         return []
