@@ -157,6 +157,15 @@ def read_estates(
         Missing/duplicate ids, non-numeric or negative values, non-polygon rows, empty layer.
     CRSError
         No CRS and none given.
+
+    Examples
+    --------
+    >>> from gis.sources import demo_folder
+    >>> estates = read_estates(demo_folder() / "estates.gpkg")
+    >>> len(estates), list(estates.columns)
+    (150, ['estate_id', 'name', 'build_year', 'households', 'floor_area_m2', 'buildings', 'subdistrict', 'community', 'shantytown', 'geometry'])
+    >>> print(estates.attrs["notes"][0])
+    estates.gpkg: fields mapped 小区编号→estate_id, 小区名称→name, 建成年份→build_year, 户数→households, 建筑面积→floor_area_m2, 楼栋数→buildings, 所属街道→subdistrict, 所属社区→community, 棚改计划→shantytown.
     """
     gdf, notes, src = read_layer(path, role="estates", layer=layer, crs=crs, encoding=encoding,
                                  coords=coords, invalid=invalid)
@@ -199,6 +208,22 @@ def estate_remarks(gdf: gpd.GeoDataFrame, src: str) -> list[Note]:
     Overlaps of more than 1 m² and estates at least 99 % inside another are listed with
     their ids; households above `MAX_HOUSEHOLDS`, areas above `MAX_AREA_KM2` km² and
     build years after the current year are listed as implausible. Nothing is changed.
+
+    Examples
+    --------
+    The first demo estate digitised twice under another id:
+
+    >>> import pandas as pd
+    >>> from gis.sources import demo_folder
+    >>> estates = read_estates(demo_folder() / "estates.gpkg")
+    >>> estate_remarks(estates, "estates.gpkg")
+    []
+    >>> twice = pd.concat([estates, estates.iloc[[0]].assign(estate_id="XQ999")], ignore_index=True)
+    >>> [note] = estate_remarks(twice, "estates.gpkg")
+    >>> print(note)
+    estates.gpkg: 1 estates lie inside another (XQ001 in XQ999); check whether they are duplicates or sub-areas.
+    >>> print(note.zh)
+    estates.gpkg：1 个小区位于另一小区范围内（XQ001 位于 XQ999 内），请核对是否重复或为子片区。
     """
     import datetime
 
@@ -284,6 +309,16 @@ def read_services(
         Empty layer, or no row matches any category.
     CRSError
         No CRS and none given.
+
+    Examples
+    --------
+    >>> from gis.sources import demo_folder
+    >>> from gis.standards import load_standard
+    >>> services = read_services(demo_folder() / "services.gpkg", load_standard(None))
+    >>> len(services), list(services.columns)
+    (164, ['service_id', 'name', 'category', 'poi_type', 'geometry'])
+    >>> services["category"].value_counts().head(3).to_dict()
+    {'convenience_store': 52, 'express': 38, 'parking': 20}
     """
     gdf, notes, src = read_layer(path, role="services", layer=layer, crs=crs, encoding=encoding,
                                  coords=coords, invalid=invalid)
@@ -355,6 +390,13 @@ def read_streets(
         Empty layer or rows that are not lines.
     CRSError
         No CRS and none given.
+
+    Examples
+    --------
+    >>> from gis.sources import demo_folder
+    >>> streets = read_streets(demo_folder() / "streets.gpkg")
+    >>> len(streets), list(streets.columns)
+    (639, ['name', 'road_class', 'width_m', 'geometry'])
     """
     gdf, notes, src = read_layer(path, role="streets", layer=layer, crs=crs, encoding=encoding,
                                  coords=coords, invalid=invalid)
@@ -409,6 +451,13 @@ def read_barriers(
     ------
     GeometryError
         Rows that are points.
+
+    Examples
+    --------
+    >>> from gis.sources import demo_folder
+    >>> rivers = read_barriers(demo_folder() / "rivers.gpkg")
+    >>> len(rivers), list(rivers.columns), rivers.geom_type.tolist()
+    (1, ['name', 'geometry'], ['Polygon'])
     """
     gdf, notes, src = read_layer(path, role="barriers", layer=layer, crs=crs, encoding=encoding,
                                  coords=coords, invalid=invalid)
@@ -461,6 +510,14 @@ def read_gates(
     ------
     InputError
         No ``estate_id`` column, or ids that are not in ``estates``.
+
+    Examples
+    --------
+    >>> from gis.sources import demo_folder
+    >>> estates = read_estates(demo_folder() / "estates.gpkg")
+    >>> gates = read_gates(demo_folder() / "gates.gpkg", estates)
+    >>> len(gates), list(gates.columns), gates["estate_id"].nunique()
+    (88, ['estate_id', 'name', 'geometry'], 62)
     """
     gdf, notes, src = read_layer(path, role="gates", layer=layer, crs=crs, encoding=encoding,
                                  coords=coords, invalid=invalid)
@@ -531,6 +588,18 @@ def classify_services(
     -------
     Series
         Category keys (object dtype) aligned with ``services``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from gis.standards import load_standard
+    >>> rows = pd.DataFrame({"category": ["clinic", "菜市场", None],
+    ...                      "name": ["卫生站", "城东菜场", "花店"]})
+    >>> notes = []
+    >>> classify_services(rows, load_standard(None), notes=notes).tolist()
+    ['clinic', None, None]
+    >>> print(notes[0])
+    services: 2 of 3 services match no category and are left out; values: 菜市场 ×1, 花店 ×1.
     """
     notes = notes if notes is not None else []
     out = pd.Series([None] * len(services), index=services.index, dtype=object)
@@ -602,6 +671,13 @@ def read_table(
     ------
     InputError
         Unreadable file, unknown encoding or empty table.
+
+    Examples
+    --------
+    >>> from gis.sources import demo_folder
+    >>> table, encoding = read_table(demo_folder() / "survey.xlsx")
+    >>> table.shape, encoding, list(table.columns[:3])
+    ((150, 40), 'xlsx', ['小区编号', '小区名称', '所属县区'])
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -646,7 +722,20 @@ def read_table(
 
 
 def split_layer(path: str | Path) -> tuple[Path, str | None]:
-    """``"data.gpkg:小区"`` → (``data.gpkg``, ``"小区"``); a plain path has no layer."""
+    """``"data.gpkg:小区"`` → (``data.gpkg``, ``"小区"``); a plain path has no layer.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     (Path(folder) / "data.gpkg").touch()
+    ...     path, layer = split_layer(Path(folder) / "data.gpkg:小区")
+    >>> path.name, layer
+    ('data.gpkg', '小区')
+    >>> split_layer("estates.gpkg")
+    (PosixPath('estates.gpkg'), None)
+    """
     text = str(path)
     if not Path(text).exists() and ":" in text:
         head, _, tail = text.rpartition(":")
@@ -667,6 +756,14 @@ def read_layer(
     for which OpenStreetMap features to read. With ``invalid="skip"``, table rows without
     numeric coordinates get no geometry (and are left out, listed) instead of stopping.
     The layer has a ``_row`` column: each row's 1-based number in the file.
+
+    Examples
+    --------
+    >>> from gis.sources import demo_folder
+    >>> streets, notes, name = read_layer(demo_folder() / "streets.gpkg", role="streets",
+    ...                                   layer=None, crs=None, encoding=None)
+    >>> len(streets), name, notes, streets.crs.to_string()
+    (639, 'streets.gpkg', [], 'EPSG:4490')
     """
     check_invalid_mode(invalid)
     if isinstance(path, gpd.GeoDataFrame):
@@ -994,7 +1091,13 @@ def _is_osm(path: str | Path | gpd.GeoDataFrame) -> bool:
 
 def norm_text(text: Any) -> str:
     """Text folded for comparing field names and values (NFKC, traditional characters
-    simplified, case-folded; spaces and brackets dropped)."""
+    simplified, case-folded; spaces and brackets dropped).
+
+    Examples
+    --------
+    >>> norm_text("Build Year (建成年份)"), norm_text("户 数")
+    ('buildyear建成年份', '户数')
+    """
     s = fold_text(text)
     for ch in " _-()（）[]【】/\\:：":
         s = s.replace(ch, "")
@@ -1008,7 +1111,15 @@ def _escape(word: str) -> str:
 
 
 def find_field(columns: Any, aliases: tuple[str, ...]) -> str | None:
-    """The first of ``columns`` matching one of ``aliases`` (case, spaces, brackets ignored)."""
+    """The first of ``columns`` matching one of ``aliases`` (case, spaces, brackets ignored).
+
+    Examples
+    --------
+    >>> find_field(["小区编号", "户 数", "建成年份"], ("households", "户数"))
+    '户 数'
+    >>> find_field(["小区编号"], ("households", "户数")) is None
+    True
+    """
     normed = {norm_text(c): c for c in columns}
     for a in aliases:
         if norm_text(a) in normed:
@@ -1280,7 +1391,13 @@ def _refuse_far_estates(gdf: gpd.GeoDataFrame, src: str, notes: list[str], *,
 
 def id_text(value: Any) -> str:
     """An id as text, the one rule for every layer and table: Excel turns 101 into
-    101.0, and an id is text either way; surrounding spaces are dropped."""
+    101.0, and an id is text either way; surrounding spaces are dropped.
+
+    Examples
+    --------
+    >>> id_text(101.0), id_text(" XQ001 "), id_text(7)
+    ('101', 'XQ001', '7')
+    """
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
@@ -1357,7 +1474,15 @@ _SINGULAR = {"have": "has", "are": "is", "hold": "holds", "name": "names", "lie"
 
 
 def rows_phrase(rows: list[Any], verb: str = "") -> str:
-    """"row 3 has" / "rows 2, 5 have": row numbers for a message, the verb agreeing."""
+    """"row 3 has" / "rows 2, 5 have": row numbers for a message, the verb agreeing.
+
+    Examples
+    --------
+    >>> rows_phrase([3], "have")
+    'row 3 has'
+    >>> rows_phrase([2, 5, 7, 9, 11, 13, 15], "are")
+    'rows 2, 5, 7, 9, 11 … (7 in all) are'
+    """
     one = len(rows) == 1
     text = f"{'row' if one else 'rows'} {list_items(rows)}"
     if verb:
@@ -1373,7 +1498,15 @@ def rows_note(rows: list[Any], verb: str = "") -> Note:
 
 
 def list_items(values: Any) -> str:
-    """At most five items for a message, with the total when there are more."""
+    """At most five items for a message, with the total when there are more.
+
+    Examples
+    --------
+    >>> list_items(["XQ001", "XQ002"])
+    'XQ001, XQ002'
+    >>> list_items(range(1, 9))
+    '1, 2, 3, 4, 5 … (8 in all)'
+    """
     values = list(values)
     shown = ", ".join(str(v) for v in values[:_MAX_LISTED])
     if len(values) > _MAX_LISTED:
