@@ -52,6 +52,21 @@ def prepare_estates(gdf: gpd.GeoDataFrame, *, standard: Standard | None = None,
     ``standard`` is accepted for a uniform signature (eligibility is judged later, in
     `gis.eligibility`); ``crs`` is the CRS of a frame that has none; ``from_osm`` relaxes
     the checks OpenStreetMap polygons need relaxed (as for an ``.osm`` file).
+
+    Examples
+    --------
+    A frame already in memory (from QGIS, PostGIS or a notebook) gets the checks a file gets:
+
+    >>> import geopandas as gpd
+    >>> from gis.sources import demo_folder
+    >>> raw = gpd.read_file(demo_folder() / "estates.gpkg")
+    >>> estates = prepare_estates(raw, source_name="estates.gpkg")
+    >>> len(estates), estates["estate_id"].iloc[0], list(raw.columns[:2])  # raw is unchanged
+    (150, 'XQ001', ['小区编号', '小区名称'])
+    >>> prepare_estates(raw.set_crs(None, allow_override=True))
+    Traceback (most recent call last):
+    ...
+    gis.errors.CRSError: estates: the layer has no CRS. Pass `input_crs` (e.g. EPSG:4490 for CGCS2000 lon/lat, EPSG:4326 for WGS84, EPSG:4547 for CGCS2000 GK CM 114E) or add the .prj file.
     """
     frame, notes, src = _checked(gdf, source_name, "estates", crs, coords, invalid)
     return _layers.estates_from(frame, notes, src, invalid=invalid, from_osm=from_osm)
@@ -60,7 +75,18 @@ def prepare_estates(gdf: gpd.GeoDataFrame, *, standard: Standard | None = None,
 def prepare_services(gdf: gpd.GeoDataFrame, *, standard: Standard, source_name: str = "services",
                      crs: Any = None, coords: str | None = None,
                      invalid: str = "stop") -> gpd.GeoDataFrame:
-    """Checked and classified services; see `gis.layers.read_services`."""
+    """Checked and classified services; see `gis.layers.read_services`.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from gis.sources import demo_folder
+    >>> from gis.standards import load_standard
+    >>> services = prepare_services(gpd.read_file(demo_folder() / "services.gpkg"),
+    ...                             standard=load_standard(None))
+    >>> len(services), int(services["category"].notna().sum())
+    (164, 164)
+    """
     frame, notes, src = _checked(gdf, source_name, "services", crs, coords, invalid)
     return _layers.services_from(frame, notes, src, standard)
 
@@ -68,7 +94,15 @@ def prepare_services(gdf: gpd.GeoDataFrame, *, standard: Standard, source_name: 
 def prepare_streets(gdf: gpd.GeoDataFrame, *, standard: Standard | None = None,
                     source_name: str = "streets", crs: Any = None, coords: str | None = None,
                     invalid: str = "stop") -> gpd.GeoDataFrame:
-    """Checked street centre-lines; see `gis.layers.read_streets`."""
+    """Checked street centre-lines; see `gis.layers.read_streets`.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from gis.sources import demo_folder
+    >>> len(prepare_streets(gpd.read_file(demo_folder() / "streets.gpkg")))
+    639
+    """
     frame, notes, src = _checked(gdf, source_name, "streets", crs, coords, invalid)
     return _layers.streets_from(frame, notes, src, invalid=invalid)
 
@@ -76,7 +110,16 @@ def prepare_streets(gdf: gpd.GeoDataFrame, *, standard: Standard | None = None,
 def prepare_barriers(gdf: gpd.GeoDataFrame, *, standard: Standard | None = None,
                      source_name: str = "barriers", crs: Any = None, coords: str | None = None,
                      invalid: str = "stop") -> gpd.GeoDataFrame:
-    """Checked barrier lines/polygons; see `gis.layers.read_barriers`."""
+    """Checked barrier lines/polygons; see `gis.layers.read_barriers`.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from gis.sources import demo_folder
+    >>> rivers = prepare_barriers(gpd.read_file(demo_folder() / "rivers.gpkg"), source_name="rivers")
+    >>> len(rivers), rivers.geom_type.tolist()
+    (1, ['Polygon'])
+    """
     frame, notes, src = _checked(gdf, source_name, "barriers", crs, coords, invalid)
     return _layers.barriers_from(frame, notes, src, invalid=invalid)
 
@@ -85,7 +128,16 @@ def prepare_gates(gdf: gpd.GeoDataFrame, estates: gpd.GeoDataFrame, *,
                   standard: Standard | None = None, source_name: str = "gates", crs: Any = None,
                   coords: str | None = None, invalid: str = "stop") -> gpd.GeoDataFrame:
     """Checked gates naming known estates (a prepared estates layer); see
-    `gis.layers.read_gates`."""
+    `gis.layers.read_gates`.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from gis.sources import demo_folder
+    >>> estates = prepare_estates(gpd.read_file(demo_folder() / "estates.gpkg"))
+    >>> len(prepare_gates(gpd.read_file(demo_folder() / "gates.gpkg"), estates))
+    88
+    """
     frame, notes, src = _checked(gdf, source_name, "gates", crs, coords, invalid)
     return _layers.gates_from(frame, notes, src, estates, invalid=invalid)
 
@@ -95,7 +147,17 @@ def prepare_constraint(gdf: gpd.GeoDataFrame, kind: str, *, standard: Standard |
                        invalid: str = "stop", name_field: str | None = None,
                        crown_field: str | None = None) -> Constraint:
     """A constraint layer (历史文化街区 …) checked for its kind; see
-    `gis.review.read_constraint`."""
+    `gis.review.read_constraint`.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from gis.sources import demo_folder
+    >>> district = prepare_constraint(gpd.read_file(demo_folder() / "historic_districts.gpkg"),
+    ...                               "historic_district")
+    >>> district.kind, len(district.layer), list(district.layer.columns)
+    ('historic_district', 1, ['name', 'geometry'])
+    """
     kind = constraint_kind(kind)
     frame, notes, src = _checked(gdf, source_name or kind, kind, crs, None, invalid)
     return constraint_from(frame, notes, src, kind, name_field=name_field,

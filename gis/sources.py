@@ -71,6 +71,16 @@ def read_source(src: str | Path, layer: str | None = None, *, role: str | None =
     ------
     InputError
         No such file, empty file, unknown format, unreadable layer.
+
+    Examples
+    --------
+    >>> raw, name = read_source(demo_folder() / "estates.gpkg")
+    >>> name, len(raw), list(raw.columns[:3])  # the file's own columns, not yet checked
+    ('estates.gpkg', 150, ['小区编号', '小区名称', '建成年份'])
+    >>> read_source(demo_folder() / "estates.dwg")
+    Traceback (most recent call last):
+    ...
+    gis.errors.InputError: ...estates.dwg: no such file. Check the path ...
     """
     check_invalid_mode(invalid)
     from gis.layers import _is_osm  # one test of "is this OpenStreetMap", shared with layers

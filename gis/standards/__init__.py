@@ -121,7 +121,13 @@ class Standard:
 
 
 def bundled_standards() -> list[str]:
-    """Names of the standards shipped with the package."""
+    """Names of the standards shipped with the package.
+
+    Examples
+    --------
+    >>> bundled_standards()
+    ['gb50180_tiered', 'lianyungang_15min']
+    """
     return sorted(p.stem for p in _HERE.glob("*.toml"))
 
 
