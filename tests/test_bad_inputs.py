@@ -147,6 +147,13 @@ def test_cli_names_the_flag_where_the_library_names_the_parameter(tmp_path):
     line = result.output.strip().splitlines()[-1]
     assert line.startswith("错误 Error: ") and "Pass `--input-crs` (e.g. EPSG:4490" in line
     assert "input_crs" not in line
+    # `gis programme …` prints its errors the same way.
+    result = CliRunner().invoke(cli, ["programme", "plan", "--estates", str(BAD / "no_prj.shp"),
+                                      "--ledger", str(tmp_path / "ledger.gpkg"),
+                                      "--out", str(tmp_path / "p")])
+    assert result.exit_code == 2
+    line = result.output.strip().splitlines()[-1]
+    assert line.startswith("错误 Error: no_prj.shp: the layer has no CRS. Pass `--input-crs`")
 
 
 def test_console_warnings_name_flags_and_reports_keep_parameters(tmp_path):

@@ -30,7 +30,9 @@ def _run(job: Any) -> None:
             warnings.simplefilter("ignore", UserWarning)
             job()
     except GisError as err:
-        click.echo(f"错误 Error: {err}", err=True)
+        from gis.cli import _as_flags  # library parameters shown as the command's flags
+
+        click.echo(f"错误 Error: {_as_flags(str(err))}", err=True)
         sys.exit(2)
 
 
