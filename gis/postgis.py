@@ -369,7 +369,7 @@ def last_run(target: str, *, code: str) -> dict[str, Any] | None:
     Needs a PostGIS server (after the `write_tables` example):
 
     >>> last_run("postgresql://planner@db.local/city#results", code="demo")  # doctest: +SKIP
-    {'command': 'coverage', 'code': 'demo'}
+    {'code': 'demo', 'command': 'coverage'}
     """
     from sqlalchemy import text
 
