@@ -48,6 +48,8 @@ def cli() -> None:
     Start with:  gis demo            (bundled illustrative data → maps/)
     Then:        gis coverage --help  (your own estates, services and streets)
     """
+    # Subcommands in other modules (gis programme) print library messages with flags too.
+    click.get_current_context().meta["gis.as_flags"] = _as_flags
 
 
 _common_layer_help = (
