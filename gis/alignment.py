@@ -7,7 +7,7 @@ estates and streets, or estates and streets traced on Amap with services from OS
 
 `offset_notes` tests every layer against every other on samples: for each layer it
 considers "as read", "GCJ-02" and "BD-09" (and, for a layer the user converted with
-``--coords``, "that conversion was wrong"), and scores each combination by how close the
+``coords``, "that conversion was wrong"), and scores each combination by how close the
 layers then come to each other:
 
 * estate boundaries to streets,
@@ -17,7 +17,7 @@ layers then come to each other:
 A combination's score is the sum over those pairs of ``log(median gap + 5 m)``. The best
 combination is reported when it improves the score by at least `MIN_GAIN` (the median
 gaps shrink by a fifth or more, on the geometric mean) and names the layers to pass to
-``--coords``. Shifting *every* layer by the same offset changes nothing measurable, so
+``coords``. Shifting *every* layer by the same offset changes nothing measurable, so
 only relative offsets are detected; the reported fix converts the fewest layers.
 """
 
@@ -69,8 +69,6 @@ _BD = ("bd09", _bd09_to_wgs84, _wgs84_to_bd09)
 _UNDO = {"gcj02": ("undo gcj02", wgs84_to_gcj02, gcj02_to_wgs84),
          "bd09": ("undo bd09", _wgs84_to_bd09, _bd09_to_wgs84)}
 _LABEL = {"gcj02": "GCJ-02 (Amap/Gaode, Tencent)", "bd09": "BD-09 (Baidu)"}
-_WHAT = {"estates": ("estates", "小区"), "streets": ("streets", "道路"),
-         "services": ("services", "设施点"), "gates": ("gates", "出入口")}
 
 
 @dataclass(frozen=True)
@@ -154,7 +152,7 @@ def alignment(
     ----------
     layers : dict
         Role ("estates", "services", "streets", "gates") -> layer in its own CRS, as read
-        (after any ``--coords`` conversion, named in ``attrs["coords"]``).
+        (after any ``coords`` conversion, named in ``attrs["coords"]``).
     metric : CRS
         Metric CRS to measure gaps in.
     seed : int, default 0
@@ -165,6 +163,19 @@ def alignment(
     Alignment or None
         None when no pair of the layers can be compared or the layers are not in China
         (where the offsets are zero).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from gis.crs import metric_crs
+    >>> from gis.sources import demo_folder
+    >>> layers = {r: gpd.read_file(demo_folder() / f"{r}.gpkg")
+    ...           for r in ("estates", "services", "streets")}
+    >>> found = alignment(layers, metric_crs(layers["estates"]))
+    >>> found.best, found.significant
+    ({'estates': 'as read', 'services': 'as read', 'streets': 'as read'}, False)
+    >>> {pair: round(gap, 1) for pair, gap in found.gaps_as_read.items()}
+    {('estates', 'streets'): 18.0, ('services', 'streets'): 15.3, ('services', 'estates'): 36.0}
     """
     rng = np.random.default_rng(seed)
     layers = {r: g for r, g in layers.items() if g is not None and len(g)}
@@ -225,44 +236,63 @@ def alignment(
     return result
 
 
+def _layers(roles: dict[str, str]) -> Note:
+    """The layers named, in both languages ("estates and streets", "小区、道路")."""
+    return Note.each("inputs.layer", ({"layer": Note.of(f"inputs.layer.{r}")}
+                                      for r in sorted(roles)), join="inputs.and_sep")
+
+
+def _coords_option(systems: dict[str, str]) -> Note:
+    """The library's ``coords`` for each layer: `coords="gcj02"` for the services, …"""
+    return Note.each("inputs.coords_for", ({"system": h, "layer": Note.of(f"inputs.layer.{r}")}
+                                          for r, h in sorted(systems.items())),
+                     join="inputs.and_sep")
+
+
 def offset_notes(layers: dict[str, gpd.GeoDataFrame], metric: CRS) -> list[Note]:
     """Warnings naming the layers that look GCJ-02/BD-09 shifted against the others, and
-    the ``--coords`` conversions that made the alignment worse. Empty when all is well."""
+    the ``coords`` conversions that made the alignment worse. Empty when all is well.
+
+    Examples
+    --------
+    The demo's services shifted as an Amap (GCJ-02) export would be:
+
+    >>> import geopandas as gpd
+    >>> import numpy as np
+    >>> import shapely
+    >>> from gis.crs import metric_crs, wgs84_to_gcj02
+    >>> from gis.sources import demo_folder
+    >>> layers = {r: gpd.read_file(demo_folder() / f"{r}.gpkg")
+    ...           for r in ("estates", "services", "streets")}
+    >>> metric = metric_crs(layers["estates"])
+    >>> offset_notes(layers, metric)
+    []
+    >>> amap = layers["services"].copy()
+    >>> amap["geometry"] = shapely.transform(np.asarray(amap.geometry.values), lambda xy:
+    ...                                      np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1])))
+    >>> [note] = offset_notes(dict(layers, services=amap), metric)
+    >>> print(note)
+    The services sit off the other layers the way GCJ-02 (Amap/Gaode, Tencent) coordinates do
+    (median gaps as read vs converted: services to streets 29 m → 15 m; services to estates
+    56 m → 36 m): they look like a web-map export. Pass `coords="gcj02"` for the services.
+    """
     found = alignment(layers, metric)
     if found is None or not found.significant:
         return []
     changed = {r: h for r, h in found.best.items() if h != "as read"}
     pairs = [p for p in found.gaps_as_read if p[0] in changed or p[1] in changed]
-    detail = "; ".join(
-        f"{_WHAT[a][0]} to {_WHAT[b][0]} {found.gaps_as_read[(a, b)]:,.0f} m → "
-        f"{found.gaps_best[(a, b)]:,.0f} m" for a, b in pairs)
-    detail_zh = "；".join(
-        f"{_WHAT[a][1]}距{_WHAT[b][1]} {found.gaps_as_read[(a, b)]:,.0f} 米 → "
-        f"{found.gaps_best[(a, b)]:,.0f} 米" for a, b in pairs)
+    detail = Note.each("inputs.offset_gap", (
+        {"a": Note.of(f"inputs.layer.{a}"), "b": Note.of(f"inputs.layer.{b}"),
+         "before": found.gaps_as_read[(a, b)], "after": found.gaps_best[(a, b)]}
+        for a, b in pairs), join="clause_sep")
     out: list[Note] = []
     convert = {r: h for r, h in changed.items() if not h.startswith("undo")}
     undo = {r: h.split()[-1] for r, h in changed.items() if h.startswith("undo")}
     if convert:
-        what = " and ".join(_WHAT[r][0] for r in sorted(convert))
-        what_zh = "、".join(_WHAT[r][1] for r in sorted(convert))
         labels = " / ".join(sorted({_LABEL[h] for h in convert.values()}))
-        fix = " ".join(f"--coords {r}={h}" for r, h in sorted(convert.items()))
-        out.append(Note(
-            f"The {what} sit off the other layers the way {labels} coordinates do (median "
-            f"gaps as read vs converted: {detail}): they look like a web-map export. "
-            f"Pass `{fix}`.",
-            f"{what_zh}与其他图层的偏差符合 {labels} 坐标特征（距离中位数，原样 → 转换后：{detail_zh}），"
-            f"疑似互联网地图导出的偏移坐标，请使用 `{fix}`。",
-        ))
+        out.append(Note.of("inputs.offset_convert", what=_layers(convert), labels=labels,
+                           detail=detail, fix=_coords_option(convert)))
     if undo:
-        what = " and ".join(_WHAT[r][0] for r in sorted(undo))
-        what_zh = "、".join(_WHAT[r][1] for r in sorted(undo))
-        given = " ".join(f"--coords {r}={h}" for r, h in sorted(undo.items()))
-        out.append(Note(
-            f"`{given}` made the alignment worse: the {what} lie closer to the other layers "
-            f"without that conversion (median gaps converted vs not: {detail}). Drop that "
-            "option unless you know the file is in that system.",
-            f"`{given}` 使图层对齐变差：{what_zh}不做该转换时与其他图层更吻合（距离中位数，转换后 → 不转换："
-            f"{detail_zh}）。除非确知该文件采用此坐标系，请去掉该选项。",
-        ))
+        out.append(Note.of("inputs.offset_undo", what=_layers(undo), detail=detail,
+                           given=_coords_option(undo)))
     return out

@@ -7,6 +7,7 @@ a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
@@ -26,7 +27,7 @@ logger = logging.getLogger("gis")
 def _setup_logging(verbose: int, quiet: bool) -> None:
     level = logging.WARNING if quiet else (logging.DEBUG if verbose else logging.INFO)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    handler.setFormatter(_FlagFormatter("%(asctime)s %(message)s", "%H:%M:%S"))
     root = logging.getLogger("gis")
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -47,6 +48,8 @@ def cli() -> None:
     Start with:  gis demo            (bundled illustrative data → maps/)
     Then:        gis coverage --help  (your own estates, services and streets)
     """
+    # Subcommands in other modules (gis programme) print library messages with flags too.
+    click.get_current_context().meta["gis.as_flags"] = _as_flags
 
 
 _common_layer_help = (
@@ -93,7 +96,7 @@ def _assume_option(func: Any) -> Any:
 def _echo_summary(lines: list[str], lang: str) -> None:
     click.echo("摘要：" if lang != "en" else "Summary:")
     for line in lines:
-        click.echo(f"  {line}")
+        click.echo(f"  {_as_flags(line)}")
 
 
 def _data_basemap_options(func: Any) -> Any:
@@ -583,14 +586,80 @@ def _run(job: Any, verbose: int, quiet: bool) -> None:
 
 
 def _as_flags(message: str) -> str:
-    """Library messages name parameters (``gap_m: …``); on the command line say the flag
-    (``--gap-m: …``) that sets it."""
+    """A library message in the command line's words: every parameter it names (in
+    backticks, `gis.notes.PARAMETER`) that is an option of a gis command is shown as that
+    option's flag (`node_crossings=False` → `--no-node-crossings`, `invalid="skip"` →
+    `--invalid skip`, `coords="gcj02"` for the services → `--coords services=gcj02`); a
+    message led by a parameter name (``gap_m: …``) is led by its flag. Reports written to
+    files keep the parameter names; this is for what the CLI prints."""
+    from gis.notes import rename_parameters
     from gis.params import names
 
+    options = _option_flags()
     head, sep, rest = message.partition(":")
     if sep and head in names():
-        return f"--{head.replace('_', '-')}:{rest}"
-    return message
+        lead = _long(options[head]) if head in options else f"--{head.replace('_', '-')}"
+        message = f"{lead}:{rest}"
+
+    def flag(name: str, value: str | None, layer: str | None) -> str | None:
+        option = options.get(name)
+        if option is None:
+            return None
+        long = _long(option)
+        if option.is_flag and not option.count:
+            if value is None or value == "True":
+                text = long
+            elif value == "False" and option.secondary_opts:
+                text = option.secondary_opts[0]
+            else:
+                return None
+        elif value is None:
+            text = long
+        elif layer and option.multiple:
+            # Options given per layer (``--coords LAYER=SYSTEM``) carry the layer.
+            return f"`{long} {layer}={value}`"
+        else:
+            text = f"{long} {value}"
+        return f"`{text}`" + (f" for the {layer}" if layer else "")
+
+    return rename_parameters(message, flag)
+
+
+def _long(option: click.Option) -> str:
+    """The option's long flag (``--quiet`` of ``-q/--quiet``)."""
+    return next((o for o in option.opts if o.startswith("--")), option.opts[0])
+
+
+@functools.cache
+def _option_flags() -> dict[str, click.Option]:
+    """Every option of every gis command, by parameter name and by the name its flag
+    spells (``analysis_crs`` and ``crs`` → ``--crs``; ``include_extended`` and
+    ``include_2001_2005`` → ``--include-2001-2005``)."""
+    found: dict[str, click.Option] = {}
+
+    def walk(command: click.Command) -> None:
+        if isinstance(command, click.Group):
+            for sub in command.commands.values():
+                walk(sub)
+            return
+        for param in command.params:
+            if not isinstance(param, click.Option):
+                continue
+            spelt = [o.lstrip("-").replace("-", "_") for o in param.opts if o.startswith("--")]
+            for key in (param.name, *spelt):
+                if key:
+                    found.setdefault(key, param)
+
+    walk(cli)
+    return found
+
+
+class _FlagFormatter(logging.Formatter):
+    """Log lines on the console name flags, not parameters (see `_as_flags`)."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
+        record.message = _as_flags(record.message)
+        return super().formatMessage(record)
 
 
 def _coverage(
@@ -904,11 +973,8 @@ def _coverage_record_notes(path: str, std: Any) -> list[Any]:
     if theirs.get("sha256") in (None, digest):
         return []
     name = Path(path).name
-    return [Note(f"{name}: computed with the standard {theirs.get('file')}, not {mine.name} "
-                 "used here; its living-circle gaps follow that standard. Rerun `gis "
-                 "coverage` with the same --standard to compare like with like.",
-                 f"{name}：覆盖分析所用标准为 {theirs.get('file')}，与本次所用 {mine.name} 不同；"
-                 "各单元的生活圈缺口按前者计算。如需一致，请用相同 --standard 重新运行 gis coverage。")]
+    return [Note.of("inputs.coverage_other_standard", name=name, theirs=theirs.get("file"),
+                    mine=mine.name)]
 
 
 def _join_coverage(estates: Any, path: str) -> Any:
@@ -1289,13 +1355,7 @@ def _same_coverage(path: Path, cov: Any) -> None:
     differ = sum(int((saved[f"covered_{k}"].reindex(now.index).fillna(False).astype(bool)
                       != now[f"covered_{k}"].astype(bool)).sum()) for k in keys)
     if differ:
-        cov.notes.append(Note(
-            f"{path.name}: {differ} estate-category results differ from the coverage recomputed "
-            "on these streets (the siting uses the recomputed one); pass the streets, gates "
-            "and standard the coverage was run with.",
-            f"{path.name}：有 {differ} 个小区-类别覆盖结果与按本次路网重新计算的不同（选址采用重新计算的"
-            "结果）；请使用覆盖分析时的路网、出入口和标准。",
-        ))
+        cov.notes.append(Note.of("inputs.coverage_differs", name=path.name, differ=differ))
 
 
 def _demo_siting(cov: Any, out_dir: str, lang: str, quiet: bool) -> None:

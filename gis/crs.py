@@ -55,6 +55,17 @@ def parse_crs(value: str | int | CRS, *, what: str = "crs") -> CRS:
     ------
     CRSError
         If pyproj does not recognise the value.
+
+    Examples
+    --------
+    >>> parse_crs("EPSG:4547").name
+    'CGCS2000 / 3-degree Gauss-Kruger CM 114E'
+    >>> parse_crs(4490).to_epsg()
+    4490
+    >>> parse_crs("EPSG:99999", what="input_crs")
+    Traceback (most recent call last):
+    ...
+    gis.errors.CRSError: `input_crs` 'EPSG:99999' is not a CRS pyproj knows; use e.g. 'EPSG:4490' or 'EPSG:4547'.
     """
     try:
         return CRS.from_user_input(value)
@@ -83,18 +94,33 @@ def require_crs(
     CRSError
         If the layer has no CRS and none is given, or its coordinates cannot be in its
         CRS (degrees beyond ±180/±90: metres labelled as lon/lat, or swapped columns).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from gis.sources import demo_folder
+    >>> estates = gpd.read_file(demo_folder() / "estates.gpkg")
+    >>> require_crs(estates, source="estates.gpkg").crs.to_string()
+    'EPSG:4490'
+    >>> require_crs(estates.set_crs(None, allow_override=True), source="estates.csv")
+    Traceback (most recent call last):
+    ...
+    gis.errors.CRSError: estates.csv: the layer has no CRS. Pass `input_crs` (e.g. EPSG:4490 for CGCS2000 lon/lat, EPSG:4326 for WGS84, EPSG:4547 for CGCS2000 GK CM 114E) or add the .prj file.
+    >>> require_crs(estates.set_crs(None, allow_override=True), source="estates.csv",
+    ...             crs="EPSG:4490").crs.to_epsg()
+    4490
     """
     if gdf.crs is None:
         if crs is None:
             msg = (
-                f"{source}: the layer has no CRS. Pass `--input-crs` (e.g. EPSG:4490 for "
+                f"{source}: the layer has no CRS. Pass `input_crs` (e.g. EPSG:4490 for "
                 "CGCS2000 lon/lat, EPSG:4326 for WGS84, EPSG:4547 for CGCS2000 GK CM 114E) "
                 "or add the .prj file."
             )
             raise CRSError(msg)
-        gdf = gdf.set_crs(parse_crs(crs, what="--input-crs"))
+        gdf = gdf.set_crs(parse_crs(crs, what="input_crs"))
     elif crs is not None and not CRS(gdf.crs).equals(parse_crs(crs), ignore_axis_order=True):
-        logger.info("%s: keeping the file's own CRS %s (--input-crs is for files without one)",
+        logger.info("%s: keeping the file's own CRS %s (`input_crs` is for files without one)",
                     source, CRS(gdf.crs).to_string())
     _check_range(gdf, source)
     return gdf
@@ -131,6 +157,14 @@ def metric_crs(gdf: gpd.GeoDataFrame) -> CRS:
     ------
     CRSError
         If the layer has no CRS or no finite extent.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from gis.sources import demo_folder
+    >>> estates = gpd.read_file(demo_folder() / "estates.gpkg")
+    >>> metric_crs(estates).to_string()  # the demo town lies near 117.6°E
+    'EPSG:4548'
     """
     if gdf.crs is None:
         msg = "Cannot choose a metric CRS for a layer without a CRS; set one first."
@@ -150,7 +184,7 @@ def metric_crs(gdf: gpd.GeoDataFrame) -> CRS:
         area_of_interest=AreaOfInterest(lon, lat, lon, lat),
     )
     if not infos:
-        msg = f"No UTM zone covers lon {lon:.3f}, lat {lat:.3f}; pass `--crs` with a metric CRS."
+        msg = f"No UTM zone covers lon {lon:.3f}, lat {lat:.3f}; pass `crs` with a metric CRS."
         raise CRSError(msg)
     return CRS.from_epsg(int(infos[0].code))
 
@@ -163,6 +197,17 @@ def lonlat_sample(gdf: gpd.GeoDataFrame, *, max_points: int = 5000, seed: int = 
     ------
     CRSError
         If the layer has no CRS or no finite coordinates.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from gis.sources import demo_folder
+    >>> estates = gpd.read_file(demo_folder() / "estates.gpkg")
+    >>> lonlat = lonlat_sample(estates)
+    >>> lonlat.shape, lonlat_sample(estates, max_points=20).shape
+    ((150, 2), (20, 2))
+    >>> [round(float(v), 3) for v in lonlat[0]]
+    [117.588, 34.41]
     """
     if gdf.crs is None:
         msg = "A layer without a CRS has no position; set one first."
@@ -189,12 +234,28 @@ def lonlat_sample(gdf: gpd.GeoDataFrame, *, max_points: int = 5000, seed: int = 
 @functools.lru_cache(maxsize=32)
 def transformer(src: CRS, dst: CRS) -> Transformer:
     """A lon/lat-ordered (x, y) transformer, made once per CRS pair (making one costs
-    about 0.1 s, more than transforming thousands of points)."""
+    about 0.1 s, more than transforming thousands of points).
+
+    Examples
+    --------
+    >>> t = transformer(parse_crs(4490), parse_crs(4548))
+    >>> [round(v, 1) for v in t.transform(117.0, 34.0)]
+    [500000.0, 3763661.4]
+    """
     return Transformer.from_crs(src, dst, always_xy=True)
 
 
 def data_centre(gdf: gpd.GeoDataFrame) -> tuple[float, float]:
-    """Median longitude and latitude of the features (WGS84 degrees)."""
+    """Median longitude and latitude of the features (WGS84 degrees).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from gis.sources import demo_folder
+    >>> estates = gpd.read_file(demo_folder() / "estates.gpkg")
+    >>> [round(v, 4) for v in data_centre(estates)]
+    [117.601, 34.3989]
+    """
     xy = lonlat_sample(gdf)
     return float(np.median(xy[:, 0])), float(np.median(xy[:, 1]))
 
@@ -222,6 +283,19 @@ def far_from_rest(gdf: gpd.GeoDataFrame, *, far_m: float = 50_000.0,
     -------
     ndarray of bool
         One flag per row of ``gdf`` (empty geometries are never far).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> import shapely
+    >>> from gis.sources import demo_folder
+    >>> estates = gpd.read_file(demo_folder() / "estates.gpkg")
+    >>> int(far_from_rest(estates).sum())
+    0
+    >>> stray = estates.copy()
+    >>> stray.loc[7, "geometry"] = shapely.box(0, 0, 0.001, 0.001)  # digitised at (0°, 0°)
+    >>> [int(i) for i in far_from_rest(stray).nonzero()[0]]
+    [7]
     """
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
@@ -268,6 +342,16 @@ def scale_error_m_per_km(crs: CRS, lonlat: np.ndarray) -> float:
     non-conformal projection is charged for its worst direction. Web Mercator at 34°N
     gives about 210 m per km; a 3-degree Gauss-Krüger zone at most about 0.4 m per km
     inside its band.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from gis.sources import demo_folder
+    >>> lonlat = lonlat_sample(gpd.read_file(demo_folder() / "estates.gpkg"))
+    >>> round(scale_error_m_per_km(parse_crs(4548), lonlat), 3)  # Gauss-Krüger near its meridian
+    0.039
+    >>> round(scale_error_m_per_km(parse_crs(3857), lonlat), 1)  # Web Mercator at 34°N
+    212.1
     """
     from pyproj import Proj
 
@@ -279,7 +363,13 @@ def scale_error_m_per_km(crs: CRS, lonlat: np.ndarray) -> float:
 
 
 def is_metric(crs: CRS | str | int) -> bool:
-    """Projected with metre axes: the one test every module uses before measuring."""
+    """Projected with metre axes: the one test every module uses before measuring.
+
+    Examples
+    --------
+    >>> is_metric("EPSG:4548"), is_metric(4490)
+    (True, False)
+    """
     crs = CRS(crs)
     return bool(crs.is_projected and crs.axis_info[0].unit_name in ("metre", "meter"))
 
@@ -300,6 +390,15 @@ def to_metric(gdf: gpd.GeoDataFrame, crs: CRS) -> gpd.GeoDataFrame:
     ------
     CRSError
         If ``crs`` is not projected in metres.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from gis.sources import demo_folder
+    >>> estates = gpd.read_file(demo_folder() / "estates.gpkg")
+    >>> metric = to_metric(estates, metric_crs(estates))
+    >>> metric.crs.to_epsg(), round(float(metric.geometry.area.sum()) / 1e6, 3)  # km²
+    (4548, 1.756)
     """
     crs = CRS(crs)
     if not is_metric(crs):
@@ -344,7 +443,15 @@ def _offsets(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def wgs84_to_gcj02(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """WGS84 (or CGCS2000) lon/lat to GCJ-02, in degrees. Vectorised; zero shift abroad."""
+    """WGS84 (or CGCS2000) lon/lat to GCJ-02, in degrees. Vectorised; zero shift abroad.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> lon, lat = wgs84_to_gcj02(np.array([118.0]), np.array([34.0]))
+    >>> round(float(lon[0]), 5), round(float(lat[0]), 5)
+    (118.00563, 33.99864)
+    """
     lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     dlon, dlat = _offsets(lon, lat)
     return lon + dlon, lat + dlat
@@ -353,7 +460,15 @@ def wgs84_to_gcj02(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.nda
 def gcj02_to_wgs84(
     lon: np.ndarray, lat: np.ndarray, *, tol_deg: float = 1e-10, max_iter: int = 30
 ) -> tuple[np.ndarray, np.ndarray]:
-    """GCJ-02 lon/lat to WGS84 by fixed-point iteration (round trip < 0.01 m)."""
+    """GCJ-02 lon/lat to WGS84 by fixed-point iteration (round trip < 0.01 m).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> lon, lat = gcj02_to_wgs84(*wgs84_to_gcj02(np.array([118.0]), np.array([34.0])))
+    >>> round(float(lon[0]), 6), round(float(lat[0]), 6)
+    (118.0, 34.0)
+    """
     lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     wlon, wlat = lon.copy(), lat.copy()
     for _ in range(max_iter):
@@ -366,7 +481,15 @@ def gcj02_to_wgs84(
 
 
 def gcj02_to_bd09(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """GCJ-02 to Baidu BD-09 lon/lat, in degrees."""
+    """GCJ-02 to Baidu BD-09 lon/lat, in degrees.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> lon, lat = gcj02_to_bd09(np.array([118.00563]), np.array([33.99864]))
+    >>> round(float(lon[0]), 5), round(float(lat[0]), 5)
+    (118.01222, 34.00439)
+    """
     x, y = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     z = np.sqrt(x * x + y * y) + 0.00002 * np.sin(y * _BD_X_PI)
     theta = np.arctan2(y, x) + 0.000003 * np.cos(x * _BD_X_PI)
@@ -376,7 +499,15 @@ def gcj02_to_bd09(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndar
 def bd09_to_gcj02(
     lon: np.ndarray, lat: np.ndarray, *, tol_deg: float = 1e-10, max_iter: int = 30
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Baidu BD-09 to GCJ-02 lon/lat: the published inverse, refined by iteration."""
+    """Baidu BD-09 to GCJ-02 lon/lat: the published inverse, refined by iteration.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> lon, lat = bd09_to_gcj02(*gcj02_to_bd09(np.array([118.00563]), np.array([33.99864])))
+    >>> round(float(lon[0]), 5), round(float(lat[0]), 5)
+    (118.00563, 33.99864)
+    """
     blon, blat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     x, y = blon - 0.0065, blat - 0.006
     z = np.sqrt(x * x + y * y) - 0.00002 * np.sin(y * _BD_X_PI)

@@ -86,6 +86,30 @@ def read_decisions(path: str | Path | pd.DataFrame, *,
     InputError
         Missing columns, unknown decision words, a row naming neither a link nor a unit,
         or "split" on a link.
+
+    Examples
+    --------
+    A reviewer's table, with the review workbook's Chinese headers and words:
+
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"小区编号1": ["XQ001", "XQ005"], "小区编号2": ["XQ002", "XQ004"],
+    ...                       "审查决定": ["否决", "通过"], "说明": ["隔着主干路", ""]})
+    >>> decisions = read_decisions(table)
+    >>> decisions.links("reject"), decisions.links("approve")
+    ({('XQ001', 'XQ002')}, {('XQ004', 'XQ005')})
+    >>> decisions.table[["row", "target", "decision", "comment"]].values.tolist()
+    [[2, 'link', 'reject', '隔着主干路'], [3, 'link', 'approve', '']]
+
+    The same as a CSV file:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "decisions.csv"
+    ...     table.to_csv(path, index=False)
+    ...     decisions = read_decisions(path)
+    >>> decisions.source, len(decisions.table)
+    ('decisions.csv', 2)
     """
     if isinstance(path, pd.DataFrame):
         frame = pd.DataFrame(path.drop(columns=[c for c in ("geometry",) if c in path]))

@@ -29,6 +29,7 @@ from gis.crs import bd09_to_gcj02, far_from_rest, gcj02_to_wgs84, require_crs
 from gis.errors import CRSError
 from gis.errors import GeometryError, GisError, InputError
 from gis.geometry import repair_polygons
+from gis.i18n import tr
 from gis.notes import Note
 from gis.osm import SERVICE_TAG_KEYS, read_osm
 from gis.postgis import is_postgis, read_postgis_layer
@@ -195,8 +196,7 @@ def estates_from(gdf: gpd.GeoDataFrame, notes: list[str], src: str, *, invalid: 
     gdf["name"] = gdf["name"].astype(object).where(gdf["name"].notna(), gdf["estate_id"])
     if "households" not in gdf.columns:
         gdf["households"] = np.nan
-        notes.append(Note(f"{src}: no households (户数) field; household totals are unknown.",
-                          f"{src}：无户数字段，户数合计未知。"))
+        notes.append(Note.of("inputs.no_households", src=src))
     notes.extend(estate_remarks(gdf, src))
     return _finish(gdf, ["estate_id", "name", *ESTATE_FIELDS], notes, skipped=skipped)
 
@@ -244,33 +244,27 @@ def estate_remarks(gdf: gpd.GeoDataFrame, src: str) -> list[Note]:
     if inside.any():
         pairs = [(ids[i], ids[j]) if area[i] <= area[j] else (ids[j], ids[i])
                  for i, j in zip(a[inside], b[inside])]
-        text = list_items(f"{x} in {y}" for x, y in pairs)
-        text_zh = list_items(f"{x} 位于 {y} 内" for x, y in pairs)
-        out.append(Note(f"{src}: {len(pairs)} estates lie inside another ({text}); check whether "
-                        "they are duplicates or sub-areas.",
-                        f"{src}：{len(pairs)} 个小区位于另一小区范围内（{text_zh}），请核对是否重复或为子片区。"))
+        inside_of = Note.each("inputs.estate_in", ({"inner": x, "outer": y} for x, y in pairs),
+                              join=list_items)
+        out.append(Note.of("inputs.estates_inside", src=src, n=len(pairs), pairs=inside_of))
     if overlap.any():
         text = list_items(f"{ids[i]}/{ids[j]} {m:,.0f} m²"
                           for i, j, m in zip(a[overlap], b[overlap], shared[overlap]))
-        out.append(Note(f"{src}: {int(overlap.sum())} pairs of estates overlap ({text}); "
-                        "boundaries should not cross.",
-                        f"{src}：{int(overlap.sum())} 对小区边界相互重叠（{text}），请核对边界。"))
+        out.append(Note.of("inputs.estates_overlap", src=src, n=int(overlap.sum()), pairs=text))
     checks = []
     if "households" in gdf.columns:
         checks.append((gdf["households"].to_numpy(dtype=float) > MAX_HOUSEHOLDS,
-                       f"more than {MAX_HOUSEHOLDS:,} households", f"户数超过 {MAX_HOUSEHOLDS:,}"))
-    checks.append((area > MAX_AREA_KM2 * 1e6, f"larger than {MAX_AREA_KM2:g} km²",
-                   f"面积大于 {MAX_AREA_KM2:g} 平方公里"))
+                       Note.of("inputs.implausible.households", max=MAX_HOUSEHOLDS)))
+    checks.append((area > MAX_AREA_KM2 * 1e6,
+                   Note.of("inputs.implausible.area", max_km2=MAX_AREA_KM2)))
     if "build_year" in gdf.columns:
         year = datetime.date.today().year
         future = (gdf["build_year"].astype("Float64") > year).fillna(False).to_numpy(dtype=bool)
-        checks.append((future, f"built after {year}", f"建成年份晚于 {year} 年"))
-    for mask, what, what_zh in checks:
+        checks.append((future, Note.of("inputs.implausible.year", year=year)))
+    for mask, what in checks:
         if mask.any():
-            shown = list_items(ids[mask])
-            out.append(Note(f"{src}: {int(mask.sum())} estates have implausible values, {what} "
-                            f"({shown}); check them.",
-                            f"{src}：{int(mask.sum())} 个小区数值可疑，{what_zh}（{shown}），请核对。"))
+            out.append(Note.of("inputs.implausible", src=src, n=int(mask.sum()), what=what,
+                               shown=list_items(ids[mask])))
     return out
 
 
@@ -340,10 +334,8 @@ def services_from(gdf: gpd.GeoDataFrame, notes: list[str], src: str,
         # Several facilities recorded as one feature are several facilities.
         before = len(gdf)
         gdf = gdf.explode(index_parts=False).reset_index(drop=True)
-        notes.append(Note(
-            f"{src}: {int(multi.sum())} multi-point features split into {len(gdf) - before + int(multi.sum())} services.",
-            f"{src}：{int(multi.sum())} 个多点要素拆分为 {len(gdf) - before + int(multi.sum())} 个设施。",
-        ))
+        notes.append(Note.of("inputs.multipoint_split", src=src, n=int(multi.sum()),
+                             services=len(gdf) - before + int(multi.sum())))
     kinds = gdf.geometry.geom_type
     if not kinds.isin(["Point"]).all():
         other = ~kinds.isin(["Point"])
@@ -351,11 +343,7 @@ def services_from(gdf: gpd.GeoDataFrame, notes: list[str], src: str,
         geoms[other.values] = shapely.point_on_surface(geoms[other.values])
         gdf = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
         if other.any():
-            notes.append(Note(
-                f"{src}: {int(other.sum())} non-point services (areas/lines) placed at a point "
-                "inside them.",
-                f"{src}：{int(other.sum())} 个面状或线状设施取其内部一点参与计算。",
-            ))
+            notes.append(Note.of("inputs.nonpoint_services", src=src, n=int(other.sum())))
     gdf["geometry"] = shapely.force_2d(gdf.geometry.values)
     if "service_id" not in gdf.columns:
         gdf["service_id"] = [f"S{i + 1}" for i in range(len(gdf))]
@@ -427,8 +415,8 @@ def streets_from(gdf: gpd.GeoDataFrame, notes: list[str], src: str, *,
             "street layer holds road centre-lines. Remove those rows or convert them to lines."
         )
         gdf = _set_aside(gdf, bad, invalid=invalid, error=msg, layer="streets", src=src,
-                         reason="not a line", reason_zh="不是线要素", notes=notes,
-                         skipped=skipped, id_field="name")
+                         why="inputs.reason.not_line", notes=notes, skipped=skipped,
+                         id_field="name")
     gdf = gdf.explode(index_parts=False).reset_index(drop=True)
     gdf["geometry"] = shapely.force_2d(gdf.geometry.values)
     if "width_m" in gdf.columns:
@@ -486,8 +474,8 @@ def barriers_from(gdf: gpd.GeoDataFrame, notes: list[str], src: str, *,
         msg = (f"{src}: {_rows(points, 'are')} points; a barrier is a line (road, railway) or a "
                "polygon (river). Remove those rows.")
         gdf = _set_aside(gdf, points, invalid=invalid, error=msg, layer="barriers", src=src,
-                         reason="a point, not a line or polygon", reason_zh="是点要素，不能作为障碍",
-                         notes=notes, skipped=skipped, id_field="name")
+                         why="inputs.reason.barrier_point", notes=notes, skipped=skipped,
+                         id_field="name")
     gdf["geometry"] = shapely.force_2d(gdf.geometry.values)
     if "width_m" in gdf.columns:
         gdf = _numeric(gdf, "width_m", src, minimum=0)
@@ -555,10 +543,10 @@ def gates_from(gdf: gpd.GeoDataFrame, notes: list[str], src: str, estates: gpd.G
                 if r["layer"] == "estates"}
     orphan = gdf["estate_id"].isin(left_out) & ~gdf["estate_id"].isin(estates["estate_id"])
     if orphan.any():
-        # Their estate was left out (--invalid skip): the gates go with it, listed.
+        # Their estate was left out (invalid="skip"): the gates go with it, listed.
         gdf = _set_aside(gdf, orphan, invalid="skip", error="", layer="gates", src=src,
-                         reason="its estate was left out", reason_zh="所属小区未参与分析",
-                         notes=notes, skipped=skipped, id_field="estate_id")
+                         why="inputs.reason.estate_left_out", notes=notes, skipped=skipped,
+                         id_field="estate_id")
     unknown = ~gdf["estate_id"].isin(estates["estate_id"])
     if unknown.any():
         ids = list_items(gdf.loc[unknown, "estate_id"].unique())
@@ -571,8 +559,8 @@ def gates_from(gdf: gpd.GeoDataFrame, notes: list[str], src: str, estates: gpd.G
     if bad.any():
         msg = f"{src}: {_rows(bad, 'are')} not points; a gate is one point on the boundary."
         gdf = _set_aside(gdf, bad, invalid=invalid, error=msg, layer="gates", src=src,
-                         reason="not a point", reason_zh="不是点要素", notes=notes,
-                         skipped=skipped, id_field="estate_id")
+                         why="inputs.reason.not_point", notes=notes, skipped=skipped,
+                         id_field="estate_id")
     gdf["geometry"] = shapely.force_2d(gdf.geometry.values)
     if "name" not in gdf.columns:
         gdf["name"] = None
@@ -653,15 +641,12 @@ def classify_services(
                 label = text if f in ("category", "poi_type", "name") else f + "=" + text
                 desc = desc.where(desc.notna() | ~useful, label)
         counts = desc[unmatched].fillna("?").value_counts()
-        what = "; values: " + ", ".join(f"{k} ×{v}" for k, v in counts.head(10).items())
+        values = ", ".join(f"{k} ×{v}" for k, v in counts.head(10).items())
         if len(counts) > 10:
-            what += f" … ({len(counts)} distinct)"
-        notes.append(Note(
-            f"{source}: {int(unmatched.sum())} of {len(services)} services match no category and "
-            f"are left out{what}.",
-            f"{source}：{len(services)} 个设施中有 {int(unmatched.sum())} 个无法归入任何设施类别，"
-            f"未参与计算{what.replace('; values: ', '；类别/名称：')}。",
-        ))
+            values += f" … ({len(counts)} distinct)"
+        notes.append(Note.of("inputs.unmatched_services", source=source, n=int(unmatched.sum()),
+                             total=len(services),
+                             values=Note.of("inputs.unmatched_values", values=values)))
     return out
 
 
@@ -719,7 +704,7 @@ def read_table(
                 raise InputError(msg) from err
         if df is None:
             msg = (
-                f"{path}: text is neither UTF-8 nor GBK; save it as UTF-8 or pass `--encoding`."
+                f"{path}: text is neither UTF-8 nor GBK; save it as UTF-8 or pass `encoding`."
             )
             raise InputError(msg)
     df.columns = [str(c).strip() for c in df.columns]
@@ -841,7 +826,7 @@ def checked_layer(
         msg = f"{where or src}: the {role} layer is empty (no rows)."
         raise InputError(msg)
     _refuse_non_finite(gdf, src)
-    gdf["_row"] = np.arange(1, len(gdf) + 1)  # file rows, for rows left out by --invalid skip
+    gdf["_row"] = np.arange(1, len(gdf) + 1)  # file rows, for rows left out by invalid="skip"
     gdf = require_crs(gdf, source=src, crs=crs)
     gdf = _from_web_coords(gdf, coords, src, notes)
     gdf.attrs["coords"] = coords or "as labelled"
@@ -849,8 +834,7 @@ def checked_layer(
     if shapely.has_z(np.asarray(gdf.geometry.values)).any():
         gdf = gdf.set_geometry(gpd.GeoSeries(shapely.force_2d(np.asarray(gdf.geometry.values)),
                                              index=gdf.index, crs=gdf.crs))
-        notes.append(Note(f"{src}: 3D coordinates read as 2D (heights ignored).",
-                          f"{src}：三维坐标按二维读取（忽略高程）。"))
+        notes.append(Note.of("inputs.z_dropped", src=src))
     return gdf, notes, src
 
 
@@ -892,8 +876,7 @@ def _from_web_coords(
 
     geoms = shapely.transform(np.asarray(gdf.geometry.values), undo)
     label = {"gcj02": "GCJ-02 (Amap/Tencent)", "bd09": "BD-09 (Baidu)"}[coords]
-    notes.append(Note(f"{src}: coordinates converted from {label} to WGS84.",
-                      f"{src}：坐标已由 {label} 转换为 WGS84。"))
+    notes.append(Note.of("inputs.coords_converted", src=src, label=label))
     return gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
 
 
@@ -919,14 +902,13 @@ def _read_vector(
             try:
                 return gpd.read_file(target, encoding="utf-8", **kwargs)
             except UnicodeDecodeError:
-                notes.append(Note(f"{path.name}: no .cpg file; attributes read as GBK.",
-                                  f"{path.name}：缺少 .cpg 编码文件，属性按 GBK 读取。"))
+                notes.append(Note.of("inputs.no_cpg_gbk", name=path.name))
                 return gpd.read_file(target, encoding="gb18030", **kwargs)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # GDAL chatter on odd files
             return gpd.read_file(target, **kwargs)
     except UnicodeDecodeError as err:
-        msg = f"{path}: attributes are not in the declared encoding; pass `--encoding gbk`."
+        msg = f"{path}: attributes are not in the declared encoding; pass `encoding=\"gbk\"`."
         raise InputError(msg) from err
     except Exception as err:  # pyogrio.errors.DataSourceError and friends
         hint = ""
@@ -1038,17 +1020,15 @@ def _read_points_table(path: Path, encoding: str | None, notes: list[str],
                        invalid: str = "stop") -> gpd.GeoDataFrame:
     df, used = read_table(path, encoding=encoding)
     if used == "gb18030":
-        notes.append(Note(f"{path.name}: text read as GBK.", f"{path.name}：按 GBK 编码读取。"))
+        notes.append(Note.of("inputs.read_as_gbk", name=path.name))
     if used == "xlsx" and find_field(df.columns, (*_LON, "location", "经纬度")) is None:
         # Sheets often open with merged title rows above the real header.
         for skip in range(1, 6):
             again, _ = read_table(path, header_row=skip)
             if find_field(again.columns, (*_LON, "location", "经纬度")) is not None:
                 df = again
-                notes.append(Note(
-                    f"{path.name}: the header is on row {skip + 1}; {skip} title rows above it skipped.",
-                    f"{path.name}：表头位于第 {skip + 1} 行，已跳过其上方 {skip} 行标题。",
-                ))
+                notes.append(Note.of("inputs.header_row", name=path.name, row=skip + 1,
+                                     skip=skip))
                 break
     lon = find_field(df.columns, _LON)
     lat = find_field(df.columns, _LAT)
@@ -1144,7 +1124,7 @@ def _rename(
     shown = {k: v for k, v in mapping.items() if k != v}
     if shown:
         text = ", ".join(f"{k}→{v}" for k, v in shown.items())
-        notes.append(Note(f"{src}: fields mapped {text}.", f"{src}：字段对应 {text}。"))
+        notes.append(Note.of("inputs.fields_mapped", src=src, text=text))
         logger.info("%s: fields mapped %s", src, text)
     return gdf
 
@@ -1180,11 +1160,8 @@ def _one_source(gdf: gpd.GeoDataFrame, canon: str, used: str, candidates: list[s
                f"{_rows(rows)}; keep the right one and delete or rename the other.")
         raise InputError(msg)
     text = ", ".join(others)
-    notes.append(Note(
-        f"{src}: columns {used} and {text} could both be {canon}"
-        f"{' and agree' if not differ else ''}; {used} is used.",
-        f"{src}：字段 {used} 与 {text} 均可作为 {canon}{'且取值一致' if not differ else ''}，采用 {used}。",
-    ))
+    notes.append(Note.of("inputs.columns_both", src=src, used=used, others=text, canon=canon,
+                         agree=Note.of("inputs.columns_agree") if not differ else ""))
 
 
 def _equal_cells(a: pd.Series, b: pd.Series) -> np.ndarray:
@@ -1215,12 +1192,12 @@ def _drop_empty(gdf: gpd.GeoDataFrame, src: str, notes: list[str], *, layer: str
         msg = f"{src}: every row has an empty geometry; the layer has nothing to analyse."
         raise GeometryError(msg)
     if empty.any() and skipped is not None:
-        _record(gdf, np.asarray(empty), layer=layer, src=src, reason="no geometry",
-                reason_zh="无几何图形", skipped=skipped, id_field=id_field)
+        _record(gdf, np.asarray(empty), layer=layer, src=src, why="inputs.reason.no_geometry",
+                skipped=skipped, id_field=id_field)
     if empty.any():
-        rows = list_items((np.flatnonzero(np.asarray(empty)) + 1).tolist())
-        notes.append(Note(f"{src}: {_rows(empty, 'have')} no geometry and were skipped.",
-                          f"{src}：第 {rows} 行无几何图形，已跳过。"))
+        rows = (np.flatnonzero(np.asarray(empty)) + 1).tolist()
+        notes.append(Note.of("inputs.no_geometry_skipped", src=src,
+                             rows=rows_note(rows, "have")))
         gdf = gdf.loc[~empty].copy()
     return gdf
 
@@ -1238,8 +1215,7 @@ def _polygons(
         msg = (
             f"{src}: {_rows(empty, 'have')} no geometry; draw the estate boundary or delete the row."
         )
-        gdf = _set_aside(gdf, empty, error=msg, reason="no geometry", reason_zh="无几何图形",
-                         **aside)
+        gdf = _set_aside(gdf, empty, error=msg, why="inputs.reason.no_geometry", **aside)
     kinds = gdf.geometry.geom_type
     bad = ~kinds.isin(["Polygon", "MultiPolygon"])
     if bad.any():
@@ -1247,8 +1223,7 @@ def _polygons(
             f"{src}: {_rows(bad, 'are')} {', '.join(sorted(set(kinds[bad])))}, not polygons; "
             "estates must be boundary polygons (小区边界). Remove or redraw those rows."
         )
-        gdf = _set_aside(gdf, bad, error=msg, reason="not a polygon", reason_zh="不是面要素",
-                         **aside)
+        gdf = _set_aside(gdf, bad, error=msg, why="inputs.reason.not_polygon", **aside)
     if len(gdf) == 0:
         msg = f"{src}: no row has a usable boundary polygon; the layer has nothing to analyse."
         raise GeometryError(msg)
@@ -1263,22 +1238,19 @@ def _polygons(
         if lost.any() and not from_osm and mode != "skip":
             msg = (
                 f"{src}: rows {list_items((invalid[lost] + 1).tolist())} are invalid and have no area "
-                "once repaired (collapsed rings); redraw those boundaries or delete the rows."
+                "once repaired (collapsed rings); redraw those boundaries or delete the rows, "
+                'or pass `invalid="skip"` to leave them out (listed in the report).'
             )
             raise GeometryError(msg)
         if lost.any():
             # OpenStreetMap extracts carry collapsed rings that nobody can redraw locally.
             rows_lost = list_items((invalid[lost] + 1).tolist())
-            what = "OpenStreetMap areas" if from_osm else "polygons"
-            notes.append(Note(
-                f"{src}: {int(lost.sum())} collapsed {what} (no area) skipped: "
-                f"rows {rows_lost}.",
-                f"{src}：{int(lost.sum())} 个面面积为零（退化），已跳过：第 {rows_lost} 行。",
-            ))
+            what = "osm" if from_osm else "polygons"
+            notes.append(Note.of(f"inputs.collapsed_skipped.{what}", src=src, n=int(lost.sum()),
+                                 rows=rows_lost))
             gone = np.zeros(len(geoms), dtype=bool)
             gone[invalid[lost]] = True
-            _record(gdf, gone, layer="estates", src=src, reason="no area once repaired "
-                    "(collapsed ring)", reason_zh="面积为零（边界退化），无法修复",
+            _record(gdf, gone, layer="estates", src=src, why="inputs.reason.collapsed",
                     skipped=skipped, id_field="estate_id")
             keep[invalid[lost]] = False
         geoms[invalid[~lost]] = repair.geoms[invalid[~lost]]
@@ -1287,19 +1259,21 @@ def _polygons(
             detail = "; ".join(
                 f"row {r}: {why}" for r, why in zip(rows[:_MAX_LISTED], reasons)
             )
-            text = f"{src}: {len(rows)} invalid polygons repaired with make_valid ({detail})."
-            notes.append(Note(text, f"{src}：{len(rows)} 个无效多边形（自相交等）已用 make_valid 修复"
-                                    f"（第 {list_items(rows)} 行）；请核对边界。"))
-            warnings.warn(text, UserWarning, stacklevel=3)
+            note = Note.of("inputs.invalid_repaired", src=src, n=len(rows), detail=detail,
+                           rows=list_items(rows))
+            notes.append(note)
+            warnings.warn(str(note), UserWarning, stacklevel=3)
     gdf = gdf.iloc[keep].copy()
     return gdf.set_geometry(gpd.GeoSeries(geoms[keep], index=gdf.index, crs=gdf.crs))
 
 
 def _record(
-    gdf: gpd.GeoDataFrame, mask: np.ndarray, *, layer: str, src: str, reason: str,
-    reason_zh: str, skipped: list[dict[str, Any]], id_field: str | None,
+    gdf: gpd.GeoDataFrame, mask: np.ndarray, *, layer: str, src: str, why: str,
+    skipped: list[dict[str, Any]], id_field: str | None,
 ) -> None:
-    """Add the rows in ``mask`` to ``skipped`` (see `gis.skipped`)."""
+    """Add the rows in ``mask`` to ``skipped`` (see `gis.skipped`), with the reason of
+    catalogue message ``why`` (``inputs.reason.…``) in both languages."""
+    reason, reason_zh = tr(why, "en"), tr(why, "zh")
     rows = gdf["_row"].to_numpy() if "_row" in gdf else np.arange(1, len(gdf) + 1)
     ids = gdf[id_field].to_numpy() if id_field and id_field in gdf else [None] * len(gdf)
     geoms = np.asarray(gdf.geometry.values, dtype=object)
@@ -1310,22 +1284,21 @@ def _record(
 
 def _set_aside(
     gdf: gpd.GeoDataFrame, mask: Any, *, invalid: str, error: str, layer: str, src: str,
-    reason: str, reason_zh: str, notes: list[str], skipped: list[dict[str, Any]],
-    id_field: str | None,
+    why: str, notes: list[str], skipped: list[dict[str, Any]], id_field: str | None,
 ) -> gpd.GeoDataFrame:
-    """Stop with ``error`` (``invalid="stop"``) or leave the rows in ``mask`` out, listed."""
+    """Stop with ``error`` (``invalid="stop"``) or leave the rows in ``mask`` out, listed;
+    ``why`` is the catalogue id of the reason (``inputs.reason.…``)."""
     mask = np.asarray(mask, dtype=bool)
     if not mask.any():
         return gdf
     if invalid != "skip":
         raise GeometryError(error)
-    _record(gdf, mask, layer=layer, src=src, reason=reason, reason_zh=reason_zh,
-            skipped=skipped, id_field=id_field)
+    _record(gdf, mask, layer=layer, src=src, why=why, skipped=skipped, id_field=id_field)
     rows = (gdf["_row"].to_numpy() if "_row" in gdf else np.arange(1, len(gdf) + 1))[mask]
-    listed = list_items(rows.tolist())
-    text = f"{src}: {rows_phrase(rows.tolist())} left out (--invalid skip): {reason}."
-    notes.append(Note(text, f"{src}：第 {listed} 行{reason_zh}，已跳过（--invalid skip），未参与分析。"))
-    logger.warning(text)
+    note = Note.of("inputs.rows_left_out", src=src, rows=rows_note(rows.tolist()),
+                   reason=Note.of(why))
+    notes.append(note)
+    logger.warning(str(note))
     return gdf.loc[~mask].copy()
 
 
@@ -1335,8 +1308,8 @@ def _ids(
     if field not in gdf.columns:
         if fallback in gdf.columns and gdf[fallback].notna().all() and gdf[fallback].is_unique:
             gdf[field] = gdf[fallback].astype(str)
-            notes.append(Note(f"{src}: no id field; the unique {fallback} is used as {field}.",
-                              f"{src}：无小区编号字段，以唯一的小区名称作为编号。"))
+            # One message per id field: the Chinese names the field in planners' words.
+            notes.append(Note.of(f"inputs.id_from.{field}", src=src, fallback=fallback))
         else:
             msg = (
                 f"{src}: no {field} (小区编号) field and names are not unique; add an id "
@@ -1373,13 +1346,8 @@ def _refuse_far_estates(gdf: gpd.GeoDataFrame, src: str, notes: list[str], *,
     far_m = settings.far_feature_m
     far = far_from_rest(gdf, far_m=far_m)
     if far.any() and from_osm:
-        notes.append(Note(
-            f"{src}: {int(far.sum())} residential areas lie more than {far_m / 1000:.0f} km from "
-            "the largest group; the analysis CRS is chosen from the median position. Clip the "
-            "extract to the study area for the most exact distances.",
-            f"{src}：{int(far.sum())} 个居住区距主要片区超过 {far_m / 1000:.0f} 公里；分析坐标系按中位位置选取，"
-            "建议将数据裁剪到研究范围。",
-        ))
+        notes.append(Note.of("inputs.far_osm_areas", src=src, n=int(far.sum()),
+                             km=f"{far_m / 1000:.0f}"))
     elif far.any():
         ids = list_items(gdf.loc[far, "estate_id"])
         msg = (
@@ -1473,6 +1441,13 @@ def rows_phrase(rows: list[Any], verb: str = "") -> str:
     if verb:
         text += " " + (_SINGULAR.get(verb, verb) if one else verb)
     return text
+
+
+def rows_note(rows: list[Any], verb: str = "") -> Note:
+    """`rows_phrase` in both languages: "rows 2, 5 have" in English, the numbers alone in
+    Chinese (its message says 第…行 around them). ``verb`` is "" or "have"."""
+    number = "one" if len(rows) == 1 else "many"
+    return Note.of(f"inputs.rows{'_' + verb if verb else ''}.{number}", rows=list_items(rows))
 
 
 def list_items(values: Any) -> str:

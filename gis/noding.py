@@ -113,57 +113,24 @@ class NodingCensus:
             The user's explicit choice (``None``: automatic).
         """
         out: list[Note] = []
-        about = "about " if self.sampled else ""
-        about_zh = "约 " if self.sampled else ""
-        counts = (f"{about}{self.unnoded_crossings:,} street crossings without a shared vertex "
-                  f"against {self.noded_junctions:,} noded junctions ({self.share:.0%})")
-        counts_zh = (f"路网中{about_zh}{self.unnoded_crossings:,} 处道路相交但无公共节点，"
-                     f"有公共节点的路口 {self.noded_junctions:,} 处（占 {self.share:.0%}）")
+        about = Note.of("inputs.about") if self.sampled else ""
+        counts = Note.of("inputs.street_counts", about=about, crossings=self.unnoded_crossings,
+                         junctions=self.noded_junctions, share=self.share)
+        n_apart = self.separated_lines
         if self.unnoded_crossings and (self.unnoded or self.share >= WARN_MIN_SHARE):
             if noded and forced is None:
-                out.append(Note(
-                    f"{counts}: the street layer is unnoded (one line per road, as Amap/CAD "
-                    "exports are drawn), so crossings were joined as junctions"
-                    + (f" except {self.separated_lines:,} bridge/tunnel/layer features"
-                       if self.separated_lines else "")
-                    + ". If some crossings are bridges or tunnels, mark them with bridge/tunnel/"
-                    "layer fields, or pass `--no-node-crossings` to keep every crossing apart.",
-                    f"{counts_zh}：路网未打断（高德/CAD 导出常为一路一线），已在交叉处自动连通"
-                    + (f"（{self.separated_lines:,} 条桥梁/隧道/分层道路除外）" if self.separated_lines
-                       else "")
-                    + "。若部分交叉为桥梁或隧道，请以 bridge/tunnel/layer 字段标注，或使用 "
-                    "`--no-node-crossings` 保持所有交叉不连通。",
-                ))
+                out.append(Note.of("inputs.noding_auto", counts=counts, apart=Note.of(
+                    "inputs.noding_apart", n=n_apart) if n_apart else ""))
             elif noded:
-                out.append(Note(
-                    f"{counts}: joined as junctions as asked (`--node-crossings`)"
-                    + (f", except {self.separated_lines:,} bridge/tunnel/layer features"
-                       if self.separated_lines else "") + ".",
-                    f"{counts_zh}：已按 `--node-crossings` 在交叉处连通"
-                    + (f"（{self.separated_lines:,} 条桥梁/隧道/分层道路除外）" if self.separated_lines
-                       else "") + "。",
-                ))
+                out.append(Note.of("inputs.noding_forced", counts=counts, apart=Note.of(
+                    "inputs.noding_apart_comma", n=n_apart) if n_apart else ""))
             elif not noded:
-                why = "as you asked (`--no-node-crossings`)" if forced is False else \
-                    "because they may be bridges or tunnels"
-                why_zh = "（按 `--no-node-crossings`）" if forced is False else "（可能是桥梁或隧道）"
-                out.append(Note(
-                    f"{counts}: those crossings are NOT walkable junctions in this run, {why}. "
-                    "If they are at-grade junctions, distances are too long or missing: pass "
-                    "`--node-crossings` (bridges and tunnels marked with bridge/tunnel/layer "
-                    "fields stay apart).",
-                    f"{counts_zh}：本次计算未将这些交叉视为可通行路口{why_zh}。若为平面交叉，"
-                    "步行距离会偏长或缺失：请使用 `--node-crossings`（以 bridge/tunnel/layer "
-                    "字段标注的桥梁、隧道仍不连通）。",
-                ))
+                why = Note.of("inputs.noding_why.asked" if forced is False
+                              else "inputs.noding_why.maybe_bridges")
+                out.append(Note.of("inputs.noding_off", counts=counts, why=why))
         if self.near_misses:
-            out.append(Note(
-                f"{about}{self.near_misses:,} street line ends stop within {self.near_m:g} m of "
-                "another line without touching it: digitising gaps that no option closes. Snap "
-                "those ends to the line (GIS 'snap'/'extend' tools) where they are junctions.",
-                f"{about_zh}{self.near_misses:,} 个道路端点距另一条道路不足 {self.near_m:g} 米但未相接"
-                "（数字化缺口，任何选项都不会自动连接）；如为路口，请在 GIS 中将端点捕捉到道路上。",
-            ))
+            out.append(Note.of("inputs.near_misses", about=about, n=self.near_misses,
+                               near_m=self.near_m))
         return out
 
 
@@ -172,6 +139,18 @@ def grade_separated(streets: pd.DataFrame) -> np.ndarray:
 
     A ``layer`` of 0 (or empty) is ground level; any other value separates the line, as
     does any ``bridge``/``tunnel`` value other than no/false/0/否.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> import shapely
+    >>> roads = gpd.GeoDataFrame(
+    ...     {"bridge": [None, "否", "yes"], "layer": [0, None, 1]},
+    ...     geometry=[shapely.LineString([(0, 50), (100, 50)]),
+    ...               shapely.LineString([(50, 0), (50, 100)]),
+    ...               shapely.LineString([(20, 0), (20, 100)])], crs=4548)
+    >>> grade_separated(roads).tolist()
+    [False, False, True]
     """
     out = np.zeros(len(streets), dtype=bool)
     for col in streets.columns:
@@ -213,6 +192,30 @@ def street_census(
     Returns
     -------
     NodingCensus
+
+    Examples
+    --------
+    Two roads crossing without a shared vertex, and a bridge over one of them:
+
+    >>> import geopandas as gpd
+    >>> import shapely
+    >>> roads = gpd.GeoDataFrame(
+    ...     {"bridge": [None, None, "yes"]},
+    ...     geometry=[shapely.LineString([(0, 50), (100, 50)]),
+    ...               shapely.LineString([(50, 0), (50, 100)]),
+    ...               shapely.LineString([(20, 0), (20, 100)])], crs=4548)
+    >>> census = street_census(roads)
+    >>> census.unnoded_crossings, census.noded_junctions, census.separated_lines
+    (1, 0, 1)
+
+    The demo town's streets are drawn noded: one crossing without a vertex among 321
+    junctions.
+
+    >>> from gis.sources import demo_folder
+    >>> streets = gpd.read_file(demo_folder() / "streets.gpkg").to_crs(4548)
+    >>> census = street_census(streets)
+    >>> census.unnoded_crossings, census.noded_junctions, census.unnoded
+    (1, 321, False)
     """
     lines = np.asarray(streets.geometry.values)
     ok = ~shapely.is_empty(lines) & shapely.is_valid_input(lines)
@@ -357,6 +360,19 @@ def node_streets(streets: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     GeoDataFrame
         The lines noded among themselves (attributes dropped, since a noded piece may
         come from several lines), then the grade-separated lines as drawn, in the same CRS.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> import shapely
+    >>> roads = gpd.GeoDataFrame(
+    ...     {"bridge": [None, None, "yes"]},
+    ...     geometry=[shapely.LineString([(0, 50), (100, 50)]),
+    ...               shapely.LineString([(50, 0), (50, 100)]),
+    ...               shapely.LineString([(20, 0), (20, 100)])], crs=4548)
+    >>> noded = node_streets(roads)  # the crossing split, the bridge left whole
+    >>> [round(line.length, 1) for line in noded.geometry]
+    [50.0, 50.0, 50.0, 50.0, 100.0]
     """
     lines = np.asarray(streets.geometry.values)
     lines = lines[~shapely.is_empty(lines) & shapely.is_valid_input(lines)]
@@ -379,6 +395,25 @@ def walk_graph(
 
     Every command that builds a graph from a street file goes through here, so a map's
     service areas use the same network as the coverage run.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> import shapely
+    >>> roads = gpd.GeoDataFrame(
+    ...     {"bridge": [None, None, "yes"]},
+    ...     geometry=[shapely.LineString([(0, 50), (100, 50)]),
+    ...               shapely.LineString([(50, 0), (50, 100)]),
+    ...               shapely.LineString([(20, 0), (20, 100)])], crs=4548)
+    >>> graph, notes = walk_graph(roads)  # one crossing: too few to join automatically
+    >>> graph.n_components
+    3
+    >>> graph, notes = walk_graph(roads, node_crossings=True)
+    >>> graph.n_components  # the crossing joined, the bridge still apart
+    2
+    >>> print(notes[0])
+    1 street crossings without a shared vertex against 0 noded junctions (100%): joined as
+    junctions as asked (`node_crossings=True`), except 1 bridge/tunnel/layer features.
     """
     forced = None if node_crossings in (None, "auto") else bool(node_crossings)
     census = street_census(streets_m)

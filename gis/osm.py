@@ -54,6 +54,19 @@ def read_osm(path: str | Path, role: Role) -> gpd.GeoDataFrame:
     ------
     InputError
         If the file cannot be parsed or holds nothing for ``role``.
+
+    Examples
+    --------
+    pyrosm's bundled extract (a real OpenStreetMap file, read offline):
+
+    >>> import pyrosm
+    >>> streets = read_osm(pyrosm.get_data("test_pbf"), "streets")
+    >>> len(streets), list(streets.columns), streets.crs.to_string()
+    (237, ['id', 'name', 'highway', 'bridge', 'geometry'], 'EPSG:4326')
+    >>> read_osm("town.geojson", "streets")
+    Traceback (most recent call last):
+    ...
+    gis.errors.InputError: town.geojson: not an OpenStreetMap file (.osm or .osm.pbf).
     """
     path = Path(path)
     name = path.name.lower()

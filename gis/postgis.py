@@ -47,7 +47,13 @@ _IDENT = re.compile(r"^[^\W\d]\w{0,62}$", re.UNICODE)
 
 
 def is_postgis(source: Any) -> bool:
-    """True for a ``postgresql://`` source or target."""
+    """True for a ``postgresql://`` source or target.
+
+    Examples
+    --------
+    >>> is_postgis("postgresql://planner@db.local/city#public.estates"), is_postgis("estates.gpkg")
+    (True, False)
+    """
     return isinstance(source, str) and source.strip().lower().startswith(PREFIXES)
 
 
@@ -76,6 +82,22 @@ def parse_source(text: str, *, need: str = "table") -> PgSource:
     ------
     InputError
         Nothing after ``#`` where a table is needed, or a name that is not an identifier.
+
+    Examples
+    --------
+    >>> src = parse_source("postgresql://planner:secret@db.local/city#public.estates")
+    >>> src.schema, src.table, src.server
+    ('public', 'estates', 'db.local:5432/city')
+    >>> src.label  # no user, no password
+    'PostGIS db.local:5432/city#public.estates'
+    >>> parse_source("postgresql://db.local/city#SELECT * FROM survey.estates").query
+    'SELECT * FROM survey.estates'
+    >>> parse_source("postgresql://db.local/city#results", need="schema").schema
+    'results'
+    >>> parse_source("postgresql://db.local/city")
+    Traceback (most recent call last):
+    ...
+    gis.errors.InputError: PostGIS db.local:5432/city: name the table after '#', e.g. …/city#public.estates, or give an SQL query after '#'.
     """
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
@@ -123,7 +145,13 @@ def _short(query: str, n: int = 60) -> str:
 
 
 def redact(text: str) -> str:
-    """A URL fit to print: user and password removed."""
+    """A URL fit to print: user and password removed.
+
+    Examples
+    --------
+    >>> redact("postgresql://planner:secret@db.local:5433/city#public.estates")
+    'postgresql://db.local:5433/city#public.estates'
+    """
     return re.sub(r"(?i)^(postgres(?:ql)?(?:\+\w+)?://)[^@/]*@", r"\1", text.strip())
 
 
@@ -174,6 +202,15 @@ def read_postgis_layer(source: str, *, crs: Any = None) -> tuple[gpd.GeoDataFram
         Cannot connect, no such table, no geometry column, a failing query.
     CRSError
         Geometries without an SRID and no ``crs`` given.
+
+    Examples
+    --------
+    Needs a PostGIS server (tests/pg_server.py starts a throw-away one for the tests):
+
+    >>> estates, label = read_postgis_layer(
+    ...     "postgresql://planner@db.local/city#public.estates")  # doctest: +SKIP
+    >>> label  # doctest: +SKIP
+    'PostGIS db.local:5432/city#public.estates'
     """
     from sqlalchemy import text
     from sqlalchemy.exc import DBAPIError
@@ -223,7 +260,7 @@ def read_postgis_layer(source: str, *, crs: Any = None) -> tuple[gpd.GeoDataFram
         if not srid and crs is None:
             msg = (f"{src.label}: column {geom} has no SRID (0), so its coordinates cannot be "
                    "placed. Set it in the database (UPDATE … SET geom = ST_SetSRID(geom, 4490)) "
-                   "or pass --input-crs.")
+                   "or pass `input_crs`.")
             raise CRSError(msg)
         gdf = gpd.read_postgis(text(sql), conn, geom_col=geom, crs=f"EPSG:{srid}" if srid else crs)
     if geom != "geometry":
@@ -232,7 +269,15 @@ def read_postgis_layer(source: str, *, crs: Any = None) -> tuple[gpd.GeoDataFram
 
 
 def table_digest(source: str) -> str:
-    """SHA-256 of a table's or query's rows, whatever their order (for fingerprints)."""
+    """SHA-256 of a table's or query's rows, whatever their order (for fingerprints).
+
+    Examples
+    --------
+    Needs a PostGIS server:
+
+    >>> len(table_digest("postgresql://planner@db.local/city#public.estates"))  # doctest: +SKIP
+    64
+    """
     from sqlalchemy import text
 
     src = parse_source(source)
@@ -260,6 +305,17 @@ def write_tables(
     -------
     list of str
         ``schema.table`` of each table written.
+
+    Examples
+    --------
+    Needs a PostGIS server:
+
+    >>> import geopandas as gpd
+    >>> from gis.sources import demo_folder
+    >>> estates = gpd.read_file(demo_folder() / "estates.gpkg")
+    >>> write_tables("postgresql://planner@db.local/city#results", {"estates": estates},
+    ...              run={"command": "coverage", "code": "demo"})  # doctest: +SKIP
+    ['results.estates']
     """
     from sqlalchemy import text
     from sqlalchemy.exc import DBAPIError
@@ -306,7 +362,15 @@ def write_tables(
 
 def last_run(target: str, *, code: str) -> dict[str, Any] | None:
     """The latest ``gis_runs`` record of a batch city (``run->>'code'``) in the target
-    schema, if its tables are all still there; None when there is none (or no table)."""
+    schema, if its tables are all still there; None when there is none (or no table).
+
+    Examples
+    --------
+    Needs a PostGIS server (after the `write_tables` example):
+
+    >>> last_run("postgresql://planner@db.local/city#results", code="demo")  # doctest: +SKIP
+    {'code': 'demo', 'command': 'coverage'}
+    """
     from sqlalchemy import text
 
     src = parse_source(target, need="schema")

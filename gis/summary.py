@@ -2,8 +2,8 @@
 
 Every command ends with a few lines in the user's language (``lang``): what the run
 decided, what it could not decide (unknown build years, households, floor areas), what
-it left out (rows skipped with ``--invalid skip``) and what it assumed
-(``--assume-unknown-eligible``, straight-line distances), each with how to fix it.
+it left out (rows skipped with ``invalid="skip"``) and what it assumed
+(``assume_unknown_eligible=True``, straight-line distances), each with how to fix it.
 When most estates could not be decided, that comes first: a run on a layer without
 build years must not open with "0 eligible".
 """
@@ -19,13 +19,26 @@ from gis.adjacency import BarrierLayer
 from gis.coverage import Coverage
 from gis.eligibility import FILL_IN_HINT
 from gis.i18n import MESSAGES, join, tr
+from gis.notes import pair_text
 from gis.units import CAP_LABELS, Units
 
 __all__ = ["coverage_summary", "skipped_line", "units_summary"]
 
 
 def skipped_line(skipped: list[dict[str, Any]], lang: str = "zh") -> str | None:
-    """One line on the rows left out, by layer; None when nothing was left out."""
+    """One line on the rows left out, by layer; None when nothing was left out.
+
+    Examples
+    --------
+    >>> rows = [{"layer": "estates"}, {"layer": "estates"}, {"layer": "gates"}]
+    >>> print(skipped_line(rows, "en"))
+    Not analysed: 3 input rows left out (estates 2, gates 1) because their geometry is missing or
+    cannot be repaired; the report lists each with its reason. Redraw them and run again.
+    >>> print(skipped_line(rows))
+    未分析：3 行输入数据因几何缺失或无法修复而未参与分析（小区 2 行，出入口 1 行），报告逐行列出原因；请修正后重新运行。
+    >>> skipped_line([]) is None
+    True
+    """
     if not skipped:
         return None
     by_layer = Counter(r["layer"] for r in skipped)
@@ -41,7 +54,27 @@ def _layer_name(layer: str, lang: str) -> str:
 
 
 def coverage_summary(cov: Coverage, *, lang: str = "zh") -> list[str]:
-    """Summary lines of a coverage run (`gis.coverage.living_circle`)."""
+    """Summary lines of a coverage run (`gis.coverage.living_circle`).
+
+    Examples
+    --------
+    The demo town in straight-line distances:
+
+    >>> from gis.coverage import living_circle
+    >>> from gis.layers import read_estates, read_services
+    >>> from gis.sources import demo_folder
+    >>> from gis.standards import load_standard
+    >>> standard = load_standard(None)
+    >>> estates = read_estates(demo_folder() / "estates.gpkg")
+    >>> services = read_services(demo_folder() / "services.gpkg", standard)
+    >>> cov = living_circle(estates, services, standard, mode="straight")
+    >>> for line in coverage_summary(cov, lang="en"):
+    ...     print(line)
+    150 estates analysed: 140 reach every facility category, 10 have gaps.
+    Assumed: straight-line distances (no street network); coverage is optimistic.
+    >>> coverage_summary(cov)[0]
+    '已分析 150 个小区：140 个全部覆盖，10 个存在缺口。'
+    """
     est = cov.estates
     n = len(est)
     full = int((est["coverage_score"] >= 1).sum())
@@ -84,6 +117,21 @@ def units_summary(
     skipped : list of dict, optional
         Rows left out (`gis.skipped`).
     lang : {"zh", "en"}
+
+    Examples
+    --------
+    The demo town's units:
+
+    >>> from gis.layers import read_estates
+    >>> from gis.sources import demo_folder
+    >>> from gis.standards import load_standard
+    >>> from gis.units import renovation_units
+    >>> units, assessed = renovation_units(read_estates(demo_folder() / "estates.gpkg"),
+    ...                                    load_standard(None))
+    >>> for line in units_summary(units, assessed, lang="en"):
+    ...     print(line)
+    Eligibility of 150 estates: 85 eligible, 65 not eligible, 0 unknown (no build year).
+    48 renovation units, 29 joint.
     """
     status = assessed["eligibility"].value_counts() if "eligibility" in assessed else pd.Series()
     n = len(assessed)
@@ -92,7 +140,7 @@ def units_summary(
     eligible = int(assessed["eligible"].sum()) if "eligible" in assessed else 0
     left_out = int(status.get("not_analysed", 0))
     not_eligible = n - eligible - unknown - left_out
-    hint = FILL_IN_HINT[1 if lang == "en" else 0]
+    hint = pair_text(FILL_IN_HINT, lang)
     lines = []
     decided = tr(
         "summary.eligibility", lang, n=n, eligible=eligible,
@@ -116,12 +164,12 @@ def units_summary(
         if open_.any():
             keys = sorted({k for v in u.loc[open_, "caps_unchecked"] for k in str(v).split(",")
                            if k}, key=list(CAP_LABELS).index)
-            names = join((CAP_LABELS[k][1 if lang == "en" else 0] for k in keys), lang)
+            names = join((pair_text(CAP_LABELS[k], lang) for k in keys), lang)
             lines.append(tr("summary.size_unchecked", lang, n=int(open_.sum()), names=names))
     for b in barriers or []:
         k = (blocked or {}).get(b.source, 0)
         lines.append(tr("summary.barrier", lang, source=b.source, barriers=b.barriers,
-                        features=b.features, rule=b.rule_en if lang == "en" else b.rule_zh,
+                        features=b.features, rule=pair_text((b.rule_zh, b.rule_en), lang),
                         kept_apart=k))
     line = skipped_line(skipped or [], lang)
     if line:

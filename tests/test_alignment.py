@@ -1,5 +1,5 @@
 """Web-map offsets between any pair of layers: each layer (or group of layers) shifted
-to GCJ-02 or BD-09 in turn is detected and the right `--coords` named; a wrong `--coords`
+to GCJ-02 or BD-09 in turn is detected and the right `coords` named; a wrong `coords`
 is warned about; aligned data (the demo, the random towns) give no warning."""
 
 from __future__ import annotations
@@ -62,8 +62,10 @@ def test_each_shifted_layer_is_detected_and_named(demo, shifted, system):
     layers = {r: _apply(g, _to(system)) if r in shifted else g for r, g in demo.items()}
     notes = offset_notes(layers, metric_crs(demo["estates"]))
     assert len(notes) == 1, notes
-    fix = " ".join(f"--coords {r}={system}" for r in sorted(shifted))
-    assert f"Pass `{fix}`." in notes[0]
+    # The library names its parameter, per layer; the CLI shows it as --coords LAYER=SYSTEM.
+    fix = " and ".join(f'`coords="{system}"` for the {r}' for r in sorted(shifted))
+    assert f"Pass {fix}." in notes[0]
+    assert "--" not in notes[0]
     assert "look like a web-map export" in notes[0]
 
 
@@ -72,7 +74,7 @@ def test_wrong_coords_is_warned_about(demo):
     wrong = dict(demo, services=_apply(demo["services"], gcj02_to_wgs84, coords="gcj02"))
     notes = offset_notes(wrong, metric_crs(demo["estates"]))
     assert len(notes) == 1
-    assert "`--coords services=gcj02` made the alignment worse" in notes[0]
+    assert '`coords="gcj02"` for the services made the alignment worse' in notes[0]
     # The right conversion of really shifted services is not warned about.
     right = dict(demo, services=_apply(_apply(demo["services"], wgs84_to_gcj02), gcj02_to_wgs84,
                                        coords="gcj02"))
@@ -139,4 +141,4 @@ def test_weak_signal_services_scattered_off_the_streets(demo, seed):
     scattered.attrs = dict(demo["services"].attrs)
     assert offset_notes(dict(demo, services=scattered), metric) == []
     notes = offset_notes(dict(demo, services=_apply(scattered, wgs84_to_gcj02)), metric)
-    assert len(notes) == 1 and "Pass `--coords services=gcj02`." in notes[0]
+    assert len(notes) == 1 and 'Pass `coords="gcj02"` for the services.' in notes[0]

@@ -20,7 +20,7 @@ GIS = Path(__file__).resolve().parents[1] / "gis"
 BASE = {"errors", "i18n", "notes", "text", "skipped", "settings", "geometry"}
 ALLOWED: dict[str, set[str]] = {
     "errors": set(), "i18n": set(), "notes": {"i18n"}, "text": set(), "geometry": set(),
-    "skipped": {"errors", "notes"},
+    "skipped": {"errors", "i18n", "notes"},
     "settings": set(),
     "standards": BASE,
     "params": BASE | {"standards"},

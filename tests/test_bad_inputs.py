@@ -38,7 +38,7 @@ CASES = [
     ("services_gbk.csv", "services", CSV, "ok", r"services_gbk.csv: text read as GBK"),
     ("merged_header.xlsx", "services", CSV, "ok", r"merged_header.xlsx: the header is on row 3; 2 title rows above it skipped"),
     ("header_only.csv", "services", CSV, "error", r"header_only.csv: the table has a header but no rows"),
-    ("services_amap_gcj02.csv", "services", CSV, "ok", r"they look like a web-map export. Pass `--coords services=gcj02`"),
+    ("services_amap_gcj02.csv", "services", CSV, "ok", r'they look like a web-map export. Pass `coords="gcj02"` for the services'),
     ("services_no_category.gpkg", "services", [], "error", r"services_no_category.gpkg: no service matches any category"),
     ("disconnected_streets.gpkg", "streets", [], "ok", r"The street network has \d+ disconnected parts"),
     ("points_as_streets.gpkg", "streets", [], "error", r"points_as_streets.gpkg: rows 1, 2, 3, 4, 5 are Point, not lines"),
@@ -100,3 +100,74 @@ def test_amap_gcj02_export_converted_gives_the_wgs84_result(tmp_path):
             == b[[c.replace("dist_m_", "covered_") for c in cols]]).all().all()
     report = (tmp_path / "gcj" / "gap_report.md").read_text(encoding="utf-8")
     assert "坐标已由 GCJ-02 (Amap/Tencent) 转换为 WGS84" in report
+
+
+# --- library messages name parameters; the CLI names its flags (issue 12 item 4) ---------
+
+def _read_with_library(name, role, extra):
+    from gis.layers import read_estates, read_gates, read_services, read_streets
+    from gis.standards import load_standard
+
+    crs = extra[extra.index("--input-crs") + 1] if "--input-crs" in extra else None
+    path = str(BAD / name)
+    if role == "estates":
+        return read_estates(path, crs=crs)
+    if role == "services":
+        return read_services(path, load_standard(None), crs=crs)
+    if role == "streets":
+        return read_streets(path, crs=crs)
+    return read_gates(path, read_estates(str(DEMO / "estates.gpkg")), crs=crs)
+
+
+@pytest.mark.parametrize(("name", "role", "extra", "message"),
+                         [(n, r, e, m) for n, r, e, x, m in CASES if x == "error"],
+                         ids=[c[0] for c in CASES if c[3] == "error"])
+def test_library_errors_name_no_flag(name, role, extra, message):
+    """The readers' GisError for each broken file is the CLI's line (the same file, rows and
+    fix) less the flags: inside QGIS or a notebook there is no command line to name."""
+    from gis.errors import GisError
+
+    with pytest.raises(GisError) as caught:
+        _read_with_library(name, role, extra)
+    text = str(caught.value)
+    assert "--" not in text, text
+    assert re.search(message.replace("`--input-crs`", "`input_crs`"), text), text
+
+
+def test_cli_names_the_flag_where_the_library_names_the_parameter(tmp_path):
+    from gis.errors import CRSError
+    from gis.layers import read_estates
+
+    with pytest.raises(CRSError, match=r"Pass `input_crs` \(e\.g\. EPSG:4490"):
+        read_estates(str(BAD / "no_prj.shp"))
+    args = ["coverage", "--estates", str(BAD / "no_prj.shp"), "--services",
+            str(DEMO / "services.gpkg"), "--mode", "straight", "--out", str(tmp_path / "o")]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2
+    line = result.output.strip().splitlines()[-1]
+    assert line.startswith("错误 Error: ") and "Pass `--input-crs` (e.g. EPSG:4490" in line
+    assert "input_crs" not in line
+    # `gis programme …` prints its errors the same way.
+    result = CliRunner().invoke(cli, ["programme", "plan", "--estates", str(BAD / "no_prj.shp"),
+                                      "--ledger", str(tmp_path / "ledger.gpkg"),
+                                      "--out", str(tmp_path / "p")])
+    assert result.exit_code == 2
+    line = result.output.strip().splitlines()[-1]
+    assert line.startswith("错误 Error: no_prj.shp: the layer has no CRS. Pass `--input-crs`")
+
+
+def test_console_warnings_name_flags_and_reports_keep_parameters(tmp_path):
+    """A row left out: the console's warning says `--invalid skip` (what the user typed),
+    the report in the output folder says `invalid="skip"` (read in QGIS too)."""
+    out = tmp_path / "o"
+    args = ["coverage", "--estates", str(BAD / "empty_geometry.gpkg"), "--services",
+            str(DEMO / "services.gpkg"), "--mode", "straight", "--invalid", "skip",
+            "--lang", "en", "--no-map", "--out", str(out)]
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    warned = [line for line in result.output.splitlines() if "row 4 left out" in line]
+    assert len(warned) == 1 and "(`--invalid skip`)" in warned[0], result.output
+    assert 'invalid="skip"' not in result.output
+    report = (out / "gap_report_en.md").read_text(encoding="utf-8")
+    assert 'empty_geometry.gpkg: row 4 left out (`invalid="skip"`): no geometry.' in report
+    assert "--invalid" not in report

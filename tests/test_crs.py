@@ -37,7 +37,7 @@ def test_metric_source_is_kept_but_web_mercator_is_not():
 
 
 def test_missing_crs_is_an_error_with_a_fix():
-    with pytest.raises(CRSError, match=r"f.csv: the layer has no CRS. Pass `--input-crs` \(e.g. EPSG:4490"):
+    with pytest.raises(CRSError, match=r"f.csv: the layer has no CRS. Pass `input_crs` \(e.g. EPSG:4490"):
         require_crs(layer(117.6, 34.4, None), source="f.csv")
     assert require_crs(layer(117.6, 34.4, None), source="f.csv", crs="EPSG:4490").crs.to_epsg() == 4490
 

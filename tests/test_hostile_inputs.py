@@ -33,9 +33,9 @@ CASES = [
      r"\d+ street line ends stop within 2 m of another line without touching it"),
     # 2 web-map offsets in either direction, a wrong --coords, every conversion listed
     ("estates_streets_gcj02", {"estates": "estates_gcj02.gpkg", "streets": "streets_gcj02.gpkg"},
-     [], "ok", r"Pass `--coords estates=gcj02 --coords streets=gcj02`"),
+     [], "ok", r'Pass `coords="gcj02"` for the estates and `coords="gcj02"` for the streets'),
     ("wrong_coords", {}, ["--coords", "services=gcj02"], "ok",
-     r"`--coords services=gcj02` made the alignment worse"),
+     r'`coords="gcj02"` for the services made the alignment worse'),
     ("both_converted", {"estates": "estates_gcj02.gpkg", "streets": "streets_gcj02.gpkg"},
      ["--coords", "estates=gcj02", "--coords", "streets=gcj02"], "ok",
      r"(?s)estates_gcj02.gpkg: coordinates converted from GCJ-02.*streets_gcj02.gpkg: "

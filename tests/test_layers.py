@@ -77,7 +77,7 @@ def test_shapefile_without_prj_needs_a_crs(tmp_path):
     path = tmp_path / "estates.shp"
     estates_frame().to_file(path, encoding="gbk")
     path.with_suffix(".prj").unlink()
-    with pytest.raises(CRSError, match=r"estates.shp: the layer has no CRS. Pass `--input-crs`"):
+    with pytest.raises(CRSError, match=r"estates.shp: the layer has no CRS. Pass `input_crs`"):
         read_estates(path)
     assert read_estates(path, crs="EPSG:4548").crs.to_epsg() == 4548
 

@@ -86,7 +86,7 @@ def test_unnoded_town_is_noded_by_default_and_matches_the_oracle(standard, seed)
     warned = [n for n in cov.notes if "without a shared vertex" in n]
     assert len(warned) == 1
     assert f"{N * N} street crossings without a shared vertex against 0 noded junctions" in warned[0]
-    assert "crossings were joined" in warned[0] and "--no-node-crossings" in warned[0]
+    assert "crossings were joined" in warned[0] and "`node_crossings=False`" in warned[0]
     expected = oracle_distances(noded, estates, services[services["category"].notna()], small)
     assert_same_distances(cov, expected)
     # The hand-noded drawing gives the same distances and no warning.
@@ -100,7 +100,7 @@ def test_forced_off_keeps_crossings_apart_and_says_so(standard):
     cov = living_circle(estates, services, standard, streets=unnoded, node_crossings=False)
     warned = [n for n in cov.notes if "without a shared vertex" in n]
     assert len(warned) == 1 and "NOT walkable junctions" in warned[0]
-    assert "`--node-crossings`" in warned[0]
+    assert "`node_crossings=True`" in warned[0] and "--" not in warned[0]
     assert cov.graph.n_components == 2 * N  # every road on its own
 
 
@@ -184,5 +184,5 @@ def test_forced_on_says_so(standard):
     unnoded, noded, estates, services = _tilted_grid(4)
     cov = living_circle(estates, services, standard, streets=unnoded, node_crossings=True)
     warned = [n for n in cov.notes if "without a shared vertex" in n]
-    assert len(warned) == 1 and "joined as junctions as asked (`--node-crossings`)" in warned[0]
+    assert len(warned) == 1 and "joined as junctions as asked (`node_crossings=True`)" in warned[0]
     assert cov.graph.n_components == 1

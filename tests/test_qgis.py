@@ -465,6 +465,23 @@ def test_sites_gpkg_opens_styled(qgis):
     assert [est["per_feature"][str(i)] for i in edf["estate_id"]] == expected.tolist()
 
 
+def test_library_parameters_in_the_tools_words(monkeypatch):
+    """No QGIS needed: the mapping of library parameters to a tool's parameters."""
+    monkeypatch.syspath_prepend(str(ROOT / "qgis_plugin"))
+    from gis_estate_renewal.words import in_qgis_words
+
+    tool = {"INVALID": "Invalid geometries 无效几何 (stop / skip)",
+            "NODING": "Join crossing streets 路网打断 (auto / on / off)", "GAP_M": "gap m"}
+    assert in_qgis_words('rows 4 left out (`invalid="skip"`).', tool.get) == \
+        "rows 4 left out (“Invalid geometries 无效几何 (stop / skip)” = skip)."
+    assert in_qgis_words("pass `node_crossings=False` to keep", tool.get) == \
+        "pass “Join crossing streets 路网打断 (auto / on / off)” = off to keep"
+    assert in_qgis_words("raise `gap_m`", tool.get) == "raise “gap m”"
+    # A parameter the tool does not have stays as the library names it.
+    assert in_qgis_words("Pass `input_crs` (e.g. EPSG:4490)", tool.get) == \
+        "Pass `input_crs` (e.g. EPSG:4490)"
+
+
 def test_invalid_skip_gives_the_clis_skip_result(qgis):
     """A zero-area estate: stop gives the CLI's one-line error; skip gives the CLI's result
     (the estate left out of the analysis, every other distance the same)."""
@@ -473,7 +490,11 @@ def test_invalid_skip_gives_the_clis_skip_result(qgis):
     assert stop.exit_code == 2
     kind, message = qgis["out"]["errors"]["coverage_stop"]
     assert kind == "QgsProcessingException"
-    assert message == stop.output.strip().splitlines()[-1].removeprefix("错误 Error: ")
+    cli_line = stop.output.strip().splitlines()[-1].removeprefix("错误 Error: ")
+    # The same line, naming the tool's parameter where the CLI names its flag.
+    assert "`--invalid skip`" in cli_line
+    assert message == cli_line.replace("`--invalid skip`",
+                                       "“Invalid geometries 无效几何 (stop / skip)” = skip")
     assert "rows 4 " in message  # the 4th row, numbered as the CLI numbers it
     cli_df = _frame(base / "cli_skip" / "coverage.gpkg", "estates")
     alg = _frame(base / "alg_skip" / "coverage.gpkg", "estates")

@@ -30,7 +30,11 @@ def _run(job: Any) -> None:
             warnings.simplefilter("ignore", UserWarning)
             job()
     except GisError as err:
-        click.echo(f"错误 Error: {err}", err=True)
+        # Library parameters shown as the command's flags: `gis`'s group puts its
+        # translation in the shared context (this module may not import gis.cli).
+        ctx = click.get_current_context(silent=True)
+        as_flags = ctx.meta.get("gis.as_flags", str) if ctx is not None else str
+        click.echo(f"错误 Error: {as_flags(str(err))}", err=True)
         sys.exit(2)
 
 

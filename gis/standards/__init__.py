@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from gis.errors import StandardsError
+from gis.notes import pair_text
 
 __all__ = ["Category", "Standard", "bundled_standards", "load_standard"]
 
@@ -55,7 +56,7 @@ class Category:
 
     def label(self, lang: str = "zh") -> str:
         """Display name in ``lang`` ("zh" or "en")."""
-        return self.name_en if lang == "en" else self.name_zh
+        return pair_text((self.name_zh, self.name_en), lang)
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ from gis.summary import units_summary
 from gis.units import CAP_LABELS, UnitCaps, renovation_units
 
 from .frames import layer_frame
+from .words import in_qgis_words
 
 LANGS = ("zh", "en")
 INVALID = ("stop", "skip")  # the choices of `gis.layers.read_estates`' ``invalid``
@@ -101,13 +102,22 @@ class _GisAlgorithm(QgsProcessingAlgorithm):
         check = context.invalidGeometryCheck()
         context.setInvalidGeometryCheck(QgsFeatureRequest.GeometryNoCheck)
         try:
-            with _to_feedback(feedback):
+            with _to_feedback(feedback, self.in_own_words):
                 return self.analyse(parameters, context, feedback)
         except GisError as err:
-            # The same one line as the CLI's "错误 Error: …", and nothing written.
-            raise QgsProcessingException(str(err)) from err
+            # The same one line as the CLI's "错误 Error: …", and nothing written; where
+            # the CLI names its flag, this names the tool's parameter.
+            raise QgsProcessingException(self.in_own_words(str(err))) from err
         finally:
             context.setInvalidGeometryCheck(check)
+
+    def in_own_words(self, message: str) -> str:
+        """A library message naming this tool's parameters (`words.in_qgis_words`)."""
+        def describe(name):
+            definition = self.parameterDefinition(name)
+            return definition.description() if definition is not None else None
+
+        return in_qgis_words(message, describe)
 
     # -- helpers ---------------------------------------------------------------
 
@@ -216,12 +226,13 @@ class _GisAlgorithm(QgsProcessingAlgorithm):
 
 
 @contextmanager
-def _to_feedback(feedback):
-    """The library's log lines and warnings (loud by design) go to the Processing log."""
+def _to_feedback(feedback, words=str):
+    """The library's log lines and warnings (loud by design) go to the Processing log,
+    put in the tool's words by ``words``."""
 
     class Handler(logging.Handler):
         def emit(self, record):
-            text = self.format(record)
+            text = words(self.format(record))
             (feedback.pushWarning if record.levelno >= logging.WARNING else feedback.pushInfo)(text)
 
     log = logging.getLogger("gis")
@@ -234,7 +245,7 @@ def _to_feedback(feedback):
             warnings.simplefilter("always", UserWarning)
             yield
         for w in caught:
-            feedback.pushWarning(str(w.message))
+            feedback.pushWarning(words(str(w.message)))
     finally:
         log.removeHandler(handler)
         log.setLevel(old_level)
