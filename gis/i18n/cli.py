@@ -9,4 +9,12 @@ package refuses a duplicate at import).
 from __future__ import annotations
 
 MESSAGES: dict[str, tuple[str, str]] = {
+    # gis/cli.py
+    "cli.summary_head": ("摘要：", "Summary:"),
+    # what the writers add to an output file's name in this language (gap_report_en.md)
+    "cli.file_suffix": ("", "_en"),
+    # gis/workflows.py (the run record, as the XLSX sheet 运行记录 shows it)
+    "workflow.record_sheet": ("运行记录", "Run record"),
+    "workflow.record_key": ("项目", "Key"),
+    "workflow.record_value": ("值", "Value"),
 }
