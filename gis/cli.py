@@ -91,13 +91,6 @@ def _assume_option(func: Any) -> Any:
              "every output. Default: their eligibility is unknown and listed.")(func)
 
 
-def _param(name: str) -> Any:
-    """An option's default: the `gis.params.Params` default, never a copy of it."""
-    from gis.params import default
-
-    return default(name)
-
-
 def _param_option(name: str, help: str, *, flag: str | None = None, type: Any = float,
                   metavar: str | None = None) -> Any:
     """An option setting the `gis.params.Params` field ``name``: no default of its own
@@ -757,6 +750,8 @@ def _units(*, review: bool, illustrative: bool = False, estates: Any = None,
         constraints = [read_constraint(o[option], kind, **kw)
                        for option, kind in _CONSTRAINT_OPTIONS.items() if o.get(option)]
     params = Params.from_standard(std, **{k: o.get(k) for k in _UNIT_PARAMS})
+    if decisions is not None:
+        notes = [*notes, *_decisions_record_notes(o["decisions_path"], params)]
     run = units_run(estates, std, params, barrier_layers=barrier_layers,
                     barrier_min_width_m=o.get("barrier_min_width_m"), decisions=decisions,
                     include_extended=o.get("include_extended", False),
@@ -882,11 +877,29 @@ def _coverage_record_notes(path: str, std: Any) -> list[Any]:
     if theirs.get("sha256") in (None, digest):
         return []
     name = Path(path).name
-    return [Note(f"{name}: computed with the standard {theirs.get('file')}, not {mine.name} "
-                 "used here; its living-circle gaps follow that standard. Rerun `gis "
-                 "coverage` with the same --standard to compare like with like.",
-                 f"{name}：覆盖分析所用标准为 {theirs.get('file')}，与本次所用 {mine.name} 不同；"
-                 "各单元的生活圈缺口按前者计算。如需一致，请用相同 --standard 重新运行 gis coverage。")]
+    return [Note.of("cli.coverage_other_standard", file=name, theirs=theirs.get("file"),
+                    mine=mine.name)]
+
+
+def _decisions_record_notes(path: str, params: Any) -> list[Any]:
+    """Read back the run record of a filled-in review.xlsx: a note when its units were
+    formed with other numbers than this run's (its decisions then name links and units
+    formed another way)."""
+    from gis.notes import Note
+    from gis.workflows import read_record_sheet
+
+    record = read_record_sheet(path)
+    theirs = (record or {}).get("params")
+    if not isinstance(theirs, dict):
+        return []
+    mine = params.as_dict()
+    forming = [k for k in _UNIT_PARAMS if k != "tree_crown_m"]
+    changed = [f"{k} {theirs[k]} → {mine[k]}" for k in forming
+               if k in theirs and k in mine and theirs[k] != mine[k]]
+    if not changed:
+        return []
+    return [Note.of("cli.decisions_other_params", file=Path(path).name,
+                    changes="; ".join(changed))]
 
 
 def _join_coverage(estates: Any, path: str) -> Any:
@@ -1282,13 +1295,8 @@ def _same_coverage(path: Path, cov: Any) -> None:
     differ = sum(int((saved[f"covered_{k}"].reindex(now.index).fillna(False).astype(bool)
                       != now[f"covered_{k}"].astype(bool)).sum()) for k in keys)
     if differ:
-        cov.notes.append(Note(
-            f"{path.name}: {differ} estate-category results differ from the coverage recomputed "
-            "on these streets (the siting uses the recomputed one); pass the streets, gates "
-            "and standard the coverage was run with.",
-            f"{path.name}：有 {differ} 个小区-类别覆盖结果与按本次路网重新计算的不同（选址采用重新计算的"
-            "结果）；请使用覆盖分析时的路网、出入口和标准。",
-        ))
+        cov.notes.append(Note.of("cli.coverage_recomputed_differs", file=path.name,
+                                 differ=differ))
 
 
 def _demo_siting(cov: Any, out_dir: str, lang: str, quiet: bool) -> None:

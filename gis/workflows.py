@@ -37,7 +37,7 @@ from gis.standards import Standard
 from gis.units import UnitCaps, Units, renovation_units
 
 __all__ = ["CoverageRun", "ReviewRun", "SitingRun", "UnitsRun", "coverage_run", "fingerprint",
-           "read_metadata", "record_rows", "review_run", "run_record", "saved_coverage",
+           "read_metadata", "read_record_sheet", "record_rows", "review_run", "run_record", "saved_coverage",
            "siting_run", "units_run", "worst_gaps", "write_metadata"]
 
 METADATA_LAYER = "gis_metadata"
@@ -467,3 +467,56 @@ def read_metadata(path: str | Path) -> dict[str, Any] | None:
         return {str(k): json.loads(v) for k, v in zip(rows["key"], rows["value"])}
     except Exception:  # unreadable or hand-edited: treat as absent, never guess from it
         return None
+
+
+def read_record_sheet(path: str | Path) -> dict[str, Any] | None:
+    """The run record of an XLSX report (its 运行记录 / ``Run record`` sheet, see
+    `record_rows`) as `read_metadata` gives it, or None for a workbook without one (an
+    older version, a hand-made sheet). Text that is not JSON stays text.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import openpyxl
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     book = openpyxl.Workbook()
+    ...     ws = book.active
+    ...     ws.title = "运行记录"
+    ...     for row in [("项目", "值"), *record_rows({"workflow": "units",
+    ...                                                 "params": {"gap_m": 20.0}})]:
+    ...         ws.append(row)
+    ...     book.save(Path(tmp) / "review.xlsx")
+    ...     read_record_sheet(Path(tmp) / "review.xlsx")
+    {'workflow': 'units', 'params': {'gap_m': 20.0}}
+    """
+    import openpyxl
+
+    from gis.i18n import LANGS, tr
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception:  # not a workbook (a CSV of decisions): no record to read
+        return None
+    try:
+        names = [tr("workflow.record_sheet", lang) for lang in LANGS]
+        sheet = next((book[n] for n in names if n in book.sheetnames), None)
+        if sheet is None:
+            return None
+        record: dict[str, Any] = {}
+        for row in list(sheet.iter_rows(values_only=True))[1:]:
+            if not row or row[0] is None:
+                continue
+            value: Any = row[1] if len(row) > 1 else None
+            if isinstance(value, str):
+                try:
+                    value = json.loads(value)
+                except ValueError:
+                    pass
+            *heads, last = str(row[0]).split(".")
+            node = record
+            for h in heads:
+                node = node.setdefault(h, {})
+            node[last] = value
+        return record
+    finally:
+        book.close()
