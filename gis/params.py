@@ -203,7 +203,14 @@ def default(name: str) -> Any:
 
 
 def describe(params: Params | None = None) -> list[dict[str, Any]]:
-    """One row per parameter: name, value, default, unit, table, source."""
+    """One row per parameter: name, value, default, unit, table, source.
+
+    Examples
+    --------
+    >>> rows = describe(Params(gap_m=20.0))
+    >>> [(r["name"], r["value"], r["default"], r["unit"], r["table"]) for r in rows[6:8]]
+    [('gap_m', 20.0, 15.0, 'm', 'units'), ('min_facing_m', 10.0, 10.0, 'm', 'units')]
+    """
     params = params or Params()
     return [{"name": f.name, "value": getattr(params, f.name), "default": f.default,
              "unit": f.metadata["unit"], "table": f.metadata["table"],

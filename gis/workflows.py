@@ -91,7 +91,19 @@ class SitingRun:
 
 def fingerprint(gdf: pd.DataFrame | None) -> dict[str, Any] | None:
     """Rows, source name and a SHA-256 of a layer's attributes (as text) and geometry
-    (WKB): the same frame always gives the same digest, any changed value another."""
+    (WKB): the same frame always gives the same digest, any changed value another.
+
+    Examples
+    --------
+    >>> from gis.layers import read_estates
+    >>> from gis.sources import demo_folder
+    >>> estates = read_estates(demo_folder() / "estates.gpkg")
+    >>> fp = fingerprint(estates)
+    >>> fp["rows"], len(fp["sha256"]), fp == fingerprint(estates.copy())
+    (150, 64, True)
+    >>> fingerprint(estates.head(149))["sha256"] == fp["sha256"]
+    False
+    """
     if gdf is None:
         return None
     h = hashlib.sha256()
@@ -108,7 +120,18 @@ def fingerprint(gdf: pd.DataFrame | None) -> dict[str, Any] | None:
 def run_record(workflow: str, standard: Standard | None, params: Params,
                inputs: dict[str, pd.DataFrame | None], *, crs: Any = None,
                options: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The metadata record every output stores (plain JSON-able values)."""
+    """The metadata record every output stores (plain JSON-able values).
+
+    Examples
+    --------
+    >>> from gis.standards import load_standard
+    >>> record = run_record("units", load_standard(None), Params(gap_m=20.0), {},
+    ...                     crs="EPSG:4548")
+    >>> sorted(record)
+    ['crs', 'inputs', 'options', 'params', 'standard', 'timestamp', 'tool', 'version', 'workflow']
+    >>> record["standard"]["name"], record["params"]["gap_m"], record["crs"]
+    ('lianyungang_15min', 20.0, 'EPSG:4548')
+    """
     import gis
 
     std = None
@@ -137,6 +160,19 @@ def coverage_run(estates: gpd.GeoDataFrame, services: gpd.GeoDataFrame, standard
 
     ``progress`` is a callable ``progress(done, total, category_key)`` (QGIS feedback),
     True for a tqdm bar, or None/False for silence.
+
+    Examples
+    --------
+    >>> from gis.layers import read_estates, read_services
+    >>> from gis.sources import demo_folder
+    >>> from gis.standards import load_standard
+    >>> std, demo = load_standard(None), demo_folder()
+    >>> run = coverage_run(read_estates(demo / "estates.gpkg"),
+    ...                    read_services(demo / "services.gpkg", std), std, mode="straight")
+    >>> int((run.coverage.estates["coverage_score"] >= 1).sum()), run.metadata["crs"]
+    (140, 'EPSG:4548')
+    >>> run.metadata["inputs"]["estates"]["rows"], run.metadata["options"]["mode"]
+    (150, 'straight')
     """
     params = params if params is not None else Params.from_standard(standard)
     cov = living_circle(estates, services, standard, streets=streets, gates=gates,
@@ -187,7 +223,7 @@ def units_run(estates: gpd.GeoDataFrame, standard: Standard, params: Params | No
     >>> from gis.standards import load_standard
     >>> run = units_run(read_estates(demo_folder() / "estates.gpkg"), load_standard(None))
     >>> len(run.units.units), int(run.assessed["eligible"].sum()), run.metadata["params"]["gap_m"]
-    (70, 110, 15.0)
+    (48, 85, 15.0)
     """
     params = params if params is not None else Params.from_standard(standard)
     infos: list[BarrierLayer] = []
@@ -238,7 +274,7 @@ def review_run(units: gpd.GeoDataFrame, constraints: list[Constraint], standard:
     >>> trees = read_constraint(demo_folder() / "ancient_trees.gpkg", "ancient_tree")
     >>> review = review_run(run.units.units, [trees], None)
     >>> len(review.checks), len(review.conflicts), review.metadata["crs"]
-    (70, 2, 'EPSG:4528')
+    (48, 6, 'EPSG:4548')
     """
     params = params if params is not None else Params.from_standard(standard)
     metric = crs if crs is not None else metric_crs(units)
@@ -305,7 +341,7 @@ def siting_run(estates: gpd.GeoDataFrame, services: gpd.GeoDataFrame, standard: 
     ...                  demands=[("charging", 2)])
     >>> r = run.siting.summary.iloc[0]
     >>> int(r.sites), int(r.estates_covered_before), int(r.estates_covered_after)
-    (2, 120, 142)
+    (2, 130, 150)
     >>> run.metadata["workflow"], run.metadata["options"]["demands"]
     ('siting', [['charging', 2]])
     """
@@ -353,7 +389,7 @@ def worst_gaps(coverage: Coverage, n: int = 3) -> list[str]:
     ...                    read_services(demo / "services.gpkg", std), std,
     ...                    streets=read_streets(demo / "streets.gpkg"), node_crossings=False)
     >>> worst_gaps(run.coverage)
-    ['charging', 'parking', 'express']
+    ['charging', 'parking', 'toilet']
     """
     est = coverage.estates
     hh = est["households"].fillna(0).to_numpy()
@@ -392,7 +428,7 @@ def saved_coverage(estates: gpd.GeoDataFrame, services: gpd.GeoDataFrame, standa
     ...     cov = saved_coverage(gpd.read_file(path, layer="estates"), run.coverage.services,
     ...                          std, read_metadata(path))
     >>> cov.search_factor, cov.mode, cov.analysis_crs.to_string()
-    (3.0, 'straight', 'EPSG:4528')
+    (3.0, 'straight', 'EPSG:4548')
     """
     from pyproj import CRS
 
@@ -446,7 +482,22 @@ def record_rows(record: dict[str, Any], lang: str | None = None) -> list[tuple[s
 
 def write_metadata(path: str | Path, record: dict[str, Any]) -> None:
     """Add (or replace) the ``gis_metadata`` table of a GeoPackage: one row per key, the
-    value as JSON text (nested values stay JSON)."""
+    value as JSON text (nested values stay JSON).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import geopandas as gpd
+    >>> import pyogrio
+    >>> import shapely
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = Path(tmp) / "units.gpkg"
+    ...     gpd.GeoDataFrame({"unit_id": ["U1"]}, geometry=[shapely.box(0, 0, 1, 1)],
+    ...                      crs="EPSG:4548").to_file(path, layer="units")
+    ...     write_metadata(path, {"workflow": "units", "params": {"gap_m": 15.0}})
+    ...     sorted(str(n) for n in pyogrio.list_layers(path)[:, 0])
+    ['gis_metadata', 'units']
+    """
     import pyogrio
 
     rows = pd.DataFrame({"key": list(record),
@@ -457,7 +508,24 @@ def write_metadata(path: str | Path, record: dict[str, Any]) -> None:
 
 def read_metadata(path: str | Path) -> dict[str, Any] | None:
     """The record `write_metadata` stored, or None for a file written without one (an
-    older version of gis): callers then fall back to defaults and say so."""
+    older version of gis): callers then fall back to defaults and say so.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import geopandas as gpd
+    >>> import shapely
+    >>> from gis.sources import demo_folder
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = Path(tmp) / "units.gpkg"
+    ...     gpd.GeoDataFrame({"unit_id": ["U1"]}, geometry=[shapely.box(0, 0, 1, 1)],
+    ...                      crs="EPSG:4548").to_file(path, layer="units")
+    ...     write_metadata(path, {"workflow": "units", "params": {"gap_m": 15.0}})
+    ...     read_metadata(path)
+    {'workflow': 'units', 'params': {'gap_m': 15.0}}
+    >>> read_metadata(demo_folder() / "estates.gpkg") is None  # written without a record
+    True
+    """
     import pyogrio
 
     try:
