@@ -101,12 +101,13 @@ def _param_option(name: str, help: str, *, flag: str | None = None, type: Any = 
     from gis.params import Params
 
     f = next(f for f in fields(Params) if f.name == name)
-    value = f.default if not isinstance(f.default, tuple) else ",".join(f.default)
+    value = ",".join(f.default) if isinstance(f.default, tuple) else \
+        "none" if f.default is None else f.default
     return click.option(
         flag or f"--{name.replace('_', '-')}", name, type=type, default=None,
         metavar=metavar or ("TEXT" if type is str else "NUMBER"),
-        help=f"{help} [default: {value} {f.metadata['unit']}, or the standard's "
-             f"[{f.metadata['table']}] {name}]")
+        help=f"{help} [default: {value}{'' if f.default is None else ' ' + f.metadata['unit']}"
+             f", or the standard's [{f.metadata['table']}] {name}]")
 
 
 def _shared_options(*names: str) -> Any:

@@ -105,8 +105,10 @@ def test_every_parameter_option_takes_its_default_from_params():
                 # No default of its own: unset, the standard's table or Params applies.
                 assert opt.default is None, f"gis {name} {opt.opts[0]}: default {opt.default}"
                 default = PARAMS[opt.name].default
-                shown = ",".join(default) if isinstance(default, tuple) else str(default)
-                assert f"[default: {shown} " in opt.help, f"gis {name} {opt.opts[0]}"
+                shown = ",".join(default) if isinstance(default, tuple) else \
+                    "none" if default is None else str(default)
+                assert re.search(rf"\[default: {re.escape(shown)}\b", opt.help), \
+                    f"gis {name} {opt.opts[0]}: {opt.help}"
             elif isinstance(opt.default, (int, float)) and not isinstance(opt.default, bool) \
                     and not opt.count:
                 assert KNOBS.get(opt.name) == opt.default, (
