@@ -235,3 +235,32 @@ def test_siting_outputs_hold_the_record(tmp_path):
     assert record["workflow"] == "siting" and record["params"]["spacing_m"] == 150.0
     assert record["options"]["demands"] == [["charging", 2]]
     assert _sheet_rows(tmp_path / "siting_report.xlsx", "运行记录") == record_rows(record, "zh")
+
+
+def test_siting_run_is_the_chain_it_replaces_and_pickles():
+    """`siting_run` gives what the CLI's steps gave (coverage, candidates, choice), and its
+    result travels whole to another process (pickle)."""
+    import pickle
+
+    from gis.candidates import gather_candidates
+    from gis.coverage import living_circle
+    from gis.synthetic import random_town
+    from gis.workflows import siting_run
+
+    streets, estates, services = random_town(3)
+    std = load_standard(None)
+    demands = [("charging", 2), ("clinic", None)]
+    run = siting_run(estates, services, std, demands=demands, streets=streets)
+    cov = living_circle(estates, services, std, streets=streets)
+    cands = gather_candidates(["network", "estates"], estates=cov.estates, streets=cov.streets,
+                              analysis_crs=cov.analysis_crs,
+                              reach_m=max(std.category(c).walk_m for c, _ in demands))
+    direct = site_facilities(cov, cands, demands)
+    cols = ["category", "order", "candidate_id", "new_households", "cum_households"]
+    assert set(run.siting.sites["category"]) == {"charging", "clinic"}
+    assert run.siting.sites[cols].equals(direct.sites[cols])
+    assert run.siting.summary.drop(columns="seconds").equals(
+        direct.summary.drop(columns="seconds"))
+    back = pickle.loads(pickle.dumps(run))
+    assert back.siting.sites[cols].equals(run.siting.sites[cols])
+    assert back.metadata == run.metadata and back.metadata["inputs"]["estates"]["rows"] == 25
