@@ -73,6 +73,16 @@ def read_candidates(
     InputError
         Empty layer, duplicate or empty ids, a capacity or cost that is not a
         non-negative number.
+
+    Examples
+    --------
+    Any layer of points or polygons will do; here the demo's historic buildings stand
+    in for a file of vacant lots (a polygon is placed at a point inside it):
+
+    >>> from gis.sources import demo_folder
+    >>> sites = read_candidates(demo_folder() / "historic_buildings.gpkg")
+    >>> len(sites), sites["source"].unique().tolist(), sites.geom_type.unique().tolist()
+    (3, ['file'], ['Point'])
     """
     gdf, notes, src = read_layer(path, role="candidates", layer=layer, crs=crs,
                                  encoding=encoding, coords=coords)
@@ -127,6 +137,14 @@ def network_candidates(
     GeoDataFrame
         Points with ``candidate_id`` ``N1``, ``N2`` … (ordered by position, so the
         numbering does not depend on the street row order), ``source`` = "network".
+
+    Examples
+    --------
+    >>> street = gpd.GeoDataFrame(geometry=[shapely.LineString([(0, 0), (450, 0)])],
+    ...                           crs="EPSG:4549")
+    >>> points = network_candidates(street, shapely.box(-1, -1, 451, 1), spacing_m=100.0)
+    >>> points["candidate_id"].tolist(), shapely.get_coordinates(points.geometry)[:, 0].tolist()
+    (['N1', 'N2', 'N3', 'N4', 'N5'], [0.0, 100.0, 200.0, 300.0, 400.0])
     """
     if spacing_m <= 0:
         msg = f"--spacing-m {spacing_m}: must be a positive number of metres."
@@ -165,6 +183,14 @@ def estate_candidates(estates: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     GeoDataFrame
         ``candidate_id`` = ``E:<estate_id>``, ``name`` = the estate's name, ``source`` =
         "estate", in the estates' CRS.
+
+    Examples
+    --------
+    >>> from gis.layers import read_estates
+    >>> from gis.sources import demo_folder
+    >>> sites = estate_candidates(read_estates(demo_folder() / "estates.gpkg"))
+    >>> len(sites), sites["candidate_id"].iloc[0]
+    (150, 'E:...')
     """
     pts = shapely.point_on_surface(np.asarray(estates.geometry.values))
     names = estates["name"].astype(object).where(estates["name"].notna(), estates["estate_id"])
@@ -208,6 +234,16 @@ def gather_candidates(
     InputError
         No source given, or no candidate at all (no street inside the study area and no
         other source).
+
+    Examples
+    --------
+    >>> from gis.synthetic import random_town
+    >>> streets, estates, _ = random_town(1)
+    >>> candidates = gather_candidates(["network", "estates"], estates=estates,
+    ...                                streets=streets, analysis_crs=estates.crs,
+    ...                                reach_m=300.0)
+    >>> candidates["source"].value_counts().to_dict()
+    {'network': 150, 'estate': 25}
     """
     if not sources:
         msg = ("No candidate sites: give a candidates file or layer, or candidates along the "

@@ -19,6 +19,7 @@ from typing import Any
 import click
 
 from gis.errors import GisError
+from gis.i18n import tr
 
 logger = logging.getLogger("gis")
 
@@ -93,8 +94,56 @@ def _assume_option(func: Any) -> Any:
              "every output. Default: their eligibility is unknown and listed.")(func)
 
 
+def _param_option(name: str, help: str, *, flag: str | None = None, type: Any = float,
+                  metavar: str | None = None) -> Any:
+    """An option setting the `gis.params.Params` field ``name``: no default of its own
+    (unset, the standard's table or the `Params` default applies), the default and its
+    table shown in the help from `Params` itself."""
+    from dataclasses import fields
+
+    from gis.params import Params
+
+    f = next(f for f in fields(Params) if f.name == name)
+    value = ",".join(f.default) if isinstance(f.default, tuple) else \
+        "none" if f.default is None else f.default
+    return click.option(
+        flag or f"--{name.replace('_', '-')}", name, type=type, default=None,
+        metavar=metavar or ("TEXT" if type is str else "NUMBER"),
+        help=f"{help} [default: {value}{'' if f.default is None else ' ' + f.metadata['unit']}"
+             f", or the standard's [{f.metadata['table']}] {name}]")
+
+
+def _shared_options(*names: str) -> Any:
+    """Options several commands share, declared once: ``lang``, ``verbosity`` (-v/-q),
+    ``input_crs``, ``encoding``, ``standard``."""
+    table = {
+        "standard": [click.option(
+            "--standard", default=None, metavar="NAME|FILE",
+            help="Standard: a bundled name (see `gis standards`) or a TOML file (thresholds, "
+                 "eligibility years, parameter tables). Default: lianyungang_15min.")],
+        "input_crs": [click.option(
+            "--input-crs", default=None, metavar="EPSG:N",
+            help="CRS for input files that carry none (CSV lon/lat, Shapefile without .prj), "
+                 "e.g. EPSG:4490 (CGCS2000) or EPSG:4326 (WGS84). Never guessed.")],
+        "encoding": [click.option("--encoding", default=None,
+                                  help="Attribute encoding if detection fails (e.g. gbk).")],
+        "lang": [click.option("--lang", type=click.Choice(["zh", "en"]), default="zh",
+                              show_default=True, help="Report and map language.")],
+        "verbosity": [click.option("-v", "--verbose", count=True, help="More detail on stderr."),
+                      click.option("-q", "--quiet", is_flag=True,
+                                   help="Only warnings and errors.")],
+    }
+
+    def decorate(func: Any) -> Any:
+        for option in reversed([o for n in names for o in table[n]]):
+            func = option(func)
+        return func
+
+    return decorate
+
+
 def _echo_summary(lines: list[str], lang: str) -> None:
-    click.echo("摘要：" if lang != "en" else "Summary:")
+    click.echo(tr("cli.summary_head", lang))
     for line in lines:
         click.echo(f"  {_as_flags(line)}")
 
@@ -119,8 +168,8 @@ def _data_basemap(o: dict[str, Any]) -> dict[str, Any]:
     """coverage_map's data-basemap arguments from the options (layers read here)."""
     if not o.get("data_basemap"):
         return {}
+    from gis.constraints import read_constraint
     from gis.layers import read_barriers
-    from gis.review import read_constraint
 
     kw = {"crs": o.get("input_crs")}
     water = read_barriers(o["water_path"], **kw) if o.get("water_path") else None
@@ -138,15 +187,11 @@ def _data_basemap(o: dict[str, Any]) -> dict[str, Any]:
               help="步行路网 street centre-lines; required unless --mode straight.")
 @click.option("--gates", "gates_path", type=click.Path(dir_okay=False),
               help="小区出入口 gate points with 小区编号/estate_id (optional).")
-@click.option("--standard", default=None, metavar="NAME|FILE",
-              help="Living-circle standard: a bundled name (see `gis standards`) or a TOML file. "
-                   "Default: lianyungang_15min.")
+@_shared_options("standard")
 @click.option("--crs", "analysis_crs", default=None, metavar="EPSG:N",
               help="Metric CRS to measure in. Default: the CGCS2000 3-degree Gauss-Krüger zone "
                    "of the data (UTM outside China), or the estates' own CRS if already metric.")
-@click.option("--input-crs", default=None, metavar="EPSG:N",
-              help="CRS for input files that carry none (CSV lon/lat, Shapefile without .prj), "
-                   "e.g. EPSG:4490 (CGCS2000) or EPSG:4326 (WGS84). Never guessed.")
+@_shared_options("input_crs")
 @click.option("--mode", type=click.Choice(["network", "straight"]), default="network",
               show_default=True,
               help="network: walking distance along streets; straight: straight lines (labelled).")
@@ -154,18 +199,16 @@ def _data_basemap(o: dict[str, Any]) -> dict[str, Any]:
               help="Join streets where lines cross without a shared vertex, or never. Default: "
                    "automatic, joined only when the layer is detectably unnoded (one line per "
                    "road), never for bridge/tunnel/layer features; every run warns with counts.")
-@click.option("--gate-tolerance-m", type=float, default=None, metavar="M",
-              help="Largest distance of a gate from its estate's boundary; farther gates stop "
-                   "the run. Default 50 m.")
-@click.option("--encoding", default=None, help="Attribute encoding if detection fails (e.g. gbk).")
+@_param_option("gate_tolerance_m", "Largest distance of a gate from its estate's boundary; "
+               "farther gates stop the run.", metavar="M")
+@_shared_options("encoding")
 @click.option("--coords", "coords", multiple=True, metavar="[LAYER=]SYSTEM",
               help="Coordinate system of lon/lat data: gcj02 (Amap/Gaode, Tencent exports), "
                    "bd09 (Baidu) are converted to WGS84; wgs84/cgcs2000 as they are. Per layer, "
                    "e.g. --coords services=gcj02; without LAYER= for every layer.")
 @click.option("--out", "out_dir", default="out", show_default=True, type=click.Path(file_okay=False),
               help="Output folder, or postgresql://…#schema for PostGIS tables.")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-              help="Report and map language.")
+@_shared_options("lang")
 @click.option("--map/--no-map", "make_map", default=True, show_default=True,
               help="Also write coverage_map.html.")
 @click.option("--docx/--no-docx", "docx", default=True, show_default=True,
@@ -173,8 +216,7 @@ def _data_basemap(o: dict[str, Any]) -> dict[str, Any]:
 @_data_basemap_options
 @_map_options
 @_invalid_option
-@click.option("-v", "--verbose", count=True, help="More detail on stderr.")
-@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
+@_shared_options("verbosity")
 def coverage(**opts: Any) -> None:
     """生活圈覆盖分析 — coverage of every estate by every facility category.
 
@@ -204,9 +246,7 @@ def coverage(**opts: Any) -> None:
 @cli.command()
 @click.option("--out", "out_dir", default="maps", show_default=True,
               type=click.Path(file_okay=False), help="Output folder.")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
-@click.option("-v", "--verbose", count=True)
-@click.option("-q", "--quiet", is_flag=True)
+@_shared_options("lang", "verbosity")
 def demo(out_dir: str, lang: str, verbose: int, quiet: bool) -> None:
     """演示 — run the whole chain on the bundled illustrative town.
 
@@ -231,12 +271,13 @@ def demo(out_dir: str, lang: str, verbose: int, quiet: bool) -> None:
         )
         click.echo("改造单元与审查材料 units and review package:")
         constraints = {option: str(folder / f"{option}.gpkg") for option in _CONSTRAINT_OPTIONS}
+        # The demo's own choice: only trunk roads (主干路) keep estates apart; every
+        # other number is the `Params` default.
         _units(
             review=True, illustrative=True, estates=cov.estates, notes=[],
-            out_dir=str(Path(out_dir) / "review"), lang=lang, gap_m=15.0, min_facing_m=10.0,
+            out_dir=str(Path(out_dir) / "review"), lang=lang,
             barrier_paths=[str(folder / "rivers.gpkg"), str(folder / "streets.gpkg")],
-            barrier_classes="主干路", max_households=3000, max_floor_area_m2=300_000,
-            max_estates=12, tree_crown_m=5.0, **constraints,
+            barrier_classes="主干路", **constraints,
         )
         from gis.programme.cli import run_demo
 
@@ -246,16 +287,11 @@ def demo(out_dir: str, lang: str, verbose: int, quiet: bool) -> None:
     _run(job, verbose, quiet)
 
 
-def _param(name: str) -> Any:
-    """An option's default: the `gis.params.Params` default, never a copy of it."""
-    from gis.params import default
-
-    return default(name)
-
-
 # Options of `gis units` / `gis review` that are `Params` fields (same names).
 _UNIT_PARAMS = ("gap_m", "min_facing_m", "max_households", "max_floor_area_m2", "max_estates",
-                "min_households")
+                "min_households", "barrier_classes", "tree_crown_m")
+# Options of `gis siting` that are `Params` fields.
+_SITING_PARAMS = ("spacing_m", "time_limit_s")
 
 
 def _unit_options(func: Any) -> Any:
@@ -263,44 +299,33 @@ def _unit_options(func: Any) -> Any:
     options = [
         click.option("--estates", "estates_path", required=True, type=click.Path(dir_okay=False),
                      help=f"小区边界 estate polygons (建成年份, 户数, 建筑面积 …). {_common_layer_help}."),
-        click.option("--standard", default=None, metavar="NAME|FILE",
-                     help="Standard giving the eligibility years (default: built by end-2000)."),
+        _shared_options("standard"),
         click.option("--include-2001-2005", "include_extended", is_flag=True,
                      help="Also include estates built 2001–2005 (确需改造的), marked as such."),
-        click.option("--gap-m", default=_param("gap_m"), show_default=True,
-                     help="Largest gap between neighbouring estates' boundaries, metres."),
-        click.option("--min-facing-m", default=_param("min_facing_m"), show_default=True,
-                     help="Shortest shared/facing boundary for a link, metres (corner-only "
-                          "contacts are not linked)."),
+        _param_option("gap_m", "Largest gap between neighbouring estates' boundaries."),
+        _param_option("min_facing_m", "Shortest shared/facing boundary for a link (corner-only "
+                                      "contacts are not linked)."),
         click.option("--barriers", "barrier_paths", multiple=True, type=click.Path(dir_okay=False),
                      help="Roads, rivers or railways that separate estates (repeatable)."),
-        click.option("--barrier-classes", default=",".join(_param("barrier_classes")),
-                     show_default=True,
-                     help="Road classes (道路等级) in a barrier road layer that separate estates; "
-                          "`all` uses every feature of the layer as a barrier."),
+        _param_option("barrier_classes", "Road classes (道路等级) in a barrier road layer that "
+                      "separate estates, comma-separated; `all` uses every feature of the layer "
+                      "as a barrier.", type=str),
         click.option("--barrier-min-width-m", type=float, default=None,
                      help="Also treat roads at least this wide (道路宽度, metres) as barriers."),
-        click.option("--max-households", type=float, default=_param("max_households"), show_default=True,
-                     help="Largest unit, households (0 = no cap)."),
-        click.option("--max-floor-area-m2", type=float, default=_param("max_floor_area_m2"), show_default=True,
-                     help="Largest unit, total floor area in m² (0 = no cap)."),
-        click.option("--max-estates", type=int, default=_param("max_estates"), show_default=True,
-                     help="Largest unit, number of estates (0 = no cap)."),
-        click.option("--min-households", type=float, default=None,
-                     help="Units below this merge into a linked neighbour when caps allow."),
+        _param_option("max_households", "Largest unit, households (0 = no cap)."),
+        _param_option("max_floor_area_m2", "Largest unit, total floor area (0 = no cap)."),
+        _param_option("max_estates", "Largest unit, number of estates (0 = no cap).", type=int),
+        _param_option("min_households", "Units below this merge into a linked neighbour when "
+                                        "caps allow."),
         click.option("--decisions", "decisions_path", type=click.Path(dir_okay=False),
                      help="Reviewers' decisions (CSV/XLSX, e.g. the filled-in review.xlsx): "
                           "approve/reject/split (通过/否决/拆分) per link or unit."),
         click.option("--coverage", "coverage_path", type=click.Path(dir_okay=False),
                      help="coverage.gpkg from `gis coverage`, to add each unit's living-circle gaps."),
-        click.option("--input-crs", default=None, metavar="EPSG:N",
-                     help="CRS for input files that carry none. Never guessed."),
-        click.option("--encoding", default=None, help="Attribute encoding if detection fails."),
+        _shared_options("input_crs", "encoding"),
         click.option("--coords", "coords", multiple=True, metavar="[LAYER=]SYSTEM",
                      help="gcj02 / bd09 estates from web-map exports are converted to WGS84."),
-        click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True),
-        click.option("-v", "--verbose", count=True, help="More detail on stderr."),
-        click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors."),
+        _shared_options("lang", "verbosity"),
     ]
     for option in reversed(options):
         func = option(func)
@@ -344,8 +369,8 @@ def units(**opts: Any) -> None:
               help="城镇开发边界 polygons: unit area outside is flagged.")
 @click.option("--plan-units", type=click.Path(dir_okay=False),
               help="控规单元 polygons: units straddling two are flagged.")
-@click.option("--tree-crown-m", default=_param("tree_crown_m"), show_default=True,
-              help="Crown radius for trees without one, metres; protection = crown + 5 m.")
+@_param_option("tree_crown_m", "Crown radius for trees without one; protection = crown + "
+                               "tree_margin_m.")
 @click.option("--out", "out_dir", default="review", show_default=True,
               type=click.Path(file_okay=False))
 @click.option("--map/--no-map", "make_map", default=True, show_default=True,
@@ -411,36 +436,29 @@ def _print_path(o: dict[str, Any]) -> Path:
 @click.option("--streets", "streets_path", type=click.Path(dir_okay=False),
               help="The same streets: adds the walking network and each category's walkable "
                    "service area.")
-@click.option("--standard", default=None, metavar="NAME|FILE",
-              help="The standard the coverage was computed with (default: lianyungang_15min).")
+@_shared_options("standard")
 @click.option("--category", default=None, help="Colour estates by this category's distance "
               "(a key such as clinic; see `gis standards`).")
 @click.option("--areas/--no-areas", default=None,
               help="Draw each category's walkable service area (default: for walking "
                    "graphs up to 1,000,000 nodes, 20 m pieces counted).")
-@click.option("--input-crs", default=None, metavar="EPSG:N")
+@_shared_options("input_crs")
 @_data_basemap_options
 @_map_options
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@_shared_options("lang")
 @_print_options
 @click.option("--out", "out_path", default="maps/coverage_map.html", show_default=True,
               type=click.Path(dir_okay=False), help="Output file; its suffix follows --format.")
-@click.option("-v", "--verbose", count=True)
-@click.option("-q", "--quiet", is_flag=True)
+@_shared_options("verbosity")
 def map_coverage(**o: Any) -> None:
     """生活圈覆盖地图 — the coverage map: estates by facilities missing, services by category."""
     def job() -> None:
         import geopandas as gpd
 
-        import dataclasses
-
-        from gis import settings as gis_settings
-        from gis.coverage import Coverage
-        from gis.crs import metric_crs, to_metric
         from gis.layers import read_streets
         from gis.maps import coverage_map
-        from gis.noding import walk_graph
         from gis.standards import load_standard
+        from gis.workflows import read_metadata, saved_coverage
 
         path = Path(o["coverage_path"])
         path = path / "coverage.gpkg" if path.is_dir() else path
@@ -462,19 +480,12 @@ def map_coverage(**o: Any) -> None:
                    "coverage was computed with.")
             raise GisError(msg)
         _check_coverage_layers(path, estates, services, std)
-        metric = metric_crs(estates)
-        graph = None
-        if o["streets_path"]:
-            streets = read_streets(o["streets_path"], crs=o["input_crs"])
-            graph, _ = walk_graph(to_metric(streets, metric))  # noded as `gis coverage` does
-        mode = str(estates["dist_mode"].iloc[0]) if "dist_mode" in estates else "network"
-        # The run's own search factor, from its record; files from older versions have none.
-        from gis.workflows import read_metadata
-
-        record = read_metadata(path) or {}
-        factor = (record.get("params") or {}).get("search_factor", gis_settings.search_factor)
-        cov = Coverage(estates=estates, services=services, standard=std, mode=mode,  # type: ignore[arg-type]
-                       analysis_crs=metric, search_factor=float(factor), graph=graph)
+        streets = read_streets(o["streets_path"], crs=o["input_crs"]) \
+            if o["streets_path"] else None
+        # The run's own numbers (search factor, CRS, noding, edge length) from its record;
+        # a file from an older version has none and gets the `Params` defaults.
+        cov = saved_coverage(estates, services, std, read_metadata(path), streets=streets,
+                             with_streets=o["fmt"] == "html" and bool(o["data_basemap"]))
         if o["fmt"] != "html":
             from gis.maps.printmap import coverage_print, save_figure
 
@@ -482,8 +493,6 @@ def map_coverage(**o: Any) -> None:
                                  areas=o["areas"])
             click.echo(f"  map       {save_figure(fig, out_path, dpi=o['dpi'])}")
             return
-        if o["streets_path"] and o["data_basemap"]:  # the street file has the road classes
-            cov = dataclasses.replace(cov, streets=to_metric(streets, metric))
         fmap = coverage_map(cov, category=o["category"], basemap=o["basemap"], token=o["token"],
                             offline=not o["cdn"], lang=o["lang"], areas=o["areas"],
                             **_data_basemap(o))
@@ -501,22 +510,21 @@ def map_coverage(**o: Any) -> None:
 @click.option("--eco-redline", type=click.Path(dir_okay=False))
 @click.option("--development-boundary", type=click.Path(dir_okay=False))
 @click.option("--plan-units", type=click.Path(dir_okay=False))
-@click.option("--input-crs", default=None, metavar="EPSG:N")
+@_shared_options("input_crs")
 @_map_options
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@_shared_options("lang")
 @_print_options
 @click.option("--out", "out_path", default="maps/units_map.html", show_default=True,
               type=click.Path(dir_okay=False), help="Output file; its suffix follows --format.")
-@click.option("-v", "--verbose", count=True)
-@click.option("-q", "--quiet", is_flag=True)
+@_shared_options("verbosity")
 def map_units(**o: Any) -> None:
     """改造单元地图 — the units map: units, member estates, links, constraints, conflicts."""
     def job() -> None:
         import geopandas as gpd
         import pyogrio
 
+        from gis.constraints import read_constraint
         from gis.maps import units_map
-        from gis.review import read_constraint
 
         path = Path(o["units_path"])
         path = path / "units.gpkg" if path.is_dir() else path
@@ -691,13 +699,13 @@ def _coverage(
     from gis.crs import parse_crs
     from gis.layers import read_estates, read_gates, read_services, read_streets
     from gis.params import Params
-    from gis.workflows import coverage_run, write_metadata
+    from gis.workflows import coverage_run
     from gis.maps import coverage_map, write_map
     from gis.report import staged_outputs, write_coverage
     from gis.standards import load_standard
 
     t0 = time.perf_counter()
-    map_name = "coverage_map.html" if lang == "zh" else "coverage_map_en.html"
+    map_name = _MAP_FILES["coverage"].format(en=_en_suffix(lang))
     inputs = [estates_path, services_path, streets_path, gates_path, standard]
     to_db = out_dir.startswith(("postgresql://", "postgres://"))  # gis.postgis target
     if not to_db:
@@ -738,7 +746,7 @@ def _coverage(
         with staged_outputs(out_dir, stale=stale, inputs=inputs) as stage:
             paths = write_coverage(cov, stage, lang=lang, illustrative=illustrative,
                                    figures=figures)
-            write_metadata(paths["gpkg"], run.metadata)  # `gis map` reads the run back
+            _record_outputs(paths, run.metadata, lang, ("gpkg",))  # `gis map` reads it back
             if make_map:
                 paths["map"] = write_map(
                     coverage_map(cov, lang=lang, illustrative=illustrative, basemap=basemap,
@@ -774,14 +782,12 @@ _CONSTRAINT_OPTIONS = {
 
 def _units(*, review: bool, illustrative: bool = False, estates: Any = None,
            notes: list[str] | None = None, **o: Any) -> None:
-    import pandas as pd
-
-    from gis.adjacency import barrier_notes, blocked_by_layer, select_barriers
+    from gis.constraints import read_constraint
     from gis.decisions import read_decisions
     from gis.layers import read_barriers, read_estates
+    from gis.params import Params
     from gis.report import staged_outputs
     from gis.standards import load_standard
-    from gis.params import Params
     from gis.workflows import units_run
 
     inputs = [o.get("estates_path"), o.get("standard"), o.get("decisions_path"),
@@ -807,118 +813,86 @@ def _units(*, review: bool, illustrative: bool = False, estates: Any = None,
             estates.attrs["skipped"] = skipped
     skipped = list(estates.attrs.get("skipped", []))
     notes = [*(notes or []), *estates.attrs.get("notes", [])]
-    classes = tuple(c.strip() for c in str(o.get("barrier_classes") or "").split(",") if c.strip())
-    parts, barrier_layers = [], []
-    for path in o.get("barrier_paths") or ():
-        layer = read_barriers(path, **kw)
-        notes.extend(layer.attrs.get("notes", []))
-        skipped.extend(layer.attrs.get("skipped", []))
-        chosen, info = select_barriers(layer, source=Path(path).name, road_classes=classes,
-                                       min_width_m=o.get("barrier_min_width_m"))
-        parts.append(chosen.to_crs(estates.crs))
-        barrier_layers.append(info)
-    barriers = pd.concat(parts, ignore_index=True) if parts else None
-
+    barrier_layers = [(Path(path).name, read_barriers(path, **kw))
+                      for path in o.get("barrier_paths") or ()]
+    constraints = None
+    if review:
+        constraints = [read_constraint(o[option], kind, **kw)
+                       for option, kind in _CONSTRAINT_OPTIONS.items() if o.get(option)]
     params = Params.from_standard(std, **{k: o.get(k) for k in _UNIT_PARAMS})
-    run = units_run(estates, std, params, barriers=barriers, decisions=decisions,
+    if decisions is not None:
+        notes = [*notes, *_decisions_record_notes(o["decisions_path"], params)]
+    run = units_run(estates, std, params, barrier_layers=barrier_layers,
+                    barrier_min_width_m=o.get("barrier_min_width_m"), decisions=decisions,
                     include_extended=o.get("include_extended", False),
-                    assume_unknown_eligible=o.get("assume_unknown_eligible", False))
-    result, assessed = run.units, run.assessed
-    # Caps of 0 mean "no cap" on the command line: the record keeps what was given.
-    o = {**o, "_params": params, "_record": run.metadata}
+                    assume_unknown_eligible=o.get("assume_unknown_eligible", False),
+                    constraints=constraints)
+    notes.extend(run.notes)
+    skipped.extend(run.skipped)
+    for c in constraints or ():
+        skipped.extend(c.layer.attrs.get("skipped", []))
+        notes.extend(c.layer.attrs.get("notes", []))
     out_dir = o["out_dir"]
     lang = o.get("lang", "zh")
-    blocked = blocked_by_layer(result.links, barrier_layers)
-    notes.extend(barrier_notes(barrier_layers, blocked))
-    map_name = "units_map.html" if lang != "en" else "units_map_en.html"
+    map_name = _MAP_FILES["review"].format(en=_en_suffix(lang))
     stale = [m for m in _map_names("review") if not (make_map and m == map_name)]
     with staged_outputs(out_dir, stale=stale, inputs=inputs) as stage:
-        paths, summary = _write_units(review, result, assessed, estates, notes, stage, lang,
-                                      illustrative, map_name, o, barrier_layers=barrier_layers,
-                                      blocked=blocked, skipped=skipped)
-        from gis.workflows import write_metadata
-
-        for key in ("gpkg", "gpkg_source"):  # the run's record beside its tables
-            if key in paths:
-                write_metadata(paths[key], o["_record"])
+        paths, summary = _write_units(run, estates, notes, stage, lang, illustrative, map_name,
+                                      o, skipped=skipped)
+        _record_outputs(paths, run.metadata, lang, ("gpkg", "gpkg_source"))
     paths = {k: Path(out_dir) / p.name for k, p in paths.items()}
     if decisions is not None:
-        applied = result.decisions["status"].str.startswith("applied").sum()
-        click.echo(f"  审查决定 decisions: {applied}/{len(result.decisions)} applied")
+        applied = run.units.decisions["status"].str.startswith("applied").sum()
+        click.echo(f"  审查决定 decisions: {applied}/{len(run.units.decisions)} applied")
     for key, path in paths.items():
         click.echo(f"  {key:<11} {path}")
     _echo_summary(summary, lang)
 
 
-def _write_units(review: bool, result: Any, assessed: Any, estates: Any, notes: list[str],
-                 out_dir: Path, lang: str, illustrative: bool, map_name: str,
-                 o: dict[str, Any], *, barrier_layers: list[Any], blocked: Any,
+def _write_units(run: Any, estates: Any, notes: list[str], out_dir: Path, lang: str,
+                 illustrative: bool, map_name: str, o: dict[str, Any], *,
                  skipped: list[dict]) -> tuple[dict[str, Path], Any]:
     """Write the units outputs (and for a review, the constraint checks and map) into
     ``out_dir``, the staging folder; return the paths and the run's summary."""
-    from gis.crs import metric_crs, to_metric
     from gis.report import write_review, write_units
-    from gis.review import Constraint, read_constraint
     from gis.summary import units_summary
 
-    kw = {"crs": o.get("input_crs"), "encoding": o.get("encoding"),
-          "invalid": o.get("invalid", "stop")}
-    if not review:
-        summary = units_summary(result, assessed, barriers=barrier_layers, blocked=blocked,
-                                skipped=skipped, lang=lang)
+    result, assessed = run.units, run.assessed
+    summary = units_summary(result, assessed, barriers=run.barrier_layers, blocked=run.blocked,
+                            skipped=skipped, lang=lang)
+    if run.review is None:
         paths = write_units(result, assessed, out_dir, lang=lang, summary=summary, notes=notes,
                             skipped=skipped)
-    else:
-        metric = metric_crs(estates)
-        constraints = []
-        for option, kind in _CONSTRAINT_OPTIONS.items():
-            if o.get(option):
-                c = read_constraint(o[option], kind, **kw)
-                skipped.extend(c.layer.attrs.get("skipped", []))
-                constraints.append(Constraint(kind, to_metric(c.layer, metric), c.source))
-        from gis.params import Params
-        from gis.workflows import review_run
+        return paths, summary
+    checks, conflicts, constraints = run.review.checks, run.review.conflicts, \
+        run.review.constraints
+    figures = None
+    if o.get("docx", True):
+        from gis.maps.printmap import review_figures
 
-        params = o.get("_params") or Params()
-        if o.get("tree_crown_m") is not None:
-            params = params.with_(tree_crown_m=o["tree_crown_m"])
-        reviewed_run = review_run(to_metric(result.units, metric), constraints, None, params)
-        checks, conflicts = reviewed_run.checks, reviewed_run.conflicts
-        o["_record"] = {**o.get("_record", {}), "workflow": "review",
-                        "params": params.as_dict(),
-                        "review_inputs": reviewed_run.metadata["inputs"]}
-        for c in constraints:
-            notes.extend(c.layer.attrs.get("notes", []))
-        summary = units_summary(result, assessed, barriers=barrier_layers, blocked=blocked,
-                                skipped=skipped, lang=lang)
-        figures = None
-        if o.get("docx", True):
-            from gis.maps.printmap import review_figures
+        figures = review_figures(
+            result.units.merge(checks, left_on="unit_id", right_index=True, how="left"),
+            assessed, result.links, conflicts=conflicts, lang=lang,
+            illustrative=illustrative)
+    paths = write_review(result, assessed, checks, conflicts.to_crs(estates.crs), out_dir,
+                         lang=lang, illustrative=illustrative, notes=notes,
+                         constraint_sources=[c.source for c in constraints],
+                         summary=summary, skipped=skipped, figures=figures)
+    if o.get("make_map", True):
+        from gis.maps import units_map, write_map
+        from gis.report.units import link_reasons
 
-            figures = review_figures(
-                result.units.merge(checks, left_on="unit_id", right_index=True, how="left"),
-                assessed, result.links, conflicts=conflicts, lang=lang,
-                illustrative=illustrative)
-        paths = write_review(result, assessed, checks, conflicts.to_crs(estates.crs), out_dir,
-                             lang=lang, illustrative=illustrative, notes=notes,
-                             constraint_sources=[c.source for c in constraints],
-                             summary=summary, skipped=skipped, figures=figures)
-        if o.get("make_map", True):
-            from gis.maps import units_map, write_map
-
-            reviewed = result.units.merge(checks, left_on="unit_id", right_index=True, how="left")
-            from gis.report.units import link_reasons
-
-            reviewed["link_reasons"] = link_reasons(result).reindex(reviewed["unit_id"]).fillna(
-                "").to_numpy()
-            fmap = units_map(
-                reviewed, assessed.merge(result.membership, on="estate_id", how="left"),
-                result.links, conflicts=conflicts.to_crs(estates.crs),
-                constraints={c.kind: c.layer for c in constraints},
-                basemap=o.get("basemap", "none"), token=o.get("token"),
-                offline=not o.get("cdn", False), lang=lang, illustrative=illustrative,
-            )
-            paths["map"] = write_map(fmap, out_dir / map_name)
+        reviewed = result.units.merge(checks, left_on="unit_id", right_index=True, how="left")
+        reviewed["link_reasons"] = link_reasons(result).reindex(reviewed["unit_id"]).fillna(
+            "").to_numpy()
+        fmap = units_map(
+            reviewed, assessed.merge(result.membership, on="estate_id", how="left"),
+            result.links, conflicts=conflicts.to_crs(estates.crs),
+            constraints={c.kind: c.layer for c in constraints},
+            basemap=o.get("basemap", "none"), token=o.get("token"),
+            offline=not o.get("cdn", False), lang=lang, illustrative=illustrative,
+        )
+        paths["map"] = write_map(fmap, out_dir / map_name)
     return paths, summary
 
 
@@ -973,8 +947,29 @@ def _coverage_record_notes(path: str, std: Any) -> list[Any]:
     if theirs.get("sha256") in (None, digest):
         return []
     name = Path(path).name
-    return [Note.of("inputs.coverage_other_standard", name=name, theirs=theirs.get("file"),
+    return [Note.of("cli.coverage_other_standard", file=name, theirs=theirs.get("file"),
                     mine=mine.name)]
+
+
+def _decisions_record_notes(path: str, params: Any) -> list[Any]:
+    """Read back the run record of a filled-in review.xlsx: a note when its units were
+    formed with other numbers than this run's (its decisions then name links and units
+    formed another way)."""
+    from gis.notes import Note
+    from gis.workflows import read_record_sheet
+
+    record = read_record_sheet(path)
+    theirs = (record or {}).get("params")
+    if not isinstance(theirs, dict):
+        return []
+    mine = params.as_dict()
+    forming = [k for k in _UNIT_PARAMS if k != "tree_crown_m"]
+    changed = [f"{k} {theirs[k]} → {mine[k]}" for k in forming
+               if k in theirs and k in mine and theirs[k] != mine[k]]
+    if not changed:
+        return []
+    return [Note.of("cli.decisions_other_params", file=Path(path).name,
+                    changes="; ".join(changed))]
 
 
 def _join_coverage(estates: Any, path: str) -> Any:
@@ -1011,6 +1006,11 @@ _MAP_FILES = {"coverage": "coverage_map{en}.html", "review": "units_map{en}.html
               "siting": "siting_map{en}.html"}
 
 
+def _en_suffix(lang: str) -> str:
+    """What the writers add to a file name in this language (``gap_report_en.md``)."""
+    return tr("cli.file_suffix", lang)
+
+
 def _map_names(command: str) -> list[str]:
     """The map files `command` writes in any language: those this run does not write
     are removed with its move into place, so no earlier map sits beside new tables."""
@@ -1024,7 +1024,7 @@ def _check_outputs(out_dir: str, command: str, lang: str, make_map: bool, basema
     from gis.maps import check_basemap
     from gis.report._files import refuse_overwriting_inputs
 
-    en = "_en" if lang == "en" else ""
+    en = _en_suffix(lang)
     names = list(_OUTPUT_FILES[command])
     if make_map and command in _MAP_FILES:
         check_basemap(basemap, token)
@@ -1052,6 +1052,20 @@ def _check_map_out(out_path: str, basemap: str, token: str | None, inputs: list[
     refuse_overwriting_inputs([path], inputs)
     _check_out_dir(str(path.parent))
     return path
+
+
+def _record_outputs(paths: dict[str, Path], record: dict[str, Any], lang: str,
+                    gpkgs: tuple[str, ...]) -> None:
+    """The run's record in every output that can hold one: the ``gis_metadata`` table of
+    each GeoPackage (``gpkgs``: keys of ``paths``) and a 运行记录 sheet in the XLSX."""
+    from gis.report._files import add_run_record_sheet
+    from gis.workflows import write_metadata
+
+    for key in gpkgs:
+        if key in paths:
+            write_metadata(paths[key], record)
+    if "xlsx" in paths:
+        add_run_record_sheet(paths["xlsx"], record, lang)
 
 
 def _write_one_map(fmap: Any, path: Path, inputs: list[Any]) -> Path:
@@ -1122,9 +1136,7 @@ cli.add_command(_programme)
 @click.option("--city-maps", is_flag=True, help="Also write each city's coverage_map.html.")
 @click.option("--cities", "cities_path", default=None,
               help="City polygons with a code (代码) column: the summary map draws them.")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
-@click.option("-v", "--verbose", count=True)
-@click.option("-q", "--quiet", is_flag=True)
+@_shared_options("lang", "verbosity")
 def batch(**o: Any) -> None:
     """批量 — coverage of many cities as dask.distributed tasks, and a summary.
 
@@ -1177,8 +1189,7 @@ def batch(**o: Any) -> None:
                    "polygons; optional capacity_households/容量户数, cost, name), 'network' (points "
                    "along the streets every --spacing-m) or 'estates' (one inside each estate). "
                    "Repeatable. Default: network and estates.")
-@click.option("--spacing-m", default=100.0, show_default=True,
-              help="Spacing of generated network candidates, metres.")
+@_param_option("spacing_m", "Spacing of generated network candidates.")
 @click.option("--category", "categories", multiple=True, required=True,
               help="Category key to site (see `gis standards`); repeat with one --k each.")
 @click.option("--k", "ks", multiple=True,
@@ -1189,26 +1200,23 @@ def batch(**o: Any) -> None:
 @click.option("--solver", type=click.Choice(["auto", "exact", "greedy"]), default="auto",
               show_default=True,
               help="auto: exact when proven optimal within --time-limit, else greedy.")
-@click.option("--time-limit", "time_limit_s", default=60.0, show_default=True,
-              help="Seconds per category for the exact solver.")
+@_param_option("time_limit_s", "Seconds per category for the exact solver.",
+               flag="--time-limit")
 @click.option("--capacity", "use_capacity", is_flag=True,
               help="Respect the candidates' capacity_households (exact solver).")
-@click.option("--standard", default=None, metavar="NAME|FILE")
+@_shared_options("standard")
 @click.option("--crs", "analysis_crs", default=None, metavar="EPSG:N")
-@click.option("--input-crs", default=None, metavar="EPSG:N",
-              help="CRS for input files that carry none. Never guessed.")
-@click.option("--encoding", default=None)
+@_shared_options("input_crs", "encoding")
 @click.option("--coords", "coords", multiple=True, metavar="[LAYER=]SYSTEM",
               help="gcj02 / bd09 layers from web-map exports (LAYER: estates, services, "
                    "streets, gates, candidates).")
 @click.option("--out", "out_dir", default="out", show_default=True,
               type=click.Path(file_okay=False))
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@_shared_options("lang")
 @click.option("--map/--no-map", "make_map", default=True, show_default=True,
               help="Also write siting_map.html (coverage map with the proposed sites).")
 @_map_options
-@click.option("-v", "--verbose", count=True)
-@click.option("-q", "--quiet", is_flag=True)
+@_shared_options("verbosity")
 def siting(**o: Any) -> None:
     """新增设施选址 — where to add facilities to close living-circle gaps (补短板).
 
@@ -1258,22 +1266,22 @@ def _siting_demands(categories: tuple[str, ...], ks: tuple[str, ...],
 
 def _siting(*, illustrative: bool = False, cov: Any = None, gates: Any = None,
             **o: Any) -> Any:
-    from gis.candidates import gather_candidates, read_candidates
-    from gis.coverage import living_circle
+    from gis.candidates import read_candidates
     from gis.crs import parse_crs
     from gis.layers import read_estates, read_gates, read_services, read_streets
     from gis.maps import coverage_map, write_map
+    from gis.params import Params
     from gis.report import staged_outputs
     from gis.report.siting import write_siting
-    from gis.siting import site_facilities
     from gis.standards import load_standard
+    from gis.workflows import siting_run
 
     t0 = time.perf_counter()
     demands = _siting_demands(tuple(o["categories"]), tuple(o.get("ks") or ()),
                               bool(o.get("cover_all")))
     lang = o.get("lang", "zh")
     make_map = o.get("make_map", True)
-    map_name = "siting_map.html" if lang != "en" else "siting_map_en.html"
+    map_name = _MAP_FILES["siting"].format(en=_en_suffix(lang))
     inputs = [o.get("coverage_path"), o.get("estates_path"), o.get("services_path"),
               o.get("streets_path"), o.get("gates_path"), o.get("standard"),
               *(s for s in (o.get("candidate_sources") or ()) if s not in ("network", "estates"))]
@@ -1285,8 +1293,10 @@ def _siting(*, illustrative: bool = False, cov: Any = None, gates: Any = None,
     std = load_standard(o.get("standard"))
     for c, _ in demands:
         std.category(c)
+    params = Params.from_standard(std, **{k: o.get(k) for k in _SITING_PARAMS})
     kw = {"crs": o.get("input_crs"), "encoding": o.get("encoding")}
     sys_of = _coords_map(tuple(o.get("coords") or ()), roles=(*_LAYER_ROLES, "candidates"))
+    estates = services = streets = metric = path = None
     if cov is None:
         if o.get("coverage_path"):
             path = Path(o["coverage_path"])
@@ -1306,29 +1316,29 @@ def _siting(*, illustrative: bool = False, cov: Any = None, gates: Any = None,
         if o.get("gates_path"):
             gates = read_gates(o["gates_path"], estates, **kw, coords=sys_of.get("gates"))
         metric = parse_crs(o["analysis_crs"], what="--crs") if o.get("analysis_crs") else None
-        cov = living_circle(estates, services, std, streets=streets, gates=gates, crs=metric,
-                            progress=not o.get("quiet"))
-        if o.get("coverage_path"):
-            _same_coverage(path, cov)
+    else:
+        estates, services = cov.estates, cov.services
     sources = tuple(o.get("candidate_sources") or ()) or ("network", "estates")
-    candidates = gather_candidates(
-        [s if s in ("network", "estates")
-         else read_candidates(s, **kw, coords=sys_of.get("candidates")) for s in sources],
-        estates=cov.estates, streets=cov.streets, analysis_crs=cov.analysis_crs,
-        reach_m=max(std.category(c).walk_m for c, _ in demands),
-        spacing_m=float(o["spacing_m"]))
-    result = site_facilities(cov, candidates, demands, gates=gates, solver=o["solver"],
-                             time_limit_s=float(o["time_limit_s"]),
-                             use_capacity=bool(o.get("use_capacity")))
+    run = siting_run(
+        estates, services, std, params, demands=demands, streets=streets, gates=gates,
+        candidates=[s if s in ("network", "estates")
+                    else read_candidates(s, **kw, coords=sys_of.get("candidates"))
+                    for s in sources],
+        coverage=cov, crs=metric, solver=o["solver"], use_capacity=bool(o.get("use_capacity")),
+        progress=not o.get("quiet"))
+    result = run.siting
+    if path is not None:
+        _same_coverage(path, result.coverage)
     # Tables and map staged together, as for `gis coverage`.
     stale = [m for m in _map_names("siting") if not (make_map and m == map_name)]
     with staged_outputs(o["out_dir"], stale=stale, inputs=inputs) as stage:
         paths = write_siting(result, stage, lang=lang, illustrative=illustrative,
-                             spacing_m=float(o["spacing_m"]))
+                             spacing_m=params.spacing_m)
+        _record_outputs(paths, run.metadata, lang, ("gpkg",))
         if make_map:
-            fmap = coverage_map(cov, lang=lang, illustrative=illustrative, siting=result,
-                                basemap=o.get("basemap", "none"), token=o.get("token"),
-                                offline=not o.get("cdn", False))
+            fmap = coverage_map(result.coverage, lang=lang, illustrative=illustrative,
+                                siting=result, basemap=o.get("basemap", "none"),
+                                token=o.get("token"), offline=not o.get("cdn", False))
             paths["map"] = write_map(fmap, stage / map_name)
     paths = {k: Path(o["out_dir"]) / p.name for k, p in paths.items()}
     for r in result.summary.itertuples(index=False):
@@ -1355,24 +1365,23 @@ def _same_coverage(path: Path, cov: Any) -> None:
     differ = sum(int((saved[f"covered_{k}"].reindex(now.index).fillna(False).astype(bool)
                       != now[f"covered_{k}"].astype(bool)).sum()) for k in keys)
     if differ:
-        cov.notes.append(Note.of("inputs.coverage_differs", name=path.name, differ=differ))
+        cov.notes.append(Note.of("cli.coverage_recomputed_differs", file=path.name,
+                                 differ=differ))
 
 
 def _demo_siting(cov: Any, out_dir: str, lang: str, quiet: bool) -> None:
     """The demo's worst gaps: the three categories with the most households uncovered,
     three new sites each, chosen among street points and points inside the estates."""
-    est = cov.estates
-    hh = est["households"].fillna(0).to_numpy()
-    lacking = sorted(((float(hh[~est[f"covered_{k}"].to_numpy(bool)].sum()), k)
-                      for k in cov.standard.keys), reverse=True)
-    worst = [k for h, k in lacking[:3] if h > 0]
+    from gis.workflows import worst_gaps
+
+    worst = worst_gaps(cov, 3)
     if not worst:
         return
     click.echo("新增设施选址 siting for the worst gaps:")
     _siting(cov=cov, categories=tuple(worst), ks=("3",) * len(worst), cover_all=False,
-            candidate_sources=("network", "estates"), spacing_m=100.0, solver="auto",
-            time_limit_s=30.0, out_dir=str(Path(out_dir) / "siting"), lang=lang,
-            make_map=True, illustrative=True, quiet=quiet)
+            candidate_sources=("network", "estates"), solver="auto",
+            out_dir=str(Path(out_dir) / "siting"), lang=lang, make_map=True,
+            illustrative=True, quiet=quiet)
 
 
 def main() -> None:

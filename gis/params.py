@@ -3,8 +3,8 @@
 `Params` is frozen and picklable: a workflow (`gis.workflows`), a QGIS tool or a task on
 a cluster worker receives it whole, so a value set on the client is the value used
 everywhere. Defaults are the numbers the toolkit has always used (results do not change);
-a standard's TOML may set any of them in a ``[params]``, ``[units]`` or ``[review]``
-table, and a call may override them again::
+a standard's TOML may set any of them in a ``[params]``, ``[units]``, ``[review]`` or
+``[siting]`` table, and a call may override them again::
 
     params = Params.from_standard(std, gap_m=20.0)
 
@@ -29,7 +29,7 @@ from gis.standards import Standard
 __all__ = ["PARAM_TABLES", "Params", "describe"]
 
 # TOML table a parameter may be set in (a standard's file).
-PARAM_TABLES = ("params", "units", "review")
+PARAM_TABLES = ("params", "units", "review", "siting")
 
 
 def _p(default: Any, unit: str, table: str, source: str) -> Any:
@@ -51,6 +51,8 @@ class Params:
         in TOML / on the command line) means no cap.
     tree_crown_m, tree_margin_m, min_overlap_m2
         Review against constraint layers (``[review]`` table).
+    spacing_m, time_limit_s
+        Siting new facilities (``[siting]`` table).
     """
 
     # --- coverage and the walking network -------------------------------------------
@@ -110,6 +112,15 @@ class Params:
     min_overlap_m2: float = _p(
         1.0, "m²", "review",
         "project choice: overlaps below 1 m² are digitising noise along shared edges")
+    # --- siting ------------------------------------------------------------------------
+    spacing_m: float = _p(
+        100.0, "m", "siting",
+        "project choice: candidate points along the streets about a block front apart, "
+        "well inside every walking threshold (300 m and more)")
+    time_limit_s: float = _p(
+        60.0, "s", "siting",
+        "project choice: seconds per category for the exact solver before the greedy "
+        "solution is kept (its guarantee is then reported)")
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -192,7 +203,14 @@ def default(name: str) -> Any:
 
 
 def describe(params: Params | None = None) -> list[dict[str, Any]]:
-    """One row per parameter: name, value, default, unit, table, source."""
+    """One row per parameter: name, value, default, unit, table, source.
+
+    Examples
+    --------
+    >>> rows = describe(Params(gap_m=20.0))
+    >>> [(r["name"], r["value"], r["default"], r["unit"], r["table"]) for r in rows[6:8]]
+    [('gap_m', 20.0, 15.0, 'm', 'units'), ('min_facing_m', 10.0, 10.0, 'm', 'units')]
+    """
     params = params or Params()
     return [{"name": f.name, "value": getattr(params, f.name), "default": f.default,
              "unit": f.metadata["unit"], "table": f.metadata["table"],

@@ -41,7 +41,7 @@ def test_demo_writes_report_tables_and_map(tmp_path):
     assert "字段对应 小区编号→estate_id" in md  # notes speak Chinese too
     assert (csv["距离计算方式"] == "路网步行距离").all() and (est["dist_mode"] == "network").all()
     sheets = pd.read_excel(tmp_path / "gap_report.xlsx", sheet_name=None)
-    assert list(sheets) == ["覆盖率", "缺口清单", "补点建议", "小区明细", "说明"]
+    assert list(sheets) == ["覆盖率", "缺口清单", "补点建议", "小区明细", "说明", "运行记录"]
     gaps = sheets["缺口清单"]
     n_gaps = int((~est[[c for c in est.columns if c.startswith("covered_")]]).sum().sum())
     assert len(gaps) == n_gaps > 0

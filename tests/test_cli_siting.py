@@ -70,7 +70,7 @@ def test_demo_proposes_sites_for_the_worst_gaps(tmp_path):
     md = (out / "siting_report.md").read_text(encoding="utf-8")
     assert md.startswith("# 新增设施选址方案") and "示例数据" in md and "精确最优" in md
     sheets = pd.read_excel(out / "siting_report.xlsx", sheet_name=None)
-    assert list(sheets) == ["覆盖前后", "建议点位", "无法覆盖", "求解说明", "说明"]
+    assert list(sheets) == ["覆盖前后", "建议点位", "无法覆盖", "求解说明", "说明", "运行记录"]
     assert len(sheets["建议点位"]) == len(sites)
     html = (out / "siting_map.html").read_text(encoding="utf-8")
     # Layer names reach the page JSON-escaped.

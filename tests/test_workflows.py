@@ -190,15 +190,19 @@ def test_params_defaults_sources_and_standard_tables(tmp_path):
 
 
 def test_cli_defaults_come_from_params():
+    """The options have no default of their own (so a standard's table applies when they
+    are unset); the default they show is the `Params` one (every command and option:
+    tests/test_cli_workflows.py)."""
     from gis.cli import cli
 
     for command in ("units", "review"):
-        opts = {p.name: p.default for p in cli.commands[command].params}
+        opts = {p.name: p for p in cli.commands[command].params}
         for name in ("gap_m", "min_facing_m", "max_households", "max_floor_area_m2",
                      "max_estates"):
-            assert opts[name] == default(name), (command, name)
-    assert {p.name: p.default for p in cli.commands["review"].params}["tree_crown_m"] == \
-        default("tree_crown_m")
+            assert opts[name].default is None, (command, name)
+            assert f"[default: {default(name)} " in opts[name].help, (command, name)
+    tree = {p.name: p for p in cli.commands["review"].params}["tree_crown_m"]
+    assert tree.default is None and f"[default: {default('tree_crown_m')} " in tree.help
 
 
 def test_cli_names_the_flag_of_a_bad_parameter(tmp_path):

@@ -155,19 +155,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
                            "line without touching it: digitising gaps that no option closes. "
                            "Snap those ends to the line (GIS 'snap'/'extend' tools) where they "
                            "are junctions."),
-    # --- gis.cli: a coverage.gpkg given as input that does not match this run ------------
-    "inputs.coverage_other_standard": (
-        "{name}：覆盖分析所用标准为 {theirs}，与本次所用 {mine} 不同；各单元的生活圈缺口按前者计算。"
-        "如需一致，请用相同 --standard 重新运行 gis coverage。",
-        "{name}: computed with the standard {theirs}, not {mine} used here; its living-circle "
-        "gaps follow that standard. Rerun `gis coverage` with the same --standard to compare "
-        "like with like."),
-    "inputs.coverage_differs": (
-        "{name}：有 {differ} 个小区-类别覆盖结果与按本次路网重新计算的不同（选址采用重新计算的结果）；"
-        "请使用覆盖分析时的路网、出入口和标准。",
-        "{name}: {differ} estate-category results differ from the coverage recomputed on these "
-        "streets (the siting uses the recomputed one); pass the streets, gates and standard "
-        "the coverage was run with."),
     # --- gis.skipped: the table of rows left out --------------------------------------
     "inputs.skipped.layer": ("图层", "Layer"),
     "inputs.skipped.file": ("文件", "File"),

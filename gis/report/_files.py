@@ -272,3 +272,39 @@ def autofit(book: Any) -> None:
         for col in ws.columns:
             width = max(len(str(c.value or "")) for c in col[:200])
             ws.column_dimensions[col[0].column_letter].width = min(max(8, width * 1.6), 60)
+
+
+def add_run_record_sheet(path: str | Path, record: dict[str, Any], lang: str = "zh") -> Path:
+    """Append the run record (`gis.workflows.run_record`: parameters, standard, CRS,
+    input fingerprints, version, time) to an XLSX report as a key/value sheet 运行记录
+    (``Run record``), text cells only; the same values the GeoPackage's ``gis_metadata``
+    table holds (`gis.workflows.record_rows`).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import openpyxl
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     book = Path(tmp) / "report.xlsx"
+    ...     pd.DataFrame({"a": [1]}).to_excel(book, index=False)
+    ...     _ = add_run_record_sheet(book, {"workflow": "units", "params": {"gap_m": 15.0}})
+    ...     ws = openpyxl.load_workbook(book)["运行记录"]
+    ...     [[c.value for c in row] for row in ws.iter_rows()]
+    [['项目', '值'], ['workflow', 'units'], ['params.gap_m', '15.0']]
+    """
+    import openpyxl
+
+    from gis.i18n import tr
+    from gis.workflows import record_rows
+
+    book = openpyxl.load_workbook(path)
+    sheet = book.create_sheet(tr("workflow.record_sheet", lang))
+    sheet.append([tr("workflow.record_key", lang), tr("workflow.record_value", lang)])
+    for key, value in record_rows(record, lang):
+        sheet.append([key, value])
+    text_only_cells(book)  # a source name such as "=cmd|…" stays text
+    sheet.freeze_panes = "A2"
+    sheet.column_dimensions["A"].width = 32
+    sheet.column_dimensions["B"].width = 80
+    book.save(path)
+    return Path(path)

@@ -40,18 +40,21 @@ from qgis.core import (
 from gis import settings
 from gis import siting as siting_lib
 from gis.adjacency import barrier_notes, blocked_by_layer, select_barriers
-from gis.candidates import gather_candidates, network_candidates, read_candidates
+from gis.candidates import network_candidates, read_candidates
 from gis.coverage import living_circle
 from gis.crs import metric_crs, to_metric
 from gis.errors import GisError
 from gis.layers import read_barriers, read_estates, read_gates, read_services, read_streets
 from gis.decisions import read_decisions
 from gis.report import write_coverage, write_review, write_units
+from gis.params import Params
+from gis.report._files import add_run_record_sheet
 from gis.report.siting import write_siting
 from gis.review import CONSTRAINT_KINDS, KIND_LABELS, Constraint, check_units, read_constraint
 from gis.standards import bundled_standards, load_standard
 from gis.summary import units_summary
 from gis.units import CAP_LABELS, UnitCaps, renovation_units
+from gis.workflows import siting_run, write_metadata
 
 from .frames import layer_frame
 from .words import in_qgis_words
@@ -199,6 +202,17 @@ class _GisAlgorithm(QgsProcessingAlgorithm):
 
     def _coverage(self, parameters, context, feedback, std, mode="network"):
         """Read the coverage inputs and measure the walks, as `gis coverage` does."""
+        estates, services, streets, gates = self._coverage_layers(parameters, context,
+                                                                  feedback, std, mode)
+        self._step(feedback, 20, "Measuring walks 计算步行距离")
+        cov = living_circle(estates, services, std, streets=streets, gates=gates, mode=mode,
+                            node_crossings=self._noding(parameters, context), progress=False,
+                            gate_tolerance_m=self.parameterAsDouble(parameters, "GATE_TOLERANCE_M",
+                                                                    context))
+        return cov, gates
+
+    def _coverage_layers(self, parameters, context, feedback, std, mode="network"):
+        """The coverage inputs read and checked: estates, services, streets, gates."""
         invalid = self._invalid(parameters, context)
         estates = read_estates(self._layer(parameters, "ESTATES", context, feedback), invalid=invalid)
         services = read_services(self._layer(parameters, "SERVICES", context, feedback), std,
@@ -210,12 +224,7 @@ class _GisAlgorithm(QgsProcessingAlgorithm):
         if mode == "network" and streets is None:
             raise GisError("A streets layer is required in network mode; or choose straight "
                            "distances.")
-        self._step(feedback, 20, "Measuring walks 计算步行距离")
-        cov = living_circle(estates, services, std, streets=streets, gates=gates, mode=mode,
-                            node_crossings=self._noding(parameters, context), progress=False,
-                            gate_tolerance_m=self.parameterAsDouble(parameters, "GATE_TOLERANCE_M",
-                                                                    context))
-        return cov, gates
+        return estates, services, streets, gates
 
     @staticmethod
     def _step(feedback, percent, text):
@@ -608,10 +617,13 @@ class SitingAlgorithm(_GisAlgorithm):
         demands = self._demands(parameters, context)
         for c, _ in demands:
             std.category(c)  # an unknown key stops here, naming the standard's keys
-        spacing_m = self.parameterAsDouble(parameters, "SPACING_M", context)
+        params = Params.from_standard(
+            std, spacing_m=self.parameterAsDouble(parameters, "SPACING_M", context),
+            time_limit_s=self.parameterAsDouble(parameters, "TIME_LIMIT_S", context),
+            gate_tolerance_m=self.parameterAsDouble(parameters, "GATE_TOLERANCE_M", context))
         self._step(feedback, 2, "Reading layers 读取图层")
-        cov, gates = self._coverage(parameters, context, feedback, std)
-        self._step(feedback, 40, "Candidate sites 候选点位")
+        estates, services, streets, gates = self._coverage_layers(parameters, context,
+                                                                  feedback, std)
         frame = self._layer(parameters, "CANDIDATES", context, feedback, required=False)
         sources = [
             *(["network"] if self.parameterAsBoolean(parameters, "NETWORK_CANDIDATES", context)
@@ -620,20 +632,20 @@ class SitingAlgorithm(_GisAlgorithm):
               else []),
             *([read_candidates(frame)] if frame is not None else []),
         ]
-        # The same assembly as `gis siting` (study area: estates' hull + longest threshold).
-        candidates = gather_candidates(
-            sources, estates=cov.estates, streets=cov.streets, analysis_crs=cov.analysis_crs,
-            reach_m=max(std.category(c).walk_m for c, _ in demands) if demands else 0.0,
-            spacing_m=spacing_m)
-        self._step(feedback, 50, "Choosing sites 选址求解")
+        # The same workflow as `gis siting`: coverage, candidates, choice, run record.
+        self._step(feedback, 20, "Measuring walks, choosing sites 计算步行距离、选址求解")
         solvers = list(get_args(siting_lib.Solver))
-        result = siting_lib.site_facilities(
-            cov, candidates, demands, gates=gates,
+        run = siting_run(
+            estates, services, std, params, demands=demands, streets=streets, gates=gates,
+            candidates=sources, node_crossings=self._noding(parameters, context),
             solver=solvers[self.parameterAsEnum(parameters, "SOLVER", context)],
-            time_limit_s=self.parameterAsDouble(parameters, "TIME_LIMIT_S", context),
-            use_capacity=self.parameterAsBoolean(parameters, "USE_CAPACITY", context))
+            use_capacity=self.parameterAsBoolean(parameters, "USE_CAPACITY", context),
+            progress=False)
+        result = run.siting
         self._step(feedback, 85, "Writing 写出结果")
-        paths = write_siting(result, out_dir, lang=lang, spacing_m=spacing_m)
+        paths = write_siting(result, out_dir, lang=lang, spacing_m=params.spacing_m)
+        write_metadata(paths["gpkg"], run.metadata)
+        add_run_record_sheet(paths["xlsx"], run.metadata, lang)
         feedback.setProgress(100)
         for r in result.summary.itertuples(index=False):
             feedback.pushInfo(
