@@ -22,16 +22,18 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 
 from gis.errors import GisError
+from gis.i18n import LANGS
 
 __all__ = [
     "OutputError",
     "autofit",
     "csv_safe",
+    "in_lang",
     "md_table",
     "md_text",
     "refuse_overwriting_inputs",
@@ -42,6 +44,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 _ABANDONED_S = 24 * 3600  # a staging folder untouched this long was abandoned
 _MD_BREAKS = re.compile(r"[\r\n\u2028\u2029]+")
@@ -263,6 +267,32 @@ def md_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+
+
+def in_lang(lang: str, zh: T, en: T) -> T:
+    """Of two data values that exist once per language, the one for ``lang``.
+
+    For machine names, not words: a column and its English twin
+    (``not_analysed_reason`` / ``not_analysed_reason_en``), a standard's ``name_zh`` /
+    ``name_en``. Words a report writes come from the catalogue (`gis.i18n.tr`).
+
+    Parameters
+    ----------
+    lang : {"zh", "en"}
+    zh, en
+        The value for each language.
+
+    Raises
+    ------
+    ValueError
+        For a language the catalogue does not have.
+
+    Examples
+    --------
+    >>> in_lang("en", "name_zh", "name_en"), in_lang("zh", "name_zh", "name_en")
+    ('name_en', 'name_zh')
+    """
+    return (zh, en)[LANGS.index(lang)]
 
 
 def autofit(book: Any) -> None:
