@@ -265,7 +265,7 @@ def test_docx_keeps_values_as_text(tmp_path, demo_cov):
     import dataclasses
 
     from gis.coverage import category_summary, gap_list
-    from gis.report.coverage import _priorities
+    from gis.report.coverage import gap_priorities
     from gis.report.docx import gap_report_docx
 
     est = demo_cov.estates.copy()
@@ -273,7 +273,7 @@ def test_docx_keeps_values_as_text(tmp_path, demo_cov):
     est.loc[est.index[0], "name"] = '<w:p>&"x"\x07</w:p>'
     cov = dataclasses.replace(demo_cov, estates=est)
     gaps = gap_list(cov)
-    gap_report_docx(tmp_path / "g.docx", cov, category_summary(cov), gaps, _priorities(gaps),
+    gap_report_docx(tmp_path / "g.docx", cov, category_summary(cov), gaps, gap_priorities(gaps),
                     figures={})
     d = docx.Document(tmp_path / "g.docx")
     cells = [c.text for t in d.tables for r in t.rows for c in r.cells]

@@ -207,8 +207,8 @@ def gap_report_docx(
     path : str or Path
     cov : Coverage
     summary, gaps, priority : DataFrame
-        From `gis.coverage.category_summary`, `gis.coverage.gap_list` and the report's
-        priorities (as the Markdown report uses them).
+        From `gis.coverage.category_summary`, `gis.coverage.gap_list` and
+        `gis.report.coverage.gap_priorities`.
     figures : dict of str to bytes, optional
         PNG print maps: ``"overview"`` and one per category key with gaps.
     lang : {"zh", "en"}
@@ -217,6 +217,29 @@ def gap_report_docx(
     Returns
     -------
     Path
+
+    Examples
+    --------
+    A small seeded town (25 estates) measured along its streets, without print maps:
+
+    >>> import tempfile
+    >>> import docx
+    >>> from gis.coverage import category_summary, gap_list, living_circle
+    >>> from gis.report.coverage import gap_priorities
+    >>> from gis.standards import load_standard
+    >>> from gis.synthetic import random_town
+    >>> streets, estates, services = random_town(1)
+    >>> cov = living_circle(estates, services, load_standard(), streets=streets,
+    ...                     progress=False)
+    >>> gaps = gap_list(cov)
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     path = gap_report_docx(Path(out) / "gap_report.docx", cov, category_summary(cov),
+    ...                            gaps, gap_priorities(gaps))
+    ...     doc = docx.Document(path)
+    >>> path.name, doc.paragraphs[0].text, len(doc.tables)
+    ('gap_report.docx', '15分钟生活圈设施覆盖缺口报告', 5)
+    >>> [p.text for p in doc.paragraphs if p.style.name == "Heading 2"]
+    ['全部（12 个小区，5,578 户）']
     """
     figures = figures or {}
     d = _Doc(lang)
@@ -372,6 +395,34 @@ def review_docx(
     Returns
     -------
     Path
+
+    Examples
+    --------
+    Two units of three estates, in English; the estates carry no reason text, so their
+    eligibility is named from the status:
+
+    >>> import tempfile
+    >>> import docx
+    >>> units = pd.DataFrame({"unit_id": ["U-E1+1", "U-E3"], "n_estates": [2, 1],
+    ...                       "households": [730.0, 980.0], "floor_area_m2": [52000.0, 61000.0],
+    ...                       "link_reasons": ["E1–E2: gap 0.3 m, facing 85 m", ""],
+    ...                       "n_conflicts": [0, 1],
+    ...                       "conflict_summary_en": ["", "ancient tree: 1"]})
+    >>> estates = pd.DataFrame({"estate_id": ["E1", "E2", "E3"],
+    ...                         "name": ["海连小区", "利民小区", "新村"],
+    ...                         "build_year": [1995, 1998, 2003],
+    ...                         "households": [320.0, 410.0, 980.0],
+    ...                         "eligibility": ["eligible", "eligible", "eligible_extended"],
+    ...                         "eligible": [True, True, True],
+    ...                         "unit_id": ["U-E1+1", "U-E1+1", "U-E3"]})
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     path = review_docx(Path(out) / "review_en.docx", units, estates, lang="en")
+    ...     doc = docx.Document(path)
+    >>> path.name, [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
+    ('review_en.docx', ['Units', 'Unit U-E1+1', 'Unit U-E3'])
+    >>> [[c.text for c in row.cells] for row in doc.tables[-2].rows]
+    [['Estate id', 'Estate', 'Built', 'Households', 'Eligibility'],
+     ['E3', '新村', '2003', '980', 'built 2001–2005, included']]
     """
     figures = figures or {}
     d = _Doc(lang)
@@ -480,7 +531,18 @@ def _column(frame: pd.DataFrame | dict, base: str, lang: str) -> str:
 def sheet_units(units: pd.DataFrame, max_sheets: int = MAX_UNIT_SHEETS) -> list[str]:
     """Ids of the units that get a sheet, in the units' order: all of them when there are
     at most ``max_sheets``; else units with conflicts first, then joint units, then by
-    households."""
+    households.
+
+    Examples
+    --------
+    >>> units = pd.DataFrame({"unit_id": ["U1", "U2", "U3", "U4"],
+    ...                       "n_conflicts": [0, 2, 0, 0], "n_estates": [1, 1, 3, 1],
+    ...                       "households": [900.0, 100.0, 300.0, 1200.0]})
+    >>> sheet_units(units, max_sheets=3)
+    ['U2', 'U3', 'U4']
+    >>> sheet_units(units)
+    ['U1', 'U2', 'U3', 'U4']
+    """
     ids = units["unit_id"].astype(str)
     if len(units) <= max_sheets:
         return ids.tolist()

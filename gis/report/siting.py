@@ -53,6 +53,31 @@ def write_siting(
     per category, machine column names), ``service_areas`` (walkable area of each
     category's new sites), ``estates`` (with ``covered_after_<key>`` and ``site_<key>``)
     and ``candidates`` (every candidate considered, with ``hop_m``).
+
+    Examples
+    --------
+    One new community service centre for a small seeded town (25 estates), chosen among
+    one candidate inside each estate:
+
+    >>> import tempfile
+    >>> from gis.candidates import estate_candidates
+    >>> from gis.coverage import living_circle
+    >>> from gis.siting import site_facilities
+    >>> from gis.standards import load_standard
+    >>> from gis.synthetic import random_town
+    >>> streets, estates, services = random_town(1)
+    >>> cov = living_circle(estates, services, load_standard(), streets=streets,
+    ...                     progress=False)
+    >>> siting = site_facilities(cov, estate_candidates(cov.estates),
+    ...                          [("community_service", 1)])
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     paths = write_siting(siting, out, lang="en")
+    ...     report = paths["markdown"].read_text(encoding="utf-8").splitlines()
+    ...     names = sorted(p.name for p in paths.values())
+    >>> names
+    ['sites.gpkg', 'siting_report_en.md', 'siting_report_en.xlsx']
+    >>> next(line for line in report if line.startswith("| 1 |"))
+    '| 1 | E:E000 | 小区0 | inside estate | 4,843 | 11 | 4,843 | 93.2% |'
     """
     names = {"gpkg": "sites.gpkg",
              "markdown": tr("siting.file_markdown", lang),
@@ -92,8 +117,10 @@ def _label(row: pd.Series | object, lang: str) -> str:
 
 def _method(row: object, lang: str) -> str:
     if row.method == "exact":  # type: ignore[attr-defined]
-        return tr("siting.exact" if row.optimal else "siting.exact_gap", lang)  # type: ignore[attr-defined]
-    exact_tried = isinstance(row.message, str) and row.message.startswith("exact not proven")  # type: ignore[attr-defined]
+        proven = row.optimal  # type: ignore[attr-defined]
+        return tr("siting.exact" if proven else "siting.exact_gap", lang)
+    message = row.message  # type: ignore[attr-defined]
+    exact_tried = isinstance(message, str) and message.startswith("exact not proven")
     return tr("siting.greedy_unproven" if exact_tried else "siting.greedy", lang)
 
 
