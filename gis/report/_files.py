@@ -183,7 +183,7 @@ def _output_error(out: Path, err: OSError) -> OutputError:
     where = f" ({err.filename})" if err.filename else ""
     return OutputError(f"{out}: cannot write the outputs: {err.strerror or err}{where}. Nothing "
                        "new was written and earlier outputs are untouched; free space or choose "
-                       "another --out.")
+                       "another `out_dir`.")
 
 
 @contextlib.contextmanager
@@ -239,7 +239,7 @@ def refuse_overwriting_inputs(outputs: Iterable[str | Path], inputs: Iterable[st
     ...     refuse_overwriting_inputs(["data/../data/estates.gpkg"], ["data/estates.gpkg"])
     ... except OutputError as err:
     ...     print(str(err).split(";")[0])
-    --out would overwrite the input data/estates.gpkg with estates.gpkg
+    `out_dir` would overwrite the input data/estates.gpkg with estates.gpkg
     """
     ins = [Path(p) for p in inputs if p]
     for o in outputs:
@@ -250,8 +250,10 @@ def refuse_overwriting_inputs(outputs: Iterable[str | Path], inputs: Iterable[st
                 with contextlib.suppress(OSError):
                     same = os.path.samefile(o, i)
             if same:
-                msg = (f"--out would overwrite the input {i} with {o.name}; outputs never replace "
-                       "inputs: choose another --out (or copy the input elsewhere first).")
+                # `out_dir`: a parameter, shown as its flag (--out) by the command line.
+                msg = (f"`out_dir` would overwrite the input {i} with {o.name}; outputs never "
+                       "replace inputs: choose another `out_dir` (or copy the input elsewhere "
+                       "first).")
                 raise OutputError(msg)
 
 
