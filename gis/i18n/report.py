@@ -28,7 +28,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "report.crs": ("分析坐标系", "Analysis CRS"),
     "report.estates": ("小区数", "Estates"),
     "report.households": ("总户数", "Households"),
-    "report.categories": ("设施类别", "Categories"),
     "report.rates": ("分类覆盖率", "Coverage by category"),
     "report.category": ("设施类别", "Category"),
     "report.threshold": ("步行距离阈值（米）", "Walking threshold (m)"),
