@@ -265,7 +265,7 @@ def test_docx_keeps_values_as_text(tmp_path, demo_cov):
     import dataclasses
 
     from gis.coverage import category_summary, gap_list
-    from gis.report.coverage import TEXT, _priorities
+    from gis.report.coverage import gap_priorities
     from gis.report.docx import gap_report_docx
 
     est = demo_cov.estates.copy()
@@ -273,8 +273,8 @@ def test_docx_keeps_values_as_text(tmp_path, demo_cov):
     est.loc[est.index[0], "name"] = '<w:p>&"x"\x07</w:p>'
     cov = dataclasses.replace(demo_cov, estates=est)
     gaps = gap_list(cov)
-    gap_report_docx(tmp_path / "g.docx", cov, category_summary(cov), gaps,
-                    _priorities(gaps, TEXT["zh"]), TEXT["zh"], figures={})
+    gap_report_docx(tmp_path / "g.docx", cov, category_summary(cov), gaps, gap_priorities(gaps),
+                    figures={})
     d = docx.Document(tmp_path / "g.docx")
     cells = [c.text for t in d.tables for r in t.rows for c in r.cells]
     assert any(c.startswith('<w:p>&"x" </w:p>') for c in cells)
@@ -331,6 +331,42 @@ def test_sheet_units_priority(rows, cap):
     left = [u for u in units["unit_id"] if u not in set(got)]
     if left:
         assert min(key[u] for u in got) >= max(key[u] for u in left)
+
+
+def test_review_docx_english_without_reason_texts_has_no_chinese(tmp_path):
+    """An estate without a reason text is named by its status in the document's language
+    (review.docx used Chinese status words for it even in English); in Chinese the
+    words are those of the status table, in English no CJK is left but the names."""
+    import re
+
+    import pandas as pd
+
+    from gis.eligibility import STATUSES
+    from gis.report.docx import review_docx
+
+    statuses = ["eligible", "eligible_extended", "extended_not_included", "too_new",
+                "shantytown", "demolish"]
+    assert set(statuses) <= set(STATUSES)
+    ids = [f"E{i}" for i in range(len(statuses))]
+    estates = pd.DataFrame({"estate_id": ids, "name": [f"小区{i}" for i in ids],
+                            "build_year": 1995, "households": 100.0,
+                            "eligibility": statuses, "eligible": True, "unit_id": "U-1"})
+    units = pd.DataFrame({"unit_id": ["U-1"], "n_estates": [len(ids)], "households": [600.0],
+                          "floor_area_m2": [np.nan], "n_conflicts": [0]})
+    for lang in ("zh", "en"):
+        review_docx(tmp_path / f"{lang}.docx", units, estates, lang=lang)
+    rows = {lang: [[c.text for c in r.cells] for t in docx.Document(tmp_path / f"{lang}.docx")
+                   .tables for r in t.rows if r.cells[0].text in ids] for lang in ("zh", "en")}
+    assert [r[-1] for r in rows["zh"]] == ["纳入改造", "2001–2005年建成，按需纳入",
+                                          "2001–2005年建成，未纳入", "2005年后建成",
+                                          "已纳入棚改计划", "拟拆除新建"]
+    english = [r[-1] for r in rows["en"]]
+    assert len(english) == len(ids) and all(english)
+    text = "\n".join(p.text for p in docx.Document(tmp_path / "en.docx").paragraphs)
+    text += "\n".join(c for r in rows["en"] for c in r)
+    for name in estates["name"]:
+        text = text.replace(name, "")
+    assert not re.findall(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]", text)
 
 
 def test_review_docx_caps_sheets_and_says_so(tmp_path, demo_out):

@@ -6,7 +6,7 @@ All writers stage their files and move them into place only when every file is w
 from __future__ import annotations
 
 from gis.report._files import staged_outputs
-from gis.report.coverage import TEXT, write_coverage
+from gis.report.coverage import write_coverage
 from gis.report.units import write_review, write_units
 
-__all__ = ["TEXT", "staged_outputs", "write_coverage", "write_review", "write_units"]
+__all__ = ["staged_outputs", "write_coverage", "write_review", "write_units"]

@@ -22,16 +22,18 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 
 from gis.errors import GisError
+from gis.i18n import LANGS
 
 __all__ = [
     "OutputError",
     "autofit",
     "csv_safe",
+    "in_lang",
     "md_table",
     "md_text",
     "refuse_overwriting_inputs",
@@ -42,6 +44,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 _ABANDONED_S = 24 * 3600  # a staging folder untouched this long was abandoned
 _MD_BREAKS = re.compile(r"[\r\n\u2028\u2029]+")
@@ -78,6 +82,31 @@ def staged_outputs(out_dir: str | Path, *, stale: Iterable[str] = (),
     OutputError
         The folder or a file cannot be written (read-only or full disk, permissions),
         or an output would replace an input.
+
+    Examples
+    --------
+    Files appear together when the block ends; a failure inside it leaves the folder as
+    it was:
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     with staged_outputs(out) as stage:
+    ...         _ = (stage / "a.md").write_text("A", encoding="utf-8")
+    ...         _ = (stage / "b.md").write_text("B", encoding="utf-8")
+    ...         during = sorted(p.name for p in Path(out).iterdir() if p.is_file())
+    ...     after = sorted(p.name for p in Path(out).iterdir())
+    ...     try:
+    ...         with staged_outputs(out) as stage:
+    ...             _ = (stage / "a.md").write_text("new A", encoding="utf-8")
+    ...             raise OSError(28, "No space left on device")
+    ...     except OutputError as err:
+    ...         message = str(err)
+    ...     kept = (Path(out) / "a.md").read_text(encoding="utf-8")
+    ...     left = sorted(p.name for p in Path(out).iterdir())
+    >>> during, after
+    ([], ['a.md', 'b.md'])
+    >>> "cannot write the outputs: No space left on device" in message, kept, left
+    (True, 'A', ['a.md', 'b.md'])
     """
     out = Path(out_dir)
     # The staging folder is named before it is made, so a stop signal arriving at any
@@ -154,14 +183,27 @@ def _output_error(out: Path, err: OSError) -> OutputError:
     where = f" ({err.filename})" if err.filename else ""
     return OutputError(f"{out}: cannot write the outputs: {err.strerror or err}{where}. Nothing "
                        "new was written and earlier outputs are untouched; free space or choose "
-                       "another --out.")
+                       "another `out_dir`.")
 
 
 @contextlib.contextmanager
 def stop_on_signals() -> Iterator[None]:
     """Turn SIGTERM (and SIGHUP) into an `OutputError` while the block runs, so staging
     folders are cleaned up as on any other failure (SIGINT already raises
-    KeyboardInterrupt). Only in the main thread; elsewhere a no-op."""
+    KeyboardInterrupt). Only in the main thread; elsewhere a no-op.
+
+    Examples
+    --------
+    >>> import os
+    >>> try:
+    ...     with stop_on_signals():
+    ...         os.kill(os.getpid(), signal.SIGTERM)
+    ... except OutputError as err:
+    ...     print(err)
+    stopped by SIGTERM; nothing new was written and earlier outputs are untouched.
+    >>> signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler is put back
+    True
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -189,6 +231,15 @@ def refuse_overwriting_inputs(outputs: Iterable[str | Path], inputs: Iterable[st
 
     Paths are compared after resolving symbolic links and ``..`` (and as the same
     file on disk when both exist, which catches hard links).
+
+    Examples
+    --------
+    >>> refuse_overwriting_inputs(["out/coverage.csv"], ["data/estates.gpkg", None])
+    >>> try:
+    ...     refuse_overwriting_inputs(["data/../data/estates.gpkg"], ["data/estates.gpkg"])
+    ... except OutputError as err:
+    ...     print(str(err).split(";")[0])
+    `out_dir` would overwrite the input data/estates.gpkg with estates.gpkg
     """
     ins = [Path(p) for p in inputs if p]
     for o in outputs:
@@ -199,15 +250,25 @@ def refuse_overwriting_inputs(outputs: Iterable[str | Path], inputs: Iterable[st
                 with contextlib.suppress(OSError):
                     same = os.path.samefile(o, i)
             if same:
-                msg = (f"--out would overwrite the input {i} with {o.name}; outputs never replace "
-                       "inputs: choose another --out (or copy the input elsewhere first).")
+                # `out_dir`: a parameter, shown as its flag (--out) by the command line.
+                msg = (f"`out_dir` would overwrite the input {i} with {o.name}; outputs never "
+                       "replace inputs: choose another `out_dir` (or copy the input elsewhere "
+                       "first).")
                 raise OutputError(msg)
 
 
 def csv_safe(table: pd.DataFrame) -> pd.DataFrame:
     """``table`` with every text cell a spreadsheet would read as a formula prefixed by
     ``'`` (text starting with = + - @ tab or CR, as OWASP advises: even "+1" would be
-    read as a number, not the name it is); numbers stay numbers."""
+    read as a number, not the name it is); numbers stay numbers.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"name": ["=1+2", "+1", "@SUM(A1)", "海连小区"],
+    ...                       "households": [320, -5, 7, 410]})
+    >>> csv_safe(table).to_dict("list")
+    {'name': ["'=1+2", "'+1", "'@SUM(A1)", '海连小区'], 'households': [320, -5, 7, 410]}
+    """
     out = table.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
@@ -218,7 +279,21 @@ def csv_safe(table: pd.DataFrame) -> pd.DataFrame:
 def write_csv(table: pd.DataFrame, path: Path) -> None:
     """Write ``table`` for Excel/WPS: UTF-8 with BOM, formula-like text prefixed
     (`csv_safe`), CRLF row ends as RFC 4180 has them, so a text cell holding a bare CR
-    or LF is quoted and cannot split its row."""
+    or LF is quoted and cannot split its row.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> table = pd.DataFrame({"小区名称": ["海连小区", "=1+1", "two\\nlines"],
+    ...                       "户数": [320, 410, 5]})
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     write_csv(table, Path(out) / "coverage.csv")
+    ...     raw = (Path(out) / "coverage.csv").read_bytes()
+    >>> raw.startswith(b"\\xef\\xbb\\xbf"), raw.count(b"\\r\\n")  # BOM, CRLF rows
+    (True, 4)
+    >>> raw.decode("utf-8-sig").split("\\r\\n")
+    ['小区名称,户数', '海连小区,320', "'=1+1,410", '"two\\nlines",5', '']
+    """
     csv_safe(table).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
 
 
@@ -234,6 +309,17 @@ def text_only_cells(book: Any) -> None:
     openpyxl stores any string that starts with ``=`` as a formula; data values (an
     estate named ``=HYPERLINK(...)``) must stay text. The writers here write no
     formulas of their own, so every such cell came from the data.
+
+    Examples
+    --------
+    >>> from openpyxl import Workbook
+    >>> book = Workbook()
+    >>> book.active.append(["=SUM(A1:A9)", "海连小区"])
+    >>> [c.data_type for c in book.active[1]]
+    ['f', 's']
+    >>> text_only_cells(book)
+    >>> [(c.data_type, c.value) for c in book.active[1]]
+    [('s', '=SUM(A1:A9)'), ('s', '海连小区')]
     """
     for ws in book.worksheets:
         for row in ws.iter_rows():
@@ -244,7 +330,13 @@ def text_only_cells(book: Any) -> None:
 
 def md_text(value: object) -> str:
     """Data text for one line of Markdown: line breaks become spaces and ``<`` is
-    written ``&lt;`` (see `md_table`)."""
+    written ``&lt;`` (see `md_table`).
+
+    Examples
+    --------
+    >>> md_text("海连小区\\n<b>二期</b>")
+    '海连小区 &lt;b>二期&lt;/b>'
+    """
     return _MD_BREAKS.sub(" ", str(value)).replace("<", "&lt;")
 
 
@@ -254,6 +346,14 @@ def md_table(header: list[str], rows: list[list[str]]) -> str:
     Pipes become ``/`` and line breaks (CR, LF, U+2028/U+2029) spaces, so a cell stays
     in its row; ``<`` is written ``&lt;`` so a name such as ``<img src=x onerror=…>``
     shows as text where the report is rendered as HTML (GitLab, VS Code, pandoc).
+
+    Examples
+    --------
+    >>> print(md_table(["小区名称", "户数"], [["海连|小区", "320"], ["<img src=x>", "—"]]))
+    | 小区名称 | 户数 |
+    |---|---|
+    | 海连/小区 | 320 |
+    | &lt;img src=x> | — |
     """
     def cell(x: object) -> str:
         return md_text(x).replace("|", "/")
@@ -265,8 +365,46 @@ def md_table(header: list[str], rows: list[list[str]]) -> str:
 
 
 
+def in_lang(lang: str, zh: T, en: T) -> T:
+    """Of two data values that exist once per language, the one for ``lang``.
+
+    For machine names, not words: a column and its English twin
+    (``not_analysed_reason`` / ``not_analysed_reason_en``), a standard's ``name_zh`` /
+    ``name_en``. Words a report writes come from the catalogue (`gis.i18n.tr`).
+
+    Parameters
+    ----------
+    lang : {"zh", "en"}
+    zh, en
+        The value for each language.
+
+    Raises
+    ------
+    ValueError
+        For a language the catalogue does not have.
+
+    Examples
+    --------
+    >>> in_lang("en", "name_zh", "name_en"), in_lang("zh", "name_zh", "name_en")
+    ('name_en', 'name_zh')
+    """
+    return (zh, en)[LANGS.index(lang)]
+
+
 def autofit(book: Any) -> None:
-    """Freeze the header row and size columns to their text (CJK counted wide)."""
+    """Freeze the header row and size columns to their text (CJK counted wide).
+
+    Examples
+    --------
+    >>> from openpyxl import Workbook
+    >>> book = Workbook()
+    >>> book.active.append(["小区名称", "households"])
+    >>> book.active.append(["连云港市海州区海连小区", 320])
+    >>> autofit(book)
+    >>> ws = book.active
+    >>> ws.freeze_panes, ws.column_dimensions["A"].width, ws.column_dimensions["B"].width
+    ('A2', 17.6, 16.0)
+    """
     for ws in book.worksheets:
         ws.freeze_panes = "A2"
         for col in ws.columns:

@@ -10,9 +10,11 @@ import numpy as np
 import pandas as pd
 
 from gis.coverage import Coverage, category_summary, gap_list, missing_categories
+from gis.i18n import tr
 from gis.notes import note_text
 from gis.report._files import (
     autofit,
+    in_lang,
     md_table,
     md_text,
     staged_outputs,
@@ -22,131 +24,9 @@ from gis.report._files import (
 from gis.report.qgis_styles import style_coverage_gpkg
 from gis.skipped import not_analysed_estates, skipped_table
 
-__all__ = ["TEXT", "write_coverage"]
+__all__ = ["gap_priorities", "write_coverage"]
 
 logger = logging.getLogger(__name__)
-
-# Report wording, Chinese first.
-TEXT: dict[str, dict[str, str]] = {
-    "zh": {
-        "title": "15分钟生活圈设施覆盖缺口报告",
-        "illustrative": "说明：本报告基于内置示例数据（虚构县城），仅用于演示，不代表任何真实地区。",
-        "overview": "概况",
-        "standard": "标准",
-        "mode": "距离计算方式",
-        "mode_network": "步行路网距离（小区出入口或边界附近路网节点 → 设施）",
-        "mode_straight": "直线距离（未使用路网，结果偏乐观，仅供参考）",
-        "mode_network_short": "路网步行距离",
-        "mode_straight_short": "直线距离",
-        "crs": "分析坐标系",
-        "estates": "小区数",
-        "households": "总户数",
-        "categories": "设施类别",
-        "rates": "分类覆盖率",
-        "category": "设施类别",
-        "threshold": "步行距离阈值（米）",
-        "estates_covered": "覆盖小区数",
-        "estate_rate": "小区覆盖率",
-        "households_covered": "覆盖户数",
-        "household_rate": "户数覆盖率",
-        "gaps": "缺口清单",
-        "no_gaps": "所有小区均已覆盖全部设施类别。",
-        "estate_id": "小区编号",
-        "name": "小区名称",
-        "subdistrict": "所属街道",
-        "community": "所属社区",
-        "dist_m": "最近距离（米）",
-        "excess_m": "超出阈值（米）",
-        "nearest": "最近设施",
-        "gap_households": "缺口户数",
-        "priority": "优先补点建议（按缺口户数）",
-        "priority_note": "各社区内缺少该类设施的户数合计；户数越多，新增设施受益越大。",
-        "gap_estates": "缺口小区数",
-        "notes": "数据处理说明",
-        "beyond": "> {limit:.0f}（超出搜索范围）",
-        "no_facility": "无此类设施（输入数据中没有）",
-        "unknown": "未知",
-        "date": "生成日期",
-        "score": "覆盖得分",
-        "missing": "缺少的设施",
-        "yes": "是",
-        "no": "否",
-        "dist_col": "{name}_距离米",
-        "covered_col": "{name}_是否覆盖",
-        "nearest_col": "{name}_最近设施",
-        "build_year": "建成年份",
-        "floor_area_m2": "建筑面积（平方米）",
-        "buildings": "楼栋数",
-        "shantytown": "棚改计划",
-        "n_covered": "覆盖类别数",
-        "sheet_rates": "覆盖率",
-        "sheet_gaps": "缺口清单",
-        "sheet_priority": "补点建议",
-        "sheet_estates": "小区明细",
-        "sheet_notes": "说明",
-        "all": "全部",
-    },
-    "en": {
-        "title": "15-minute living circle: facility coverage gaps",
-        "illustrative": "Note: built from the bundled ILLUSTRATIVE demo data (a fictional county "
-        "town); it describes no real place.",
-        "overview": "Overview",
-        "standard": "Standard",
-        "mode": "Distance",
-        "mode_network": "walking network distance (estate gates or nearby street nodes → facility)",
-        "mode_straight": "STRAIGHT-LINE distance (no street network; optimistic, indicative only)",
-        "mode_network_short": "walking network",
-        "mode_straight_short": "straight line",
-        "crs": "Analysis CRS",
-        "estates": "Estates",
-        "households": "Households",
-        "categories": "Categories",
-        "rates": "Coverage by category",
-        "category": "Category",
-        "threshold": "Walking threshold (m)",
-        "estates_covered": "Estates covered",
-        "estate_rate": "Estate rate",
-        "households_covered": "Households covered",
-        "household_rate": "Household rate",
-        "gaps": "Gaps",
-        "no_gaps": "Every estate reaches every category.",
-        "estate_id": "Estate id",
-        "name": "Estate",
-        "subdistrict": "Subdistrict",
-        "community": "Community",
-        "dist_m": "Nearest (m)",
-        "excess_m": "Over threshold (m)",
-        "nearest": "Nearest facility",
-        "gap_households": "Households in gap",
-        "priority": "Where new facilities would help most (households in gap)",
-        "priority_note": "Households lacking the category, per community; more households, "
-        "more benefit from a new facility.",
-        "gap_estates": "Estates in gap",
-        "notes": "Data notes",
-        "beyond": "> {limit:.0f} (beyond search)",
-        "no_facility": "none in the input data",
-        "unknown": "unknown",
-        "date": "Date",
-        "score": "Coverage score",
-        "missing": "Missing",
-        "yes": "yes",
-        "no": "no",
-        "dist_col": "{name} distance m",
-        "covered_col": "{name} covered",
-        "nearest_col": "{name} nearest",
-        "build_year": "Build year",
-        "floor_area_m2": "Floor area (m²)",
-        "buildings": "Buildings",
-        "shantytown": "Shantytown plan",
-        "n_covered": "Categories covered",
-        "sheet_rates": "Coverage",
-        "sheet_gaps": "Gaps",
-        "sheet_priority": "Priorities",
-        "sheet_estates": "Estates",
-        "sheet_notes": "Notes",
-        "all": "All",
-    },
-}
 
 
 def write_coverage(
@@ -185,29 +65,50 @@ def write_coverage(
     ``covered_<key>``, ``nearest_<key>``, ``coverage_score``) in the estates' own CRS,
     with a ``services`` layer of the classified facilities. ``coverage.csv`` is UTF-8
     with BOM so Excel and WPS open it without garbling Chinese.
+
+    Examples
+    --------
+    A small seeded town (25 estates) measured along its streets, reported in English:
+
+    >>> import tempfile
+    >>> from gis.coverage import living_circle
+    >>> from gis.standards import load_standard
+    >>> from gis.synthetic import random_town
+    >>> streets, estates, services = random_town(1)
+    >>> cov = living_circle(estates, services, load_standard(), streets=streets,
+    ...                     progress=False)
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     paths = write_coverage(cov, out, lang="en")
+    ...     report = paths["markdown"].read_text(encoding="utf-8").splitlines()
+    ...     names = sorted(p.name for p in paths.values())
+    >>> names
+    ['coverage.csv', 'coverage.gpkg', 'gap_report_en.md', 'gap_report_en.xlsx']
+    >>> report[0]
+    '# 15-minute living circle: facility coverage gaps'
+    >>> next(line for line in report if line.startswith("| Community service"))
+    '| Community service centre | 1,000 | 13/25 | 52.0% | 5,242/10,820 | 48.4% |'
     """
-    t = TEXT["en" if lang == "en" else "zh"]
     names = {
         "gpkg": "coverage.gpkg",
         "csv": "coverage.csv",
-        "markdown": "gap_report.md" if lang != "en" else "gap_report_en.md",
-        "xlsx": "gap_report.xlsx" if lang != "en" else "gap_report_en.xlsx",
+        "markdown": tr("report.file_markdown", lang),
+        "xlsx": tr("report.file_xlsx", lang),
     }
     if figures is not None:
-        names["docx"] = "gap_report.docx" if lang != "en" else "gap_report_en.docx"
+        names["docx"] = tr("report.file_docx", lang)
     summary = category_summary(cov, lang=lang)
     gaps = gap_list(cov, lang=lang)
-    priority = _priorities(gaps, t)
-    table = _estate_table(cov, t, lang)
+    priority = gap_priorities(gaps)
+    table = _estate_table(cov, lang)
     left_out = not_analysed_estates(cov.skipped, cov.estates.crs)
     if len(left_out):
         # Estates left out by --invalid skip stay in the tables, marked, with the reason.
-        reason = left_out["not_analysed_reason_en" if lang == "en" else "not_analysed_reason"]
+        reason = left_out[in_lang(lang, "not_analysed_reason", "not_analysed_reason_en")]
         extra = pd.DataFrame({table.columns[0]: left_out["estate_id"].to_numpy(),
                               table.columns[1]: left_out["name"].to_numpy()})
         table = pd.concat([table, extra], ignore_index=True)
-        label = "Not analysed" if lang == "en" else "未分析原因"
-        table[label] = [""] * (len(table) - len(left_out)) + reason.tolist()
+        table[tr("report.not_analysed", lang)] = ([""] * (len(table) - len(left_out))
+                                                  + reason.tolist())
     with staged_outputs(out_dir) as stage:
         gpkg = stage / names["gpkg"]
         estates = cov.estates.copy()
@@ -220,16 +121,16 @@ def write_coverage(
         style_coverage_gpkg(gpkg, cov.standard, lang=lang)  # QGIS opens it styled
         write_csv(table, stage / names["csv"])
         (stage / names["markdown"]).write_text(
-            _markdown(cov, summary, gaps, priority, t, lang, illustrative)
+            _markdown(cov, summary, gaps, priority, lang, illustrative)
             + _skipped_md(cov.skipped, lang), encoding="utf-8"
         )
-        _xlsx(stage / names["xlsx"], cov, summary, gaps, priority, table, t, illustrative, lang)
+        _xlsx(stage / names["xlsx"], cov, summary, gaps, priority, table, illustrative, lang)
         if cov.skipped:
             _skipped_sheet(stage / names["xlsx"], cov.skipped, lang)
         if figures is not None:
             from gis.report.docx import gap_report_docx
 
-            gap_report_docx(stage / names["docx"], cov, summary, gaps, priority, t,
+            gap_report_docx(stage / names["docx"], cov, summary, gaps, priority,
                             figures=figures, lang=lang, illustrative=illustrative)
     paths = {k: Path(out_dir) / v for k, v in names.items()}
     logger.info("Wrote %s", ", ".join(str(p) for p in paths.values()))
@@ -239,24 +140,25 @@ def write_coverage(
 # ---------------------------------------------------------------------------
 
 
-def _estate_table(cov: Coverage, t: dict[str, str], lang: str) -> pd.DataFrame:
+def _estate_table(cov: Coverage, lang: str) -> pd.DataFrame:
     est = cov.estates
     base = [c for c in ("estate_id", "name", "subdistrict", "community", "build_year",
                         "households", "floor_area_m2", "buildings", "shantytown") if c in est]
-    out = pd.DataFrame({t.get(c, c): est[c].to_numpy() for c in base})
+    out = pd.DataFrame({tr(f"report.{c}", lang): est[c].to_numpy() for c in base})
     if "shantytown" in est:
-        out[t["shantytown"]] = np.where(est["shantytown"], t["yes"], t["no"])
+        out[tr("report.shantytown", lang)] = np.where(est["shantytown"], tr("report.yes", lang),
+                                                      tr("report.no", lang))
     for c in cov.standard.categories:
         label = c.label(lang)
-        out[t["dist_col"].format(name=label)] = est[f"dist_m_{c.key}"].to_numpy()
-        out[t["covered_col"].format(name=label)] = np.where(
-            est[f"covered_{c.key}"], t["yes"], t["no"]
+        out[tr("report.dist_col", lang, name=label)] = est[f"dist_m_{c.key}"].to_numpy()
+        out[tr("report.covered_col", lang, name=label)] = np.where(
+            est[f"covered_{c.key}"], tr("report.yes", lang), tr("report.no", lang)
         )
-        out[t["nearest_col"].format(name=label)] = est[f"nearest_{c.key}"].to_numpy()
-    out[t["n_covered"]] = est["n_covered"].to_numpy()
-    out[t["score"]] = est["coverage_score"].to_numpy()
-    out[t["missing"]] = missing_categories(est, cov.standard, lang)
-    out[t["mode"]] = t["mode_" + cov.mode + "_short"]
+        out[tr("report.nearest_col", lang, name=label)] = est[f"nearest_{c.key}"].to_numpy()
+    out[tr("report.n_covered", lang)] = est["n_covered"].to_numpy()
+    out[tr("report.score", lang)] = est["coverage_score"].to_numpy()
+    out[tr("report.missing", lang)] = missing_categories(est, cov.standard, lang)
+    out[tr("report.mode", lang)] = tr(f"report.mode_{cov.mode}_short", lang)
     return out
 
 
@@ -265,8 +167,7 @@ def _skipped_md(skipped: list[dict], lang: str) -> str:
     if not skipped:
         return ""
     table = skipped_table(skipped, lang=lang)
-    head = ("Not analysed (rows left out, with the reason)" if lang == "en"
-            else "未分析的要素（已跳过的行及原因）")
+    head = tr("report.not_analysed_heading", lang)
     return "\n".join([f"## {head}", "", md_table(list(table.columns),
                                                    table.astype(str).values.tolist()), ""])
 
@@ -276,7 +177,7 @@ def _skipped_sheet(path: Path, skipped: list[dict], lang: str) -> None:
     from openpyxl import load_workbook
 
     book = load_workbook(path)
-    sheet = book.create_sheet("Not analysed" if lang == "en" else "未分析")
+    sheet = book.create_sheet(tr("report.sheet_not_analysed", lang))
     table = skipped_table(skipped, lang=lang)
     sheet.append(list(table.columns))
     for r, row in enumerate(table.itertuples(index=False), start=2):
@@ -287,7 +188,34 @@ def _skipped_sheet(path: Path, skipped: list[dict], lang: str) -> None:
     book.save(path)
 
 
-def _priorities(gaps: pd.DataFrame, t: dict[str, str]) -> pd.DataFrame:
+def gap_priorities(gaps: pd.DataFrame) -> pd.DataFrame:
+    """Where new facilities would help most: households in gap per community and category.
+
+    Parameters
+    ----------
+    gaps : DataFrame
+        From `gis.coverage.gap_list` (one row per estate and missing category).
+
+    Returns
+    -------
+    DataFrame
+        ``subdistrict`` and ``community`` (those the gaps have), ``category`` (its
+        display name), ``gap_estates`` and ``gap_households`` (unknown households count
+        as none; all unknown gives NaN), most households first; empty when there are no
+        gaps.
+
+    Examples
+    --------
+    >>> gaps = pd.DataFrame({"estate_id": ["E1", "E2", "E3"], "subdistrict": ["新浦街道"] * 3,
+    ...                      "community": ["海连社区", "海连社区", "利民社区"],
+    ...                      "category_name": ["菜市场"] * 3,
+    ...                      "households": [320.0, 410.0, 980.0]})
+    >>> gap_priorities(gaps).to_dict("records")  # doctest: +NORMALIZE_WHITESPACE
+    [{'subdistrict': '新浦街道', 'community': '利民社区', 'category': '菜市场',
+      'gap_estates': 1, 'gap_households': 980.0},
+     {'subdistrict': '新浦街道', 'community': '海连社区', 'category': '菜市场',
+      'gap_estates': 2, 'gap_households': 730.0}]
+    """
     if gaps.empty:
         return pd.DataFrame()
     by = [c for c in ("subdistrict", "community") if c in gaps.columns]
@@ -300,15 +228,15 @@ def _priorities(gaps: pd.DataFrame, t: dict[str, str]) -> pd.DataFrame:
     return agg.rename(columns={"category_name": "category"}).reset_index(drop=True)
 
 
-def _fmt_dist(value: float, limit: float, t: dict[str, str]) -> str:
+def _fmt_dist(value: float, limit: float, lang: str) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
-        return t["beyond"].format(limit=limit)
+        return tr("report.beyond", lang, limit=limit)
     return f"{value:,.0f}"
 
 
-def _fmt_int(value: float, t: dict[str, str]) -> str:
+def _fmt_int(value: float, lang: str) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
-        return t["unknown"]
+        return tr("report.unknown", lang)
     return f"{value:,.0f}"
 
 
@@ -317,28 +245,29 @@ def _markdown(
     summary: pd.DataFrame,
     gaps: pd.DataFrame,
     priority: pd.DataFrame,
-    t: dict[str, str],
     lang: str,
     illustrative: bool,
 ) -> str:
     est = cov.estates
     std = cov.standard
     hh = est["households"].sum() if est["households"].notna().any() else np.nan
-    parts = [f"# {t['title']}", ""]
+    parts = [f"# {tr('report.title', lang)}", ""]
     if illustrative:
-        parts += [f"> {t['illustrative']}", ""]
+        parts += [f"> {tr('report.illustrative', lang)}", ""]
     if cov.mode == "straight":
-        parts += [f"> **{t['mode']}: {t['mode_straight']}**", ""]
+        parts += [f"> **{tr('report.mode', lang)}: {tr('report.mode_straight', lang)}**", ""]
     parts += [
-        f"## {t['overview']}",
+        f"## {tr('report.overview', lang)}",
         "",
-        f"- {t['standard']}: {std.name_en if lang == 'en' else std.name_zh} ({std.source})",
-        f"- {t['mode']}: {t['mode_' + cov.mode]}",
-        f"- {t['crs']}: {cov.analysis_crs.to_string()} ({cov.analysis_crs.name})",
-        f"- {t['estates']}: {len(est):,}; {t['households']}: {_fmt_int(hh, t)}",
-        f"- {t['date']}: {date.today().isoformat()}",
+        f"- {tr('report.standard', lang)}: {in_lang(lang, std.name_zh, std.name_en)} "
+        f"({std.source})",
+        f"- {tr('report.mode', lang)}: {tr(f'report.mode_{cov.mode}', lang)}",
+        f"- {tr('report.crs', lang)}: {cov.analysis_crs.to_string()} ({cov.analysis_crs.name})",
+        f"- {tr('report.estates', lang)}: {len(est):,}; "
+        f"{tr('report.households', lang)}: {_fmt_int(hh, lang)}",
+        f"- {tr('report.date', lang)}: {date.today().isoformat()}",
         "",
-        f"## {t['rates']}",
+        f"## {tr('report.rates', lang)}",
         "",
     ]
     hh_known = bool(est["households"].notna().any())
@@ -346,79 +275,84 @@ def _markdown(
         [
             r.name, f"{r.walk_m:,.0f}", f"{r.estates_covered}/{r.estates}",
             f"{r.estate_rate:.1%}",
-            f"{r.households_covered:,.0f}/{r.households:,.0f}" if hh_known else t["unknown"],
+            (f"{r.households_covered:,.0f}/{r.households:,.0f}" if hh_known
+             else tr("report.unknown", lang)),
             "—" if np.isnan(r.household_rate) else f"{r.household_rate:.1%}",
         ]
         for r in summary.itertuples()
     ]
     parts += [
         md_table(
-            [t["category"], t["threshold"], t["estates_covered"], t["estate_rate"],
-             t["households_covered"], t["household_rate"]],
+            [tr(f"report.{k}", lang) for k in ("category", "threshold", "estates_covered",
+                                               "estate_rate", "households_covered",
+                                               "household_rate")],
             rows,
         ),
         "",
-        f"## {t['gaps']}",
+        f"## {tr('report.gaps', lang)}",
         "",
     ]
     if gaps.empty:
-        parts += [t["no_gaps"], ""]
+        parts += [tr("report.no_gaps", lang), ""]
     else:
         limits = {c.key: cov.search_factor * c.walk_m for c in std.categories}
         group_cols = [c for c in ("subdistrict", "community") if c in gaps.columns]
-        groups = gaps.groupby(group_cols, sort=False, dropna=False) if group_cols else [((t["all"],), gaps)]
+        groups = (gaps.groupby(group_cols, sort=False, dropna=False) if group_cols
+                  else [((tr("report.all", lang),), gaps)])
         for key, sub in groups:
             key = key if isinstance(key, tuple) else (key,)
-            title = " / ".join(md_text(_fmt_name(k, t)) for k in key)
+            title = " / ".join(md_text(_fmt_name(k, lang)) for k in key)
             n_hh = sub.drop_duplicates("estate_id")["households"].sum(min_count=1)
-            parts += [f"### {title}（{sub['estate_id'].nunique()} 个小区，{_fmt_int(n_hh, t)} 户）"
-                      if lang != "en" else
-                      f"### {title} ({sub['estate_id'].nunique()} estates, {_fmt_int(n_hh, t)} households)",
-                      ""]
+            heading = tr("report.group_heading", lang, area=title, n=sub["estate_id"].nunique(),
+                         households=_fmt_int(n_hh, lang))
+            parts += [f"### {heading}", ""]
             rows = [
                 [
                     _estate_label(r.name, r.estate_id, lang),
                     r.category_name,
-                    t["no_facility"] if r.no_facility else _fmt_dist(r.dist_m, limits[r.category], t),
+                    (tr("report.no_facility", lang) if r.no_facility
+                     else _fmt_dist(r.dist_m, limits[r.category], lang)),
                     "—" if np.isnan(r.excess_m) else f"{r.excess_m:,.0f}",
-                    _fmt_int(r.households, t),
+                    _fmt_int(r.households, lang),
                     r.nearest if isinstance(r.nearest, str) else "—",
                 ]
                 for r in sub.itertuples()
             ]
             parts += [
                 md_table(
-                    [t["name"], t["category"], t["dist_m"], t["excess_m"], t["gap_households"],
-                     t["nearest"]],
+                    [tr(f"report.{k}", lang) for k in ("name", "category", "dist_m", "excess_m",
+                                                       "gap_households", "nearest")],
                     rows,
                 ),
                 "",
             ]
-        parts += [f"## {t['priority']}", "", t["priority_note"], ""]
+        parts += [f"## {tr('report.priority', lang)}", "", tr("report.priority_note", lang), ""]
         cols = [c for c in ("subdistrict", "community") if c in priority.columns]
         rows = [
-            [*(_fmt_name(getattr(r, c), t) for c in cols), r.category, str(r.gap_estates),
-             _fmt_int(r.gap_households, t)]
+            [*(_fmt_name(getattr(r, c), lang) for c in cols), r.category, str(r.gap_estates),
+             _fmt_int(r.gap_households, lang)]
             for r in priority.head(15).itertuples()
         ]
         parts += [
-            md_table([*(t[c] for c in cols), t["category"], t["gap_estates"],
-                       t["gap_households"]], rows),
+            md_table([tr(f"report.{k}", lang)
+                      for k in (*cols, "category", "gap_estates", "gap_households")], rows),
             "",
         ]
     if cov.notes:
-        parts += [f"## {t['notes']}", ""] + [f"- {md_text(note_text(n, lang))}" for n in cov.notes] + [""]
+        parts += [f"## {tr('report.notes', lang)}", ""]
+        parts += [f"- {md_text(note_text(n, lang))}" for n in cov.notes] + [""]
     return "\n".join(parts)
 
 
 def _estate_label(name: object, estate_id: object, lang: str) -> str:
     if str(name) == str(estate_id):
         return str(estate_id)
-    return f"{name}（{estate_id}）" if lang != "en" else f"{name} ({estate_id})"
+    return tr("report.estate_label", lang, name=name, estate_id=estate_id)
 
 
-def _fmt_name(value: object, t: dict[str, str]) -> str:
-    return t["unknown"] if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+def _fmt_name(value: object, lang: str) -> str:
+    missing = value is None or (isinstance(value, float) and np.isnan(value))
+    return tr("report.unknown", lang) if missing else str(value)
 
 
 def _xlsx(
@@ -428,46 +362,45 @@ def _xlsx(
     gaps: pd.DataFrame,
     priority: pd.DataFrame,
     table: pd.DataFrame,
-    t: dict[str, str],
     illustrative: bool,
     lang: str,
 ) -> None:
     rates = pd.DataFrame(
         {
-            t["category"]: summary["name"],
-            t["threshold"]: summary["walk_m"],
-            t["estates"]: summary["estates"],
-            t["estates_covered"]: summary["estates_covered"],
-            t["estate_rate"]: summary["estate_rate"],
-            t["households"]: summary["households"],
-            t["households_covered"]: summary["households_covered"],
-            t["household_rate"]: summary["household_rate"],
+            tr("report.category", lang): summary["name"],
+            tr("report.threshold", lang): summary["walk_m"],
+            tr("report.estates", lang): summary["estates"],
+            tr("report.estates_covered", lang): summary["estates_covered"],
+            tr("report.estate_rate", lang): summary["estate_rate"],
+            tr("report.households", lang): summary["households"],
+            tr("report.households_covered", lang): summary["households_covered"],
+            tr("report.household_rate", lang): summary["household_rate"],
         }
     )
-    gap_cols = {c: t.get(c, c) for c in ("estate_id", "name", "subdistrict", "community")}
+    # gap_list's machine columns -> the report's words for them.
+    gap_words = {"estate_id": "estate_id", "name": "name", "subdistrict": "subdistrict",
+                 "community": "community", "category_name": "category", "walk_m": "threshold",
+                 "dist_m": "dist_m", "excess_m": "excess_m", "households": "gap_households",
+                 "nearest": "nearest"}
     gap_sheet = gaps.rename(
-        columns={**gap_cols, "category_name": t["category"], "walk_m": t["threshold"],
-                 "dist_m": t["dist_m"], "excess_m": t["excess_m"],
-                 "households": t["gap_households"], "nearest": t["nearest"]}
+        columns={col: tr(f"report.{what}", lang) for col, what in gap_words.items()}
     ).drop(columns=["category", "no_facility"])
-    prio = priority.rename(
-        columns={"subdistrict": t["subdistrict"], "community": t["community"],
-                 "category": t["category"], "gap_estates": t["gap_estates"],
-                 "gap_households": t["gap_households"]}
-    )
-    notes = [t["illustrative"]] if illustrative else []
-    notes += [f"{t['mode']}: {t['mode_' + cov.mode]}", f"{t['crs']}: {cov.analysis_crs.to_string()}",
+    prio = priority.rename(columns={col: tr(f"report.{col}", lang) for col in priority.columns})
+    notes = [tr("report.illustrative", lang)] if illustrative else []
+    notes += [f"{tr('report.mode', lang)}: {tr(f'report.mode_{cov.mode}', lang)}",
+              f"{tr('report.crs', lang)}: {cov.analysis_crs.to_string()}",
               *(note_text(n, lang) for n in cov.notes)]
     with pd.ExcelWriter(path, engine="openpyxl") as xw:
-        rates.to_excel(xw, sheet_name=t["sheet_rates"], index=False)
-        gap_sheet.to_excel(xw, sheet_name=t["sheet_gaps"], index=False)
-        prio.to_excel(xw, sheet_name=t["sheet_priority"], index=False)
-        table.to_excel(xw, sheet_name=t["sheet_estates"], index=False)
-        pd.DataFrame({t["notes"]: notes}).to_excel(xw, sheet_name=t["sheet_notes"], index=False)
+        rates.to_excel(xw, sheet_name=tr("report.sheet_rates", lang), index=False)
+        gap_sheet.to_excel(xw, sheet_name=tr("report.sheet_gaps", lang), index=False)
+        prio.to_excel(xw, sheet_name=tr("report.sheet_priority", lang), index=False)
+        table.to_excel(xw, sheet_name=tr("report.sheet_estates", lang), index=False)
+        pd.DataFrame({tr("report.notes", lang): notes}).to_excel(
+            xw, sheet_name=tr("report.sheet_notes", lang), index=False)
         text_only_cells(xw.book)
         autofit(xw.book)
-        ws = xw.book[t["sheet_rates"]]
-        for name in (t["estate_rate"], t["household_rate"]):
+        ws = xw.book[tr("report.sheet_rates", lang)]
+        for name in (tr("report.estate_rate", lang), tr("report.household_rate", lang)):
             idx = list(rates.columns).index(name) + 1
             for row in ws.iter_rows(min_row=2, min_col=idx, max_col=idx):
                 row[0].number_format = "0.0%"

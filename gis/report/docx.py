@@ -23,8 +23,9 @@ import numpy as np
 import pandas as pd
 
 from gis.coverage import Coverage
-from gis.i18n import join
+from gis.i18n import MESSAGES, join, tr
 from gis.notes import note_text
+from gis.report._files import in_lang
 from gis.report.fonts import DOCX_FALLBACK_FONT, cjk_font
 
 __all__ = ["MAX_UNIT_SHEETS", "gap_report_docx", "review_docx", "sheet_units"]
@@ -46,7 +47,6 @@ class _Doc:
         from docx.shared import Cm, Pt
 
         self.lang = lang
-        self.en = lang == "en"
         self.doc = docx.Document()
         self._qn, self._cm, self._pt = qn, Cm, Pt
         self.n_fig = 0
@@ -100,14 +100,14 @@ class _Doc:
             return
         self.n_fig += 1
         self.doc.add_picture(io.BytesIO(png), width=self._cm(width_cm))
-        label = f"Figure {self.n_fig}. " if self.en else f"图{self.n_fig}　"
+        label = tr("docx.figure", self.lang, n=self.n_fig)
         self.doc.add_paragraph(label + caption, style="Caption")
 
     def table(self, header: list[str], rows: list[list[object]], caption: str | None = None,
               widths_cm: list[float] | None = None) -> None:
         if caption:
             self.n_tab += 1
-            label = f"Table {self.n_tab}. " if self.en else f"表{self.n_tab}　"
+            label = tr("docx.table", self.lang, n=self.n_tab)
             self.doc.add_paragraph(label + caption, style="Caption")
         table = self.doc.add_table(rows=1, cols=len(header))
         table.style = "Table Grid"
@@ -195,7 +195,6 @@ def gap_report_docx(
     summary: pd.DataFrame,
     gaps: pd.DataFrame,
     priority: pd.DataFrame,
-    t: dict[str, str],
     *,
     figures: dict[str, bytes] | None = None,
     lang: str = "zh",
@@ -208,10 +207,8 @@ def gap_report_docx(
     path : str or Path
     cov : Coverage
     summary, gaps, priority : DataFrame
-        From `gis.coverage.category_summary`, `gis.coverage.gap_list` and the report's
-        priorities (as the Markdown report uses them).
-    t : dict
-        Report wording (`gis.report.coverage.TEXT`).
+        From `gis.coverage.category_summary`, `gis.coverage.gap_list` and
+        `gis.report.coverage.gap_priorities`.
     figures : dict of str to bytes, optional
         PNG print maps: ``"overview"`` and one per category key with gaps.
     lang : {"zh", "en"}
@@ -220,87 +217,111 @@ def gap_report_docx(
     Returns
     -------
     Path
+
+    Examples
+    --------
+    A small seeded town (25 estates) measured along its streets, without print maps:
+
+    >>> import tempfile
+    >>> import docx
+    >>> from gis.coverage import category_summary, gap_list, living_circle
+    >>> from gis.report.coverage import gap_priorities
+    >>> from gis.standards import load_standard
+    >>> from gis.synthetic import random_town
+    >>> streets, estates, services = random_town(1)
+    >>> cov = living_circle(estates, services, load_standard(), streets=streets,
+    ...                     progress=False)
+    >>> gaps = gap_list(cov)
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     path = gap_report_docx(Path(out) / "gap_report.docx", cov, category_summary(cov),
+    ...                            gaps, gap_priorities(gaps))
+    ...     doc = docx.Document(path)
+    >>> path.name, doc.paragraphs[0].text, len(doc.tables)
+    ('gap_report.docx', '15分钟生活圈设施覆盖缺口报告', 5)
+    >>> [p.text for p in doc.paragraphs if p.style.name == "Heading 2"]
+    ['全部（12 个小区，5,578 户）']
     """
     figures = figures or {}
     d = _Doc(lang)
-    en = d.en
     std = cov.standard
     est = cov.estates
-    d.title(t["title"])
+
+    def words(*what: str) -> list[str]:
+        return [tr(f"report.{w}", lang) for w in what]
+
+    d.title(tr("report.title", lang))
     if illustrative:
-        d.para(t["illustrative"], bold=True)
+        d.para(tr("report.illustrative", lang), bold=True)
     if cov.mode == "straight":
-        d.para(f"{t['mode']}: {t['mode_straight']}", bold=True)
+        d.para(f"{tr('report.mode', lang)}: {tr('report.mode_straight', lang)}", bold=True)
     known = "households" in est and bool(est["households"].notna().any())
     hh = est["households"].sum() if known else np.nan
     d.key_values([
-        (t["standard"], std.name_en if en else std.name_zh),
-        ("Sources" if en else "依据", std.source),
-        (t["mode"], t["mode_" + cov.mode]),
-        (t["crs"], f"{cov.analysis_crs.to_string()} ({cov.analysis_crs.name})"),
-        (t["estates"], f"{len(est):,}"),
-        (t["households"], hh),
-        (t["date"], date.today().isoformat()),
+        (tr("report.standard", lang), in_lang(lang, std.name_zh, std.name_en)),
+        (tr("docx.sources", lang), std.source),
+        (tr("report.mode", lang), tr(f"report.mode_{cov.mode}", lang)),
+        (tr("report.crs", lang), f"{cov.analysis_crs.to_string()} ({cov.analysis_crs.name})"),
+        (tr("report.estates", lang), f"{len(est):,}"),
+        (tr("report.households", lang), hh),
+        (tr("report.date", lang), date.today().isoformat()),
     ])
-    d.table([t["category"], t["threshold"], "Clause" if en else "依据条款"],
+    d.table([*words("category", "threshold"), tr("docx.clause", lang)],
             [[c.label(lang), c.walk_m, c.source] for c in std.categories],
-            caption="Facility categories and thresholds" if en else "设施类别与步行距离阈值")
+            caption=tr("docx.categories_caption", lang))
     d.page_break()
 
-    d.heading(t["rates"])
+    d.heading(tr("report.rates", lang))
     hh_known = bool(est["households"].notna().any()) if "households" in est else False
     d.table(
-        [t["category"], t["threshold"], t["estates_covered"], t["estate_rate"],
-         t["households_covered"], t["household_rate"]],
+        words("category", "threshold", "estates_covered", "estate_rate", "households_covered",
+              "household_rate"),
         [[r.name, r.walk_m, f"{r.estates_covered}/{r.estates}", f"{r.estate_rate:.1%}",
-          f"{r.households_covered:,.0f}/{r.households:,.0f}" if hh_known else t["unknown"],
+          (f"{r.households_covered:,.0f}/{r.households:,.0f}" if hh_known
+           else tr("report.unknown", lang)),
           "—" if np.isnan(r.household_rate) else f"{r.household_rate:.1%}"]
          for r in summary.itertuples()],
-        caption=t["rates"],
+        caption=tr("report.rates", lang),
     )
-    d.figure(figures.get("overview"),
-             "Estates by facility categories missing" if en else "小区生活圈设施覆盖情况（按缺少设施类别数）")
+    d.figure(figures.get("overview"), tr("docx.overview_figure", lang))
     for c in std.categories:
         if c.key in figures:
-            d.figure(figures[c.key], (f"Gaps: {c.label(lang)} ({c.walk_m:.0f} m)" if en
-                                      else f"设施缺口：{c.label(lang)}（{c.walk_m:.0f}米）"))
+            d.figure(figures[c.key],
+                     tr("docx.gap_figure", lang, category=c.label(lang), walk_m=c.walk_m))
 
     d.page_break()
-    d.heading(t["gaps"])
+    d.heading(tr("report.gaps", lang))
     if gaps.empty:
-        d.para(t["no_gaps"])
+        d.para(tr("report.no_gaps", lang))
     else:
         limits = {c.key: cov.search_factor * c.walk_m for c in std.categories}
         group_cols = [c for c in ("subdistrict", "community") if c in gaps.columns]
         groups = (gaps.groupby(group_cols, sort=False, dropna=False) if group_cols
-                  else [((t["all"],), gaps)])
+                  else [((tr("report.all", lang),), gaps)])
+        unknown = tr("report.unknown", lang)
         for key, sub in groups:
             key = key if isinstance(key, tuple) else (key,)
-            name = " / ".join(t["unknown"] if _missing(k) else str(k) for k in key)
+            name = " / ".join(unknown if _missing(k) else str(k) for k in key)
             n_hh = sub.drop_duplicates("estate_id")["households"].sum(min_count=1)
-            n_hh_text = t["unknown"] if _missing(n_hh) else f"{n_hh:,.0f}"
-            d.heading(f"{name} ({sub['estate_id'].nunique()} estates, {n_hh_text} households)"
-                      if en else f"{name}（{sub['estate_id'].nunique()} 个小区，{n_hh_text} 户）",
-                      level=2)
+            d.heading(tr("report.group_heading", lang, area=name, n=sub["estate_id"].nunique(),
+                         households=unknown if _missing(n_hh) else f"{n_hh:,.0f}"), level=2)
             d.table(
-                [t["name"], t["category"], t["dist_m"], t["excess_m"], t["gap_households"],
-                 t["nearest"]],
-                [[_estate_label(r.name, r.estate_id, en), r.category_name,
-                  t["no_facility"] if r.no_facility else (
-                      t["beyond"].format(limit=limits[r.category]) if _missing(r.dist_m)
+                words("name", "category", "dist_m", "excess_m", "gap_households", "nearest"),
+                [[_estate_label(r.name, r.estate_id, lang), r.category_name,
+                  tr("report.no_facility", lang) if r.no_facility else (
+                      tr("report.beyond", lang, limit=limits[r.category]) if _missing(r.dist_m)
                       else f"{r.dist_m:,.0f}"),
                   "—" if _missing(r.excess_m) else f"{r.excess_m:,.0f}",
                   r.households, r.nearest if isinstance(r.nearest, str) else "—"]
                  for r in sub.itertuples()],
             )
-        d.heading(t["priority"])
-        d.para(t["priority_note"])
+        d.heading(tr("report.priority", lang))
+        d.para(tr("report.priority_note", lang))
         cols = [c for c in ("subdistrict", "community") if c in priority.columns]
-        d.table([*(t[c] for c in cols), t["category"], t["gap_estates"], t["gap_households"]],
+        d.table(words(*cols, "category", "gap_estates", "gap_households"),
                 [[*(getattr(r, c) for c in cols), r.category, r.gap_estates, r.gap_households]
                  for r in priority.head(15).itertuples()])
     if cov.notes:
-        d.heading(t["notes"])
+        d.heading(tr("report.notes", lang))
         for n in cov.notes:
             d.bullet(note_text(n, lang))
     path = Path(path)
@@ -312,20 +333,20 @@ def _missing(v: object) -> bool:
     return v is None or (isinstance(v, float) and np.isnan(v))
 
 
-def _estate_label(name: object, estate_id: object, en: bool) -> str:
+def _estate_label(name: object, estate_id: object, lang: str) -> str:
     if str(name) == str(estate_id):
         return str(estate_id)
-    return f"{name} ({estate_id})" if en else f"{name}（{estate_id}）"
+    return tr("report.estate_label", lang, name=name, estate_id=estate_id)
 
 
 # ---------------------------------------------------------------------------
 # Review
 
 
-_STATUS_ZH = {"eligible": "纳入改造", "eligible_extended": "2001–2005年建成，按需纳入",
-              "extended_not_included": "2001–2005年建成，未纳入", "too_new": "2005年后建成",
-              "shantytown": "已纳入棚改计划", "demolish": "拟拆除新建",
-              "unknown_year": "建成年份缺失"}
+def _status(eligibility: object, lang: str) -> str:
+    """Short words for an eligibility status, for an estate whose reason text is missing."""
+    msg_id = f"docx.status.{eligibility}"
+    return tr(msg_id, lang) if msg_id in MESSAGES else ""
 
 
 def review_docx(
@@ -374,108 +395,126 @@ def review_docx(
     Returns
     -------
     Path
+
+    Examples
+    --------
+    Two units of three estates, in English; the estates carry no reason text, so their
+    eligibility is named from the status:
+
+    >>> import tempfile
+    >>> import docx
+    >>> units = pd.DataFrame({"unit_id": ["U-E1+1", "U-E3"], "n_estates": [2, 1],
+    ...                       "households": [730.0, 980.0], "floor_area_m2": [52000.0, 61000.0],
+    ...                       "link_reasons": ["E1–E2: gap 0.3 m, facing 85 m", ""],
+    ...                       "n_conflicts": [0, 1],
+    ...                       "conflict_summary_en": ["", "ancient tree: 1"]})
+    >>> estates = pd.DataFrame({"estate_id": ["E1", "E2", "E3"],
+    ...                         "name": ["海连小区", "利民小区", "新村"],
+    ...                         "build_year": [1995, 1998, 2003],
+    ...                         "households": [320.0, 410.0, 980.0],
+    ...                         "eligibility": ["eligible", "eligible", "eligible_extended"],
+    ...                         "eligible": [True, True, True],
+    ...                         "unit_id": ["U-E1+1", "U-E1+1", "U-E3"]})
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     path = review_docx(Path(out) / "review_en.docx", units, estates, lang="en")
+    ...     doc = docx.Document(path)
+    >>> path.name, [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
+    ('review_en.docx', ['Units', 'Unit U-E1+1', 'Unit U-E3'])
+    >>> [[c.text for c in row.cells] for row in doc.tables[-2].rows]
+    [['Estate id', 'Estate', 'Built', 'Households', 'Eligibility'],
+     ['E3', '新村', '2003', '980', 'built 2001–2005, included']]
     """
     figures = figures or {}
     d = _Doc(lang)
-    en = d.en
-    d.title("Combined renovation units: review" if en else "老旧小区联动改造单元审查材料")
+    d.title(tr("docx.review_title", lang))
     if illustrative:
-        d.para("Built from the bundled ILLUSTRATIVE demo data (a fictional county town)." if en
-               else "说明：基于内置示例数据（虚构县城），仅用于演示，不代表任何真实地区。", bold=True)
+        d.para(tr("docx.review_illustrative", lang), bold=True)
     joint = units[units["n_estates"] > 1]
     eligible = int(estates["eligible"].sum()) if "eligible" in estates else len(
         estates[estates.get("unit_id", pd.Series(index=estates.index)).notna()])
     flagged = (units[units["n_conflicts"].fillna(0) > 0] if "n_conflicts" in units
                else units.iloc[:0])
     d.key_values([
-        ("Estates" if en else "小区总数", len(estates)),
-        ("Eligible" if en else "纳入改造", eligible),
-        ("Units" if en else "改造单元", len(units)),
-        ("Joint units" if en else "联动单元", len(joint)),
-        ("Households" if en else "户数", float(units["households"].sum())),
-        ("Units with conflicts" if en else "存在冲突的单元", len(flagged)),
-        ("Constraint layers" if en else "审查图层", join(sources or [], lang) or "—"),
-        ("Date" if en else "生成日期", date.today().isoformat()),
+        (tr("docx.estates_total", lang), len(estates)),
+        (tr("docx.eligible", lang), eligible),
+        (tr("docx.units", lang), len(units)),
+        (tr("docx.joint_units", lang), len(joint)),
+        (tr("docx.households", lang), float(units["households"].sum())),
+        (tr("docx.units_with_conflicts", lang), len(flagged)),
+        (tr("docx.constraint_layers", lang), join(sources or [], lang) or "—"),
+        (tr("docx.date", lang), date.today().isoformat()),
     ])
-    d.figure(figures.get("overview"), "Combined renovation units" if en else "改造单元总图")
-    d.heading("Units" if en else "单元一览")
+    d.figure(figures.get("overview"), tr("docx.units_figure", lang))
+    d.heading(tr("docx.units_heading", lang))
     d.table(
-        ["Unit" if en else "单元编号", "Estates" if en else "小区数",
-         "Households" if en else "户数", "Floor area m²" if en else "建筑面积（平方米）",
-         "Conflicts" if en else "冲突项数"],
+        [tr(f"docx.{w}", lang) for w in ("unit_id", "n_estates", "households", "floor_area_m2",
+                                          "n_conflicts")],
         [[r["unit_id"], r["n_estates"], r.get("households"), r.get("floor_area_m2"),
           r.get("n_conflicts", 0)] for r in units.to_dict("records")],
-        caption="Units, totals and conflicts" if en else "改造单元及冲突",
+        caption=tr("docx.units_caption", lang),
         widths_cm=[5.0, 2.0, 2.5, 4.0, 2.5],
     )
     with_sheet = set(sheet_units(units, max_sheets))
     if len(with_sheet) < len(units):
-        d.para((f"{len(units):,} units: the {len(with_sheet):,} with conflicts, joint units "
-                "and then the most households have a sheet below; the others are in the "
-                "table above and in review.xlsx.") if en else
-               (f"共 {len(units):,} 个改造单元：以下仅为其中 {len(with_sheet):,} 个（存在冲突的、"
-                "联动单元优先，其次户数多的）各列一页审查表；其余单元见上表及 review.xlsx。"),
+        d.para(tr("docx.sheets_capped", lang, n_units=len(units), n_sheets=len(with_sheet)),
                bold=True)
     members_of = estates.groupby("unit_id", sort=False) if "unit_id" in estates else None
     conf_of = (conflicts.groupby("unit_id", sort=False)
                if conflicts is not None and len(conflicts) and "unit_id" in conflicts else None)
-    summary_col = ("conflict_summary_en" if en and "conflict_summary_en" in units
-                   else "conflict_summary")
+    summary_col = _column(units, "conflict_summary", lang)
     for r in units.to_dict("records"):
         uid = str(r["unit_id"])
         if uid not in with_sheet:
             continue
         d.page_break()
-        d.heading(("Unit " if en else "改造单元 ") + uid, level=1)
+        d.heading(tr("docx.unit_heading", lang, unit_id=uid), level=1)
         lo, hi = r.get("build_year_min"), r.get("build_year_max")
         pairs = [
-            ("Estates" if en else "小区数", r.get("n_estates")),
-            ("Households" if en else "户数", r.get("households")),
-            ("Floor area m²" if en else "建筑面积（平方米）", r.get("floor_area_m2")),
-            ("Built" if en else "建成年份", "—" if _missing(lo) and _missing(hi)
+            (tr("docx.n_estates", lang), r.get("n_estates")),
+            (tr("docx.households", lang), r.get("households")),
+            (tr("docx.floor_area_m2", lang), r.get("floor_area_m2")),
+            (tr("docx.built", lang), "—" if _missing(lo) and _missing(hi)
              else f"{_year(lo)}–{_year(hi)}"),
-            ("Why linked" if en else "联动依据", r.get("link_reasons") or "—"),
+            (tr("docx.why_linked", lang), r.get("link_reasons") or "—"),
         ]
         if "coverage_gaps" in r:
-            pairs.append(("Living-circle gaps" if en else "生活圈设施缺口", r.get("coverage_gaps") or "—"))
-        pairs.append(("Review" if en else "审查意见（自动检查）", r.get(summary_col) or
-                      ("no conflict found" if en else "未发现冲突")))
+            pairs.append((tr("docx.gaps", lang), r.get("coverage_gaps") or "—"))
+        pairs.append((tr("docx.review", lang),
+                      r.get(summary_col) or tr("docx.no_conflict", lang)))
         if r.get("flags"):
-            pairs.append(("Flags" if en else "提示", r.get("flags")))
+            pairs.append((tr("docx.flags", lang), r.get("flags")))
         if r.get("decision"):
-            pairs.append(("Decision applied" if en else "已执行的审查决定", r.get("decision")))
+            pairs.append((tr("docx.decision_applied", lang), r.get("decision")))
         d.key_values(pairs)
         if members_of is not None and uid in members_of.groups:
             m = members_of.get_group(uid)
-            reason = ("eligibility_reason_en" if en and "eligibility_reason_en" in m
-                      else "eligibility_reason")
+            reason = _column(m, "eligibility_reason", lang)
             d.table(
-                ["Estate id" if en else "小区编号", "Estate" if en else "小区名称",
-                 "Built" if en else "建成年份", "Households" if en else "户数",
-                 "Eligibility" if en else "改造资格"],
+                [tr(f"docx.{w}", lang) for w in ("estate_id", "estate", "built", "households",
+                                                  "eligibility")],
                 [[e.get("estate_id"), e.get("name"), _year(e.get("build_year")),
                   e.get("households"),
-                  e.get(reason) or _STATUS_ZH.get(str(e.get("eligibility")), "")]
+                  e.get(reason) or _status(e.get("eligibility"), lang)]
                  for e in m.to_dict("records")],
             )
         if conf_of is not None and uid in conf_of.groups:
             c = conf_of.get_group(uid)
-            kind = "kind" if en or "kind_zh" not in c else "kind_zh"
-            d.table(["Constraint" if en else "约束类型", "Feature" if en else "要素名称",
-                     "Overlap m²" if en else "重叠面积（平方米）"],
+            # ``kind`` holds the English name of a constraint kind, ``kind_zh`` the Chinese.
+            kind = in_lang(lang, "kind_zh", "kind")
+            kind = kind if kind in c else "kind"
+            d.table([tr(f"docx.{w}", lang) for w in ("constraint", "feature", "overlap_m2")],
                     [[x.get(kind), x.get("feature_name"), x.get("overlap_m2")]
                      for x in c.to_dict("records")])
         # 13 cm keeps a unit of a dozen members, its map and the decision on one page.
-        d.figure(figures.get(uid), (f"Unit {uid}" if en else f"改造单元 {uid}"), width_cm=13.0)
+        d.figure(figures.get(uid), tr("docx.unit_heading", lang, unit_id=uid), width_cm=13.0)
         d.key_values([
-            ("Decision" if en else "决定",
-             "☐ approve   ☐ reject   ☐ split" if en else "☐ 通过　　☐ 否决　　☐ 拆分"),
-            ("Comment" if en else "说明", "\n\n"),
-            ("Reviewer / date" if en else "审查人 / 日期", ""),
+            (tr("docx.decision", lang), tr("docx.decision_boxes", lang)),
+            (tr("docx.comment", lang), "\n\n"),
+            (tr("docx.reviewer", lang), ""),
         ])
     if notes:
         d.page_break()
-        d.heading("Notes" if en else "说明")
+        d.heading(tr("docx.notes", lang))
         for n in notes:
             d.bullet(n)
     path = Path(path)
@@ -483,10 +522,27 @@ def review_docx(
     return path
 
 
+def _column(frame: pd.DataFrame | dict, base: str, lang: str) -> str:
+    """``base`` or its English twin ``base_en`` for ``lang``; ``base`` when the twin is absent."""
+    col = in_lang(lang, base, f"{base}_en")
+    return col if col in frame else base
+
+
 def sheet_units(units: pd.DataFrame, max_sheets: int = MAX_UNIT_SHEETS) -> list[str]:
     """Ids of the units that get a sheet, in the units' order: all of them when there are
     at most ``max_sheets``; else units with conflicts first, then joint units, then by
-    households."""
+    households.
+
+    Examples
+    --------
+    >>> units = pd.DataFrame({"unit_id": ["U1", "U2", "U3", "U4"],
+    ...                       "n_conflicts": [0, 2, 0, 0], "n_estates": [1, 1, 3, 1],
+    ...                       "households": [900.0, 100.0, 300.0, 1200.0]})
+    >>> sheet_units(units, max_sheets=3)
+    ['U2', 'U3', 'U4']
+    >>> sheet_units(units)
+    ['U1', 'U2', 'U3', 'U4']
+    """
     ids = units["unit_id"].astype(str)
     if len(units) <= max_sheets:
         return ids.tolist()

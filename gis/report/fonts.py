@@ -42,6 +42,15 @@ def cjk_font() -> PrintFont:
     -------
     PrintFont
         ``family`` None when no installed font has them.
+
+    Examples
+    --------
+    Which font is found depends on the machine; whichever it is has every glyph of
+    `GLYPH_PROBE`:
+
+    >>> font = cjk_font()
+    >>> font.family is None or font_has_glyphs(font.path, GLYPH_PROBE, family=font.family)
+    True
     """
     from matplotlib import font_manager
 
@@ -60,6 +69,18 @@ def font_has_glyphs(path: str, text: str, *, family: str | None = None) -> bool:
     """Whether the font file ``path`` maps every character of ``text`` to a glyph.
 
     For a collection (``.ttc``) the face named ``family`` is checked (else the first).
+
+    Examples
+    --------
+    matplotlib's own DejaVu Sans has Latin letters but no Chinese:
+
+    >>> from pathlib import Path
+    >>> import matplotlib
+    >>> dejavu = str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf")
+    >>> font_has_glyphs(dejavu, "Scale 1:5000 m"), font_has_glyphs(dejavu, "比例尺")
+    (True, False)
+    >>> font_has_glyphs("no-such-font.ttf", "m")  # unreadable: not usable
+    False
     """
     from fontTools.ttLib import TTCollection, TTFont
 
