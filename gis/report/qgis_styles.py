@@ -23,10 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
+from gis.i18n import tr
 from gis.standards import Standard
 
 __all__ = [
     "CATEGORY_COLOURS",
+    "CONSTRAINT_COLOURS",
     "CONSTRAINT_STYLE",
     "MISSING_COLOURS",
     "StyleRule",
@@ -53,14 +55,14 @@ OTHER_COLOUR = "#d9d9d9"
 UNIT_COLOUR = "#08306b"
 CONFLICT_COLOUR = "#d7301f"
 LINK_COLOURS = {"linked": "#f46d43", "not_linked": "#bdbdbd", "rejected": CONFLICT_COLOUR}
-CONSTRAINT_STYLE = {
-    "historic_district": ("#8c510a", "历史文化街区", "Historic district"),
-    "historic_building": ("#8c510a", "历史建筑", "Historic building"),
-    "ancient_tree": ("#1b7837", "古树名木保护范围", "Ancient tree zone"),
-    "eco_redline": ("#b2182b", "生态保护红线", "Ecological red line"),
-    "development_boundary": ("#542788", "城镇开发边界", "Development boundary"),
-    "plan_unit": ("#878787", "控规单元", "Detailed-plan unit"),
-}
+CONSTRAINT_COLOURS = {"historic_district": "#8c510a", "historic_building": "#8c510a",
+                      "ancient_tree": "#1b7837", "eco_redline": "#b2182b",
+                      "development_boundary": "#542788", "plan_unit": "#878787"}
+# Kind -> (colour, Chinese, English), the shape the units map keeps: a view built from the
+# catalogue (``styles.constraint.<kind>``) so the words live in one place.
+CONSTRAINT_STYLE = {kind: (colour, tr(f"styles.constraint.{kind}", "zh"),
+                           tr(f"styles.constraint.{kind}", "en"))
+                    for kind, colour in CONSTRAINT_COLOURS.items()}
 
 # Fonts tried in order: Noto Sans CJK (Debian fonts-noto-cjk), then Windows' Microsoft YaHei;
 # QGIS falls back to a system font with CJK glyphs when neither is installed.
@@ -301,20 +303,17 @@ def coverage_styles(standard: Standard, lang: str = "zh") -> dict[str, LayerStyl
     The estates' classes are those of the coverage map: all present, 1, 2, 3, 4 or more
     missing; estates left out by ``--invalid skip`` (``analysed`` false) are grey.
     """
-    en = lang == "en"
     n = len(standard.categories)
-    labels = (("all present", "1 missing", "2 missing", "3 missing", "4 or more missing")
-              if en else ("设施齐全", "缺 1 类", "缺 2 类", "缺 3 类", "缺 4 类及以上"))
     rules = []
-    for i, (colour, label) in enumerate(zip(MISSING_COLOURS, labels)):
+    for i, colour in enumerate(MISSING_COLOURS):
         if i > n:
             break
+        label = tr(f"styles.missing.{i}", lang)
         flt = (_eq("n_covered", str(n - i)) if i < 4 else _cmp("LessThanOrEqualTo", "n_covered",
                                                                 n - 4))
         rules.append(StyleRule(str(i), label, colour, "#333333", 0.26, 0.65, flt))
-    rules.append(StyleRule("not_analysed", "not analysed (invalid geometry)" if en
-                           else "未分析（几何无效，已跳过）", OTHER_COLOUR, "#333333", 0.26, 0.65,
-                           _eq("analysed", "0")))
+    rules.append(StyleRule("not_analysed", tr("styles.coverage_not_analysed", lang), OTHER_COLOUR,
+                           "#333333", 0.26, 0.65, _eq("analysed", "0")))
     estates_key = (f"CASE WHEN \"analysed\" IS NOT NULL AND NOT \"analysed\" THEN 'not_analysed' "
                    f"ELSE to_string(min({n} - \"n_covered\", 4)) END")
     svc = [StyleRule(c.key, c.label(lang), CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)],
@@ -328,57 +327,45 @@ def units_styles(lang: str = "zh") -> dict[str, LayerStyle]:
     """Styles of ``units.gpkg``: ``units`` outlined and labelled with their totals,
     ``estates`` by eligibility, ``links`` linked / not linked / rejected, ``conflicts``
     red, and constraint layers (named by kind) in the units map's colours."""
-    en = lang == "en"
     units = LayerStyle(
         "CASE WHEN coalesce(\"n_conflicts\", 0) > 0 THEN 'conflict' "
         "WHEN \"n_estates\" > 1 THEN 'joint' ELSE 'single' END",
-        (StyleRule("conflict", "unit with conflicts" if en else "存在审查冲突的单元",
+        (StyleRule("conflict", tr("styles.unit.conflict", lang),
                    CONFLICT_COLOUR, CONFLICT_COLOUR, 0.9, 0.0,
                    _cmp("GreaterThan", "n_conflicts", 0)),
-         StyleRule("joint", "joint unit (several estates)" if en else "联动改造单元（多个小区）",
+         StyleRule("joint", tr("styles.unit.joint", lang),
                    UNIT_COLOUR, UNIT_COLOUR, 0.9, 0.0, _cmp("GreaterThan", "n_estates", 1)),
-         StyleRule("single", "single-estate unit" if en else "单个小区单元",
+         StyleRule("single", tr("styles.unit.single", lang),
                    UNIT_COLOUR, UNIT_COLOUR, 0.4, 0.0, _eq("n_estates", "1"))),
-        label_expression=(
-            "\"unit_id\" || '\\n' || \"n_estates\" || ' estates, ' || "
-            "coalesce(format_number(\"households\", 0), '?') || ' households'" if en else
-            "\"unit_id\" || '\\n' || \"n_estates\" || ' 个小区，' || "
-            "coalesce(format_number(\"households\", 0), '?') || ' 户'"),
+        label_expression=tr("styles.unit_label", lang),
     )
-    names = {
-        "eligible": ("eligible estate", "纳入改造的小区"),
-        "eligible_extended": ("2001–2005, included", "2001–2005年建成（按需纳入）"),
-        "unknown": ("eligibility unknown: no build year", "改造资格未知：建成年份缺失，待补录"),
-        "assumed_eligible": ("ASSUMED eligible: no build year", "建成年份缺失，假定纳入（须核实）"),
-        "not_analysed": ("not analysed (invalid geometry)", "未分析（几何无效，已跳过）"),
-    }
-    est_rules = [StyleRule(s, names[s][0 if en else 1], colour, "#555555", 0.2, 0.55,
+    est_rules = [StyleRule(s, tr(f"styles.estates.{s}", lang), colour, "#555555", 0.2, 0.55,
                            _eq("eligibility", s))
                  for s, colour in ELIGIBILITY_COLOURS.items()]
     # Every other status (too recent, shantytown plan, demolition …) is "not eligible": QGIS's
     # own "all other values" category would match only empty values, so the key says "other".
-    est_rules.append(StyleRule("other", "not eligible" if en else "不纳入改造的小区", OTHER_COLOUR,
+    est_rules.append(StyleRule("other", tr("styles.estates.other", lang), OTHER_COLOUR,
                                "#555555", 0.2, 0.55))
     links = LayerStyle(
         "CASE WHEN \"decision\" = 'reject' THEN 'rejected' "
         "WHEN \"linked\" THEN 'linked' ELSE 'not_linked' END",
-        (StyleRule("linked", "link" if en else "联动相邻关系", LINK_COLOURS["linked"], width_mm=0.8,
+        (StyleRule("linked", tr("styles.link.linked", lang), LINK_COLOURS["linked"], width_mm=0.8,
                    sld_filter=_eq("linked", "1")),
-         StyleRule("not_linked", "neighbour, not linked" if en else "相邻但未联动",
+         StyleRule("not_linked", tr("styles.link.not_linked", lang),
                    LINK_COLOURS["not_linked"], width_mm=0.8, sld_filter=_eq("linked", "0")),
-         StyleRule("rejected", "rejected by review" if en else "审查否决",
+         StyleRule("rejected", tr("styles.link.rejected", lang),
                    LINK_COLOURS["rejected"], width_mm=0.8, sld_filter=_eq("decision", "reject"))))
     conflicts = LayerStyle("'conflict'", (StyleRule(
-        "conflict", "conflict" if en else "审查冲突", CONFLICT_COLOUR, CONFLICT_COLOUR, 0.5,
-        0.45),))
+        "conflict", tr("styles.conflict", lang), CONFLICT_COLOUR, CONFLICT_COLOUR, 0.5, 0.45),))
     known = ", ".join(f"'{s}'" for s in ELIGIBILITY_COLOURS)
     est_key = f"CASE WHEN \"eligibility\" IN ({known}) THEN \"eligibility\" ELSE 'other' END"
     styles = {"units": units, "estates": LayerStyle(est_key, tuple(est_rules)),
               "links": links, "conflicts": conflicts}
-    for kind, (colour, zh, en_name) in CONSTRAINT_STYLE.items():
+    for kind, colour in CONSTRAINT_COLOURS.items():
         opacity = 0.0 if kind in ("development_boundary", "plan_unit") else 0.15
         styles[kind] = LayerStyle("'constraint'", (StyleRule(
-            "constraint", en_name if en else zh, colour, colour, 0.5, opacity, dashed=True),))
+            "constraint", tr(f"styles.constraint.{kind}", lang), colour, colour, 0.5, opacity,
+            dashed=True),))
     return styles
 
 
@@ -452,9 +439,8 @@ def write_layer_styles(path: str | Path, styles: dict[str, LayerStyle], *,
 
 def style_coverage_gpkg(path: str | Path, standard: Standard, *, lang: str = "zh") -> list[str]:
     """Style ``coverage.gpkg`` (see `coverage_styles`); returns the layers styled."""
-    desc = ("gis coverage: estates by categories missing, services by category" if lang == "en"
-            else "gis 覆盖分析：小区按缺少设施类别数着色，设施按类别着色")
-    return write_layer_styles(path, coverage_styles(standard, lang), description=desc)
+    return write_layer_styles(path, coverage_styles(standard, lang),
+                              description=tr("styles.coverage_description", lang))
 
 
 def style_units_gpkg(path: str | Path, *, lang: str = "zh",
@@ -466,9 +452,7 @@ def style_units_gpkg(path: str | Path, *, lang: str = "zh",
     styles = units_styles(lang)
     if layers is not None:
         styles = {k: v for k, v in styles.items() if k in layers}
-    desc = ("gis units: units with totals, estates by eligibility, links, conflicts"
-            if lang == "en" else "gis 改造单元：单元（标注户数）、小区改造资格、相邻关系、审查冲突")
-    return write_layer_styles(path, styles, description=desc)
+    return write_layer_styles(path, styles, description=tr("styles.units_description", lang))
 
 
 def siting_styles(standard: Standard, categories: Sequence[str],
@@ -488,25 +472,20 @@ def siting_styles(standard: Standard, categories: Sequence[str],
         The categories sited (their legend entries, in this order).
     lang : {"zh", "en"}
     """
-    en = lang == "en"
     keys = list(standard.keys)
     sites, areas = [], []
     for key in categories:
         cat = standard.category(key)
         colour = CATEGORY_COLOURS[keys.index(key) % len(CATEGORY_COLOURS)]
         label = cat.label(lang)
-        sites.append(StyleRule(key, f"Proposed {label} sites" if en else f"建议新增{label}",
+        sites.append(StyleRule(key, tr("styles.site", lang, label=label),
                                colour, "#000000", 0.3, 1.0, _eq("category", key), size_mm=4.0))
         areas.append(StyleRule(
-            key, (f"New {label} sites: walkable area ({cat.walk_m:.0f} m)" if en
-                  else f"新增{label}步行服务范围（{cat.walk_m:.0f}米）"),
+            key, tr("styles.site_area", lang, label=label, walk_m=cat.walk_m),
             colour, colour, 0.5, 0.18, _eq("category", key), dashed=True))
-    label = ("'#' || \"order\" || ' +' || coalesce(format_number(\"new_households\", 0), '?') "
-             "|| ' households'" if en else
-             "'第' || \"order\" || '处 +' || coalesce(format_number(\"new_households\", 0), '?') "
-             "|| ' 户'")
+    label = tr("styles.site_label", lang)
     candidates = LayerStyle("'candidate'", (StyleRule(
-        "candidate", "candidate site" if en else "候选点位", "#969696", "#969696", 0.2, 0.8,
+        "candidate", tr("styles.candidate", lang), "#969696", "#969696", 0.2, 0.8,
         size_mm=1.2),))
     return {"sites": LayerStyle('"category"', tuple(sites), label_expression=label),
             "service_areas": LayerStyle('"category"', tuple(areas)),
@@ -517,8 +496,5 @@ def siting_styles(standard: Standard, categories: Sequence[str],
 def style_sites_gpkg(path: str | Path, standard: Standard, categories: Sequence[str], *,
                      lang: str = "zh") -> list[str]:
     """Style ``sites.gpkg`` (see `siting_styles`); returns the layers styled."""
-    desc = ("gis siting: proposed sites by category (order, households newly covered), "
-            "service areas, candidates, estates by categories missing" if lang == "en" else
-            "gis 选址：建议点位按类别着色（序号、新增覆盖户数），步行服务范围，候选点位，"
-            "小区按缺少设施类别数着色")
-    return write_layer_styles(path, siting_styles(standard, categories, lang), description=desc)
+    return write_layer_styles(path, siting_styles(standard, categories, lang),
+                              description=tr("styles.sites_description", lang))
