@@ -128,6 +128,41 @@ def unit_sheet(units: Units, checks: pd.DataFrame | None = None, *, lang: str = 
 
     ``estates`` (with ``estate_id`` and ``name``) lets the member-name lists be joined in
     ``lang``; without it they stay as stored.
+
+    Parameters
+    ----------
+    units : Units
+        From `gis.units.form_units` / `gis.units.renovation_units`.
+    checks : DataFrame, optional
+        From `gis.review.check_units`, indexed by unit_id: joined as further columns.
+    lang : {"zh", "en"}
+    estates : DataFrame, optional
+
+    Returns
+    -------
+    DataFrame
+        One row per unit, headers in ``lang`` (catalogue ``review.unit_col.*``).
+
+    Examples
+    --------
+    >>> from gis.layers import read_estates
+    >>> from gis.sources import demo_folder
+    >>> from gis.standards import load_standard
+    >>> from gis.units import renovation_units
+    >>> units, assessed = renovation_units(read_estates(demo_folder() / "estates.gpkg"),
+    ...                                    load_standard())
+    >>> sheet = unit_sheet(units, lang="en", estates=assessed)
+    >>> sheet.shape
+    (48, 19)
+    >>> sheet.columns[:4].tolist()
+    ['Unit id', 'Estates', 'Households', 'Floor area (m²)']
+    >>> joint = sheet[sheet["Estates"] > 1].iloc[0]
+    >>> joint["Unit id"], joint["Member names"], joint["Why linked"]
+    ('U-XQ002+1-2f7241', '建业小区, 公安局家属院', 'XQ002–XQ012: gap 0.0 m, facing 111 m')
+    >>> joint["Caps checked"], joint["Size fully checked"]
+    ('household cap, floor-area cap, estate-count cap', 'yes')
+    >>> unit_sheet(units).loc[0, ["单元编号", "成员小区", "已核验的规模上限"]].tolist()
+    ['U-XQ002+1-2f7241', 'XQ002、XQ012', '户数上限、建筑面积上限、小区数上限']
     """
     table = units.units.drop(columns="geometry").set_index("unit_id")
     table["link_reasons"] = link_reasons(units, lang).reindex(table.index).fillna("")
@@ -199,6 +234,25 @@ def write_units(
     Returns
     -------
     dict of str to Path
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from gis.layers import read_estates
+    >>> from gis.sources import demo_folder
+    >>> from gis.standards import load_standard
+    >>> from gis.units import renovation_units
+    >>> units, assessed = renovation_units(read_estates(demo_folder() / "estates.gpkg"),
+    ...                                    load_standard())
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     paths = write_units(units, assessed, out, lang="en")
+    ...     report = paths["report"].read_text(encoding="utf-8")
+    ...     members = paths["membership"].read_text(encoding="utf-8-sig").splitlines()
+    >>> {k: p.name for k, p in paths.items()}
+    {'gpkg': 'units.gpkg', 'csv': 'units.csv', 'membership': 'unit_members.csv',
+     'report': 'units_report_en.md'}
+    >>> report.splitlines()[0], len(members) - 1
+    ('# Combined renovation units', 150)
     """
     names = {"gpkg": "units.gpkg", "csv": "units.csv", "membership": "unit_members.csv",
              "report": tr("review.file.units_report", lang)}
@@ -238,8 +292,9 @@ def _incomplete_md(units: Units, estates: pd.DataFrame, summary: list[str] | Non
         parts += ["## " + tr(f"review.md.{key}", lang), "",
                   tr("review.md.to_decide", lang, n=len(sub),
                      hint=FILL_IN_HINT[LANGS.index(lang)]), ""]
-        parts.append(md_table([tr("review.head.estate_id", lang), tr("review.head.estate", lang)],
-                              [[str(r.estate_id), str(r.name)] for r in sub.head(200).itertuples()]))
+        parts.append(md_table(
+            [tr("review.head.estate_id", lang), tr("review.head.estate", lang)],
+            [[str(r.estate_id), str(r.name)] for r in sub.head(200).itertuples()]))
         if len(sub) > 200:
             parts.append(f"… ({len(sub):,})")
         parts.append("")
@@ -321,6 +376,42 @@ def write_review(
     Returns
     -------
     dict of str to Path
+
+    Examples
+    --------
+    The demo's units checked against its ecological red line, the package in Chinese:
+
+    >>> import tempfile
+    >>> import openpyxl
+    >>> from gis.crs import metric_crs, to_metric
+    >>> from gis.layers import read_estates
+    >>> from gis.review import Constraint, check_units, read_constraint
+    >>> from gis.sources import demo_folder
+    >>> from gis.standards import load_standard
+    >>> from gis.units import renovation_units
+    >>> estates = read_estates(demo_folder() / "estates.gpkg")
+    >>> units, assessed = renovation_units(estates, load_standard())
+    >>> metric = metric_crs(estates)
+    >>> red = read_constraint(demo_folder() / "eco_redline.gpkg", "eco_redline")
+    >>> checks, conflicts = check_units(to_metric(units.units, metric), [
+    ...     Constraint(red.kind, to_metric(red.layer, metric), red.source)])
+    >>> sorted(conflicts["unit_id"])
+    ['U-XQ095+2-2a4620', 'U-XQ111+1-793c3b', 'U-XQ114']
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     paths = write_review(units, assessed, checks, conflicts.to_crs(estates.crs), out,
+    ...                          constraint_sources=[red.source])
+    ...     sheets = openpyxl.load_workbook(paths["xlsx"]).sheetnames
+    ...     md = paths["markdown"].read_text(encoding="utf-8").splitlines()
+    >>> sorted(p.name for p in paths.values())
+    ['review.md', 'review.xlsx', 'units.gpkg', 'units_source_crs.gpkg']
+    >>> sheets
+    ['审查表', '小区资格', '相邻关系', '冲突明细', '决定执行情况', '说明']
+    >>> md[0], md[4]
+    ('# 老旧小区联动改造单元审查材料', '- 小区总数: 150; 纳入改造: 85')
+    >>> md[5]
+    '- 改造单元: 48 (其中联动单元 29, 涉及小区 66); 户数 10,139'
+    >>> md[7]
+    '- 审查图层: eco_redline.gpkg'
     """
     names = {"gpkg": "units.gpkg", "gpkg_source": "units_source_crs.gpkg",
              "xlsx": tr("review.file.xlsx", lang), "markdown": tr("review.file.markdown", lang)}
