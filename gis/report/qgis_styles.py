@@ -219,6 +219,17 @@ def layer_qml(style: LayerStyle, symbol_kind: str) -> str:
     Returns
     -------
     str
+
+    Examples
+    --------
+    >>> qml = layer_qml(units_styles("en")["links"], "line")
+    >>> qml.splitlines()[0]
+    "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>"
+    >>> qml.count("<category "), 'label="neighbour, not linked"' in qml
+    (3, True)
+    >>> lines = "<layerGeometryType>1</layerGeometryType></qgis>"
+    >>> qml.count('class="SimpleLine"'), qml.rstrip().endswith(lines)
+    (3, True)
     """
     cats = "".join(
         f'<category render="true" symbol="{i}" value={quoteattr(r.value)} '
@@ -240,7 +251,29 @@ def layer_qml(style: LayerStyle, symbol_kind: str) -> str:
 
 
 def layer_sld(layer: str, style: LayerStyle, symbol_kind: str) -> str:
-    """The same style as an OGC SLD 1.1 document (for GIS other than QGIS)."""
+    """The same style as an OGC SLD 1.1 document (for GIS other than QGIS).
+
+    Parameters
+    ----------
+    layer : str
+        The layer's name, written as the SLD's named layer.
+    style : LayerStyle
+    symbol_kind : {"fill", "line", "marker"}
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> sld = layer_sld("links", units_styles("zh")["links"], "line")
+    >>> sld.count("<se:Rule>"), sld.count("<se:LineSymbolizer>")
+    (3, 3)
+    >>> sld[sld.index("<se:Rule>"):].split("</se:Name>")[0]
+    '<se:Rule><se:Name>联动相邻关系'
+    >>> "<ogc:PropertyName>linked</ogc:PropertyName><ogc:Literal>1</ogc:Literal>" in sld
+    True
+    """
     rules = []
     for r in style.rules:
         if symbol_kind == "fill":
@@ -301,7 +334,29 @@ def coverage_styles(standard: Standard, lang: str = "zh") -> dict[str, LayerStyl
     """Styles of ``coverage.gpkg``: ``estates`` by categories missing, ``services`` by category.
 
     The estates' classes are those of the coverage map: all present, 1, 2, 3, 4 or more
-    missing; estates left out by ``--invalid skip`` (``analysed`` false) are grey.
+    missing; estates left out by ``invalid="skip"`` (``analysed`` false) are grey.
+
+    Parameters
+    ----------
+    standard : Standard
+        The coverage's standard: its categories, in their maps' colours.
+    lang : {"zh", "en"}
+
+    Returns
+    -------
+    dict of str to LayerStyle
+
+    Examples
+    --------
+    >>> from gis.standards import load_standard
+    >>> styles = coverage_styles(load_standard(), "en")
+    >>> [(r.value, r.label) for r in styles["estates"].rules]  # doctest: +NORMALIZE_WHITESPACE
+    [('0', 'all present'), ('1', '1 missing'), ('2', '2 missing'), ('3', '3 missing'),
+     ('4', '4 or more missing'), ('not_analysed', 'not analysed (invalid geometry)')]
+    >>> [(r.value, r.fill) for r in styles["services"].rules][:2]
+    [('community_service', '#1f77b4'), ('clinic', '#d62728')]
+    >>> coverage_styles(load_standard())["estates"].rules[0].label
+    '设施齐全'
     """
     n = len(standard.categories)
     rules = []
@@ -326,7 +381,31 @@ def coverage_styles(standard: Standard, lang: str = "zh") -> dict[str, LayerStyl
 def units_styles(lang: str = "zh") -> dict[str, LayerStyle]:
     """Styles of ``units.gpkg``: ``units`` outlined and labelled with their totals,
     ``estates`` by eligibility, ``links`` linked / not linked / rejected, ``conflicts``
-    red, and constraint layers (named by kind) in the units map's colours."""
+    red, and constraint layers (named by kind) in the units map's colours.
+
+    Parameters
+    ----------
+    lang : {"zh", "en"}
+
+    Returns
+    -------
+    dict of str to LayerStyle
+        By layer name.
+
+    Examples
+    --------
+    >>> styles = units_styles("en")
+    >>> sorted(styles)  # doctest: +NORMALIZE_WHITESPACE
+    ['ancient_tree', 'conflicts', 'development_boundary', 'eco_redline', 'estates',
+     'historic_building', 'historic_district', 'links', 'plan_unit', 'units']
+    >>> [r.label for r in styles["units"].rules]
+    ['unit with conflicts', 'joint unit (several estates)', 'single-estate unit']
+    >>> print(styles["units"].label_expression)
+    "unit_id" || '\\n' || "n_estates" || ' estates, ' ||
+    coalesce(format_number("households", 0), '?') || ' households'
+    >>> units_styles("zh")["estates"].rules[-1].label, styles["eco_redline"].rules[0].label
+    ('不纳入改造的小区', 'Ecological red line')
+    """
     units = LayerStyle(
         "CASE WHEN coalesce(\"n_conflicts\", 0) > 0 THEN 'conflict' "
         "WHEN \"n_estates\" > 1 THEN 'joint' ELSE 'single' END",
@@ -406,6 +485,24 @@ def write_layer_styles(path: str | Path, styles: dict[str, LayerStyle], *,
     -------
     list of str
         The layers styled, in file order.
+
+    Examples
+    --------
+    >>> import sqlite3, tempfile
+    >>> from pathlib import Path
+    >>> import geopandas as gpd
+    >>> from gis.sources import demo_folder
+    >>> estates = gpd.read_file(demo_folder() / "estates.gpkg")
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     path = Path(out) / "units.gpkg"
+    ...     estates.to_file(path, layer="estates")
+    ...     styled = write_layer_styles(path, units_styles("en"), description="demo")
+    ...     again = write_layer_styles(path, units_styles("en"), description="demo")
+    ...     with sqlite3.connect(path) as con:
+    ...         rows = con.execute("SELECT f_table_name, styleName, useAsDefault, description "
+    ...                            "FROM layer_styles").fetchall()
+    >>> styled, again, rows
+    (['estates'], ['estates'], [('estates', 'estates (gis)', 1, 'demo')])
     """
     con = sqlite3.connect(str(path))
     try:
@@ -438,7 +535,26 @@ def write_layer_styles(path: str | Path, styles: dict[str, LayerStyle], *,
 
 
 def style_coverage_gpkg(path: str | Path, standard: Standard, *, lang: str = "zh") -> list[str]:
-    """Style ``coverage.gpkg`` (see `coverage_styles`); returns the layers styled."""
+    """Style ``coverage.gpkg`` (see `coverage_styles`); returns the layers styled.
+
+    Examples
+    --------
+    >>> import sqlite3, tempfile
+    >>> from pathlib import Path
+    >>> import geopandas as gpd
+    >>> from gis.sources import demo_folder
+    >>> from gis.standards import load_standard
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     path = Path(out) / "coverage.gpkg"
+    ...     for layer in ("estates", "services"):
+    ...         gpd.read_file(demo_folder() / f"{layer}.gpkg").to_file(path, layer=layer)
+    ...     styled = style_coverage_gpkg(path, load_standard(), lang="en")
+    ...     with sqlite3.connect(path) as con:
+    ...         described = con.execute("SELECT DISTINCT description FROM layer_styles").fetchall()
+    >>> styled, described
+    (['estates', 'services'], [('gis coverage: estates by categories missing,
+     services by category',)])
+    """
     return write_layer_styles(path, coverage_styles(standard, lang),
                               description=tr("styles.coverage_description", lang))
 
@@ -448,6 +564,22 @@ def style_units_gpkg(path: str | Path, *, lang: str = "zh",
     """Style ``units.gpkg`` (see `units_styles`); returns the layers styled.
 
     ``layers`` limits the styling to those layers (default: every layer it knows).
+
+    Examples
+    --------
+    >>> import sqlite3, tempfile
+    >>> from pathlib import Path
+    >>> import geopandas as gpd
+    >>> from gis.sources import demo_folder
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     path = Path(out) / "units.gpkg"
+    ...     gpd.read_file(demo_folder() / "estates.gpkg").to_file(path, layer="estates")
+    ...     only_units = style_units_gpkg(path, layers=["units"])
+    ...     styled = style_units_gpkg(path)
+    ...     with sqlite3.connect(path) as con:
+    ...         qml, = con.execute("SELECT styleQML FROM layer_styles").fetchone()
+    >>> only_units, styled, qml.count("<category "), 'label="纳入改造的小区"' in qml
+    ([], ['estates'], 6, True)
     """
     styles = units_styles(lang)
     if layers is not None:
@@ -471,6 +603,21 @@ def siting_styles(standard: Standard, categories: Sequence[str],
     categories : sequence of str
         The categories sited (their legend entries, in this order).
     lang : {"zh", "en"}
+
+    Returns
+    -------
+    dict of str to LayerStyle
+
+    Examples
+    --------
+    >>> from gis.standards import load_standard
+    >>> styles = siting_styles(load_standard(), ["clinic", "charging"])
+    >>> sorted(styles)
+    ['candidates', 'estates', 'service_areas', 'sites']
+    >>> [(r.value, r.label, r.fill) for r in styles["sites"].rules]
+    [('clinic', '建议新增医疗服务中心', '#d62728'), ('charging', '建议新增充电设施', '#9467bd')]
+    >>> siting_styles(load_standard(), ["clinic"], "en")["service_areas"].rules[0].label
+    'New Clinic / community health centre sites: walkable area (1000 m)'
     """
     keys = list(standard.keys)
     sites, areas = [], []
@@ -495,6 +642,21 @@ def siting_styles(standard: Standard, categories: Sequence[str],
 
 def style_sites_gpkg(path: str | Path, standard: Standard, categories: Sequence[str], *,
                      lang: str = "zh") -> list[str]:
-    """Style ``sites.gpkg`` (see `siting_styles`); returns the layers styled."""
+    """Style ``sites.gpkg`` (see `siting_styles`); returns the layers styled.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import geopandas as gpd
+    >>> from gis.sources import demo_folder
+    >>> from gis.standards import load_standard
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     path = Path(out) / "sites.gpkg"
+    ...     gpd.read_file(demo_folder() / "estates.gpkg").to_file(path, layer="estates")
+    ...     gpd.read_file(demo_folder() / "services.gpkg").to_file(path, layer="candidates")
+    ...     style_sites_gpkg(path, load_standard(), ["clinic"], lang="en")
+    ['estates', 'candidates']
+    """
     return write_layer_styles(path, siting_styles(standard, categories, lang),
                               description=tr("styles.sites_description", lang))
