@@ -62,7 +62,6 @@ _TEXT_COLUMNS = {"eligibility_reason": ("eligibility_reason", "eligibility_reaso
                  "conflict_summary": ("conflict_summary", "conflict_summary_en"),
                  "kind": ("kind_zh", "kind")}
 
-
 # `gis.units` stores its text columns (member names and ids "、"-joined, living-circle gaps)
 # in Chinese; they are rendered again only for another language.
 _STORED_IN = "zh"
@@ -94,6 +93,17 @@ def link_reasons(units: Units, lang: str = "zh") -> pd.Series:
     """Per unit, why its members were linked: each link with its gap and facing length.
 
     The words come from `gis.i18n` (message ``link_reason``); the links keep numbers only.
+
+    Examples
+    --------
+    >>> from gis.layers import read_estates
+    >>> from gis.sources import demo_folder
+    >>> from gis.standards import load_standard
+    >>> from gis.units import renovation_units
+    >>> units, _ = renovation_units(read_estates(demo_folder() / "estates.gpkg"),
+    ...                             load_standard())
+    >>> link_reasons(units, "en")["U-XQ003+2-e58099"]
+    'XQ003–XQ004: gap 0.0 m, facing 121 m; XQ003–XQ013: gap 0.0 m, facing 64 m'
     """
     unit_of = units.membership.set_index("estate_id")["unit_id"]
     return link_reason_texts(units.links, unit_of, lang)
