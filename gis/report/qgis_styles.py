@@ -23,10 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
+from gis.i18n import tr
 from gis.standards import Standard
 
 __all__ = [
     "CATEGORY_COLOURS",
+    "CONSTRAINT_COLOURS",
     "CONSTRAINT_STYLE",
     "MISSING_COLOURS",
     "StyleRule",
@@ -53,14 +55,14 @@ OTHER_COLOUR = "#d9d9d9"
 UNIT_COLOUR = "#08306b"
 CONFLICT_COLOUR = "#d7301f"
 LINK_COLOURS = {"linked": "#f46d43", "not_linked": "#bdbdbd", "rejected": CONFLICT_COLOUR}
-CONSTRAINT_STYLE = {
-    "historic_district": ("#8c510a", "历史文化街区", "Historic district"),
-    "historic_building": ("#8c510a", "历史建筑", "Historic building"),
-    "ancient_tree": ("#1b7837", "古树名木保护范围", "Ancient tree zone"),
-    "eco_redline": ("#b2182b", "生态保护红线", "Ecological red line"),
-    "development_boundary": ("#542788", "城镇开发边界", "Development boundary"),
-    "plan_unit": ("#878787", "控规单元", "Detailed-plan unit"),
-}
+CONSTRAINT_COLOURS = {"historic_district": "#8c510a", "historic_building": "#8c510a",
+                      "ancient_tree": "#1b7837", "eco_redline": "#b2182b",
+                      "development_boundary": "#542788", "plan_unit": "#878787"}
+# Kind -> (colour, Chinese, English), the shape the units map keeps: a view built from the
+# catalogue (``styles.constraint.<kind>``) so the words live in one place.
+CONSTRAINT_STYLE = {kind: (colour, tr(f"styles.constraint.{kind}", "zh"),
+                           tr(f"styles.constraint.{kind}", "en"))
+                    for kind, colour in CONSTRAINT_COLOURS.items()}
 
 # Fonts tried in order: Noto Sans CJK (Debian fonts-noto-cjk), then Windows' Microsoft YaHei;
 # QGIS falls back to a system font with CJK glyphs when neither is installed.
@@ -217,6 +219,17 @@ def layer_qml(style: LayerStyle, symbol_kind: str) -> str:
     Returns
     -------
     str
+
+    Examples
+    --------
+    >>> qml = layer_qml(units_styles("en")["links"], "line")
+    >>> qml.splitlines()[0]
+    "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>"
+    >>> qml.count("<category "), 'label="neighbour, not linked"' in qml
+    (3, True)
+    >>> lines = "<layerGeometryType>1</layerGeometryType></qgis>"
+    >>> qml.count('class="SimpleLine"'), qml.rstrip().endswith(lines)
+    (3, True)
     """
     cats = "".join(
         f'<category render="true" symbol="{i}" value={quoteattr(r.value)} '
@@ -238,7 +251,29 @@ def layer_qml(style: LayerStyle, symbol_kind: str) -> str:
 
 
 def layer_sld(layer: str, style: LayerStyle, symbol_kind: str) -> str:
-    """The same style as an OGC SLD 1.1 document (for GIS other than QGIS)."""
+    """The same style as an OGC SLD 1.1 document (for GIS other than QGIS).
+
+    Parameters
+    ----------
+    layer : str
+        The layer's name, written as the SLD's named layer.
+    style : LayerStyle
+    symbol_kind : {"fill", "line", "marker"}
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> sld = layer_sld("links", units_styles("zh")["links"], "line")
+    >>> sld.count("<se:Rule>"), sld.count("<se:LineSymbolizer>")
+    (3, 3)
+    >>> sld[sld.index("<se:Rule>"):].split("</se:Name>")[0]
+    '<se:Rule><se:Name>联动相邻关系'
+    >>> "<ogc:PropertyName>linked</ogc:PropertyName><ogc:Literal>1</ogc:Literal>" in sld
+    True
+    """
     rules = []
     for r in style.rules:
         if symbol_kind == "fill":
@@ -299,22 +334,41 @@ def coverage_styles(standard: Standard, lang: str = "zh") -> dict[str, LayerStyl
     """Styles of ``coverage.gpkg``: ``estates`` by categories missing, ``services`` by category.
 
     The estates' classes are those of the coverage map: all present, 1, 2, 3, 4 or more
-    missing; estates left out by ``--invalid skip`` (``analysed`` false) are grey.
+    missing; estates left out by ``invalid="skip"`` (``analysed`` false) are grey.
+
+    Parameters
+    ----------
+    standard : Standard
+        The coverage's standard: its categories, in their maps' colours.
+    lang : {"zh", "en"}
+
+    Returns
+    -------
+    dict of str to LayerStyle
+
+    Examples
+    --------
+    >>> from gis.standards import load_standard
+    >>> styles = coverage_styles(load_standard(), "en")
+    >>> [(r.value, r.label) for r in styles["estates"].rules]  # doctest: +NORMALIZE_WHITESPACE
+    [('0', 'all present'), ('1', '1 missing'), ('2', '2 missing'), ('3', '3 missing'),
+     ('4', '4 or more missing'), ('not_analysed', 'not analysed (invalid geometry)')]
+    >>> [(r.value, r.fill) for r in styles["services"].rules][:2]
+    [('community_service', '#1f77b4'), ('clinic', '#d62728')]
+    >>> coverage_styles(load_standard())["estates"].rules[0].label
+    '设施齐全'
     """
-    en = lang == "en"
     n = len(standard.categories)
-    labels = (("all present", "1 missing", "2 missing", "3 missing", "4 or more missing")
-              if en else ("设施齐全", "缺 1 类", "缺 2 类", "缺 3 类", "缺 4 类及以上"))
     rules = []
-    for i, (colour, label) in enumerate(zip(MISSING_COLOURS, labels)):
+    for i, colour in enumerate(MISSING_COLOURS):
         if i > n:
             break
+        label = tr(f"styles.missing.{i}", lang)
         flt = (_eq("n_covered", str(n - i)) if i < 4 else _cmp("LessThanOrEqualTo", "n_covered",
                                                                 n - 4))
         rules.append(StyleRule(str(i), label, colour, "#333333", 0.26, 0.65, flt))
-    rules.append(StyleRule("not_analysed", "not analysed (invalid geometry)" if en
-                           else "未分析（几何无效，已跳过）", OTHER_COLOUR, "#333333", 0.26, 0.65,
-                           _eq("analysed", "0")))
+    rules.append(StyleRule("not_analysed", tr("styles.coverage_not_analysed", lang), OTHER_COLOUR,
+                           "#333333", 0.26, 0.65, _eq("analysed", "0")))
     estates_key = (f"CASE WHEN \"analysed\" IS NOT NULL AND NOT \"analysed\" THEN 'not_analysed' "
                    f"ELSE to_string(min({n} - \"n_covered\", 4)) END")
     svc = [StyleRule(c.key, c.label(lang), CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)],
@@ -327,58 +381,70 @@ def coverage_styles(standard: Standard, lang: str = "zh") -> dict[str, LayerStyl
 def units_styles(lang: str = "zh") -> dict[str, LayerStyle]:
     """Styles of ``units.gpkg``: ``units`` outlined and labelled with their totals,
     ``estates`` by eligibility, ``links`` linked / not linked / rejected, ``conflicts``
-    red, and constraint layers (named by kind) in the units map's colours."""
-    en = lang == "en"
+    red, and constraint layers (named by kind) in the units map's colours.
+
+    Parameters
+    ----------
+    lang : {"zh", "en"}
+
+    Returns
+    -------
+    dict of str to LayerStyle
+        By layer name.
+
+    Examples
+    --------
+    >>> styles = units_styles("en")
+    >>> sorted(styles)  # doctest: +NORMALIZE_WHITESPACE
+    ['ancient_tree', 'conflicts', 'development_boundary', 'eco_redline', 'estates',
+     'historic_building', 'historic_district', 'links', 'plan_unit', 'units']
+    >>> [r.label for r in styles["units"].rules]
+    ['unit with conflicts', 'joint unit (several estates)', 'single-estate unit']
+    >>> print(styles["units"].label_expression)
+    "unit_id" || '\\n' || "n_estates" || ' estates, ' ||
+    coalesce(format_number("households", 0), '?') || ' households'
+    >>> units_styles("zh")["estates"].rules[-1].label, styles["eco_redline"].rules[0].label
+    ('不纳入改造的小区', 'Ecological red line')
+    """
     units = LayerStyle(
         "CASE WHEN coalesce(\"n_conflicts\", 0) > 0 THEN 'conflict' "
         "WHEN \"n_estates\" > 1 THEN 'joint' ELSE 'single' END",
-        (StyleRule("conflict", "unit with conflicts" if en else "存在审查冲突的单元",
+        (StyleRule("conflict", tr("styles.unit.conflict", lang),
                    CONFLICT_COLOUR, CONFLICT_COLOUR, 0.9, 0.0,
                    _cmp("GreaterThan", "n_conflicts", 0)),
-         StyleRule("joint", "joint unit (several estates)" if en else "联动改造单元（多个小区）",
+         StyleRule("joint", tr("styles.unit.joint", lang),
                    UNIT_COLOUR, UNIT_COLOUR, 0.9, 0.0, _cmp("GreaterThan", "n_estates", 1)),
-         StyleRule("single", "single-estate unit" if en else "单个小区单元",
+         StyleRule("single", tr("styles.unit.single", lang),
                    UNIT_COLOUR, UNIT_COLOUR, 0.4, 0.0, _eq("n_estates", "1"))),
-        label_expression=(
-            "\"unit_id\" || '\\n' || \"n_estates\" || ' estates, ' || "
-            "coalesce(format_number(\"households\", 0), '?') || ' households'" if en else
-            "\"unit_id\" || '\\n' || \"n_estates\" || ' 个小区，' || "
-            "coalesce(format_number(\"households\", 0), '?') || ' 户'"),
+        label_expression=tr("styles.unit_label", lang),
     )
-    names = {
-        "eligible": ("eligible estate", "纳入改造的小区"),
-        "eligible_extended": ("2001–2005, included", "2001–2005年建成（按需纳入）"),
-        "unknown": ("eligibility unknown: no build year", "改造资格未知：建成年份缺失，待补录"),
-        "assumed_eligible": ("ASSUMED eligible: no build year", "建成年份缺失，假定纳入（须核实）"),
-        "not_analysed": ("not analysed (invalid geometry)", "未分析（几何无效，已跳过）"),
-    }
-    est_rules = [StyleRule(s, names[s][0 if en else 1], colour, "#555555", 0.2, 0.55,
+    est_rules = [StyleRule(s, tr(f"styles.estates.{s}", lang), colour, "#555555", 0.2, 0.55,
                            _eq("eligibility", s))
                  for s, colour in ELIGIBILITY_COLOURS.items()]
     # Every other status (too recent, shantytown plan, demolition …) is "not eligible": QGIS's
     # own "all other values" category would match only empty values, so the key says "other".
-    est_rules.append(StyleRule("other", "not eligible" if en else "不纳入改造的小区", OTHER_COLOUR,
+    est_rules.append(StyleRule("other", tr("styles.estates.other", lang), OTHER_COLOUR,
                                "#555555", 0.2, 0.55))
     links = LayerStyle(
         "CASE WHEN \"decision\" = 'reject' THEN 'rejected' "
         "WHEN \"linked\" THEN 'linked' ELSE 'not_linked' END",
-        (StyleRule("linked", "link" if en else "联动相邻关系", LINK_COLOURS["linked"], width_mm=0.8,
+        (StyleRule("linked", tr("styles.link.linked", lang), LINK_COLOURS["linked"], width_mm=0.8,
                    sld_filter=_eq("linked", "1")),
-         StyleRule("not_linked", "neighbour, not linked" if en else "相邻但未联动",
+         StyleRule("not_linked", tr("styles.link.not_linked", lang),
                    LINK_COLOURS["not_linked"], width_mm=0.8, sld_filter=_eq("linked", "0")),
-         StyleRule("rejected", "rejected by review" if en else "审查否决",
+         StyleRule("rejected", tr("styles.link.rejected", lang),
                    LINK_COLOURS["rejected"], width_mm=0.8, sld_filter=_eq("decision", "reject"))))
     conflicts = LayerStyle("'conflict'", (StyleRule(
-        "conflict", "conflict" if en else "审查冲突", CONFLICT_COLOUR, CONFLICT_COLOUR, 0.5,
-        0.45),))
+        "conflict", tr("styles.conflict", lang), CONFLICT_COLOUR, CONFLICT_COLOUR, 0.5, 0.45),))
     known = ", ".join(f"'{s}'" for s in ELIGIBILITY_COLOURS)
     est_key = f"CASE WHEN \"eligibility\" IN ({known}) THEN \"eligibility\" ELSE 'other' END"
     styles = {"units": units, "estates": LayerStyle(est_key, tuple(est_rules)),
               "links": links, "conflicts": conflicts}
-    for kind, (colour, zh, en_name) in CONSTRAINT_STYLE.items():
+    for kind, colour in CONSTRAINT_COLOURS.items():
         opacity = 0.0 if kind in ("development_boundary", "plan_unit") else 0.15
         styles[kind] = LayerStyle("'constraint'", (StyleRule(
-            "constraint", en_name if en else zh, colour, colour, 0.5, opacity, dashed=True),))
+            "constraint", tr(f"styles.constraint.{kind}", lang), colour, colour, 0.5, opacity,
+            dashed=True),))
     return styles
 
 
@@ -419,6 +485,24 @@ def write_layer_styles(path: str | Path, styles: dict[str, LayerStyle], *,
     -------
     list of str
         The layers styled, in file order.
+
+    Examples
+    --------
+    >>> import sqlite3, tempfile
+    >>> from pathlib import Path
+    >>> import geopandas as gpd
+    >>> from gis.sources import demo_folder
+    >>> estates = gpd.read_file(demo_folder() / "estates.gpkg")
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     path = Path(out) / "units.gpkg"
+    ...     estates.to_file(path, layer="estates")
+    ...     styled = write_layer_styles(path, units_styles("en"), description="demo")
+    ...     again = write_layer_styles(path, units_styles("en"), description="demo")
+    ...     with sqlite3.connect(path) as con:
+    ...         rows = con.execute("SELECT f_table_name, styleName, useAsDefault, description "
+    ...                            "FROM layer_styles").fetchall()
+    >>> styled, again, rows
+    (['estates'], ['estates'], [('estates', 'estates (gis)', 1, 'demo')])
     """
     con = sqlite3.connect(str(path))
     try:
@@ -451,10 +535,28 @@ def write_layer_styles(path: str | Path, styles: dict[str, LayerStyle], *,
 
 
 def style_coverage_gpkg(path: str | Path, standard: Standard, *, lang: str = "zh") -> list[str]:
-    """Style ``coverage.gpkg`` (see `coverage_styles`); returns the layers styled."""
-    desc = ("gis coverage: estates by categories missing, services by category" if lang == "en"
-            else "gis 覆盖分析：小区按缺少设施类别数着色，设施按类别着色")
-    return write_layer_styles(path, coverage_styles(standard, lang), description=desc)
+    """Style ``coverage.gpkg`` (see `coverage_styles`); returns the layers styled.
+
+    Examples
+    --------
+    >>> import sqlite3, tempfile
+    >>> from pathlib import Path
+    >>> import geopandas as gpd
+    >>> from gis.sources import demo_folder
+    >>> from gis.standards import load_standard
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     path = Path(out) / "coverage.gpkg"
+    ...     for layer in ("estates", "services"):
+    ...         gpd.read_file(demo_folder() / f"{layer}.gpkg").to_file(path, layer=layer)
+    ...     styled = style_coverage_gpkg(path, load_standard(), lang="en")
+    ...     with sqlite3.connect(path) as con:
+    ...         described = con.execute("SELECT DISTINCT description FROM layer_styles").fetchall()
+    >>> styled, described
+    (['estates', 'services'], [('gis coverage: estates by categories missing,
+     services by category',)])
+    """
+    return write_layer_styles(path, coverage_styles(standard, lang),
+                              description=tr("styles.coverage_description", lang))
 
 
 def style_units_gpkg(path: str | Path, *, lang: str = "zh",
@@ -462,13 +564,27 @@ def style_units_gpkg(path: str | Path, *, lang: str = "zh",
     """Style ``units.gpkg`` (see `units_styles`); returns the layers styled.
 
     ``layers`` limits the styling to those layers (default: every layer it knows).
+
+    Examples
+    --------
+    >>> import sqlite3, tempfile
+    >>> from pathlib import Path
+    >>> import geopandas as gpd
+    >>> from gis.sources import demo_folder
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     path = Path(out) / "units.gpkg"
+    ...     gpd.read_file(demo_folder() / "estates.gpkg").to_file(path, layer="estates")
+    ...     only_units = style_units_gpkg(path, layers=["units"])
+    ...     styled = style_units_gpkg(path)
+    ...     with sqlite3.connect(path) as con:
+    ...         qml, = con.execute("SELECT styleQML FROM layer_styles").fetchone()
+    >>> only_units, styled, qml.count("<category "), 'label="纳入改造的小区"' in qml
+    ([], ['estates'], 6, True)
     """
     styles = units_styles(lang)
     if layers is not None:
         styles = {k: v for k, v in styles.items() if k in layers}
-    desc = ("gis units: units with totals, estates by eligibility, links, conflicts"
-            if lang == "en" else "gis 改造单元：单元（标注户数）、小区改造资格、相邻关系、审查冲突")
-    return write_layer_styles(path, styles, description=desc)
+    return write_layer_styles(path, styles, description=tr("styles.units_description", lang))
 
 
 def siting_styles(standard: Standard, categories: Sequence[str],
@@ -487,26 +603,36 @@ def siting_styles(standard: Standard, categories: Sequence[str],
     categories : sequence of str
         The categories sited (their legend entries, in this order).
     lang : {"zh", "en"}
+
+    Returns
+    -------
+    dict of str to LayerStyle
+
+    Examples
+    --------
+    >>> from gis.standards import load_standard
+    >>> styles = siting_styles(load_standard(), ["clinic", "charging"])
+    >>> sorted(styles)
+    ['candidates', 'estates', 'service_areas', 'sites']
+    >>> [(r.value, r.label, r.fill) for r in styles["sites"].rules]
+    [('clinic', '建议新增医疗服务中心', '#d62728'), ('charging', '建议新增充电设施', '#9467bd')]
+    >>> siting_styles(load_standard(), ["clinic"], "en")["service_areas"].rules[0].label
+    'New Clinic / community health centre sites: walkable area (1000 m)'
     """
-    en = lang == "en"
     keys = list(standard.keys)
     sites, areas = [], []
     for key in categories:
         cat = standard.category(key)
         colour = CATEGORY_COLOURS[keys.index(key) % len(CATEGORY_COLOURS)]
         label = cat.label(lang)
-        sites.append(StyleRule(key, f"Proposed {label} sites" if en else f"建议新增{label}",
+        sites.append(StyleRule(key, tr("styles.site", lang, label=label),
                                colour, "#000000", 0.3, 1.0, _eq("category", key), size_mm=4.0))
         areas.append(StyleRule(
-            key, (f"New {label} sites: walkable area ({cat.walk_m:.0f} m)" if en
-                  else f"新增{label}步行服务范围（{cat.walk_m:.0f}米）"),
+            key, tr("styles.site_area", lang, label=label, walk_m=cat.walk_m),
             colour, colour, 0.5, 0.18, _eq("category", key), dashed=True))
-    label = ("'#' || \"order\" || ' +' || coalesce(format_number(\"new_households\", 0), '?') "
-             "|| ' households'" if en else
-             "'第' || \"order\" || '处 +' || coalesce(format_number(\"new_households\", 0), '?') "
-             "|| ' 户'")
+    label = tr("styles.site_label", lang)
     candidates = LayerStyle("'candidate'", (StyleRule(
-        "candidate", "candidate site" if en else "候选点位", "#969696", "#969696", 0.2, 0.8,
+        "candidate", tr("styles.candidate", lang), "#969696", "#969696", 0.2, 0.8,
         size_mm=1.2),))
     return {"sites": LayerStyle('"category"', tuple(sites), label_expression=label),
             "service_areas": LayerStyle('"category"', tuple(areas)),
@@ -516,9 +642,21 @@ def siting_styles(standard: Standard, categories: Sequence[str],
 
 def style_sites_gpkg(path: str | Path, standard: Standard, categories: Sequence[str], *,
                      lang: str = "zh") -> list[str]:
-    """Style ``sites.gpkg`` (see `siting_styles`); returns the layers styled."""
-    desc = ("gis siting: proposed sites by category (order, households newly covered), "
-            "service areas, candidates, estates by categories missing" if lang == "en" else
-            "gis 选址：建议点位按类别着色（序号、新增覆盖户数），步行服务范围，候选点位，"
-            "小区按缺少设施类别数着色")
-    return write_layer_styles(path, siting_styles(standard, categories, lang), description=desc)
+    """Style ``sites.gpkg`` (see `siting_styles`); returns the layers styled.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import geopandas as gpd
+    >>> from gis.sources import demo_folder
+    >>> from gis.standards import load_standard
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     path = Path(out) / "sites.gpkg"
+    ...     gpd.read_file(demo_folder() / "estates.gpkg").to_file(path, layer="estates")
+    ...     gpd.read_file(demo_folder() / "services.gpkg").to_file(path, layer="candidates")
+    ...     style_sites_gpkg(path, load_standard(), ["clinic"], lang="en")
+    ['estates', 'candidates']
+    """
+    return write_layer_styles(path, siting_styles(standard, categories, lang),
+                              description=tr("styles.sites_description", lang))

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from gis.eligibility import FILL_IN_HINT
-from gis.i18n import join
+from gis.i18n import LANGS, MESSAGES, join, tr
 from gis.notes import note_text
 from gis.report._files import (
     autofit,
@@ -29,7 +29,7 @@ from gis.report._files import (
 )
 from gis.report.qgis_styles import style_units_gpkg
 from gis.skipped import skipped_table
-from gis.units import CAP_LABELS, Units, link_reason_texts, unit_gap_texts
+from gis.units import Units, link_reason_texts, unit_gap_texts
 
 __all__ = ["unit_sheet", "write_review", "write_units"]
 
@@ -37,69 +37,73 @@ logger = logging.getLogger(__name__)
 
 REVIEW_CRS = "EPSG:4490"  # CGCS2000, what Chinese natural-resources systems expect
 
-_UNIT_COLUMNS = {
-    "unit_id": ("单元编号", "Unit id"),
-    "n_estates": ("小区数", "Estates"),
-    "households": ("户数", "Households"),
-    "floor_area_m2": ("建筑面积（平方米）", "Floor area (m²)"),
-    "households_known": ("已知户数（户数已知的成员合计）", "Households known (members with a count)"),
-    "households_unknown_n": ("户数未知的成员小区数", "Members without households"),
-    "floor_area_known_m2": ("已知建筑面积（平方米）", "Floor area known (m²)"),
-    "floor_area_unknown_n": ("建筑面积未知的成员小区数", "Members without floor area"),
-    "caps_checked": ("已核验的规模上限", "Caps checked"),
-    "caps_unchecked": ("未能核验的规模上限", "Caps not checkable"),
-    "size_checked": ("规模已全部核验", "Size fully checked"),
-    "assumed_members": ("假定纳入的成员小区数", "Members assumed eligible"),
-    "build_year_min": ("最早建成年份", "Built from"),
-    "build_year_max": ("最晚建成年份", "Built to"),
-    "members": ("成员小区", "Members"),
-    "member_names": ("成员小区名称", "Member names"),
-    "flags": ("提示", "Flags"),
-    "decision": ("已执行的审查决定", "Decision applied"),
-    "coverage_households_rate": ("生活圈设施户数覆盖率", "Living-circle household coverage"),
-    "coverage_gaps": ("生活圈设施缺口", "Living-circle gaps"),
-    "link_reasons": ("联动依据", "Why linked"),
-    "n_conflicts": ("冲突项数", "Conflicts"),
-    "conflict_summary": ("审查冲突", "Conflict summary"),
-}
-_ESTATE_COLUMNS = {
-    "estate_id": ("小区编号", "Estate id"),
-    "name": ("小区名称", "Estate"),
-    "build_year": ("建成年份", "Built"),
-    "households": ("户数", "Households"),
-    "floor_area_m2": ("建筑面积（平方米）", "Floor area (m²)"),
-    "eligibility_reason": ("改造资格", "Eligibility"),
-    "unit_id": ("所属单元", "Unit"),
-}
-_LINK_COLUMNS = {
-    "estate_a": ("小区A", "Estate A"),
-    "estate_b": ("小区B", "Estate B"),
-    "gap_m": ("间距（米）", "Gap (m)"),
-    "facing_m": ("相邻边长（米）", "Facing (m)"),
-    "crossed": ("跨越障碍", "Crossed"),
-    "linked": ("是否联动", "Linked"),
-    "reason_text": ("说明", "Note"),
-    "decision": ("审查决定", "Decision"),
-}
-_REASONS = {
-    "": ("相邻（间距与相邻边长均满足）", "neighbours (gap and facing length met)"),
-    "short_facing": ("相邻边过短（仅角点相接或错位）", "facing too short (corner-only contact)"),
-    "barrier": ("间隔道路/河流等障碍", "separated by a barrier"),
-    "overlap": ("边界相互重叠，请核对边界（未联动）", "boundaries overlap: check them (not linked)"),
-    "inside": ("一个小区位于另一小区范围内，请核对是否重复（未联动）",
-               "one estate lies inside the other: check for a duplicate (not linked)"),
-}
+# Columns of each sheet in display order; the headers are ``review.unit_col.<column>`` etc.
+# in the catalogue (gis.i18n.review).
+_UNIT_COLUMNS = ("unit_id", "n_estates", "households", "floor_area_m2", "households_known",
+                 "households_unknown_n", "floor_area_known_m2", "floor_area_unknown_n",
+                 "caps_checked", "caps_unchecked", "size_checked", "assumed_members",
+                 "build_year_min", "build_year_max", "members", "member_names", "flags",
+                 "decision", "coverage_households_rate", "coverage_gaps", "link_reasons",
+                 "n_conflicts", "conflict_summary")
+_ESTATE_COLUMNS = ("estate_id", "name", "build_year", "households", "floor_area_m2",
+                   "eligibility_reason", "unit_id")
+_LINK_COLUMNS = ("estate_a", "estate_b", "gap_m", "facing_m", "crossed", "linked",
+                 "reason_text", "decision")
+_CONFLICT_COLUMNS = ("unit_id", "kind", "feature_name", "overlap_m2")
+_DECISION_COLUMNS = ("row", "target", "estate_a", "estate_b", "unit_id", "members", "decision",
+                     "comment", "status", "sheet")
+# Caps in the order the notes list them (`gis.units.UnitCaps` fields).
+_CAPS = ("max_households", "max_floor_area_m2", "max_estates", "min_households")
+
+# Text the analysis stores in both languages, by the column the sheets show: the column
+# holding it per language, in `gis.i18n.LANGS` order (the Chinese conflict kind is
+# ``kind_zh``, the English sheet shows the kind key).
+_TEXT_COLUMNS = {"eligibility_reason": ("eligibility_reason", "eligibility_reason_en"),
+                 "conflict_summary": ("conflict_summary", "conflict_summary_en"),
+                 "kind": ("kind_zh", "kind")}
+
+# `gis.units` stores its text columns (member names and ids "、"-joined, living-circle gaps)
+# in Chinese; they are rendered again only for another language.
+_STORED_IN = "zh"
 
 
-def _label(columns: dict[str, tuple[str, str]], lang: str) -> dict[str, str]:
-    k = 1 if lang == "en" else 0
-    return {c: names[k] for c, names in columns.items()}
+def _text_column(column: str, lang: str) -> str:
+    """The data column holding ``column``'s text in ``lang``."""
+    return _TEXT_COLUMNS[column][LANGS.index(lang)]
+
+
+def _label(prefix: str, columns: tuple[str, ...], lang: str) -> dict[str, str]:
+    """Display headers of ``columns``: message ``<prefix>.<column>`` in ``lang``."""
+    return {c: tr(f"{prefix}.{c}", lang) for c in columns}
+
+
+def _caps_text(value: object, lang: str) -> str:
+    """Cap keys stored comma-separated ("max_households,max_estates") as words in ``lang``."""
+    return join((tr(f"review.cap.{c}", lang) for c in str(value).split(",")
+                 if f"review.cap.{c}" in MESSAGES), lang)
+
+
+def _reason_text(reason: str, lang: str) -> str:
+    """Why two neighbours were (not) linked; an unknown reason key is shown as it is."""
+    msg_id = "review.link_reason." + ("neighbours" if reason == "" else str(reason))
+    return tr(msg_id, lang) if msg_id in MESSAGES and reason != "neighbours" else reason
 
 
 def link_reasons(units: Units, lang: str = "zh") -> pd.Series:
     """Per unit, why its members were linked: each link with its gap and facing length.
 
     The words come from `gis.i18n` (message ``link_reason``); the links keep numbers only.
+
+    Examples
+    --------
+    >>> from gis.layers import read_estates
+    >>> from gis.sources import demo_folder
+    >>> from gis.standards import load_standard
+    >>> from gis.units import renovation_units
+    >>> units, _ = renovation_units(read_estates(demo_folder() / "estates.gpkg"),
+    ...                             load_standard())
+    >>> link_reasons(units, "en")["U-XQ003+2-e58099"]
+    'XQ003–XQ004: gap 0.0 m, facing 121 m; XQ003–XQ013: gap 0.0 m, facing 64 m'
     """
     unit_of = units.membership.set_index("estate_id")["unit_id"]
     return link_reason_texts(units.links, unit_of, lang)
@@ -134,48 +138,83 @@ def unit_sheet(units: Units, checks: pd.DataFrame | None = None, *, lang: str = 
 
     ``estates`` (with ``estate_id`` and ``name``) lets the member-name lists be joined in
     ``lang``; without it they stay as stored.
+
+    Parameters
+    ----------
+    units : Units
+        From `gis.units.form_units` / `gis.units.renovation_units`.
+    checks : DataFrame, optional
+        From `gis.review.check_units`, indexed by unit_id: joined as further columns.
+    lang : {"zh", "en"}
+    estates : DataFrame, optional
+
+    Returns
+    -------
+    DataFrame
+        One row per unit, headers in ``lang`` (catalogue ``review.unit_col.*``).
+
+    Examples
+    --------
+    >>> from gis.layers import read_estates
+    >>> from gis.sources import demo_folder
+    >>> from gis.standards import load_standard
+    >>> from gis.units import renovation_units
+    >>> units, assessed = renovation_units(read_estates(demo_folder() / "estates.gpkg"),
+    ...                                    load_standard())
+    >>> sheet = unit_sheet(units, lang="en", estates=assessed)
+    >>> sheet.shape
+    (48, 19)
+    >>> sheet.columns[:4].tolist()
+    ['Unit id', 'Estates', 'Households', 'Floor area (m²)']
+    >>> joint = sheet[sheet["Estates"] > 1].iloc[0]
+    >>> joint["Unit id"], joint["Member names"], joint["Why linked"]
+    ('U-XQ002+1-2f7241', '建业小区, 公安局家属院', 'XQ002–XQ012: gap 0.0 m, facing 111 m')
+    >>> joint["Caps checked"], joint["Size fully checked"]
+    ('household cap, floor-area cap, estate-count cap', 'yes')
+    >>> unit_sheet(units).loc[0, ["单元编号", "成员小区", "已核验的规模上限"]].tolist()
+    ['U-XQ002+1-2f7241', 'XQ002、XQ012', '户数上限、建筑面积上限、小区数上限']
     """
     table = units.units.drop(columns="geometry").set_index("unit_id")
     table["link_reasons"] = link_reasons(units, lang).reindex(table.index).fillna("")
-    if lang != "zh":
+    if lang != _STORED_IN:
         _render_in(table, units, lang, estates)
     if checks is not None:
         checks = checks.copy()
         if "conflict_summary_en" in checks:
-            en_text = checks.pop("conflict_summary_en")
-            if lang == "en":
-                checks["conflict_summary"] = en_text
+            # One summary column, in ``lang``; the other language's column is dropped.
+            texts = {"conflict_summary_en": checks.pop("conflict_summary_en")}
+            shown = _text_column("conflict_summary", lang)
+            if shown in texts:
+                checks["conflict_summary"] = texts[shown]
         table = table.join(checks, how="left")
-    k = 1 if lang == "en" else 0
     for col in ("caps_checked", "caps_unchecked"):
         if col in table:
-            table[col] = table[col].map(lambda v: ("、" if k == 0 else ", ").join(
-                CAP_LABELS[c][k] for c in str(v).split(",") if c in CAP_LABELS))
+            table[col] = table[col].map(lambda v: _caps_text(v, lang))
     if "size_checked" in table:
-        yes, no = ("yes", "NO: unknown members") if k else ("是", "否（成员数据未知）")
-        table["size_checked"] = np.where(table["size_checked"].astype(bool), yes, no)
+        table["size_checked"] = np.where(table["size_checked"].astype(bool),
+                                         tr("review.size_checked.yes", lang),
+                                         tr("review.size_checked.no", lang))
     order = [c for c in _UNIT_COLUMNS if c in table.columns or c == "unit_id"]
     rest = [c for c in table.columns if c not in order]
     table = table.reset_index()[order + rest]
-    return table.rename(columns=_label(_UNIT_COLUMNS, lang))
+    return table.rename(columns=_label("review.unit_col", _UNIT_COLUMNS, lang))
 
 
 def _estate_sheet(estates: gpd.GeoDataFrame, units: Units, lang: str) -> pd.DataFrame:
     est = estates.drop(columns="geometry").merge(units.membership, on="estate_id", how="left")
-    if lang == "en" and "eligibility_reason_en" in est:
-        est["eligibility_reason"] = est["eligibility_reason_en"]
+    reason = _text_column("eligibility_reason", lang)
+    if reason in est:
+        est["eligibility_reason"] = est[reason]
     cols = [c for c in _ESTATE_COLUMNS if c in est.columns]
-    return est[cols].rename(columns=_label(_ESTATE_COLUMNS, lang))
+    return est[cols].rename(columns=_label("review.estate_col", _ESTATE_COLUMNS, lang))
 
 
 def _link_sheet(units: Units, lang: str) -> pd.DataFrame:
     links = units.links.drop(columns="geometry").copy()
-    k = 1 if lang == "en" else 0
-    links["reason_text"] = links["reason"].map(lambda r: _REASONS.get(r, (r, r))[k])
-    yes, no = ("yes", "no") if lang == "en" else ("是", "否")
-    links["linked"] = np.where(links["linked"], yes, no)
+    links["reason_text"] = links["reason"].map(lambda r: _reason_text(r, lang))
+    links["linked"] = np.where(links["linked"], tr("review.yes", lang), tr("review.no", lang))
     cols = [c for c in _LINK_COLUMNS if c in links.columns]
-    return links[cols].rename(columns=_label(_LINK_COLUMNS, lang))
+    return links[cols].rename(columns=_label("review.link_col", _LINK_COLUMNS, lang))
 
 
 def write_units(
@@ -205,9 +244,28 @@ def write_units(
     Returns
     -------
     dict of str to Path
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from gis.layers import read_estates
+    >>> from gis.sources import demo_folder
+    >>> from gis.standards import load_standard
+    >>> from gis.units import renovation_units
+    >>> units, assessed = renovation_units(read_estates(demo_folder() / "estates.gpkg"),
+    ...                                    load_standard())
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     paths = write_units(units, assessed, out, lang="en")
+    ...     report = paths["report"].read_text(encoding="utf-8")
+    ...     members = paths["membership"].read_text(encoding="utf-8-sig").splitlines()
+    >>> {k: p.name for k, p in paths.items()}
+    {'gpkg': 'units.gpkg', 'csv': 'units.csv', 'membership': 'unit_members.csv',
+     'report': 'units_report_en.md'}
+    >>> report.splitlines()[0], len(members) - 1
+    ('# Combined renovation units', 150)
     """
     names = {"gpkg": "units.gpkg", "csv": "units.csv", "membership": "unit_members.csv",
-             "report": "units_report.md" if lang != "en" else "units_report_en.md"}
+             "report": tr("review.file.units_report", lang)}
     with staged_outputs(out_dir) as stage:
         _gpkg(stage / names["gpkg"], units, estates, None, estates.crs)
         style_units_gpkg(stage / names["gpkg"], lang=lang)  # QGIS opens it styled
@@ -223,7 +281,7 @@ def _notes_md(units: Units, notes: list[str] | None, lang: str) -> str:
     extra = _notes(units, illustrative=False, notes=notes, lang=lang)
     if not extra:
         return ""
-    return "\n".join(["## " + ("Notes" if lang == "en" else "说明"), "",
+    return "\n".join(["## " + tr("review.notes", lang), "",
                       *[f"- {n}" for n in extra], ""])
 
 
@@ -231,26 +289,22 @@ def _incomplete_md(units: Units, estates: pd.DataFrame, summary: list[str] | Non
                    skipped: list[dict] | None, lang: str, *, title: bool = False) -> str:
     """Summary, estates whose eligibility is unknown or assumed, units whose size could not
     be checked, and rows not analysed: what the run could not decide, and how to fix it."""
-    en = lang == "en"
     parts: list[str] = []
     if title:
-        parts += ["# " + ("Combined renovation units" if en else "老旧小区联动改造单元"), ""]
+        parts += ["# " + tr("review.md.units_title", lang), ""]
     if summary:
-        parts += ["## " + ("Summary" if en else "摘要"), "", *[f"- {x}" for x in summary], ""]
+        parts += ["## " + tr("review.md.summary", lang), "", *[f"- {x}" for x in summary], ""]
     status = estates["eligibility"] if "eligibility" in estates else pd.Series(dtype=object)
-    for key, head_en, head_zh in (
-        ("unknown", "Eligibility unknown (no build year)", "改造资格未知（建成年份缺失）"),
-        ("assumed_eligible", "ASSUMED eligible (no build year, --assume-unknown-eligible)",
-         "假定纳入（建成年份缺失，--assume-unknown-eligible）"),
-    ):
+    for key in ("unknown", "assumed_eligible"):
         sub = estates[status == key]
         if sub.empty:
             continue
-        parts += [f"## {head_en if en else head_zh}", "",
-                  (f"{len(sub):,} estates. To decide: {FILL_IN_HINT[1]}." if en
-                   else f"共 {len(sub):,} 个小区。请{FILL_IN_HINT[0]}。"), ""]
-        parts.append(md_table(["Estate id" if en else "小区编号", "Estate" if en else "小区名称"],
-                              [[str(r.estate_id), str(r.name)] for r in sub.head(200).itertuples()]))
+        parts += ["## " + tr(f"review.md.{key}", lang), "",
+                  tr("review.md.to_decide", lang, n=len(sub),
+                     hint=FILL_IN_HINT[LANGS.index(lang)]), ""]
+        parts.append(md_table(
+            [tr("review.head.estate_id", lang), tr("review.head.estate", lang)],
+            [[str(r.estate_id), str(r.name)] for r in sub.head(200).itertuples()]))
         if len(sub) > 200:
             parts.append(f"… ({len(sub):,})")
         parts.append("")
@@ -258,34 +312,27 @@ def _incomplete_md(units: Units, estates: pd.DataFrame, summary: list[str] | Non
     if "caps_unchecked" in u:
         open_ = u[u["caps_unchecked"].astype(str) != ""]
         if len(open_):
-            k = 1 if en else 0
-            parts += ["## " + ("Units whose size could not be checked" if en
-                               else "规模未能核验的单元"), ""]
+            parts += ["## " + tr("review.md.size_unchecked", lang), ""]
             rows = [[str(r.unit_id), str(int(r.n_estates)),
-                     _known(r.households, r.households_known, r.households_unknown_n, en),
-                     _known(r.floor_area_m2, r.floor_area_known_m2, r.floor_area_unknown_n, en),
-                     ("、" if not en else ", ").join(CAP_LABELS[c][k]
-                                                      for c in str(r.caps_unchecked).split(","))]
+                     _known(r.households, r.households_known, r.households_unknown_n, lang),
+                     _known(r.floor_area_m2, r.floor_area_known_m2, r.floor_area_unknown_n, lang),
+                     _caps_text(r.caps_unchecked, lang)]
                     for r in open_.itertuples()]
-            parts += [md_table(["Unit" if en else "单元编号", "Estates" if en else "小区数",
-                                "Households" if en else "户数",
-                                "Floor area m²" if en else "建筑面积（平方米）",
-                                "Not checked" if en else "未能核验"], rows), ""]
+            parts += [md_table([tr(f"review.head.{h}", lang) for h in
+                                ("unit", "estates", "households", "floor_area", "not_checked")],
+                               rows), ""]
     if skipped:
         table = skipped_table(skipped, lang=lang)
-        parts += ["## " + ("Not analysed (rows left out, with the reason)" if en
-                           else "未分析的要素（已跳过的行及原因）"), "",
+        parts += ["## " + tr("review.md.not_analysed", lang), "",
                   md_table(list(table.columns), table.astype(str).values.tolist()), ""]
     return "\n".join(parts) + ("\n" if parts else "")
 
 
-def _known(total: float, known: float, n_unknown: int, en: bool) -> str:
+def _known(total: float, known: float, n_unknown: int, lang: str) -> str:
     """"1,200" when known; "unknown (known part 1,200; 2 members unknown)" otherwise."""
     if n_unknown == 0 and not pd.isna(total):
         return f"{total:,.0f}"
-    if en:
-        return f"unknown (known part {known:,.0f}; {n_unknown} members unknown)"
-    return f"未知（已知部分 {known:,.0f}；{n_unknown} 个成员小区未知）"
+    return tr("review.total_unknown", lang, known=known, n=n_unknown)
 
 
 def write_review(
@@ -339,37 +386,70 @@ def write_review(
     Returns
     -------
     dict of str to Path
+
+    Examples
+    --------
+    The demo's units checked against its ecological red line, the package in Chinese:
+
+    >>> import tempfile
+    >>> import openpyxl
+    >>> from gis.crs import metric_crs, to_metric
+    >>> from gis.layers import read_estates
+    >>> from gis.review import Constraint, check_units, read_constraint
+    >>> from gis.sources import demo_folder
+    >>> from gis.standards import load_standard
+    >>> from gis.units import renovation_units
+    >>> estates = read_estates(demo_folder() / "estates.gpkg")
+    >>> units, assessed = renovation_units(estates, load_standard())
+    >>> metric = metric_crs(estates)
+    >>> red = read_constraint(demo_folder() / "eco_redline.gpkg", "eco_redline")
+    >>> checks, conflicts = check_units(to_metric(units.units, metric), [
+    ...     Constraint(red.kind, to_metric(red.layer, metric), red.source)])
+    >>> sorted(conflicts["unit_id"])
+    ['U-XQ095+2-2a4620', 'U-XQ111+1-793c3b', 'U-XQ114']
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     paths = write_review(units, assessed, checks, conflicts.to_crs(estates.crs), out,
+    ...                          constraint_sources=[red.source])
+    ...     sheets = openpyxl.load_workbook(paths["xlsx"]).sheetnames
+    ...     md = paths["markdown"].read_text(encoding="utf-8").splitlines()
+    >>> sorted(p.name for p in paths.values())
+    ['review.md', 'review.xlsx', 'units.gpkg', 'units_source_crs.gpkg']
+    >>> sheets
+    ['审查表', '小区资格', '相邻关系', '冲突明细', '决定执行情况', '说明']
+    >>> md[0], md[4]
+    ('# 老旧小区联动改造单元审查材料', '- 小区总数: 150; 纳入改造: 85')
+    >>> md[5]
+    '- 改造单元: 48 (其中联动单元 29, 涉及小区 66); 户数 10,139'
+    >>> md[7]
+    '- 审查图层: eco_redline.gpkg'
     """
-    en = lang == "en"
     names = {"gpkg": "units.gpkg", "gpkg_source": "units_source_crs.gpkg",
-             "xlsx": "review.xlsx" if not en else "review_en.xlsx",
-             "markdown": "review.md" if not en else "review_en.md"}
+             "xlsx": tr("review.file.xlsx", lang), "markdown": tr("review.file.markdown", lang)}
     if figures is not None:
-        names["docx"] = "review.docx" if not en else "review_en.docx"
+        names["docx"] = tr("review.file.docx", lang)
     sheet = unit_sheet(units, checks, lang=lang, estates=estates)
-    decision_col, comment_col = ("Decision", "Comment") if en else ("决定", "说明")
-    sheet[decision_col] = ""
-    sheet[comment_col] = ""
+    sheet[tr("review.col.decision", lang)] = ""
+    sheet[tr("review.col.comment", lang)] = ""
     with staged_outputs(out_dir) as stage:
         _gpkg(stage / names["gpkg"], units, estates, checks, REVIEW_CRS, conflicts)
         style_units_gpkg(stage / names["gpkg"], lang=lang)  # QGIS opens it styled
         _gpkg(stage / names["gpkg_source"], units, estates, checks, estates.crs, conflicts)
         style_units_gpkg(stage / names["gpkg_source"], lang=lang)
         with pd.ExcelWriter(stage / names["xlsx"], engine="openpyxl") as xw:
-            sheet.to_excel(xw, sheet_name="Units" if en else "审查表", index=False)
+            sheet.to_excel(xw, sheet_name=tr("review.sheet.units", lang), index=False)
             _estate_sheet(estates, units, lang).to_excel(
-                xw, sheet_name="Eligibility" if en else "小区资格", index=False)
+                xw, sheet_name=tr("review.sheet.eligibility", lang), index=False)
             _link_sheet(units, lang).to_excel(
-                xw, sheet_name="Links" if en else "相邻关系", index=False)
+                xw, sheet_name=tr("review.sheet.links", lang), index=False)
             _conflict_sheet(conflicts, lang).to_excel(
-                xw, sheet_name="Conflicts" if en else "冲突明细", index=False)
+                xw, sheet_name=tr("review.sheet.conflicts", lang), index=False)
             _decision_sheet(units, lang).to_excel(
-                xw, sheet_name="Decisions" if en else "决定执行情况", index=False)
-            pd.DataFrame({"Notes" if en else "说明": _notes(units, illustrative, notes, lang)}
-                         ).to_excel(xw, sheet_name="Notes" if en else "说明", index=False)
+                xw, sheet_name=tr("review.sheet.decisions", lang), index=False)
+            pd.DataFrame({tr("review.notes", lang): _notes(units, illustrative, notes, lang)}
+                         ).to_excel(xw, sheet_name=tr("review.notes", lang), index=False)
             if skipped:
                 skipped_table(skipped, lang=lang).to_excel(
-                    xw, sheet_name="Not analysed" if en else "未分析", index=False)
+                    xw, sheet_name=tr("review.sheet.not_analysed", lang), index=False)
             text_only_cells(xw.book)
             autofit(xw.book)
         text = _markdown(units, estates, checks, lang, illustrative, notes, constraint_sources)
@@ -382,7 +462,7 @@ def write_review(
             from gis.report.docx import review_docx
 
             shown = units.units.set_index("unit_id")
-            if lang != "zh":
+            if lang != _STORED_IN:
                 _render_in(shown, units, lang, estates)
             reviewed = shown.reset_index().merge(checks, left_on="unit_id", right_index=True,
                                                  how="left")
@@ -420,11 +500,8 @@ def _gpkg(
 
 
 def _conflict_sheet(conflicts: gpd.GeoDataFrame, lang: str) -> pd.DataFrame:
-    en = lang == "en"
-    cols = {"unit_id": "Unit" if en else "单元编号",
-            ("kind" if en else "kind_zh"): "Constraint" if en else "约束类型",
-            "feature_name": "Feature" if en else "要素名称",
-            "overlap_m2": "Overlap (m²)" if en else "重叠面积（平方米）"}
+    headers = _label("review.conflict_col", _CONFLICT_COLUMNS, lang)
+    cols = {(_text_column(c, lang) if c == "kind" else c): head for c, head in headers.items()}
     if conflicts is None or conflicts.empty:
         return pd.DataFrame(columns=list(cols.values()))
     keep = [c for c in cols if c in conflicts.columns]
@@ -435,41 +512,32 @@ def _decision_sheet(units: Units, lang: str) -> pd.DataFrame:
     d = units.decisions.copy()
     if d.empty:
         return pd.DataFrame(columns=["row", "target", "decision", "status"])
-    d["members"] = d["members"].map(lambda m: "、".join(m) if isinstance(m, tuple) else str(m))
+    d["members"] = d["members"].map(lambda m: join(m, lang) if isinstance(m, tuple) else str(m))
     d["status"] = d["status"].map(lambda s: _status_text(s, lang))
     # Not named like a decision column: `read_decisions` reads every sheet that has
     # one, and this sheet reports what was read rather than asking for a decision.
-    if lang == "en":
-        return d.rename(columns={"decision": "decision read"})
-    return d.rename(columns={"row": "行号", "target": "对象", "estate_a": "小区A",
-                             "estate_b": "小区B", "unit_id": "单元编号", "members": "成员小区",
-                             "decision": "已读入的决定", "comment": "说明", "status": "执行情况",
-                             "sheet": "工作表"})
+    return d.rename(columns=_label("review.decision_col", _DECISION_COLUMNS, lang))
 
 
 def _status_text(status: str, lang: str) -> str:
-    if lang == "en":
-        return status
+    """What became of a decision (`gis.units` status: "applied", "applied (…)" or
+    "no longer matches: …") in ``lang``."""
     if status == "applied":
-        return "已执行"
+        return tr("review.status.applied", lang)
     if status.startswith("applied"):
-        return "已执行（成员小区已不全部相邻）"
-    return "未匹配：" + status.removeprefix("no longer matches: ")
+        return tr("review.status.applied_unlinked", lang)
+    why = status.removeprefix("no longer matches: ")
+    if why != status:
+        return tr("review.status.unmatched", lang, why=why)
+    return tr("review.status.other", lang, status=status)
 
 
 def _notes(units: Units, illustrative: bool, notes: list[str] | None, lang: str) -> list[str]:
-    en = lang == "en"
     caps = units.caps
     out = []
     if illustrative:
-        out.append("Built from the bundled ILLUSTRATIVE demo data (a fictional town)." if en
-                   else "本审查包基于内置示例数据（虚构县城），仅用于演示。")
-    limits = [
-        ("max households" if en else "单元户数上限", caps.max_households),
-        ("max floor area m²" if en else "单元建筑面积上限（平方米）", caps.max_floor_area_m2),
-        ("max estates" if en else "单元小区数上限", caps.max_estates),
-        ("min households to stand alone" if en else "单元最小户数", caps.min_households),
-    ]
+        out.append(tr("review.note.illustrative", lang))
+    limits = [(tr(f"review.cap_limit.{c}", lang), getattr(caps, c)) for c in _CAPS]
     out += [f"{k}: {v:,.0f}" for k, v in limits if v is not None]
     out += [note_text(n, lang) for n in (notes or [])]
     return out
@@ -484,81 +552,69 @@ def _markdown(
     notes: list[str] | None,
     sources: list[str] | None,
 ) -> str:
-    en = lang == "en"
+    def head(*keys: str) -> list[str]:
+        return [tr(f"review.head.{k}", lang) for k in keys]
+
     u = units.units.set_index("unit_id")
-    if lang != "zh":
+    if lang != _STORED_IN:
         u = u.copy()
         _render_in(u, units, lang, estates)
     joint = u[u["n_estates"] > 1]
-    parts = ["# " + ("Combined renovation units: review package" if en
-                     else "老旧小区联动改造单元审查材料"), ""]
+    parts = ["# " + tr("review.md.review_title", lang), ""]
     if illustrative:
-        parts += ["> " + ("ILLUSTRATIVE demo data (a fictional county town)." if en
-                          else "说明：基于内置示例数据（虚构县城），仅用于演示，不代表任何真实地区。"), ""]
+        parts += ["> " + tr("review.md.illustrative", lang), ""]
     status = estates["eligibility"].value_counts() if "eligibility" in estates else pd.Series()
     eligible = int(estates["eligible"].sum()) if "eligible" in estates else len(units.membership)
     # Households known (members with a count); units with unknown members say so below.
     hh = u["households_known"].sum() if "households_known" in u else u["households"].sum()
     parts += [
-        "## " + ("Overview" if en else "概况"), "",
-        f"- {'Estates' if en else '小区总数'}: {len(estates):,}; "
-        f"{'eligible' if en else '纳入改造'}: {eligible:,}",
-        f"- {'Units' if en else '改造单元'}: {len(u):,} "
-        f"({'joint' if en else '其中联动单元'} {len(joint):,}, "
-        f"{'estates in joint units' if en else '涉及小区'} {int(joint['n_estates'].sum()):,}); "
-        f"{'households' if en else '户数'} {hh:,.0f}",
-        f"- {'Date' if en else '生成日期'}: {date.today().isoformat()}",
+        "## " + tr("review.md.overview", lang), "",
+        "- " + tr("review.md.overview_estates", lang, n=len(estates), eligible=eligible),
+        "- " + tr("review.md.overview_units", lang, n=len(u), joint=len(joint),
+                  joint_estates=int(joint["n_estates"].sum()), households=hh),
+        "- " + tr("review.md.overview_date", lang, date=date.today().isoformat()),
     ]
     if sources:
-        parts.append(f"- {'Constraint layers' if en else '审查图层'}: {join(sources, lang)}")
+        parts.append("- " + tr("review.md.overview_sources", lang, sources=join(sources, lang)))
     if not status.empty:
-        parts += ["", "## " + ("Eligibility" if en else "改造资格"), ""]
-        rows = [[s, str(n)] for s, n in status.items()]
-        if not en:
-            zh = {"eligible": "2000年底前建成，纳入", "eligible_extended": "2001–2005年建成，按需纳入",
-                  "extended_not_included": "2001–2005年建成，未纳入", "too_new": "2005年后建成",
-                  "shantytown": "已纳入棚改计划", "demolish": "拟拆除新建",
-                  "unknown": "未知：建成年份缺失", "assumed_eligible": "建成年份缺失，假定纳入",
-                  "not_analysed": "未分析（几何无效）"}
-            rows = [[zh.get(s, s), str(n)] for s, n in status.items() if s in zh]
-        parts += [md_table(["Status" if en else "类别", "Estates" if en else "小区数"], rows)]
-    parts += ["", "## " + ("Units with conflicts" if en else "存在冲突的单元"), ""]
+        parts += ["", "## " + tr("review.md.eligibility", lang), ""]
+        # An unknown status (none today) is counted under its key rather than dropped.
+        rows = [[tr(f"review.eligibility.{s}", lang) if f"review.eligibility.{s}" in MESSAGES
+                 else str(s), str(n)] for s, n in status.items()]
+        parts += [md_table(head("status", "estates"), rows)]
+    parts += ["", "## " + tr("review.md.conflicts", lang), ""]
     flagged = checks[checks["n_conflicts"] > 0] if "n_conflicts" in checks else checks.iloc[:0]
     if flagged.empty:
-        parts.append("None." if en else "无。")
+        parts.append(tr("review.md.none", lang))
     else:
+        summary = _text_column("conflict_summary", lang)
+        summary = summary if summary in flagged else "conflict_summary"
         rows = [[uid, str(int(u.loc[uid, "n_estates"])),
                  _known(u.loc[uid, "households"], u.loc[uid].get("households_known", 0),
-                        u.loc[uid].get("households_unknown_n", 0), en),
-                 str(r.conflict_summary_en if en and "conflict_summary_en" in flagged
-                     else r.conflict_summary)] for uid, r in flagged.iterrows()]
-        parts.append(md_table(["Unit" if en else "单元编号", "Estates" if en else "小区数",
-                               "Households" if en else "户数",
-                               "Conflicts" if en else "冲突"], rows))
-    parts += ["", "## " + ("Joint units" if en else "联动单元"), ""]
+                        u.loc[uid].get("households_unknown_n", 0), lang),
+                 str(r[summary])] for uid, r in flagged.iterrows()]
+        parts.append(md_table(head("unit", "estates", "households", "conflicts"), rows))
+    parts += ["", "## " + tr("review.md.joint_units", lang), ""]
     reasons = link_reasons(units, lang)
     rows = [[uid, str(r.member_names),
              _known(r.households, getattr(r, "households_known", 0),
-                    getattr(r, "households_unknown_n", 0), en),
+                    getattr(r, "households_unknown_n", 0), lang),
              _known(r.floor_area_m2, getattr(r, "floor_area_known_m2", 0),
-                    getattr(r, "floor_area_unknown_n", 0), en),
+                    getattr(r, "floor_area_unknown_n", 0), lang),
              f"{r.build_year_min}–{r.build_year_max}", str(reasons.get(uid, ""))]
             for uid, r in joint.iterrows()]
     parts.append(md_table(
-        ["Unit" if en else "单元编号", "Members" if en else "成员小区",
-         "Households" if en else "户数", "Floor area m²" if en else "建筑面积（平方米）",
-         "Built" if en else "建成年份", "Why linked" if en else "联动依据"], rows) if rows
-        else ("None." if en else "无。"))
+        head("unit", "members", "households", "floor_area", "built", "why_linked"), rows)
+        if rows else tr("review.md.none", lang))
     d = units.decisions
     if not d.empty:
-        parts += ["", "## " + ("Review decisions" if en else "审查决定执行情况"), ""]
+        parts += ["", "## " + tr("review.md.decisions", lang), ""]
         rows = [[f"{r.sheet} {r.row}" if getattr(r, "sheet", "") else str(r.row), r.target, r.unit_id or f"{r.estate_a}–{r.estate_b}", r.decision,
                  _status_text(r.status, lang)] for r in d.itertuples()]
-        parts.append(md_table(["Row" if en else "行号", "Target" if en else "对象",
-                               "Unit / link" if en else "单元/相邻关系",
-                               "Decision" if en else "决定", "Status" if en else "执行情况"], rows))
+        parts.append(md_table(head("row", "target", "unit_or_link", "decision",
+                                   "decision_status"), rows))
     extra = _notes(units, illustrative=False, notes=notes, lang=lang)
     if extra:
-        parts += ["", "## " + ("Notes" if en else "说明"), ""] + [f"- {md_text(n)}" for n in extra]
+        parts += ["", "## " + tr("review.notes", lang), ""] + [f"- {md_text(n)}" for n in extra]
     parts.append("")
     return "\n".join(parts)
