@@ -33,6 +33,7 @@ from jinja2 import Template
 
 from gis.crs import wgs84_to_gcj02
 from gis.errors import InputError
+from gis.i18n import tr
 
 __all__ = ["BASEMAPS", "Page", "TextTooltip", "check_basemap", "display_frame", "js_json",
            "layer_name", "new_page", "write_map"]
@@ -77,21 +78,20 @@ def new_page(
     if offline:
         _inline_leaflet(fmap)
     shift = None
-    en = lang == "en"
     if basemap == "none":
         pass
     elif basemap == "osm":
         folium.TileLayer("OpenStreetMap", name="OpenStreetMap").add_to(fmap)
     elif basemap == "tianditu":
-        folium.TileLayer(_TIANDITU + token, attr="天地图", name="天地图" if not en else "Tianditu",
+        folium.TileLayer(_TIANDITU + token, attr="天地图", name=tr("maps.basemap.tianditu", lang),
                          subdomains="01234567").add_to(fmap)
     elif basemap == "amap":
-        folium.TileLayer(_AMAP, attr="高德地图", name="高德地图" if not en else "Amap",
+        folium.TileLayer(_AMAP, attr="高德地图", name=tr("maps.basemap.amap", lang),
                          subdomains="1234").add_to(fmap)
         shift = _to_gcj02
     else:  # a tile URL (check_basemap let nothing else through)
         folium.TileLayer(basemap, attr=html.escape(basemap.split("/")[2]),
-                         name="底图" if not en else "Basemap").add_to(fmap)
+                         name=tr("maps.basemap.url", lang)).add_to(fmap)
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     _MetricScale().add_to(fmap)
     return Page(fmap, shift)

@@ -29,6 +29,7 @@ import shapely
 from jinja2 import Template
 
 from gis.coverage import Coverage
+from gis.i18n import tr
 from gis.maps._page import Page, display_frame, js_json, leaflet_style
 
 __all__ = ["CategorySelector", "add_selector", "data_basemap", "road_rank"]
@@ -78,7 +79,6 @@ def data_basemap(
         Layers the default boundary wraps (estates, streets), metric CRS.
     lang : {"zh", "en"}
     """
-    en = lang == "en"
     fmap = page.map
     fmap.get_root().header.add_child(folium.Element(
         f"<style>.leaflet-container {{ background: {_GROUND}; }}</style>"), name="gis_ground")
@@ -87,9 +87,9 @@ def data_basemap(
         hull = shapely.convex_hull(shapely.union_all(shapely.convex_hull(
             np.asarray(extent.geometry.values))))
         boundary = gpd.GeoDataFrame(geometry=[hull.buffer(150)], crs=extent.crs)
-        name = "Study area (extent of the data)" if en else "研究范围（数据外包络）"
+        name = tr("maps.basemap.extent", lang)
     else:
-        name = "Study boundary" if en else "研究范围"
+        name = tr("maps.basemap.boundary", lang)
     if boundary is not None and len(boundary):
         b = display_frame(boundary.assign(_kind="boundary")[["_kind", "geometry"]], page,
                           simplify_m=2.0)
@@ -101,7 +101,7 @@ def data_basemap(
         w = water.to_crs(extent.crs) if extent is not None else water
         w = display_frame(w.assign(_kind="water")[["_kind", "geometry"]], page, simplify_m=2.0)
         layers.append(folium.GeoJson(
-            w.to_json(drop_id=True), name="Water" if en else "水系", interactive=False,
+            w.to_json(drop_id=True), name=tr("maps.basemap.water", lang), interactive=False,
             style=leaflet_style({"color": "#5dade2", "weight": 2, "fillColor": _WATER,
                                  "fillOpacity": 0.9})))
     if streets is not None and len(streets):
@@ -117,7 +117,7 @@ def data_basemap(
         lines = display_frame(gpd.GeoDataFrame(rows, geometry="geometry", crs=streets.crs),
                               page, simplify_m=0)
         layers.append(folium.GeoJson(
-            lines.to_json(drop_id=True), name="Streets by class" if en else "道路（按等级）",
+            lines.to_json(drop_id=True), name=tr("maps.basemap.streets", lang),
             interactive=False,
             style=leaflet_style({"opacity": 1.0, "lineCap": "round"}, color="c", weight="w")))
     for layer in layers:
@@ -266,20 +266,20 @@ class CategorySelector(MacroElement):
 
 def selector_words(lang: str, mode: str) -> dict[str, str]:
     """Interface words of the selector, in ``lang``."""
-    en = lang == "en"
-    dist = ("walking distance" if en else "步行距离") if mode == "network" else (
-        "straight-line distance" if en else "直线距离")
+    # covered, gap and beyond keep their {m} (threshold) and {n} (search reach) for the
+    # page to fill in per category.
     return {
-        "head": "Facility category" if en else "设施类别",
-        "all": "All categories (estates by categories missing)" if en else "全部类别（按缺少类别数着色）",
-        "area": "walkable area" if en else "步行服务范围",
-        "area_short": "area" if en else "范围",
-        "estates": "Estates" if en else "小区",
-        "covered": "within {m} m" if en else "{m}米内（已覆盖）",
-        "gap": "gap: {m}–{n} m" if en else "缺口：{m}–{n}米",
-        "beyond": "gap: beyond {n} m" if en else "缺口：超过{n}米",
-        "note": (f"By {dist}. Markers grow as you zoom in." if en
-                 else f"按{dist}计算。放大地图时设施点随之变大。"),
+        "head": tr("maps.selector.head", lang),
+        "all": tr("maps.selector.all", lang),
+        "area": tr("maps.selector.area", lang),
+        "area_short": tr("maps.selector.area_short", lang),
+        "estates": tr("maps.selector.estates", lang),
+        "covered": tr("maps.selector.covered", lang, m="{m}"),
+        "gap": tr("maps.selector.gap", lang, m="{m}", n="{n}"),
+        "beyond": tr("maps.selector.beyond", lang, n="{n}"),
+        "note": tr("maps.selector.note", lang, dist=tr(
+            "maps.selector.dist_network" if mode == "network" else "maps.selector.dist_straight",
+            lang)),
     }
 
 
@@ -301,7 +301,6 @@ def add_selector(
     """
     from gis.maps.coverage import _DIST_COLOURS, _MISSING_COLOURS, CATEGORY_COLOURS
 
-    en = lang == "en"
     std = cov.standard
     hh = (est["households"].fillna(0).to_numpy(dtype=float) if "households" in est
           else np.ones(len(est)))
@@ -324,8 +323,7 @@ def add_selector(
     else:
         selected = ""
     missing = np.minimum(len(std.categories) - est["n_covered"].to_numpy(dtype=int), 4)
-    labels = (("all present", "1 missing", "2 missing", "3 missing", "4 or more missing") if en
-              else ("设施齐全", "缺1类", "缺2类", "缺3类", "缺4类及以上"))
+    labels = [tr(f"maps.selector.missing_{k}", lang) for k in range(len(_MISSING_COLOURS))]
     overview = [(col, lab, int((missing == k).sum()))
                 for k, (col, lab) in enumerate(zip(_MISSING_COLOURS, labels))]
     sel = CategorySelector(
