@@ -47,7 +47,13 @@ _WATER = "#a9cce3"
 
 
 def road_rank(road_class: object) -> int:
-    """0 (expressway, arterial) … 3 (local street, path, or no class)."""
+    """0 (expressway, arterial) … 3 (local street, path, or no class).
+
+    Examples
+    --------
+    >>> [road_rank(c) for c in ("城市主干路", "secondary", "支路", "footway", None)]
+    [0, 1, 2, 3, 3]
+    """
     text = str(road_class or "").lower()
     for rank, words in enumerate(_RANKS):
         if any(w in text for w in words):
@@ -78,6 +84,28 @@ def data_basemap(
     extent : GeoDataFrame, optional
         Layers the default boundary wraps (estates, streets), metric CRS.
     lang : {"zh", "en"}
+
+    Returns
+    -------
+    list of folium.GeoJson
+
+    Examples
+    --------
+    The demo town's streets and rivers, the boundary drawn around its estates:
+
+    >>> from gis.sources import demo_folder
+    >>> from gis.layers import read_estates, read_streets
+    >>> from gis.maps._page import new_page
+    >>> demo = demo_folder()
+    >>> estates = read_estates(demo / "estates.gpkg").to_crs(4548)
+    >>> streets = read_streets(demo / "streets.gpkg").to_crs(4548)
+    >>> page = new_page(tuple(estates.to_crs(4326).total_bounds))
+    >>> layers = data_basemap(page, streets, water=gpd.read_file(demo / "rivers.gpkg"),
+    ...                       extent=estates, lang="en")
+    >>> [layer.layer_name for layer in layers]
+    ['Study area (extent of the data)', 'Water', 'Streets by class']
+    >>> sorted({road_rank(c) for c in streets["road_class"]})
+    [0, 1, 2, 3]
     """
     fmap = page.map
     fmap.get_root().header.add_child(folium.Element(
@@ -298,6 +326,29 @@ def add_selector(
 
     ``est`` is the estates frame drawn (with ``dist_m_<key>``, ``covered_<key>``,
     ``n_covered``, ``households``); ``chosen`` the category asked for, if any.
+
+    Examples
+    --------
+    On the demo town (straight-line distances) the page opens on the category whose gaps
+    hold the most households; its counts are estates covered, in a gap within the search,
+    and beyond it:
+
+    >>> import json
+    >>> from gis.sources import demo_folder
+    >>> from gis.coverage import living_circle
+    >>> from gis.layers import read_estates, read_services
+    >>> from gis.standards import load_standard
+    >>> demo, std = demo_folder(), load_standard()
+    >>> cov = living_circle(read_estates(demo / "estates.gpkg"),
+    ...                     read_services(demo / "services.gpkg", standard=std), std,
+    ...                     mode="straight", progress=False)
+    >>> fmap = folium.Map(tiles=None)
+    >>> estates = folium.GeoJson(cov.estates.to_json(drop_id=True)).add_to(fmap)
+    >>> sel = add_selector(fmap, cov, cov.estates, estates, {}, {}, [], None, "en")
+    >>> config = json.loads(sel.config)
+    >>> i = std.keys.index(config["selected"])
+    >>> config["selected"], config["counts"][i], config["words"]["gap"]
+    ('charging', [141, 9, 0], 'gap: {m}–{n} m')
     """
     from gis.maps.coverage import _DIST_COLOURS, _MISSING_COLOURS, CATEGORY_COLOURS
 

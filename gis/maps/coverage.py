@@ -97,6 +97,33 @@ def coverage_map(
     Returns
     -------
     folium.Map
+
+    Examples
+    --------
+    The demo town's coverage map in English, written into a folder:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from gis.sources import demo_folder
+    >>> from gis.coverage import living_circle
+    >>> from gis.layers import read_estates, read_services, read_streets
+    >>> from gis.maps import write_map
+    >>> from gis.standards import load_standard
+    >>> demo, std = demo_folder(), load_standard()
+    >>> cov = living_circle(read_estates(demo / "estates.gpkg"),
+    ...                     read_services(demo / "services.gpkg", standard=std), std,
+    ...                     streets=read_streets(demo / "streets.gpkg"), progress=False)
+    >>> fmap = coverage_map(cov, category="clinic", lang="en", illustrative=True)
+    >>> layers = [c.layer_name for c in fmap._children.values() if isinstance(c, folium.GeoJson)]
+    >>> len(layers), layers[0], layers[8], layers[10]
+    (16, 'Walking network', 'Estates (Clinic / community health centre)',
+     'Clinic / community health centre (12)')
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = write_map(fmap, Path(folder) / "coverage_map_en.html")
+    ...     page = path.read_text(encoding="utf-8")
+    ...     print([p.name for p in Path(folder).iterdir()],
+    ...           "coverage: Clinic / community health centre (ILLUSTRATIVE demo data)" in page)
+    ['coverage_map_en.html'] True
     """
     std = cov.standard
     chosen = std.category(category) if category else None
@@ -340,6 +367,28 @@ def siting_layers(siting: Any, page: Any, lang: str = "zh") -> None:
     page : gis.maps._page.Page
         The page `coverage_map` is drawing.
     lang : {"zh", "en"}
+
+    Examples
+    --------
+    One new clinic for the demo town, chosen among the estates' own sites:
+
+    >>> from gis.sources import demo_folder
+    >>> from gis.candidates import estate_candidates
+    >>> from gis.coverage import living_circle
+    >>> from gis.layers import read_estates, read_services, read_streets
+    >>> from gis.maps._page import new_page
+    >>> from gis.siting import site_facilities
+    >>> from gis.standards import load_standard
+    >>> demo, std = demo_folder(), load_standard()
+    >>> cov = living_circle(read_estates(demo / "estates.gpkg"),
+    ...                     read_services(demo / "services.gpkg", standard=std), std,
+    ...                     streets=read_streets(demo / "streets.gpkg"), progress=False)
+    >>> siting = site_facilities(cov, estate_candidates(cov.estates), [("clinic", 1)])
+    >>> page = new_page(tuple(cov.estates.to_crs(4326).total_bounds), lang="en")
+    >>> siting_layers(siting, page, "en")
+    >>> [c.layer_name for c in page.map._children.values() if isinstance(c, folium.GeoJson)]
+    ['New Clinic / community health centre sites: walkable area (1000 m)',
+     'Proposed Clinic / community health centre sites (1)']
     """
     fmap = page.map
     keys = siting.coverage.standard.keys

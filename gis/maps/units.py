@@ -94,6 +94,30 @@ def units_map(
     Returns
     -------
     folium.Map
+
+    Examples
+    --------
+    The demo town's 48 units (29 joint) with the ancient trees for context:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from gis.sources import demo_folder
+    >>> from gis.constraints import read_constraint
+    >>> from gis.layers import read_estates
+    >>> from gis.maps import write_map
+    >>> from gis.standards import load_standard
+    >>> from gis.units import renovation_units
+    >>> demo = demo_folder()
+    >>> units, assessed = renovation_units(read_estates(demo / "estates.gpkg"), load_standard())
+    >>> trees = read_constraint(demo / "ancient_trees.gpkg", "ancient_tree").layer
+    >>> fmap = units_map(units.units, assessed.merge(units.membership, on="estate_id", how="left"),
+    ...                  units.links, constraints={"ancient_tree": trees}, lang="en")
+    >>> [c.layer_name for c in fmap._children.values() if isinstance(c, folium.GeoJson)]
+    ['Ancient tree zone', 'Estates (eligibility)', 'Renovation units', 'Neighbour links']
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = write_map(fmap, Path(folder) / "units_map_en.html")
+    ...     print([p.name for p in Path(folder).iterdir()], "U-XQ003+2-e58099" in path.read_text())
+    ['units_map_en.html'] True
     """
     page = new_page(tuple(estates.to_crs(4326).total_bounds), basemap=basemap, token=token,
                     offline=offline, lang=lang)
