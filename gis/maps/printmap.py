@@ -353,6 +353,26 @@ def coverage_print(
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    The demo town's clinic gaps: title, subtitle and legend as printed.
+
+    >>> from gis.sources import demo_folder
+    >>> from gis.coverage import living_circle
+    >>> from gis.layers import read_estates, read_services, read_streets
+    >>> from gis.standards import load_standard
+    >>> demo, std = demo_folder(), load_standard()
+    >>> cov = living_circle(read_estates(demo / "estates.gpkg"),
+    ...                     read_services(demo / "services.gpkg", standard=std), std,
+    ...                     streets=read_streets(demo / "streets.gpkg"), progress=False)
+    >>> fig = coverage_print(cov, category="clinic", lang="en", paper="A5")
+    >>> [t.get_text() for t in fig.texts]
+    ['Living-circle gaps: Clinic / community health centre',
+     '150 estates, 31,203 households; walking distance along streets']
+    >>> [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    ['Walkable area (1000 m)', 'Covered (≤ 1000 m) (148)', 'Gap (1000–2000 m) (2)',
+     'Gap (> 2000 m) (0)', 'Clinic / community health centre (12)', 'Streets']
     """
     lang, font = _lang_for(lang)
     std = cov.standard
@@ -486,6 +506,18 @@ def units_print(
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from gis.sources import demo_folder
+    >>> from gis.layers import read_estates
+    >>> from gis.standards import load_standard
+    >>> from gis.units import renovation_units
+    >>> units, assessed = renovation_units(read_estates(demo_folder() / "estates.gpkg"),
+    ...                                    load_standard())
+    >>> fig = units_print(units.units, assessed, units.links, lang="en", paper="A5")
+    >>> [t.get_text() for t in fig.texts]
+    ['Combined renovation units', '48 units, 29 joint; 150 estates']
     """
     lang, font = _lang_for(lang)
     with _style(font):
@@ -526,6 +558,20 @@ def unit_prints(
     Yields
     ------
     (unit_id, PNG bytes)
+
+    Examples
+    --------
+    >>> from gis.sources import demo_folder
+    >>> from gis.layers import read_estates
+    >>> from gis.standards import load_standard
+    >>> from gis.units import renovation_units
+    >>> units, assessed = renovation_units(read_estates(demo_folder() / "estates.gpkg"),
+    ...                                    load_standard())
+    >>> maps = dict(unit_prints(units.units, assessed, units.links,
+    ...                         unit_ids=["U-XQ003+2-e58099"], dpi=100))
+    >>> png = maps["U-XQ003+2-e58099"]
+    >>> png[:4], int.from_bytes(png[16:20], "big")  # PNG, 160 mm wide at 100 dpi
+    (b'\\x89PNG', 629)
     """
     lang, font = _lang_for(lang)
     metric = metric_crs(estates)
@@ -643,7 +689,17 @@ def _draw_units(page: _Page, units, estates, links, conflicts, metric, *,
 
 
 def figure_bytes(fig: Figure, fmt: str = "png", *, dpi: int = PRINT_DPI) -> bytes:
-    """The figure rendered as PNG or PDF bytes."""
+    """The figure rendered as PNG or PDF bytes.
+
+    Examples
+    --------
+    >>> fig = Figure(figsize=(2, 1))
+    >>> png = figure_bytes(fig)
+    >>> png[:4], int.from_bytes(png[16:20], "big")  # 2 inches at 300 dpi
+    (b'\\x89PNG', 600)
+    >>> figure_bytes(fig, "pdf")[:5]
+    b'%PDF-'
+    """
     buf = io.BytesIO()
     with matplotlib.rc_context({"pdf.fonttype": 42}):
         fig.savefig(buf, format=fmt, dpi=dpi, facecolor="white")
@@ -651,7 +707,20 @@ def figure_bytes(fig: Figure, fmt: str = "png", *, dpi: int = PRINT_DPI) -> byte
 
 
 def save_figure(fig: Figure, path: str | Path, *, dpi: int = PRINT_DPI) -> Path:
-    """Write ``fig`` to ``path`` (format from the suffix: .png or .pdf) atomically."""
+    """Write ``fig`` to ``path`` (format from the suffix: .png or .pdf) atomically.
+
+    Examples
+    --------
+    >>> fig = Figure(figsize=(2, 1))
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = save_figure(fig, Path(folder) / "map.pdf")
+    ...     print([p.name for p in Path(folder).iterdir()], path.read_bytes()[:5])
+    ['map.pdf'] b'%PDF-'
+    >>> save_figure(fig, "map.svg")
+    Traceback (most recent call last):
+    ...
+    gis.errors.InputError: map.svg: print maps are written as .png or .pdf.
+    """
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in ("png", "pdf"):
@@ -682,6 +751,22 @@ def coverage_figures(cov: Coverage, *, lang: str = "zh", illustrative: bool = Fa
 
     The same drawings as `coverage_print`, on A5 so their text stays legible at the 16 cm
     the report shows them, at ``dpi`` (200 keeps a Word file small and prints sharp).
+
+    Examples
+    --------
+    The demo town by straight-line distances: the overview and the categories with gaps.
+
+    >>> from gis.sources import demo_folder
+    >>> from gis.coverage import living_circle
+    >>> from gis.layers import read_estates, read_services, read_streets
+    >>> from gis.standards import load_standard
+    >>> demo, std = demo_folder(), load_standard()
+    >>> cov = living_circle(read_estates(demo / "estates.gpkg"),
+    ...                     read_services(demo / "services.gpkg", standard=std), std,
+    ...                     mode="straight", progress=False)
+    >>> figures = coverage_figures(cov, lang="en", dpi=50)
+    >>> sorted(figures), figures["overview"][:4]
+    (['charging', 'clinic', 'overview'], b'\\x89PNG')
     """
     out = {"overview": figure_bytes(coverage_print(cov, lang=lang, illustrative=illustrative,
                                                    paper="A5"), dpi=dpi)}
@@ -697,7 +782,22 @@ def review_figures(units: gpd.GeoDataFrame, estates: gpd.GeoDataFrame,
                    links: gpd.GeoDataFrame | None = None, *,
                    conflicts: gpd.GeoDataFrame | None = None, lang: str = "zh",
                    illustrative: bool = False, dpi: int = 200) -> dict[str, bytes]:
-    """The review document's figures as PNG bytes: ``"overview"`` and one per unit id."""
+    """The review document's figures as PNG bytes: ``"overview"`` and one per unit id.
+
+    Examples
+    --------
+    Two of the demo town's units:
+
+    >>> from gis.sources import demo_folder
+    >>> from gis.layers import read_estates
+    >>> from gis.standards import load_standard
+    >>> from gis.units import renovation_units
+    >>> units, assessed = renovation_units(read_estates(demo_folder() / "estates.gpkg"),
+    ...                                    load_standard())
+    >>> figures = review_figures(units.units.iloc[:2], assessed, units.links, dpi=50)
+    >>> sorted(figures)
+    ['U-XQ002+1-2f7241', 'U-XQ003+2-e58099', 'overview']
+    """
     out = {"overview": figure_bytes(units_print(units, estates, links, conflicts=conflicts,
                                                 lang=lang, illustrative=illustrative,
                                                 paper="A5"), dpi=dpi)}
