@@ -128,10 +128,10 @@ def units_map(
         if layer is None or layer.empty:
             continue
         colour = _CONSTRAINT_COLOURS.get(kind, "#666666")
-        zh = tr(f"maps.constraint.{kind}", "zh") if kind in _CONSTRAINT_COLOURS else kind
         name = tr(f"maps.constraint.{kind}", lang) if kind in _CONSTRAINT_COLOURS else kind
         shown = display_frame(layer.to_crs(metric), page)
-        names = shown["name"].astype(str) if "name" in shown else pd.Series([zh] * len(shown))
+        # A feature without a name is labelled by its kind, in the map's language.
+        names = shown["name"].astype(str) if "name" in shown else pd.Series([name] * len(shown))
         gj = gpd.GeoDataFrame({"_kind": "constraint", "tip": names.to_numpy()},
                               geometry=shown.geometry.values, crs=4326)
         folium.GeoJson(
