@@ -29,6 +29,7 @@ import shapely
 from jinja2 import Template
 
 from gis.coverage import Coverage
+from gis.i18n import tr
 from gis.maps._page import Page, display_frame, js_json, leaflet_style
 
 __all__ = ["CategorySelector", "add_selector", "data_basemap", "road_rank"]
@@ -46,7 +47,13 @@ _WATER = "#a9cce3"
 
 
 def road_rank(road_class: object) -> int:
-    """0 (expressway, arterial) … 3 (local street, path, or no class)."""
+    """0 (expressway, arterial) … 3 (local street, path, or no class).
+
+    Examples
+    --------
+    >>> [road_rank(c) for c in ("城市主干路", "secondary", "支路", "footway", None)]
+    [0, 1, 2, 3, 3]
+    """
     text = str(road_class or "").lower()
     for rank, words in enumerate(_RANKS):
         if any(w in text for w in words):
@@ -77,8 +84,29 @@ def data_basemap(
     extent : GeoDataFrame, optional
         Layers the default boundary wraps (estates, streets), metric CRS.
     lang : {"zh", "en"}
+
+    Returns
+    -------
+    list of folium.GeoJson
+
+    Examples
+    --------
+    The demo town's streets and rivers, the boundary drawn around its estates:
+
+    >>> from gis.sources import demo_folder
+    >>> from gis.layers import read_estates, read_streets
+    >>> from gis.maps._page import new_page
+    >>> demo = demo_folder()
+    >>> estates = read_estates(demo / "estates.gpkg").to_crs(4548)
+    >>> streets = read_streets(demo / "streets.gpkg").to_crs(4548)
+    >>> page = new_page(tuple(estates.to_crs(4326).total_bounds))
+    >>> layers = data_basemap(page, streets, water=gpd.read_file(demo / "rivers.gpkg"),
+    ...                       extent=estates, lang="en")
+    >>> [layer.layer_name for layer in layers]
+    ['Study area (extent of the data)', 'Water', 'Streets by class']
+    >>> sorted({road_rank(c) for c in streets["road_class"]})
+    [0, 1, 2, 3]
     """
-    en = lang == "en"
     fmap = page.map
     fmap.get_root().header.add_child(folium.Element(
         f"<style>.leaflet-container {{ background: {_GROUND}; }}</style>"), name="gis_ground")
@@ -87,9 +115,9 @@ def data_basemap(
         hull = shapely.convex_hull(shapely.union_all(shapely.convex_hull(
             np.asarray(extent.geometry.values))))
         boundary = gpd.GeoDataFrame(geometry=[hull.buffer(150)], crs=extent.crs)
-        name = "Study area (extent of the data)" if en else "研究范围（数据外包络）"
+        name = tr("maps.basemap.extent", lang)
     else:
-        name = "Study boundary" if en else "研究范围"
+        name = tr("maps.basemap.boundary", lang)
     if boundary is not None and len(boundary):
         b = display_frame(boundary.assign(_kind="boundary")[["_kind", "geometry"]], page,
                           simplify_m=2.0)
@@ -101,7 +129,7 @@ def data_basemap(
         w = water.to_crs(extent.crs) if extent is not None else water
         w = display_frame(w.assign(_kind="water")[["_kind", "geometry"]], page, simplify_m=2.0)
         layers.append(folium.GeoJson(
-            w.to_json(drop_id=True), name="Water" if en else "水系", interactive=False,
+            w.to_json(drop_id=True), name=tr("maps.basemap.water", lang), interactive=False,
             style=leaflet_style({"color": "#5dade2", "weight": 2, "fillColor": _WATER,
                                  "fillOpacity": 0.9})))
     if streets is not None and len(streets):
@@ -117,7 +145,7 @@ def data_basemap(
         lines = display_frame(gpd.GeoDataFrame(rows, geometry="geometry", crs=streets.crs),
                               page, simplify_m=0)
         layers.append(folium.GeoJson(
-            lines.to_json(drop_id=True), name="Streets by class" if en else "道路（按等级）",
+            lines.to_json(drop_id=True), name=tr("maps.basemap.streets", lang),
             interactive=False,
             style=leaflet_style({"opacity": 1.0, "lineCap": "round"}, color="c", weight="w")))
     for layer in layers:
@@ -266,20 +294,20 @@ class CategorySelector(MacroElement):
 
 def selector_words(lang: str, mode: str) -> dict[str, str]:
     """Interface words of the selector, in ``lang``."""
-    en = lang == "en"
-    dist = ("walking distance" if en else "步行距离") if mode == "network" else (
-        "straight-line distance" if en else "直线距离")
+    # covered, gap and beyond keep their {m} (threshold) and {n} (search reach) for the
+    # page to fill in per category.
     return {
-        "head": "Facility category" if en else "设施类别",
-        "all": "All categories (estates by categories missing)" if en else "全部类别（按缺少类别数着色）",
-        "area": "walkable area" if en else "步行服务范围",
-        "area_short": "area" if en else "范围",
-        "estates": "Estates" if en else "小区",
-        "covered": "within {m} m" if en else "{m}米内（已覆盖）",
-        "gap": "gap: {m}–{n} m" if en else "缺口：{m}–{n}米",
-        "beyond": "gap: beyond {n} m" if en else "缺口：超过{n}米",
-        "note": (f"By {dist}. Markers grow as you zoom in." if en
-                 else f"按{dist}计算。放大地图时设施点随之变大。"),
+        "head": tr("maps.selector.head", lang),
+        "all": tr("maps.selector.all", lang),
+        "area": tr("maps.selector.area", lang),
+        "area_short": tr("maps.selector.area_short", lang),
+        "estates": tr("maps.selector.estates", lang),
+        "covered": tr("maps.selector.covered", lang, m="{m}"),
+        "gap": tr("maps.selector.gap", lang, m="{m}", n="{n}"),
+        "beyond": tr("maps.selector.beyond", lang, n="{n}"),
+        "note": tr("maps.selector.note", lang, dist=tr(
+            "maps.selector.dist_network" if mode == "network" else "maps.selector.dist_straight",
+            lang)),
     }
 
 
@@ -298,10 +326,32 @@ def add_selector(
 
     ``est`` is the estates frame drawn (with ``dist_m_<key>``, ``covered_<key>``,
     ``n_covered``, ``households``); ``chosen`` the category asked for, if any.
+
+    Examples
+    --------
+    On the demo town (straight-line distances) the page opens on the category whose gaps
+    hold the most households; its counts are estates covered, in a gap within the search,
+    and beyond it:
+
+    >>> import json
+    >>> from gis.sources import demo_folder
+    >>> from gis.coverage import living_circle
+    >>> from gis.layers import read_estates, read_services
+    >>> from gis.standards import load_standard
+    >>> demo, std = demo_folder(), load_standard()
+    >>> cov = living_circle(read_estates(demo / "estates.gpkg"),
+    ...                     read_services(demo / "services.gpkg", standard=std), std,
+    ...                     mode="straight", progress=False)
+    >>> fmap = folium.Map(tiles=None)
+    >>> estates = folium.GeoJson(cov.estates.to_json(drop_id=True)).add_to(fmap)
+    >>> sel = add_selector(fmap, cov, cov.estates, estates, {}, {}, [], None, "en")
+    >>> config = json.loads(sel.config)
+    >>> i = std.keys.index(config["selected"])
+    >>> config["selected"], config["counts"][i], config["words"]["gap"]
+    ('charging', [141, 9, 0], 'gap: {m}–{n} m')
     """
     from gis.maps.coverage import _DIST_COLOURS, _MISSING_COLOURS, CATEGORY_COLOURS
 
-    en = lang == "en"
     std = cov.standard
     hh = (est["households"].fillna(0).to_numpy(dtype=float) if "households" in est
           else np.ones(len(est)))
@@ -324,8 +374,7 @@ def add_selector(
     else:
         selected = ""
     missing = np.minimum(len(std.categories) - est["n_covered"].to_numpy(dtype=int), 4)
-    labels = (("all present", "1 missing", "2 missing", "3 missing", "4 or more missing") if en
-              else ("设施齐全", "缺1类", "缺2类", "缺3类", "缺4类及以上"))
+    labels = [tr(f"maps.selector.missing_{k}", lang) for k in range(len(_MISSING_COLOURS))]
     overview = [(col, lab, int((missing == k).sum()))
                 for k, (col, lab) in enumerate(zip(_MISSING_COLOURS, labels))]
     sel = CategorySelector(

@@ -97,8 +97,34 @@ def coverage_map(
     Returns
     -------
     folium.Map
+
+    Examples
+    --------
+    The demo town's coverage map in English, written into a folder:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from gis.sources import demo_folder
+    >>> from gis.coverage import living_circle
+    >>> from gis.layers import read_estates, read_services, read_streets
+    >>> from gis.maps import write_map
+    >>> from gis.standards import load_standard
+    >>> demo, std = demo_folder(), load_standard()
+    >>> cov = living_circle(read_estates(demo / "estates.gpkg"),
+    ...                     read_services(demo / "services.gpkg", standard=std), std,
+    ...                     streets=read_streets(demo / "streets.gpkg"), progress=False)
+    >>> fmap = coverage_map(cov, category="clinic", lang="en", illustrative=True)
+    >>> layers = [c.layer_name for c in fmap._children.values() if isinstance(c, folium.GeoJson)]
+    >>> len(layers), layers[0], layers[8], layers[10]
+    (16, 'Walking network', 'Estates (Clinic / community health centre)',
+     'Clinic / community health centre (12)')
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = write_map(fmap, Path(folder) / "coverage_map_en.html")
+    ...     page = path.read_text(encoding="utf-8")
+    ...     print([p.name for p in Path(folder).iterdir()],
+    ...           "coverage: Clinic / community health centre (ILLUSTRATIVE demo data)" in page)
+    ['coverage_map_en.html'] True
     """
-    en = lang == "en"
     std = cov.standard
     chosen = std.category(category) if category else None
     page = new_page(tuple(cov.estates.to_crs(4326).total_bounds), basemap=basemap,
@@ -125,8 +151,7 @@ def coverage_map(
             if sub.empty:
                 continue
             colour = CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)]
-            name = (f"{c.label(lang)} walkable area ({c.walk_m:.0f} m)" if en
-                    else f"{c.label(lang)}步行服务范围（{c.walk_m:.0f}米）")
+            name = tr("maps.coverage.area_layer", lang, category=c.label(lang), walk_m=c.walk_m)
             area_layers[c.key] = folium.GeoJson(
                 sub.assign(_kind="area")[["_kind", "geometry"]].to_json(drop_id=True),
                 name=layer_name(name), show=chosen is not None and chosen.key == c.key,
@@ -145,9 +170,9 @@ def coverage_map(
     props, names = _popup_data(est, cov)
     props = gpd.GeoDataFrame({"_kind": "estate", "name": est["name"].astype(str), "fill": fill,
                               **props}, geometry=est.geometry.values, crs=4326)
-    _layer_name = layer_name(("Estates" if en else "小区") + (
-        f" ({chosen.label(lang)})" if chosen and en else f"（{chosen.label(lang)}）" if chosen
-        else " (categories missing)" if en else "（按缺少设施类别数着色）"))
+    _layer_name = layer_name(
+        tr("maps.coverage.estates_layer_category", lang, category=chosen.label(lang)) if chosen
+        else tr("maps.coverage.estates_layer", lang))
     estates_layer = folium.GeoJson(
         props.to_json(drop_id=True), name=_layer_name,
         style=leaflet_style({"color": "#333333", "weight": 1, "fillOpacity": 0.65},
@@ -168,12 +193,13 @@ def coverage_map(
     for i, c in enumerate(std.categories):
         sub = svc[svc["category"] == c.key]
         colour = CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)]
-        label = f"{c.label(lang)} ({len(sub)})" if en else f"{c.label(lang)}（{len(sub)}）"
+        label = tr("maps.coverage.service_layer", lang, category=c.label(lang), n=len(sub))
         if sub.empty:
             continue
         names = sub["name"].fillna(sub["service_id"]).astype(str)
         points = gpd.GeoDataFrame(
-            {"_kind": "service", "tip": names + (f" ({c.label(lang)})" if en else f"（{c.label(lang)}）")},
+            {"_kind": "service",
+             "tip": names + tr("maps.coverage.service_tip", lang, category=c.label(lang))},
             geometry=sub.geometry.values, crs=4326)
         service_layers[c.key] = folium.GeoJson(
             points.to_json(drop_id=True), name=layer_name(label),
@@ -186,15 +212,15 @@ def coverage_map(
         siting_layers(siting, page, lang)
     # With the selector, the layer list is for the rarer toggles: folded away.
     folium.LayerControl(collapsed=selector).add_to(fmap)
-    SearchBox(estates_layer, "name", "Find an estate…" if en else "搜索小区名称…").add_to(fmap)
+    SearchBox(estates_layer, "name", tr("maps.coverage.search", lang)).add_to(fmap)
     if title is None:
-        title = "15-minute living circle coverage" if en else "15分钟生活圈设施覆盖"
+        title = tr("maps.coverage.title", lang)
         if chosen is not None:
-            title += f": {chosen.label(lang)}" if en else f"：{chosen.label(lang)}"
+            title += tr("maps.coverage.title_category", lang, category=chosen.label(lang))
         if illustrative:
-            title += " (ILLUSTRATIVE demo data)" if en else "（示例数据，虚构县城）"
+            title += tr("maps.coverage.title_illustrative", lang)
         if cov.mode == "straight":
-            title += " · straight-line distances" if en else " · 直线距离"
+            title += tr("maps.coverage.title_straight", lang)
     root = fmap.get_root().html
     root.add_child(title_html(title))
     if selector:
@@ -208,29 +234,26 @@ def coverage_map(
 
 
 def _legend(cov: Coverage, est: gpd.GeoDataFrame, chosen, lang: str) -> folium.Element:
-    en = lang == "en"
-    dist = ("walking distance along streets" if en else "按道路步行距离") if cov.mode == "network" \
-        else ("straight-line distance" if en else "按直线距离")
+    dist = tr("maps.legend.dist_network" if cov.mode == "network"
+              else "maps.legend.dist_straight", lang)
     if chosen is not None:
         d = est[f"dist_m_{chosen.key}"].to_numpy(dtype=float)
         limit = cov.search_factor * chosen.walk_m
         counts = [(d <= chosen.walk_m).sum(), ((d > chosen.walk_m) & ~np.isnan(d)).sum(),
                   np.isnan(d).sum()]
-        labels = ([f"within {chosen.walk_m:.0f} m", f"{chosen.walk_m:.0f}–{limit:.0f} m",
-                   f"beyond {limit:.0f} m"] if en else
-                  [f"{chosen.walk_m:.0f}米内", f"{chosen.walk_m:.0f}–{limit:.0f}米", f"超过{limit:.0f}米"])
-        items = [(c, f"{lab} ({n})" if en else f"{lab}（{n} 个）")
+        labels = [tr(f"maps.legend.{k}", lang, walk_m=chosen.walk_m, limit_m=limit)
+                  for k in ("within", "gap", "beyond")]
+        items = [(c, tr("maps.legend.count", lang, label=lab, n=n))
                  for c, lab, n in zip(_DIST_COLOURS, labels, counts)]
         head = chosen.label(lang)
     else:
         n_cat = len(cov.standard.categories)
         missing = n_cat - est["n_covered"].to_numpy()
-        labels = (("all present", "1 missing", "2 missing", "3 missing", "4 or more missing")
-                  if en else ("设施齐全", "缺 1 类", "缺 2 类", "缺 3 类", "缺 4 类及以上"))
-        items = [(c, f"{lab} ({int((np.minimum(missing, 4) == i).sum())})" if en
-                  else f"{lab}（{int((np.minimum(missing, 4) == i).sum())} 个）")
+        labels = [tr(f"maps.legend.missing_{k}", lang) for k in range(len(_MISSING_COLOURS))]
+        items = [(c, tr("maps.legend.count", lang, label=lab,
+                        n=int((np.minimum(missing, 4) == i).sum())))
                  for i, (c, lab) in enumerate(zip(_MISSING_COLOURS, labels))]
-        head = "Estates: living-circle facilities" if en else "小区生活圈设施"
+        head = tr("maps.legend.head", lang)
     return legend_html(head, items, dist)
 
 
@@ -251,7 +274,7 @@ def _street_layer(cov: Coverage, page, lang: str) -> folium.GeoJson:
     lines = display_frame(gpd.GeoDataFrame({"_kind": ["street"]}, geometry=[one],
                                            crs=cov.analysis_crs), page, simplify_m=0)
     return folium.GeoJson(
-        lines.to_json(drop_id=True), name="Walking network" if lang == "en" else "步行路网",
+        lines.to_json(drop_id=True), name=tr("maps.coverage.streets", lang),
         style=leaflet_style({"color": "#9e9e9e", "weight": 1.5, "opacity": 0.9}),
         interactive=False,
     )
@@ -294,11 +317,10 @@ def _popup_data(est: gpd.GeoDataFrame, cov: Coverage) -> tuple[dict[str, list], 
 
 
 def _popup_script(cov: Coverage, names: list[str], lang: str) -> str:
-    en = lang == "en"
     cats = [c.label(lang) for c in cov.standard.categories]
     limits = [cov.search_factor * c.walk_m for c in cov.standard.categories]
-    words = {"hh": "Households" if en else "户数", "yr": "Built" if en else "建成年份",
-             "missing": "Missing" if en else "缺少", "sep": "; " if en else "、",
+    words = {"hh": tr("maps.popup.households", lang), "yr": tr("maps.popup.built", lang),
+             "missing": tr("maps.popup.missing", lang), "sep": tr("category_sep", lang),
              "open": tr("paren_open", lang), "close": tr("paren_close", lang)}
     data = js_json({"cats": cats, "limits": limits, "names": names, "w": words})
     return """<script>
@@ -345,20 +367,41 @@ def siting_layers(siting: Any, page: Any, lang: str = "zh") -> None:
     page : gis.maps._page.Page
         The page `coverage_map` is drawing.
     lang : {"zh", "en"}
+
+    Examples
+    --------
+    One new clinic for the demo town, chosen among the estates' own sites:
+
+    >>> from gis.sources import demo_folder
+    >>> from gis.candidates import estate_candidates
+    >>> from gis.coverage import living_circle
+    >>> from gis.layers import read_estates, read_services, read_streets
+    >>> from gis.maps._page import new_page
+    >>> from gis.siting import site_facilities
+    >>> from gis.standards import load_standard
+    >>> demo, std = demo_folder(), load_standard()
+    >>> cov = living_circle(read_estates(demo / "estates.gpkg"),
+    ...                     read_services(demo / "services.gpkg", standard=std), std,
+    ...                     streets=read_streets(demo / "streets.gpkg"), progress=False)
+    >>> siting = site_facilities(cov, estate_candidates(cov.estates), [("clinic", 1)])
+    >>> page = new_page(tuple(cov.estates.to_crs(4326).total_bounds), lang="en")
+    >>> siting_layers(siting, page, "en")
+    >>> [c.layer_name for c in page.map._children.values() if isinstance(c, folium.GeoJson)]
+    ['New Clinic / community health centre sites: walkable area (1000 m)',
+     'Proposed Clinic / community health centre sites (1)']
     """
-    en = lang == "en"
     fmap = page.map
     keys = siting.coverage.standard.keys
     for row in siting.summary.itertuples(index=False):
         colour = CATEGORY_COLOURS[keys.index(row.category) % len(CATEGORY_COLOURS)]
-        label = row.name_en if en else row.name_zh
+        label = getattr(row, f"name_{lang}")  # the category's name: name_zh / name_en
         area = siting.areas[siting.areas["category"] == row.category]
         if len(area):
             area = display_frame(area.to_crs(siting.coverage.analysis_crs), page, simplify_m=0)
             folium.GeoJson(
                 area.assign(_kind="site_area")[["_kind", "geometry"]].to_json(drop_id=True),
-                name=layer_name(f"New {label} sites: walkable area ({row.walk_m:.0f} m)" if en
-                                else f"新增{label}步行服务范围（{row.walk_m:.0f}米）"),
+                name=layer_name(tr("maps.siting.area_layer", lang, category=label,
+                                   walk_m=row.walk_m)),
                 style=leaflet_style({"color": colour, "weight": 2, "dashArray": "6 4",
                                      "fillColor": colour, "fillOpacity": 0.18}),
                 interactive=False,
@@ -368,8 +411,7 @@ def siting_layers(siting: Any, page: Any, lang: str = "zh") -> None:
             continue
         shown = display_frame(sites.to_crs(siting.coverage.analysis_crs), page, simplify_m=0)
         tips = [
-            (f"#{o} {n} ({i}): +{h:,.0f} households, +{e} estates" if en
-             else f"第{o}处 {n}（{i}）：新增覆盖 {h:,.0f} 户、{e} 个小区")
+            tr("maps.siting.tip", lang, order=o, name=n, candidate_id=i, households=h, estates=e)
             for o, n, i, h, e in zip(shown["order"], shown["name"].astype(str),
                                      shown["candidate_id"].astype(str),
                                      shown["new_households"].fillna(0), shown["new_estates"])
@@ -378,8 +420,7 @@ def siting_layers(siting: Any, page: Any, lang: str = "zh") -> None:
                                   crs=4326)
         folium.GeoJson(
             points.to_json(drop_id=True),
-            name=layer_name(f"Proposed {label} sites ({len(sites)})" if en
-                            else f"建议新增{label}（{len(sites)} 处）"),
+            name=layer_name(tr("maps.siting.sites_layer", lang, category=label, n=len(sites))),
             marker=folium.CircleMarker(radius=9, fill=True, weight=3),
             style=leaflet_style({"color": "#000000", "fillColor": colour, "fillOpacity": 1.0,
                                  "weight": 3}),

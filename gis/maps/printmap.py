@@ -42,6 +42,7 @@ import shapely
 from gis.coverage import Coverage, service_areas
 from gis.crs import metric_crs
 from gis.errors import InputError
+from gis.i18n import tr
 from gis.maps.coverage import CATEGORY_COLOURS
 from gis.report.fonts import PrintFont, cjk_font
 
@@ -59,13 +60,18 @@ _MISSING_COLOURS = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027")
 _GAP_COLOURS = ("#1a9850", "#fc8d59", "#b2182b")  # covered, gap within search, beyond it
 _HALO = [patheffects.withStroke(linewidth=2.0, foreground="white")]
 _ELIGIBLE = {"eligible": "#4575b4", "eligible_extended": "#91bfdb"}
+#: Languages whose labels need a CJK font; without one they print in English.
+_CJK_LANGS = frozenset({"zh"})
+#: Words of every page (messages ``maps.print.<key>``).
+_WORD_KEYS = ("legend", "source", "date", "crs", "crs_note", "north", "streets", "estates",
+              "illustrative", "scale")
 
 
 def _lang_for(lang: str) -> tuple[str, PrintFont]:
     """The language a map can be printed in here, and the font to use."""
     font = cjk_font()  # English maps still print Chinese names and sources
-    if lang == "en":
-        return "en", font
+    if lang not in _CJK_LANGS:
+        return lang, font
     if font.family is None:
         logger.warning(
             "No Chinese (CJK) font is installed, so print maps use English labels rather "
@@ -85,23 +91,8 @@ def _style(font: PrintFont) -> Iterator[None]:
 
 
 def _words(lang: str) -> dict[str, str]:
-    en = lang == "en"
-    return {
-        "legend": "Legend" if en else "图例",
-        "source": "Data source" if en else "数据来源",
-        "date": "Date" if en else "制图日期",
-        "crs": "Coordinate system" if en else "坐标系",
-        "crs_note": ("CGCS2000 (China Geodetic Coordinate System 2000)" if en
-                     else "2000国家大地坐标系（CGCS2000）"),
-        "north": "N" if en else "北",
-        "streets": "Streets" if en else "道路",
-        "estates": "Estates" if en else "小区",
-        "illustrative": ("ILLUSTRATIVE demo data (a fictional county town)" if en
-                         else "示例数据（虚构县城），仅供演示"),
-        "scale": "Scale bar" if en else "比例尺",
-        "metres": "m",
-        "km": "km",
-    }
+    return {**{key: tr(f"maps.print.{key}", lang) for key in _WORD_KEYS},
+            "metres": "m", "km": "km"}
 
 
 # ---------------------------------------------------------------------------
@@ -322,7 +313,7 @@ def _draw_polys(ax, geoms, colours, *, edgecolor="none", linewidth=0.0, alpha=No
 
 
 def _count(n: int, lang: str) -> str:
-    return f" ({n:,})" if lang == "en" else f"（{n:,}）"
+    return tr("maps.print.count", lang, n=n)
 
 
 # ---------------------------------------------------------------------------
@@ -362,9 +353,28 @@ def coverage_print(
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    The demo town's clinic gaps: title, subtitle and legend as printed.
+
+    >>> from gis.sources import demo_folder
+    >>> from gis.coverage import living_circle
+    >>> from gis.layers import read_estates, read_services, read_streets
+    >>> from gis.standards import load_standard
+    >>> demo, std = demo_folder(), load_standard()
+    >>> cov = living_circle(read_estates(demo / "estates.gpkg"),
+    ...                     read_services(demo / "services.gpkg", standard=std), std,
+    ...                     streets=read_streets(demo / "streets.gpkg"), progress=False)
+    >>> fig = coverage_print(cov, category="clinic", lang="en", paper="A5")
+    >>> [t.get_text() for t in fig.texts]
+    ['Living-circle gaps: Clinic / community health centre',
+     '150 estates, 31,203 households; walking distance along streets']
+    >>> [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    ['Walkable area (1000 m)', 'Covered (≤ 1000 m) (148)', 'Gap (1000–2000 m) (2)',
+     'Gap (> 2000 m) (0)', 'Clinic / community health centre (12)', 'Streets']
     """
     lang, font = _lang_for(lang)
-    en = lang == "en"
     std = cov.standard
     chosen = std.category(category) if category else None
     with _style(font):
@@ -390,16 +400,13 @@ def coverage_print(
                     colour = CATEGORY_COLOURS[std.keys.index(chosen.key) % len(CATEGORY_COLOURS)]
                     _draw_polys(ax, area.geometry.values, colour, alpha=0.13, linewidth=0,
                                 zorder=2)
-                    handles.append(Patch(facecolor=colour, alpha=0.25, label=(
-                        f"Walkable area ({chosen.walk_m:.0f} m)" if en
-                        else f"步行{chosen.walk_m:.0f}米服务范围")))
+                    handles.append(Patch(facecolor=colour, alpha=0.25, label=tr(
+                        "maps.print.area", lang, walk_m=chosen.walk_m)))
             d = est[f"dist_m_{chosen.key}"].to_numpy(dtype=float)
             cls = np.where(d <= chosen.walk_m, 0, np.where(np.isnan(d), 2, 1))
             limit = cov.search_factor * chosen.walk_m
-            labels = ([f"Covered (≤ {chosen.walk_m:.0f} m)", f"Gap ({chosen.walk_m:.0f}–{limit:.0f} m)",
-                       f"Gap (> {limit:.0f} m)"] if en else
-                      [f"已覆盖（≤{chosen.walk_m:.0f}米）", f"缺口（{chosen.walk_m:.0f}–{limit:.0f}米）",
-                       f"缺口（>{limit:.0f}米）"])
+            labels = [tr(f"maps.print.{k}", lang, walk_m=chosen.walk_m, limit_m=limit)
+                      for k in ("covered", "gap", "beyond")]
             _draw_polys(ax, est.geometry.values, [_GAP_COLOURS[k] for k in cls],
                         edgecolor="#333333",
                      linewidth=outline, zorder=3)
@@ -424,16 +431,14 @@ def coverage_print(
                                 va="bottom", xytext=(0, 3), textcoords="offset points",
                                 zorder=6, color="#67000d", path_effects=_HALO)
             head = chosen.label(lang)
-            default_title = ((f"Living-circle gaps: {chosen.label(lang)}" if en
-                              else f"15分钟生活圈设施缺口：{chosen.label(lang)}"))
+            default_title = tr("maps.print.title_gaps", lang, category=chosen.label(lang))
         else:
             n_cat = len(std.categories)
             missing = np.minimum(n_cat - est["n_covered"].to_numpy(dtype=int), 4)
             _draw_polys(ax, est.geometry.values, [_MISSING_COLOURS[k] for k in missing],
                         edgecolor="#333333",
                      linewidth=outline, zorder=3)
-            labels = (("All present", "1 missing", "2 missing", "3 missing", "4 or more missing")
-                      if en else ("设施齐全", "缺1类", "缺2类", "缺3类", "缺4类及以上"))
+            labels = [tr(f"maps.print.missing_{k}", lang) for k in range(len(_MISSING_COLOURS))]
             handles += [Patch(facecolor=c, edgecolor="#333333",
                               label=lab + _count(int((missing == k).sum()), lang))
                         for k, (c, lab) in enumerate(zip(_MISSING_COLOURS, labels))]
@@ -448,30 +453,28 @@ def coverage_print(
                                       markeredgecolor="white", markersize=4.5 * page.scale,
                                       label=c.label(lang) + _count(len(sub), lang)))
             head = None
-            default_title = ("15-minute living circle: facility coverage" if en
-                             else "15分钟生活圈设施覆盖情况")
+            default_title = tr("maps.print.title_coverage", lang)
         if streets is not None:
             handles.append(Line2D([], [], color="#b0b0b0", linewidth=1.2,
                                   label=page.words["streets"]))
         page.legend(handles, head)
-        mode = (("walking distance along streets" if en else "按道路步行距离")
-                if cov.mode == "network" else ("STRAIGHT-LINE distance" if en else "按直线距离（仅供参考）"))
+        mode = tr("maps.print.dist_network" if cov.mode == "network"
+                  else "maps.print.dist_straight", lang)
         n_hh = cov.estates["households"].sum() if "households" in cov.estates else np.nan
-        subtitle = (f"{len(est):,} estates"
-                    + ("" if np.isnan(n_hh) else f", {n_hh:,.0f} households")
-                    + f"; {mode}") if en else (
-                    f"{len(est):,} 个小区" + ("" if np.isnan(n_hh) else f"，{n_hh:,.0f} 户")
-                    + f"；{mode}")
+        subtitle = (tr("maps.print.subtitle_estates", lang, n=len(est))
+                    + ("" if np.isnan(n_hh)
+                       else tr("maps.print.subtitle_households", lang, households=n_hh))
+                    + tr("maps.print.subtitle_mode", lang, mode=mode))
         if illustrative:
-            subtitle += "; ILLUSTRATIVE demo data" if en else "；示例数据（虚构县城）"
+            subtitle += tr("maps.print.subtitle_illustrative", lang)
         page.title(title or default_title, subtitle)
         # Framed after drawing: geopandas rescales the axes to each layer it plots.
         page.frame_to(tuple(est.total_bounds))
         page.scale_bar()
         page.north_arrow()
-        std_name = std.name_en if en else std.name_zh
+        std_name = getattr(std, f"name_{lang}")  # the standard's own name_zh / name_en
         _footer(page, cov.analysis_crs, source or std_name, illustrative,
-                [f"{'Standard' if en else '标准'}: {std_name} ({std.source})"])
+                [tr("maps.print.standard", lang, name=std_name, source=std.source)])
     return page.fig
 
 
@@ -503,6 +506,18 @@ def units_print(
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from gis.sources import demo_folder
+    >>> from gis.layers import read_estates
+    >>> from gis.standards import load_standard
+    >>> from gis.units import renovation_units
+    >>> units, assessed = renovation_units(read_estates(demo_folder() / "estates.gpkg"),
+    ...                                    load_standard())
+    >>> fig = units_print(units.units, assessed, units.links, lang="en", paper="A5")
+    >>> [t.get_text() for t in fig.texts]
+    ['Combined renovation units', '48 units, 29 joint; 150 estates']
     """
     lang, font = _lang_for(lang)
     with _style(font):
@@ -510,18 +525,16 @@ def units_print(
         metric = metric_crs(estates)
         handles = _draw_units(page, units, estates, links, conflicts, metric, label_units=True)
         page.frame_to(tuple(estates.to_crs(metric).total_bounds))
-        en = lang == "en"
         page.legend(handles)
         joint = int((units["n_estates"] > 1).sum())
-        subtitle = (f"{len(units):,} units, {joint:,} joint; {len(estates):,} estates" if en
-                    else f"{len(units):,} 个改造单元，其中联动单元 {joint:,} 个；小区 {len(estates):,} 个")
+        subtitle = tr("maps.print.units_subtitle", lang, units=len(units), joint=joint,
+                      estates=len(estates))
         if illustrative:
-            subtitle += "; ILLUSTRATIVE demo data" if en else "；示例数据（虚构县城）"
-        page.title(title or ("Combined renovation units" if en else "老旧小区联动改造单元"), subtitle)
+            subtitle += tr("maps.print.subtitle_illustrative", lang)
+        page.title(title or tr("maps.print.units_title", lang), subtitle)
         page.scale_bar()
         page.north_arrow()
-        _footer(page, metric, source or ("estate boundaries and review layers supplied" if en
-                                          else "小区边界及审查图层（用户提供）"), illustrative)
+        _footer(page, metric, source or tr("maps.print.units_source", lang), illustrative)
     return page.fig
 
 
@@ -545,6 +558,20 @@ def unit_prints(
     Yields
     ------
     (unit_id, PNG bytes)
+
+    Examples
+    --------
+    >>> from gis.sources import demo_folder
+    >>> from gis.layers import read_estates
+    >>> from gis.standards import load_standard
+    >>> from gis.units import renovation_units
+    >>> units, assessed = renovation_units(read_estates(demo_folder() / "estates.gpkg"),
+    ...                                    load_standard())
+    >>> maps = dict(unit_prints(units.units, assessed, units.links,
+    ...                         unit_ids=["U-XQ003+2-e58099"], dpi=100))
+    >>> png = maps["U-XQ003+2-e58099"]
+    >>> png[:4], int.from_bytes(png[16:20], "big")  # PNG, 160 mm wide at 100 dpi
+    (b'\\x89PNG', 629)
     """
     lang, font = _lang_for(lang)
     metric = metric_crs(estates)
@@ -600,7 +627,7 @@ def unit_prints(
 
 def _draw_units(page: _Page, units, estates, links, conflicts, metric, *,
                 label_units: bool = False, highlight: bool = False) -> list:
-    ax, en = page.ax, page.lang == "en"
+    ax, lang = page.ax, page.lang
     est = estates.to_crs(metric)
     status = est["eligibility"] if "eligibility" in est else pd.Series("eligible", index=est.index)
     fill = [_ELIGIBLE.get(s, "#d9d9d9") for s in status]
@@ -637,24 +664,23 @@ def _draw_units(page: _Page, units, estates, links, conflicts, metric, *,
                         (p.x, p.y), fontsize=page.pt(5), ha="center", va="center",
                         color="#08306b", zorder=7, path_effects=_HALO)
     handles = [
-        Line2D([], [], color="#08306b", linewidth=2, label="Unit (thick: joint)" if en
-               else "改造单元（粗线为联动单元）"),
-        Line2D([], [], color="#d7301f", linewidth=2, label="Unit with conflicts" if en
-               else "存在审查冲突的单元"),
+        Line2D([], [], color="#08306b", linewidth=2, label=tr("maps.print.unit", lang)),
+        Line2D([], [], color="#d7301f", linewidth=2,
+               label=tr("maps.print.unit_conflicts", lang)),
         Patch(facecolor=_ELIGIBLE["eligible"], edgecolor="#555555",
-              label="Eligible estate" if en else "纳入改造的小区"),
+              label=tr("maps.print.eligible", lang)),
         Patch(facecolor=_ELIGIBLE["eligible_extended"], edgecolor="#555555",
-              label="Built 2001–2005, included" if en else "2001–2005年建成（按需纳入）"),
+              label=tr("maps.print.extended", lang)),
         Patch(facecolor="#d9d9d9", edgecolor="#555555",
-              label="Not eligible" if en else "不纳入改造的小区"),
-        Line2D([], [], color="#f46d43", linewidth=2, label="Link" if en else "联动相邻关系"),
+              label=tr("maps.print.not_eligible", lang)),
+        Line2D([], [], color="#f46d43", linewidth=2, label=tr("maps.print.link", lang)),
     ]
     if conflicts is not None and len(conflicts):
         handles.append(Patch(facecolor="#d7301f", alpha=0.45,
-                             label="Conflict" if en else "审查冲突"))
+                             label=tr("maps.print.conflict", lang)))
     if highlight:
         handles.insert(0, Line2D([], [], color="#ffcc00", linewidth=4,
-                                 label="This unit" if en else "本单元"))
+                                 label=tr("maps.print.this_unit", lang)))
     return handles
 
 
@@ -663,7 +689,17 @@ def _draw_units(page: _Page, units, estates, links, conflicts, metric, *,
 
 
 def figure_bytes(fig: Figure, fmt: str = "png", *, dpi: int = PRINT_DPI) -> bytes:
-    """The figure rendered as PNG or PDF bytes."""
+    """The figure rendered as PNG or PDF bytes.
+
+    Examples
+    --------
+    >>> fig = Figure(figsize=(2, 1))
+    >>> png = figure_bytes(fig)
+    >>> png[:4], int.from_bytes(png[16:20], "big")  # 2 inches at 300 dpi
+    (b'\\x89PNG', 600)
+    >>> figure_bytes(fig, "pdf")[:5]
+    b'%PDF-'
+    """
     buf = io.BytesIO()
     with matplotlib.rc_context({"pdf.fonttype": 42}):
         fig.savefig(buf, format=fmt, dpi=dpi, facecolor="white")
@@ -671,7 +707,20 @@ def figure_bytes(fig: Figure, fmt: str = "png", *, dpi: int = PRINT_DPI) -> byte
 
 
 def save_figure(fig: Figure, path: str | Path, *, dpi: int = PRINT_DPI) -> Path:
-    """Write ``fig`` to ``path`` (format from the suffix: .png or .pdf) atomically."""
+    """Write ``fig`` to ``path`` (format from the suffix: .png or .pdf) atomically.
+
+    Examples
+    --------
+    >>> fig = Figure(figsize=(2, 1))
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = save_figure(fig, Path(folder) / "map.pdf")
+    ...     print([p.name for p in Path(folder).iterdir()], path.read_bytes()[:5])
+    ['map.pdf'] b'%PDF-'
+    >>> save_figure(fig, "map.svg")
+    Traceback (most recent call last):
+    ...
+    gis.errors.InputError: map.svg: print maps are written as .png or .pdf.
+    """
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in ("png", "pdf"):
@@ -702,6 +751,22 @@ def coverage_figures(cov: Coverage, *, lang: str = "zh", illustrative: bool = Fa
 
     The same drawings as `coverage_print`, on A5 so their text stays legible at the 16 cm
     the report shows them, at ``dpi`` (200 keeps a Word file small and prints sharp).
+
+    Examples
+    --------
+    The demo town by straight-line distances: the overview and the categories with gaps.
+
+    >>> from gis.sources import demo_folder
+    >>> from gis.coverage import living_circle
+    >>> from gis.layers import read_estates, read_services, read_streets
+    >>> from gis.standards import load_standard
+    >>> demo, std = demo_folder(), load_standard()
+    >>> cov = living_circle(read_estates(demo / "estates.gpkg"),
+    ...                     read_services(demo / "services.gpkg", standard=std), std,
+    ...                     mode="straight", progress=False)
+    >>> figures = coverage_figures(cov, lang="en", dpi=50)
+    >>> sorted(figures), figures["overview"][:4]
+    (['charging', 'clinic', 'overview'], b'\\x89PNG')
     """
     out = {"overview": figure_bytes(coverage_print(cov, lang=lang, illustrative=illustrative,
                                                    paper="A5"), dpi=dpi)}
@@ -717,7 +782,22 @@ def review_figures(units: gpd.GeoDataFrame, estates: gpd.GeoDataFrame,
                    links: gpd.GeoDataFrame | None = None, *,
                    conflicts: gpd.GeoDataFrame | None = None, lang: str = "zh",
                    illustrative: bool = False, dpi: int = 200) -> dict[str, bytes]:
-    """The review document's figures as PNG bytes: ``"overview"`` and one per unit id."""
+    """The review document's figures as PNG bytes: ``"overview"`` and one per unit id.
+
+    Examples
+    --------
+    Two of the demo town's units:
+
+    >>> from gis.sources import demo_folder
+    >>> from gis.layers import read_estates
+    >>> from gis.standards import load_standard
+    >>> from gis.units import renovation_units
+    >>> units, assessed = renovation_units(read_estates(demo_folder() / "estates.gpkg"),
+    ...                                    load_standard())
+    >>> figures = review_figures(units.units.iloc[:2], assessed, units.links, dpi=50)
+    >>> sorted(figures)
+    ['U-XQ002+1-2f7241', 'U-XQ003+2-e58099', 'overview']
+    """
     out = {"overview": figure_bytes(units_print(units, estates, links, conflicts=conflicts,
                                                 lang=lang, illustrative=illustrative,
                                                 paper="A5"), dpi=dpi)}

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from gis.crs import metric_crs
-from gis.i18n import join, tr
+from gis.i18n import LANGS, join, tr
 from gis.standards import bundled_standards, load_standard
 from gis.units import CAP_LABELS, link_reason_texts, unit_gap_texts
 from gis.maps._page import (
@@ -36,14 +36,24 @@ _ELIGIBLE = {"eligible": "#4575b4", "eligible_extended": "#91bfdb"}
 _OTHER = "#d9d9d9"
 # Eligibility not decided from data: unknown year, assumed eligible, left out (--invalid skip).
 _UNDECIDED = {"unknown": "#fdae61", "assumed_eligible": "#b2abd2", "not_analysed": "#000000"}
-_CONSTRAINT_STYLE = {
-    "historic_district": ("#8c510a", "历史文化街区", "Historic district"),
-    "historic_building": ("#8c510a", "历史建筑", "Historic building"),
-    "ancient_tree": ("#1b7837", "古树名木保护范围", "Ancient tree zone"),
-    "eco_redline": ("#b2182b", "生态保护红线", "Ecological red line"),
-    "development_boundary": ("#542788", "城镇开发边界", "Development boundary"),
-    "plan_unit": ("#878787", "控规单元", "Detailed-plan unit"),
+_CONSTRAINT_COLOURS = {
+    "historic_district": "#8c510a",
+    "historic_building": "#8c510a",
+    "ancient_tree": "#1b7837",
+    "eco_redline": "#b2182b",
+    "development_boundary": "#542788",
+    "plan_unit": "#878787",
 }
+#: Constraint kind -> (colour, Chinese name, English name); the names from the catalogue
+#: (``maps.constraint.<kind>``). The QGIS styles read the same table.
+_CONSTRAINT_STYLE = {
+    kind: (colour, *(tr(f"maps.constraint.{kind}", lang) for lang in LANGS))
+    for kind, colour in _CONSTRAINT_COLOURS.items()
+}
+#: The language of the text columns `gis units`/`gis review` store in units.gpkg
+#: (``member_names``, ``link_reasons``, ``coverage_gaps``): another language renders them
+#: again from the machine values (`_texts_in`).
+_STORED_LANG = "zh"
 
 
 def units_map(
@@ -84,8 +94,31 @@ def units_map(
     Returns
     -------
     folium.Map
+
+    Examples
+    --------
+    The demo town's 48 units (29 joint) with the ancient trees for context:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from gis.sources import demo_folder
+    >>> from gis.constraints import read_constraint
+    >>> from gis.layers import read_estates
+    >>> from gis.maps import write_map
+    >>> from gis.standards import load_standard
+    >>> from gis.units import renovation_units
+    >>> demo = demo_folder()
+    >>> units, assessed = renovation_units(read_estates(demo / "estates.gpkg"), load_standard())
+    >>> trees = read_constraint(demo / "ancient_trees.gpkg", "ancient_tree").layer
+    >>> fmap = units_map(units.units, assessed.merge(units.membership, on="estate_id", how="left"),
+    ...                  units.links, constraints={"ancient_tree": trees}, lang="en")
+    >>> [c.layer_name for c in fmap._children.values() if isinstance(c, folium.GeoJson)]
+    ['Ancient tree zone', 'Estates (eligibility)', 'Renovation units', 'Neighbour links']
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = write_map(fmap, Path(folder) / "units_map_en.html")
+    ...     print([p.name for p in Path(folder).iterdir()], "U-XQ003+2-e58099" in path.read_text())
+    ['units_map_en.html'] True
     """
-    en = lang == "en"
     page = new_page(tuple(estates.to_crs(4326).total_bounds), basemap=basemap, token=token,
                     offline=offline, lang=lang)
     fmap = page.map
@@ -94,13 +127,15 @@ def units_map(
     for kind, layer in (constraints or {}).items():
         if layer is None or layer.empty:
             continue
-        colour, zh, en_name = _CONSTRAINT_STYLE.get(kind, ("#666666", kind, kind))
+        colour = _CONSTRAINT_COLOURS.get(kind, "#666666")
+        name = tr(f"maps.constraint.{kind}", lang) if kind in _CONSTRAINT_COLOURS else kind
         shown = display_frame(layer.to_crs(metric), page)
-        names = shown["name"].astype(str) if "name" in shown else pd.Series([zh] * len(shown))
+        # A feature without a name is labelled by its kind, in the map's language.
+        names = shown["name"].astype(str) if "name" in shown else pd.Series([name] * len(shown))
         gj = gpd.GeoDataFrame({"_kind": "constraint", "tip": names.to_numpy()},
                               geometry=shown.geometry.values, crs=4326)
         folium.GeoJson(
-            gj.to_json(drop_id=True), name=en_name if en else zh,
+            gj.to_json(drop_id=True), name=name,
             marker=folium.CircleMarker(radius=4, fill=True),
             style=leaflet_style({
                 "color": colour, "weight": 2, "dashArray": "6 4", "fillColor": colour,
@@ -114,7 +149,7 @@ def units_map(
     estates = estates[estates.geometry.notna() & ~estates.geometry.is_empty]
     est = display_frame(estates.to_crs(metric), page)
     status = est["eligibility"] if "eligibility" in est else pd.Series("eligible", index=est.index)
-    reason = est["eligibility_reason_en" if en else "eligibility_reason"] \
+    reason = est[tr("maps.column.eligibility_reason", lang)] \
         if "eligibility_reason" in est else status
     est_props = gpd.GeoDataFrame(
         {"_kind": "estate",
@@ -129,7 +164,7 @@ def units_map(
     ).add_to(fmap)
 
     u = display_frame(units.to_crs(metric), page)
-    if lang != "zh":
+    if lang != _STORED_LANG:
         u = _texts_in(u, estates, links, lang)
     flagged = u["n_conflicts"].fillna(0).to_numpy() > 0 if "n_conflicts" in u else np.zeros(len(u), bool)
     unchecked = (u["caps_unchecked"].fillna("").astype(str).to_numpy() != ""
@@ -137,8 +172,8 @@ def units_map(
     records = u.to_dict("records")
     unit_props = gpd.GeoDataFrame(
         {"_kind": "unit", "unit_id": u["unit_id"].astype(str),
-         "label": [_label(r, en) for r in records],
-         "v": [_popup_values(r, en) for r in records],
+         "label": [_label(r, lang) for r in records],
+         "v": [_popup_values(r, lang) for r in records],
          "colour": np.where(flagged, "#d7301f", "#08306b"),
          "w": np.where(u["n_estates"].to_numpy() > 1, 3.5, 1.5),
          # Dashed outline: a cap could not be checked (members' values unknown).
@@ -158,13 +193,13 @@ def units_map(
     )
     units_layer.add_to(fmap)
     fmap.get_root().header.add_child(
-        folium.Element(_popup_script(en)), name="gis_unit_popup_script")
+        folium.Element(_popup_script(lang)), name="gis_unit_popup_script")
 
     ln = display_frame(links.to_crs(metric), page, simplify_m=0)
     decision = ln["decision"].fillna("") if "decision" in ln else pd.Series("", index=ln.index)
     colour = np.where(decision == "reject", "#d7301f",
                       np.where(ln["linked"].astype(bool), "#f46d43", "#bdbdbd"))
-    tips = [_link_tip(r, en) for r in ln.to_dict("records")]
+    tips = [_link_tip(r, lang) for r in ln.to_dict("records")]
     link_props = gpd.GeoDataFrame({"_kind": "link", "tip": tips, "colour": colour},
                                   geometry=ln.geometry.values, crs=4326)
     folium.GeoJson(
@@ -175,8 +210,9 @@ def units_map(
 
     if conflicts is not None and not conflicts.empty:
         cf = display_frame(conflicts.to_crs(metric), page, simplify_m=0)
-        kind_text = cf["kind" if en else "kind_zh"].astype(str) if ("kind_zh" in cf or en) \
-            else cf["kind"].astype(str)
+        # The conflict kind in words where the layer has them in this language, else its key.
+        kind_column = tr("maps.column.conflict_kind", lang)
+        kind_text = cf[kind_column if kind_column in cf else "kind"].astype(str)
         cprops = gpd.GeoDataFrame(
             {"_kind": "conflict",
              "tip": (cf["unit_id"].astype(str) + " · " + kind_text + " · "
@@ -263,33 +299,29 @@ _POPUP_KEYS = ("n_estates", "households", "floor_area", "built", "members", "why
                "gaps", "review", "decision", "flags", "unchecked", "assumed")
 
 
-def _lang(en: bool) -> str:
-    return "en" if en else "zh"
-
-
-def _label(r: dict, en: bool) -> str:
+def _label(r: dict, lang: str) -> str:
     hh = r.get("households")
     hh_text = "?" if hh is None or (isinstance(hh, float) and np.isnan(hh)) else f"{hh:,.0f}"
     known = r.get("households_known")
     if hh_text == "?" and known is not None and not np.isnan(known) and known > 0:
-        hh_text += tr("units_map.known", _lang(en), known=known)
-    return tr("units_map.label", _lang(en), unit_id=r["unit_id"], n=int(r["n_estates"]),
+        hh_text += tr("units_map.known", lang, known=known)
+    return tr("units_map.label", lang, unit_id=r["unit_id"], n=int(r["n_estates"]),
               households=hh_text)
 
 
-def _link_tip(r: dict, en: bool) -> str:
+def _link_tip(r: dict, lang: str) -> str:
     gap, facing = float(r["gap_m"]), float(r["facing_m"])
     crossed = str(r.get("crossed") or "")
-    text = tr("units_map.link_tip", _lang(en), a=r["estate_a"], b=r["estate_b"], gap_m=gap,
+    text = tr("units_map.link_tip", lang, a=r["estate_a"], b=r["estate_b"], gap_m=gap,
               facing_m=facing)
-    return text + (tr("units_map.crosses", _lang(en), crossed=crossed) if crossed else "")
+    return text + (tr("units_map.crosses", lang, crossed=crossed) if crossed else "")
 
 
-def _popup_labels(en: bool) -> list[str]:
-    return [tr(f"units_map.popup_{k}", _lang(en)) for k in _POPUP_KEYS]
+def _popup_labels(lang: str) -> list[str]:
+    return [tr(f"units_map.popup_{k}", lang) for k in _POPUP_KEYS]
 
 
-def _popup_values(r: dict, en: bool) -> list[str]:
+def _popup_values(r: dict, lang: str) -> list[str]:
     """One unit's popup values, in `_popup_labels` order ("" where there is none)."""
     def cell(key: str) -> str:
         v = r.get(key)
@@ -302,25 +334,24 @@ def _popup_values(r: dict, en: bool) -> list[str]:
         cell("n_estates"), cell("households"), cell("floor_area_m2"),
         f"{lo}–{hi}" if lo or hi else "",
         cell("member_names"), cell("link_reasons"), cell("coverage_gaps"),
-        cell("conflict_summary_en" if en else "conflict_summary"), cell("decision"),
-        cell("flags"), _unchecked_text(r, en),
+        cell(tr("maps.column.conflict_summary", lang)), cell("decision"),
+        cell("flags"), _unchecked_text(r, lang),
         cell("assumed_members") if (r.get("assumed_members") or 0) > 0 else "",
     ]
 
 
-def _unchecked_text(r: dict, en: bool) -> str:
+def _unchecked_text(r: dict, lang: str) -> str:
     """Which caps could not be checked and why, "" when every cap was checked."""
     keys = [k for k in str(r.get("caps_unchecked") or "").split(",") if k in CAP_LABELS]
     if not keys:
         return ""
-    lang = _lang(en)
-    names = join((CAP_LABELS[k][1 if en else 0] for k in keys), lang)
+    names = join((CAP_LABELS[k][LANGS.index(lang)] for k in keys), lang)
     n_hh, n_fa = int(r.get("households_unknown_n") or 0), int(r.get("floor_area_unknown_n") or 0)
     return tr("units_map.unchecked", lang, names=names, n_hh=n_hh, n_fa=n_fa)
 
 
-def _popup_script(en: bool) -> str:
-    labels = js_json(_popup_labels(en))
+def _popup_script(lang: str) -> str:
+    labels = js_json(_popup_labels(lang))
     return """<script>
 var GIS_UNIT_LABELS = %s;
 %s
