@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from gis.errors import GisError, InputError
+from gis.i18n import tr
 from gis.standards import Standard, load_standard
 from gis.tiles import CoverageParams
 
@@ -435,7 +436,7 @@ def _run_city(task: CityTask, t0: float) -> CityResult:
         if task.make_map and cov.graph is not None:
             from gis.maps import coverage_map, write_map
 
-            name = "coverage_map.html" if task.lang == "zh" else "coverage_map_en.html"
+            name = tr("batch.file.coverage_map", task.lang)
             write_map(coverage_map(cov, lang=task.lang), stage / name)
             names.append(name)
         result.seconds = round(time.perf_counter() - t0, 3)
@@ -544,34 +545,17 @@ def _start_client(scheduler: str | None, workers: int | None, n_tasks: int) -> t
 # ---------------------------------------------------------------------------
 # summary
 
-_TEXT = {
-    "zh": {"code": "代码", "name": "城市/区县", "status": "状态", "estates": "小区数",
-           "households": "户数", "score": "平均覆盖度", "with_gaps": "有缺口小区数",
-           "gaps": "缺口数（小区×类别）", "seconds": "用时（秒）", "message": "说明",
-           "estate_rate": "小区覆盖率", "household_rate": "户数覆盖率",
-           "done": "完成", "unchanged": "未变化（沿用上次结果）", "failed": "失败",
-           "title": "15分钟生活圈覆盖汇总", "failed_head": "失败的城市",
-           "map_title": "各城市15分钟生活圈平均覆盖度", "legend": "平均覆盖度（各类设施）",
-           "total": "合计", "eligible": "纳入改造小区数", "units": "改造单元数",
-           "joint": "联动单元数"},
-    "en": {"code": "Code", "name": "City/district", "status": "Status", "estates": "Estates",
-           "households": "Households", "score": "Mean coverage", "with_gaps": "Estates with gaps",
-           "gaps": "Gaps (estate × category)", "seconds": "Seconds", "message": "Message",
-           "estate_rate": "by estates", "household_rate": "by households",
-           "done": "done", "unchanged": "unchanged (previous result kept)", "failed": "failed",
-           "title": "15-minute living-circle coverage summary", "failed_head": "Cities that failed",
-           "map_title": "Mean living-circle coverage by city",
-           "legend": "Mean coverage (all categories)",
-           "total": "Total", "eligible": "Eligible estates", "units": "Renovation units",
-           "joint": "Joint units"},
-}
+#: Words of the summary (table columns, statuses, titles): ids ``batch.<word>``.
+_WORDS = ("code", "name", "status", "estates", "households", "score", "with_gaps", "gaps",
+          "seconds", "message", "estate_rate", "household_rate", "done", "unchanged", "failed",
+          "title", "failed_head", "map_title", "legend", "total", "eligible", "units", "joint")
 _BINS = [(0.9, "#1a9850"), (0.75, "#91cf60"), (0.6, "#fee08b"), (0.4, "#fc8d59"), (0.0, "#d73027")]
 
 
 def summary_table(results: list[CityResult], standard: Standard, *,
                   lang: str = "zh") -> pd.DataFrame:
     """One row per city: counts, mean coverage and each category's rates (0–1)."""
-    t = _TEXT[lang]
+    t = _words(lang)
     rows = []
     for r in results:
         row: dict[str, Any] = {
@@ -605,7 +589,7 @@ def write_summary(results: list[CityResult], standard: Standard, out_dir: str | 
     from gis.maps import write_map
     from gis.report._files import autofit, staged_outputs
 
-    t = _TEXT[lang]
+    t = _words(lang)
     table = summary_table(results, standard, lang=lang)
     from gis.postgis import is_postgis, write_tables
 
@@ -616,13 +600,13 @@ def write_summary(results: list[CityResult], standard: Standard, out_dir: str | 
             "command": "batch summary", "cities": len(results),
             "failed": [r.code for r in results if r.status == "failed"]})
         return {"summary": written[0]}  # type: ignore[dict-item]
-    suffix = "" if lang == "zh" else "_en"
-    names = {"xlsx": f"summary{suffix}.xlsx", "markdown": f"summary{suffix}.md",
-             "map": f"summary_map{suffix}.html"}
+    names = {"xlsx": tr("batch.file.summary_xlsx", lang),
+             "markdown": tr("batch.file.summary_md", lang),
+             "map": tr("batch.file.summary_map", lang)}
     with staged_outputs(out_dir) as stage:
         book = Workbook()
         ws = book.active
-        ws.title = "汇总" if lang == "zh" else "Summary"
+        ws.title = tr("batch.sheet", lang)
         ws.append(list(table.columns))
         for rec in table.itertuples(index=False):
             ws.append([_cell(v) for v in rec])
@@ -642,6 +626,11 @@ def write_summary(results: list[CityResult], standard: Standard, out_dir: str | 
     return {k: Path(out_dir) / v for k, v in names.items()}
 
 
+def _words(lang: str) -> dict[str, str]:
+    """The summary's words in ``lang``, by key (`_WORDS`)."""
+    return {k: tr(f"batch.{k}", lang) for k in _WORDS}
+
+
 def _cell(v: Any) -> Any:
     """Numbers stay numbers; every text value is a text cell (never a formula)."""
     if v is None or (isinstance(v, float) and math.isnan(v)):
@@ -656,7 +645,7 @@ def _cell(v: Any) -> Any:
 def _markdown(results: list[CityResult], table: pd.DataFrame, lang: str) -> str:
     from gis.report._files import md_table
 
-    t = _TEXT[lang]
+    t = _words(lang)
 
     def fmt(v: Any, col: str) -> str:
         if v is None or (isinstance(v, float) and math.isnan(v)):
@@ -692,7 +681,7 @@ def summary_map(results: list[CityResult], *, lang: str = "zh", cities: Any = No
 
     from gis.maps._page import JS_ESCAPE, leaflet_style, legend_html, new_page, title_html
 
-    t = _TEXT[lang]
+    t = _words(lang)
     placed = [r for r in results if r.lonlat is not None and r.status != "failed"]
     shapes: dict[str, Any] = {}
     if cities is not None and len(cities):
@@ -756,7 +745,7 @@ def read_cities(path: str, *, crs: Any = None) -> Any:
 
 def describe(result: CityResult, lang: str = "zh") -> str:
     """One progress line for a city (names printed as plain text)."""
-    t = _TEXT[lang]
+    t = _words(lang)
     if result.status == "failed":
         return f"{result.code} {result.name}: {t['failed']} — {result.message}"
     return (f"{result.code} {result.name}: {t[result.status]}, {result.estates} {t['estates']}, "

@@ -31,16 +31,21 @@ import numpy as np
 import pandas as pd
 
 from gis.errors import InputError
+from gis.i18n import LANGS, tr
 from gis.layers import find_field, norm_text, read_table
 
-__all__ = ["ITEM_DONE", "ITEM_OPEN", "SCHEMA_VERSION", "STATUSES", "STATUS_EN", "ImportResult",
-           "LedgerError", "create_ledger", "export_progress", "import_progress", "ledger_events",
-           "ledger_meta", "ledger_state", "parse_status"]
+__all__ = ["ITEM_DONE", "ITEM_OPEN", "LEDGER_NAMES", "SCHEMA_VERSION", "STATUSES", "STATUS_EN",
+           "ImportResult", "LedgerError", "create_ledger", "export_progress", "find_ledger",
+           "import_progress", "ledger_events", "ledger_meta", "ledger_name", "ledger_state",
+           "parse_status", "status_label"]
 
 SCHEMA_VERSION = 1
 STATUSES = ("储备", "计划", "设计", "审查", "开工", "完工", "验收")
-STATUS_EN = dict(zip(STATUSES, ("reserve", "planned", "design", "review", "started",
-                                "finished", "accepted")))
+#: English status words, from the catalogue (also accepted in progress sheets).
+STATUS_EN = {s: tr(f"programme.status.{s}", "en") for s in STATUSES}
+#: The names the tool gives a ledger it names itself (台账.gpkg, ledger.gpkg), one per
+#: language; a reader finds a ledger under any of them.
+LEDGER_NAMES = tuple(tr("programme.file.ledger", lang) for lang in LANGS)
 _STATUS_ALIASES = {**{s: s for s in STATUSES}, **{v: k for k, v in STATUS_EN.items()},
                    "已开工": "开工", "在建": "开工", "施工": "开工", "已完工": "完工",
                    "竣工": "完工", "已验收": "验收", "设计中": "设计", "审查中": "审查",
@@ -97,8 +102,72 @@ class ImportResult:
 
 
 def parse_status(text: Any) -> str | None:
-    """The status a cell names (Chinese, English or a common alias), or None."""
+    """The status a cell names (Chinese, English or a common alias), or None.
+
+    Examples
+    --------
+    >>> parse_status("已完工"), parse_status(" started "), parse_status("开公")
+    ('完工', '开工', None)
+    """
     return _STATUS_ALIASES.get(str(text).strip()) or _STATUS_ALIASES.get(norm_text(text))
+
+
+def status_label(status: str, lang: str = "zh") -> str:
+    """A ledger status (one of `STATUSES`) as shown in ``lang``.
+
+    Examples
+    --------
+    >>> status_label("开工", "en"), status_label("开工", "zh")
+    ('started', '开工')
+    """
+    return tr(f"programme.status.{status}", lang)
+
+
+def ledger_name(lang: str = "zh") -> str:
+    """The file name the tool gives a ledger it names itself (`gis demo`).
+
+    Examples
+    --------
+    >>> ledger_name("zh"), ledger_name("en")
+    ('台账.gpkg', 'ledger.gpkg')
+    """
+    return tr("programme.file.ledger", lang)
+
+
+def find_ledger(path: str | Path) -> Path:
+    """The ledger ``path`` means: the file itself; in a folder, the ledger under one of
+    `LEDGER_NAMES`; for a missing ``台账.gpkg`` / ``ledger.gpkg``, the ledger of the other
+    language's name beside it (a ledger written by a Chinese run is found by an English
+    one, and back). Otherwise ``path`` unchanged (opening it then says it is missing).
+
+    Raises
+    ------
+    LedgerError
+        A folder holding ledgers under both names (say which one).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     _ = (Path(tmp) / "台账.gpkg").write_bytes(b"")
+    ...     found = find_ledger(Path(tmp) / "ledger.gpkg"), find_ledger(tmp)
+    >>> [p.name for p in found]
+    ['台账.gpkg', '台账.gpkg']
+    """
+    path = Path(path)
+    if path.is_file():
+        return path
+    if path.is_dir():
+        found = [path / n for n in LEDGER_NAMES if (path / n).is_file()]
+        if len(found) > 1:
+            msg = (f"{path}: holds {' and '.join(p.name for p in found)}; give the ledger file "
+                   "itself.")
+            raise LedgerError(msg)
+        return found[0] if found else path / LEDGER_NAMES[0]
+    if path.name in LEDGER_NAMES:
+        other = [path.with_name(n) for n in LEDGER_NAMES if n != path.name]
+        return next((p for p in other if p.is_file()), path)
+    return path
 
 
 def create_ledger(path: str | Path, register: Any, items: pd.DataFrame, meta: dict[str, Any],
@@ -177,7 +246,7 @@ def create_ledger(path: str | Path, register: Any, items: pd.DataFrame, meta: di
 
 
 def _connect(path: str | Path) -> sqlite3.Connection:
-    path = Path(path)
+    path = find_ledger(path)
     if not path.is_file():
         raise LedgerError(f"{path}: no such ledger; create one with `gis programme plan`.")
     try:
@@ -518,21 +587,18 @@ def export_progress(ledger: str | Path, out: str | Path, *, district: str | None
         est = est[est["district"] == district]
     done = items[items["done"]].groupby("estate_id")["name_zh"].agg("、".join)
     todo = items[~items["done"]].groupby("estate_id")["name_zh"].agg("、".join)
-    en = lang == "en"
-    table = pd.DataFrame({
-        "estate_id" if en else "小区编号": est["estate_id"],
-        "name" if en else "小区名称": est["name"],
-        "district" if en else "县区": est["district"],
-        "plan_year" if en else "计划年度": est["plan_year"],
-        "status" if en else "进度状态": est["status"],
-        "date" if en else "日期": est["status_date"],
-        "items_done" if en else "完成内容": done.reindex(est["estate_id"]).fillna("").to_numpy(),
-        "items_open" if en else "待实施内容": todo.reindex(est["estate_id"]).fillna("").to_numpy(),
-        "note" if en else "备注": "",
-    })
+    columns = {
+        "estate_id": est["estate_id"], "name": est["name"], "district": est["district"],
+        "plan_year": est["plan_year"], "status": est["status"], "date": est["status_date"],
+        "items_done": done.reindex(est["estate_id"]).fillna("").to_numpy(),
+        "items_open": todo.reindex(est["estate_id"]).fillna("").to_numpy(),
+        "note": "",
+    }
+    # Headers in ``lang``; every one is also a name `import_progress` reads back.
+    table = pd.DataFrame({tr(f"programme.progress.{k}", lang): v for k, v in columns.items()})
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    return write_book(out, {"progress" if en else "进度表": table})
+    return write_book(out, {tr("programme.progress.sheet", lang): table})
 
 
 def _event(con: sqlite3.Connection, now: str, when: str, eid: str, field: str, old: Any,

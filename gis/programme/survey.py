@@ -24,7 +24,8 @@ import pandas as pd
 
 from gis.errors import InputError
 from gis.layers import find_field, id_text, list_items, norm_text, read_table
-from gis.programme.catalogue import Catalogue
+from gis.i18n import tr
+from gis.programme.catalogue import Catalogue, Item, in_lang
 from gis.standards import Standard
 
 __all__ = ["SURVEY_FIELDS", "content_lists", "read_survey", "survey_from_table",
@@ -171,10 +172,10 @@ def survey_template(estates: pd.DataFrame, catalogue: Catalogue, path: str | Pat
     """
     from gis.programme._xlsx import write_book
 
-    en = lang == "en"
-    head = (["estate_id", "name", "district", "subdistrict", "support_pct",
-             "property_management", "fixed_year"] if en else
-            ["小区编号", "小区名称", "所属县区", "所属街道", "居民改造意愿", "物业管理", "指定年度"])
+    # Headers in ``lang``; each is also a name `survey_from_table` reads back.
+    head = [tr(f"programme.survey.{k}", lang) for k in
+            ("estate_id", "name", "district", "subdistrict", "support_pct",
+             "property_management", "fixed_year")]
     rows = pd.DataFrame({
         head[0]: estates["estate_id"].astype(str).to_numpy(),
         head[1]: estates.get("name", estates["estate_id"]).astype(str).to_numpy(),
@@ -185,19 +186,23 @@ def survey_template(estates: pd.DataFrame, catalogue: Catalogue, path: str | Pat
     for h in head[4:]:
         rows[h] = ""
     for it in catalogue.items:
-        rows[it.key if en else it.name_zh] = ""
+        rows[_item_column(it, lang)] = ""
     guide = pd.DataFrame({
-        ("column" if en else "列"): [it.key if en else it.name_zh for it in catalogue.items],
-        ("class" if en else "类别"): [catalogue.class_label(it.cls, lang) for it in catalogue.items],
-        ("source" if en else "依据"): [it.source for it in catalogue.items],
+        tr("programme.survey.guide_column", lang): [_item_column(it, lang)
+                                                    for it in catalogue.items],
+        tr("programme.survey.guide_class", lang): [catalogue.class_label(it.cls, lang)
+                                                   for it in catalogue.items],
+        tr("programme.survey.guide_source", lang): [it.source for it in catalogue.items],
     })
-    how = ("Mark 缺 where the estate lacks the item; leave blank otherwise. support_pct: share of "
-           "households in favour, 0–100. fixed_year: only for decided estates." if en else
-           "缺项列：缺少该项填“缺”，否则留空。居民改造意愿：同意改造户数占比（0–100）。"
-           "物业管理：有/无/物业服务企业/社区托管/居民自管。指定年度：已确定改造年度的小区才填。")
-    guide.loc[len(guide)] = [how, "", ""]
-    return write_book(path, {"摸底调查" if not en else "survey": rows,
-                             "填表说明" if not en else "guide": guide})
+    guide.loc[len(guide)] = [tr("programme.survey.how", lang), "", ""]
+    return write_book(path, {tr("programme.survey.sheet", lang): rows,
+                             tr("programme.survey.guide_sheet", lang): guide})
+
+
+def _item_column(item: Item, lang: str) -> str:
+    """An item's column in the survey sheet: its Chinese name, or in English its key (both
+    read back by `survey_from_table`; an English name is not an accepted header)."""
+    return in_lang(item.name_zh, item.key, lang)
 
 
 def content_lists(estates: pd.DataFrame, survey: pd.DataFrame | None, catalogue: Catalogue,
