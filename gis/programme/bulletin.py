@@ -57,6 +57,25 @@ def bulletin_figures(ledger: str | Path, as_of: dt.date, catalogue: Catalogue,
         ``behind``, ``items`` (by class),
         ``checklist``, ``monthly`` (cumulative started/finished by month of the year),
         ``target`` (the year's estate target or None), ``year``, ``estates`` (state).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from gis.programme.catalogue import load_catalogue
+    >>> from gis.programme.demo import demo_ledger, simulated_progress
+    >>> from gis.programme.ledger import import_progress
+    >>> from gis.programme._xlsx import write_book
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = demo_ledger(tmp)
+    ...     sheet = write_book(Path(tmp) / "p.xlsx", {"进度表": simulated_progress(path, "城关区")})
+    ...     _ = import_progress(path, sheet, today=dt.date(2022, 6, 30))
+    ...     f = bulletin_figures(path, dt.date(2021, 12, 31), load_catalogue(), "en")
+    >>> f["progress"][["县区", "计划小区", "已开工", "已完工", "已验收"]].values.tolist()
+    [['东城区', 1, 0, 0, 0], ['城关区', 2, 2, 1, 1], ['total', 3, 2, 1, 1]]
+    >>> f["target"], len(f["behind"]), [int(n) for n in f["monthly"].iloc[-1, 1:]]
+    (10, 3, [2, 1])
+    >>> f["behind"]["原因"].iloc[0]
+    'planned for 2021, not finished by 2021-12-31'
     """
     meta = ledger_meta(ledger)
     est, items = ledger_state(ledger, as_of.isoformat())
@@ -163,6 +182,21 @@ def write_bulletin(ledger: str | Path, out_dir: str | Path, catalogue: Catalogue
     -------
     dict
         Output kind → path.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from gis.programme.catalogue import load_catalogue
+    >>> from gis.programme.demo import demo_ledger
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     paths = write_bulletin(demo_ledger(tmp), Path(tmp) / "out", load_catalogue(),
+    ...                            month="2021-06", lang="en")
+    ...     md = paths["md"].read_text(encoding="utf-8")
+    >>> sorted(p.name for p in paths.values())  # doctest: +NORMALIZE_WHITESPACE
+    ['bulletin_2021-06.md', 'bulletin_2021-06.xlsx', 'bulletin_2021-06_by_district.png',
+     'bulletin_2021-06_by_month.png', 'bulletin_2021-06_map.html', 'bulletin_2021-06_map.png']
+    >>> print(md.splitlines()[2])
+    As of 2021-06-30: 3 estates planned for 2021 (target 10), 0 started, 0 finished, 0 accepted; 0 behind schedule.
     """
     from gis.programme._xlsx import write_book
 

@@ -188,6 +188,28 @@ def create_ledger(path: str | Path, register: Any, items: pd.DataFrame, meta: di
         Programme description stored as JSON (targets, names, start_by_month, checks).
     plan_date : str
         ISO date the initial statuses take effect (the programme's start).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import geopandas as gpd
+    >>> from gis.sources import demo_folder
+    >>> est = gpd.read_file(demo_folder() / "estates.gpkg", rows=3)
+    >>> register = gpd.GeoDataFrame({"estate_id": est["小区编号"], "name": est["小区名称"],
+    ...                              "district": "城关区", "plan_year": [2021, 2022, None]},
+    ...                             geometry=est.geometry)
+    >>> items = pd.DataFrame({"estate_id": ["XQ001"], "item_key": ["drainage"],
+    ...                       "item_class": ["basic"], "name_zh": ["排水"],
+    ...                       "origin_text": ["摸底调查缺项"]})
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = create_ledger(Path(tmp) / "台账.gpkg", register, items, {"years": []},
+    ...                          plan_date="2021-01-01")
+    ...     est, items = ledger_state(path)
+    ...     create_ledger(path, register, items, {}, plan_date="2021-01-01")
+    Traceback (most recent call last):
+    gis.programme.ledger.LedgerError: .../台账.gpkg: the ledger already exists; ...
+    >>> est["status"].tolist(), est["plan_year"].astype("Int64").tolist()
+    (['计划', '计划', '储备'], [2021, 2022, <NA>])
     """
     import geopandas as gpd
 
@@ -270,7 +292,17 @@ def _connect(path: str | Path) -> sqlite3.Connection:
 
 
 def ledger_meta(path: str | Path) -> dict[str, Any]:
-    """The programme description stored in the ledger."""
+    """The programme description stored in the ledger.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from gis.programme.demo import demo_ledger
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     meta = ledger_meta(demo_ledger(tmp))
+    >>> meta["name_en"], meta["plan_date"], [y["estates"] for y in meta["years"]]
+    ('Qinshui county old-estate renovation 2021–2024', '2021-01-01', [10, 16, 7, None])
+    """
     con = _connect(path)
     try:
         return {k: json.loads(v) for k, v in con.execute("SELECT key, value FROM programme_meta")}
@@ -279,7 +311,17 @@ def ledger_meta(path: str | Path) -> dict[str, Any]:
 
 
 def ledger_events(path: str | Path) -> pd.DataFrame:
-    """The whole history, oldest first."""
+    """The whole history, oldest first.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from gis.programme.demo import demo_ledger
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     events = ledger_events(demo_ledger(tmp, estates=3))
+    >>> events[["estate_id", "field", "old_value", "new_value", "note"]].values.tolist()
+    [['XQ001', 'status', None, '计划', 'plan year 2021'], ['XQ001', 'plan_year', None, '2021', ''], ['XQ002', 'status', None, '计划', 'plan year 2022'], ['XQ002', 'plan_year', None, '2022', ''], ['XQ003', 'status', None, '储备', 'reserve']]
+    """
     con = _connect(path)
     try:
         return pd.read_sql_query("SELECT * FROM programme_events ORDER BY event_id", con)
@@ -297,6 +339,17 @@ def ledger_state(path: str | Path, as_of: str | None = None) -> tuple[pd.DataFra
         Estates (the ``programme_estates`` columns, ``status`` and ``status_date`` as of
         the date, plus ``started_date`` and ``finished_date``) and items (``done`` bool,
         ``done_date``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from gis.programme.demo import demo_ledger
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = demo_ledger(tmp)
+    ...     before = bool(ledger_state(path, "2020-12-31")[0]["status"].isna().all())
+    ...     est, items = ledger_state(path)
+    >>> before, est["status"].tolist()[:3], int(items["done"].sum()), len(items)
+    (True, ['计划', '计划', '计划'], 0, 86)
     """
     con = _connect(path)
     try:
@@ -351,6 +404,23 @@ def import_progress(ledger: str | Path, sheet: str | Path, *, district: str | No
         unreadable, in the future or before the plan, duplicate rows, rows of another
         district, invalid transitions; `LedgerError` for a missing or newer ledger. The
         ledger is unchanged whenever anything is raised.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from gis.programme.demo import demo_ledger, simulated_progress
+    >>> from gis.programme._xlsx import write_book
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = demo_ledger(tmp)
+    ...     sheet = write_book(Path(tmp) / "进度表.xlsx",
+    ...                        {"进度表": simulated_progress(path, "城关区")})
+    ...     first = import_progress(path, sheet, district="城关区", today=dt.date(2022, 6, 30))
+    ...     again = import_progress(path, sheet, district="城关区", today=dt.date(2022, 6, 30))
+    ...     import_progress(path, sheet, district="东城区", today=dt.date(2022, 6, 30))
+    Traceback (most recent call last):
+    gis.errors.InputError: 进度表.xlsx: the sheet names 县区 城关区, not 东城区; ... Nothing was imported; the ledger is unchanged.
+    >>> first.rows, first.status_changes, first.items_done, again.events
+    (12, 12, 9, 0)
     """
     sheet = Path(sheet)
     if force and not note.strip():
@@ -576,7 +646,21 @@ def _apply(con: sqlite3.Connection, table: pd.DataFrame, cols: dict, src: str,
 def export_progress(ledger: str | Path, out: str | Path, *, district: str | None = None,
                     lang: str = "zh") -> Path:
     """Write the progress sheet districts fill in and send back: one row per estate with its
-    current status and date (importing it unchanged changes nothing)."""
+    current status and date (importing it unchanged changes nothing).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from openpyxl import load_workbook
+    >>> from gis.programme.demo import demo_ledger
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = demo_ledger(tmp)
+    ...     sheet = export_progress(path, Path(tmp) / "progress.xlsx", lang="en")
+    ...     ws = load_workbook(sheet).active
+    ...     unchanged = import_progress(path, sheet)
+    >>> ws.title, [c.value for c in ws[1]][:6], ws.max_row, unchanged.events
+    ('progress', ['estate_id', 'name', 'district', 'plan_year', 'status', 'date'], 9, 0)
+    """
     from gis.programme._xlsx import write_book
 
     est, items = ledger_state(ledger)

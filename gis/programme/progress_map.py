@@ -38,6 +38,23 @@ def programme_map(estates: gpd.GeoDataFrame, *, lang: str = "zh", illustrative: 
         ``estate_id``, ``name``, ``district``, ``plan_year`` (missing = reserve),
         ``status`` and geometry (any CRS), e.g. the ledger's layer joined with
         `gis.programme.ledger.ledger_state`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from gis.maps import write_map
+    >>> from gis.programme.demo import demo_ledger
+    >>> from gis.programme.ledger import ledger_state
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = demo_ledger(tmp)
+    ...     geo = gpd.read_file(path, layer="estates").drop(columns=["name", "district"])
+    ...     est = ledger_state(path)[0][["estate_id", "name", "district", "plan_year", "status"]]
+    ...     page = write_map(programme_map(geo.merge(est, on="estate_id"), lang="en"),
+    ...                      Path(tmp) / "programme_map.html")
+    ...     html_text = page.read_text(encoding="utf-8")
+    >>> page.name, html_text.count('"_kind": "estate"'), "Plan year" in html_text
+    ('programme_map.html', 8, True)
     """
     page = new_page(tuple(estates.to_crs(4326).total_bounds), offline=offline, lang=lang)
     fmap = page.map

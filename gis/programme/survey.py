@@ -62,6 +62,19 @@ def survey_from_table(table: pd.DataFrame, catalogue: Catalogue, src: str) -> pd
     InputError
         No 小区编号 column, repeated ids, support outside 0–100 or not a number, item
         cells that are neither lacking nor not, a fixed year that is not a year.
+
+    Examples
+    --------
+    >>> from gis.programme.catalogue import load_catalogue
+    >>> table = pd.DataFrame({"小区编号": ["XQ1", "XQ2"], "居民改造意愿": ["85%", 0.6],
+    ...                       "物业管理": ["无", "物业服务企业"], "排水": ["缺", ""],
+    ...                       "加装电梯": ["", "√"]})
+    >>> s = survey_from_table(table, load_catalogue(), "survey.csv")
+    >>> s[["support_pct", "has_property_management", "lacking"]].values.tolist()
+    [[85.0, False, ('drainage',)], [60.0, True, ('lifts',)]]
+    >>> survey_from_table(table.assign(排水=["缺", "maybe"]), load_catalogue(), "survey.csv")
+    Traceback (most recent call last):
+    gis.errors.InputError: survey.csv: row 3, column 排水: 'maybe' is neither 缺 (lacking) nor blank/有 (not lacking). Fix those cells and run again.
     """
     cols = {k: find_field(table.columns, a) for k, a in SURVEY_FIELDS.items()}
     if cols["estate_id"] is None:
@@ -148,6 +161,17 @@ def read_survey(path: str | Path, catalogue: Catalogue, *, encoding: str | None 
 
     ``known_ids``: the estates layer's ids; survey rows naming others are an error
     (with the nearest known id suggested).
+
+    Examples
+    --------
+    >>> from gis.programme.catalogue import load_catalogue
+    >>> from gis.sources import demo_folder
+    >>> s = read_survey(demo_folder() / "survey.xlsx", load_catalogue())
+    >>> len(s), s["district"].value_counts().to_dict(), float(s.loc["XQ001", "support_pct"])
+    (150, {'城关区': 75, '东城区': 51, '新城区': 24}, 56.0)
+    >>> read_survey(demo_folder() / "survey.xlsx", load_catalogue(), known_ids={"XQ001"})
+    Traceback (most recent call last):
+    gis.errors.InputError: survey.xlsx: 149 小区编号 not in the estates layer (...); correct or delete those rows.
     """
     path = Path(path)
     if not path.is_file():
@@ -169,6 +193,19 @@ def survey_template(estates: pd.DataFrame, catalogue: Catalogue, path: str | Pat
 
     Identity columns are filled from ``estates`` (``estate_id``, ``name``, ``subdistrict``,
     ``district`` where known); the rest is left for the survey team.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from openpyxl import load_workbook
+    >>> from gis.layers import read_estates
+    >>> from gis.programme.catalogue import load_catalogue
+    >>> from gis.sources import demo_folder
+    >>> est = read_estates(demo_folder() / "estates.gpkg")
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     book = load_workbook(survey_template(est, load_catalogue(), Path(tmp) / "s.xlsx"))
+    >>> book.sheetnames, book.active.max_row, [c.value for c in book.active[1]][:8]
+    (['摸底调查', '填表说明'], 151, ['小区编号', '小区名称', '所属县区', '所属街道', '居民改造意愿', '物业管理', '指定年度', '供水'])
     """
     from gis.programme._xlsx import write_book
 
@@ -223,6 +260,21 @@ def content_lists(estates: pd.DataFrame, survey: pd.DataFrame | None, catalogue:
         ``estate_id``, ``item_key``, ``item_class``, ``name_zh``, ``origin`` ("survey" or
         "gap"), ``origin_text`` (Chinese: 摸底调查缺项 / 生活圈缺口：… 1,320 m > 1,000 m),
         ``origin_text_en``; in estate then catalogue order.
+
+    Examples
+    --------
+    >>> from gis.programme.catalogue import load_catalogue
+    >>> from gis.standards import load_standard
+    >>> cat, std = load_catalogue(), load_standard("lianyungang_15min")
+    >>> survey = survey_from_table(pd.DataFrame({"小区编号": ["XQ1"], "充电设施": ["缺"]}),
+    ...                            cat, "survey.csv")
+    >>> estates = pd.DataFrame({"estate_id": ["XQ1"], "covered_charging": [False],
+    ...                         "dist_m_charging": [1320.0]})
+    >>> lists = content_lists(estates, survey, cat, std)
+    >>> lists[["item_key", "origin", "origin_text"]].values.tolist()
+    [['charging', 'survey+gap', '摸底调查缺项；生活圈缺口：充电设施 1,320 m > 1,000 m']]
+    >>> lists.loc[0, "origin_text_en"]
+    'survey: lacking; living-circle gap: EV / e-bike charging 1,320 m > 1,000 m'
     """
     rows = []
     order = {it.key: i for i, it in enumerate(catalogue.items)}
