@@ -142,6 +142,28 @@ def read_manifest(
     InputError
         Missing columns, blank or duplicate codes, codes unusable as folder names, layer
         files that do not exist, a bad mode or tile size. One line naming rows and fix.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import geopandas as gpd
+    >>> from gis.sources import demo_folder
+    >>> demo = demo_folder()
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> small = Path(tmp.name) / "estates_20.gpkg"  # a small town: the demo's first 20 estates
+    >>> gpd.read_file(demo / "estates.gpkg", rows=20).to_file(small)
+    >>> manifest = Path(tmp.name) / "cities.csv"
+    >>> _ = manifest.write_text("城市,代码,小区,设施,模式\\n"
+    ...                         f"示范县,320700,{small},{demo / 'services.gpkg'},straight\\n",
+    ...                         encoding="utf-8")
+    >>> tasks = read_manifest(manifest, out_dir=Path(tmp.name) / "out")
+    >>> [(t.code, t.name, Path(t.estates).name, t.streets, t.params.mode) for t in tasks]
+    [('320700', '示范县', 'estates_20.gpkg', None, 'straight')]
+    >>> _ = manifest.write_text("name,code,estates,services\\nA,1,a.gpkg,b.gpkg\\n")
+    >>> read_manifest(manifest, out_dir=Path(tmp.name) / "out")
+    Traceback (most recent call last):
+    gis.errors.InputError: .../cities.csv: row 2 has no streets layer; fill it in.
+    >>> tmp.cleanup()
     """
     from gis.layers import find_field, read_table, rows_phrase
 
@@ -335,6 +357,28 @@ def run_city(task: CityTask) -> CityResult:
 
     Never raises for bad data: a `GisError` (or any other failure) comes back as a
     ``failed`` result with a one-line message, so the other cities go on.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import geopandas as gpd
+    >>> from gis.sources import demo_folder
+    >>> demo = demo_folder()
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> small = Path(tmp.name) / "estates_20.gpkg"  # a small town: the demo's first 20 estates
+    >>> gpd.read_file(demo / "estates.gpkg", rows=20).to_file(small)
+    >>> manifest = Path(tmp.name) / "cities.csv"
+    >>> _ = manifest.write_text("城市,代码,小区,设施,模式\\n"
+    ...                         f"示范县,320700,{small},{demo / 'services.gpkg'},straight\\n",
+    ...                         encoding="utf-8")
+    >>> tasks = read_manifest(manifest, out_dir=Path(tmp.name) / "out")
+    >>> r = run_city(tasks[0])  # in this process; `run_batch` sends it to a worker
+    >>> r.status, r.estates, round(r.score, 3), r.units, r.outputs[:3]
+    ('done', 20, 0.986, 8, ['coverage.csv', 'coverage.gpkg', 'gap_report.md'])
+    >>> broken = run_city(replace(tasks[0], estates=str(demo / "gates.gpkg")))
+    >>> broken.status, broken.message  # doctest: +ELLIPSIS
+    ('failed', 'gates.gpkg: rows 1, 2, 3, 4, 5 … (88 in all) are Point, not polygons; ...')
+    >>> tmp.cleanup()
     """
     t0 = time.perf_counter()
     try:
@@ -484,6 +528,34 @@ def run_batch(
         Run cities whose fingerprint is unchanged too.
     on_city : callable, optional
         ``on_city(result, done, total)`` as each city finishes (progress).
+
+    Examples
+    --------
+    On a cluster of one in-process worker (a real run would pass ``scheduler`` or let
+    ``run_batch`` start a `LocalCluster` of worker processes):
+
+    >>> import tempfile
+    >>> import geopandas as gpd
+    >>> from gis.sources import demo_folder
+    >>> demo = demo_folder()
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> small = Path(tmp.name) / "estates_20.gpkg"  # a small town: the demo's first 20 estates
+    >>> gpd.read_file(demo / "estates.gpkg", rows=20).to_file(small)
+    >>> manifest = Path(tmp.name) / "cities.csv"
+    >>> _ = manifest.write_text("城市,代码,小区,设施,模式\\n"
+    ...                         f"示范县,320700,{small},{demo / 'services.gpkg'},straight\\n",
+    ...                         encoding="utf-8")
+    >>> tasks = read_manifest(manifest, out_dir=Path(tmp.name) / "out")
+    >>> tasks = [replace(t, units=False) for t in tasks]  # coverage only: a faster example
+    >>> from distributed import Client, LocalCluster
+    >>> with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+    ...                   dashboard_address=None) as cluster, Client(cluster) as client:
+    ...     first = run_batch(tasks, client=client)
+    >>> again = run_batch(tasks)  # unchanged inputs: the recorded result, no cluster needed
+    >>> [(r.code, r.status, r.estates) for r in first + again]
+    [('320700', 'done', 20), ('320700', 'unchanged', 20)]
+    >>> run_batch(tasks, scheduler="tcp://scheduler.example:8786", force=True)  # doctest: +SKIP
+    >>> tmp.cleanup()
     """
     tasks = [replace(t, fingerprint=fingerprint(t)) for t in tasks]
     results: dict[str, CityResult] = {}
@@ -554,7 +626,24 @@ _BINS = [(0.9, "#1a9850"), (0.75, "#91cf60"), (0.6, "#fee08b"), (0.4, "#fc8d59")
 
 def summary_table(results: list[CityResult], standard: Standard, *,
                   lang: str = "zh") -> pd.DataFrame:
-    """One row per city: counts, mean coverage and each category's rates (0–1)."""
+    """One row per city: counts, mean coverage and each category's rates (0–1).
+
+    Examples
+    --------
+    >>> from gis.standards import load_standard
+    >>> std = load_standard("lianyungang_15min")
+    >>> results = [CityResult("320700", "示范县", "done", seconds=1.2, estates=150,
+    ...                       households=31203.0, estates_with_gaps=37, gaps=47, score=0.955,
+    ...                       rates={"clinic": {"estate_rate": 0.967, "household_rate": 0.904}},
+    ...                       lonlat=(119.2, 34.6)),
+    ...            CityResult("999999", "坏数据县", "failed", message="duplicate ids")]
+    >>> table = summary_table(results, std, lang="en")
+    >>> table.columns[:6].tolist(), table["Status"].tolist()
+    (['Code', 'City/district', 'Status', 'Estates', 'Households', 'Mean coverage'], ['done', 'failed'])
+    >>> zh = summary_table(results, std)
+    >>> zh.columns[:4].tolist(), zh.iloc[0, :3].tolist(), float(zh.iloc[0]["户数"])
+    (['代码', '城市/区县', '状态', '小区数'], ['320700', '示范县', '完成'], 31203.0)
+    """
     t = _words(lang)
     rows = []
     for r in results:
@@ -583,6 +672,24 @@ def write_summary(results: list[CityResult], standard: Standard, out_dir: str | 
     """Write ``summary.xlsx``, ``summary.md`` and the city map, all together or not at all.
 
     ``cities``: optional GeoDataFrame of city polygons with a ``code`` column for the map.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from gis.standards import load_standard
+    >>> std = load_standard("lianyungang_15min")
+    >>> results = [CityResult("320700", "示范县", "done", seconds=1.2, estates=150,
+    ...                       households=31203.0, estates_with_gaps=37, gaps=47, score=0.955,
+    ...                       rates={"clinic": {"estate_rate": 0.967, "household_rate": 0.904}},
+    ...                       lonlat=(119.2, 34.6)),
+    ...            CityResult("999999", "坏数据县", "failed", message="duplicate ids")]
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     paths = write_summary(results, std, tmp, lang="en")
+    ...     md = paths["markdown"].read_text(encoding="utf-8")
+    >>> {k: p.name for k, p in paths.items()}
+    {'xlsx': 'summary_en.xlsx', 'markdown': 'summary_en.md', 'map': 'summary_map_en.html'}
+    >>> md.splitlines()[2]
+    'Total: 2 · done/unchanged (previous result kept): 1 · failed: 1 · Estates: 150'
     """
     from openpyxl import Workbook
 
@@ -675,7 +782,21 @@ def _markdown(results: list[CityResult], table: pd.DataFrame, lang: str) -> str:
 def summary_map(results: list[CityResult], *, lang: str = "zh", cities: Any = None) -> Any:
     """Cities coloured by mean coverage: circles at their estates' centre, or the
     polygons of a ``cities`` layer (GeoDataFrame with a ``code`` column). Names reach the
-    page only as text."""
+    page only as text.
+
+    Examples
+    --------
+    >>> from gis.standards import load_standard
+    >>> std = load_standard("lianyungang_15min")
+    >>> results = [CityResult("320700", "示范县", "done", seconds=1.2, estates=150,
+    ...                       households=31203.0, estates_with_gaps=37, gaps=47, score=0.955,
+    ...                       rates={"clinic": {"estate_rate": 0.967, "household_rate": 0.904}},
+    ...                       lonlat=(119.2, 34.6)),
+    ...            CityResult("999999", "坏数据县", "failed", message="duplicate ids")]
+    >>> page = summary_map(results, lang="en").get_root().render()
+    >>> page.count('"type": "Point"'), "Mean living-circle coverage by city" in page
+    (1, True)
+    """
     import folium
     from folium.utilities import JsCode
 
