@@ -152,3 +152,27 @@ def test_the_programme_cli_holds_no_analysis():
     assert set(plain) <= {"_run", "_echo", "_plan_done", "run_demo", "__getattr__"}, plain
     src = Path(ROOT / "gis" / "programme" / "cli.py").read_text(encoding="utf-8")
     assert "groupby" not in src and "merge(" not in src
+
+
+def test_the_english_survey_sheet_reads_back_as_its_guide_says(tmp_path):
+    """The English template's headers are names `read_survey` knows, and marking an item
+    the way the English guide says ("lacking", "yes" or 1) reads as lacking."""
+    from openpyxl import load_workbook
+
+    from gis.programme.survey import survey_template
+
+    cat = load_catalogue()
+    est = read_estates(DEMO / "estates.gpkg").iloc[:3]
+    path = survey_template(est, cat, tmp_path / "survey_en.xlsx", lang="en")
+    book = load_workbook(path)
+    assert book.sheetnames == ["survey", "guide"]
+    guide = [r[0] for r in book["guide"].iter_rows(values_only=True)]
+    assert guide[-1].startswith("Mark lacking (or yes, 1)")
+    sheet = pd.read_excel(path, sheet_name="survey", dtype=object)
+    sheet.loc[0, "drainage"] = "lacking"
+    sheet.loc[1, "drainage"] = "yes"
+    sheet.loc[2, ["drainage", "support_pct"]] = [1, 70]
+    sheet.to_excel(tmp_path / "filled.xlsx", index=False)
+    survey = read_survey(tmp_path / "filled.xlsx", cat, known_ids=set(est["estate_id"]))
+    assert [("drainage" in lacking) for lacking in survey["lacking"]] == [True, True, True]
+    assert survey["support_pct"].tolist()[2] == 70.0

@@ -52,8 +52,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "programme.survey.how": (
         "缺项列：缺少该项填“缺”，否则留空。居民改造意愿：同意改造户数占比（0–100）。"
         "物业管理：有/无/物业服务企业/社区托管/居民自管。指定年度：已确定改造年度的小区才填。",
-        "Mark 缺 where the estate lacks the item; leave blank otherwise. support_pct: share of "
-        "households in favour, 0–100. fixed_year: only for decided estates."),
+        "Mark lacking (or yes, 1) where the estate lacks the item; leave blank otherwise. "
+        "support_pct: share of households in favour, 0–100. fixed_year: only for decided "
+        "estates."),
     # gis.programme.plan: plan.xlsx sheets and plan.md.
     "programme.plan.sheet_years": ("年度计划", "years"),
     "programme.plan.sheet_units": ("改造单元", "units"),
