@@ -638,8 +638,9 @@ def summary_table(results: list[CityResult], standard: Standard, *,
     ...                       lonlat=(119.2, 34.6)),
     ...            CityResult("999999", "坏数据县", "failed", message="duplicate ids")]
     >>> table = summary_table(results, std, lang="en")
-    >>> table.columns[:6].tolist(), table["Status"].tolist()
-    (['Code', 'City/district', 'Status', 'Estates', 'Households', 'Mean coverage'], ['done', 'failed'])
+    >>> table.columns[:6].tolist(), table["Status"].tolist()  # doctest: +NORMALIZE_WHITESPACE
+    (['Code', 'City/district', 'Status', 'Estates', 'Households', 'Mean coverage'],
+     ['done', 'failed'])
     >>> zh = summary_table(results, std)
     >>> zh.columns[:4].tolist(), zh.iloc[0, :3].tolist(), float(zh.iloc[0]["户数"])
     (['代码', '城市/区县', '状态', '小区数'], ['320700', '示范县', '完成'], 31203.0)

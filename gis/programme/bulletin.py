@@ -195,8 +195,9 @@ def write_bulletin(ledger: str | Path, out_dir: str | Path, catalogue: Catalogue
     >>> sorted(p.name for p in paths.values())  # doctest: +NORMALIZE_WHITESPACE
     ['bulletin_2021-06.md', 'bulletin_2021-06.xlsx', 'bulletin_2021-06_by_district.png',
      'bulletin_2021-06_by_month.png', 'bulletin_2021-06_map.html', 'bulletin_2021-06_map.png']
-    >>> print(md.splitlines()[2])
-    As of 2021-06-30: 3 estates planned for 2021 (target 10), 0 started, 0 finished, 0 accepted; 0 behind schedule.
+    >>> print(md.splitlines()[2])  # doctest: +NORMALIZE_WHITESPACE
+    As of 2021-06-30: 3 estates planned for 2021 (target 10), 0 started, 0 finished,
+    0 accepted; 0 behind schedule.
     """
     from gis.programme._xlsx import write_book
 

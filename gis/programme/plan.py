@@ -415,7 +415,7 @@ def estates_with_coverage(estates: Any, path: str | Path) -> Any:
     ...     broken.to_file(Path(tmp) / "part.gpkg", layer="estates")
     ...     estates_with_coverage(est, Path(tmp) / "part.gpkg")
     Traceback (most recent call last):
-    gis.errors.InputError: .../part.gpkg: 147 estates have no coverage result (e.g. ...); run `gis coverage` on the same estates file.
+    gis.errors.InputError: .../part.gpkg: 147 estates have no coverage result (e.g. ...); ...
     >>> int(both["covered_clinic"].sum()), len(both), both.columns[-2:].tolist()
     (54, 150, ['covered_clinic', 'dist_m_clinic'])
     """

@@ -74,7 +74,7 @@ def survey_from_table(table: pd.DataFrame, catalogue: Catalogue, src: str) -> pd
     [[85.0, False, ('drainage',)], [60.0, True, ('lifts',)]]
     >>> survey_from_table(table.assign(排水=["缺", "maybe"]), load_catalogue(), "survey.csv")
     Traceback (most recent call last):
-    gis.errors.InputError: survey.csv: row 3, column 排水: 'maybe' is neither 缺 (lacking) nor blank/有 (not lacking). Fix those cells and run again.
+    gis.errors.InputError: survey.csv: row 3, column 排水: 'maybe' is neither 缺 (lacking) ...
     """
     cols = {k: find_field(table.columns, a) for k, a in SURVEY_FIELDS.items()}
     if cols["estate_id"] is None:
@@ -171,7 +171,7 @@ def read_survey(path: str | Path, catalogue: Catalogue, *, encoding: str | None 
     (150, {'城关区': 75, '东城区': 51, '新城区': 24}, 56.0)
     >>> read_survey(demo_folder() / "survey.xlsx", load_catalogue(), known_ids={"XQ001"})
     Traceback (most recent call last):
-    gis.errors.InputError: survey.xlsx: 149 小区编号 not in the estates layer (...); correct or delete those rows.
+    gis.errors.InputError: survey.xlsx: 149 小区编号 not in the estates layer (...); ...
     """
     path = Path(path)
     if not path.is_file():
