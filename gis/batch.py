@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from gis.errors import GisError, InputError
+from gis.i18n import tr
 from gis.standards import Standard, load_standard
 from gis.tiles import CoverageParams
 
@@ -141,6 +142,28 @@ def read_manifest(
     InputError
         Missing columns, blank or duplicate codes, codes unusable as folder names, layer
         files that do not exist, a bad mode or tile size. One line naming rows and fix.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import geopandas as gpd
+    >>> from gis.sources import demo_folder
+    >>> demo = demo_folder()
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> small = Path(tmp.name) / "estates_20.gpkg"  # a small town: the demo's first 20 estates
+    >>> gpd.read_file(demo / "estates.gpkg", rows=20).to_file(small)
+    >>> manifest = Path(tmp.name) / "cities.csv"
+    >>> _ = manifest.write_text("城市,代码,小区,设施,模式\\n"
+    ...                         f"示范县,320700,{small},{demo / 'services.gpkg'},straight\\n",
+    ...                         encoding="utf-8")
+    >>> tasks = read_manifest(manifest, out_dir=Path(tmp.name) / "out")
+    >>> [(t.code, t.name, Path(t.estates).name, t.streets, t.params.mode) for t in tasks]
+    [('320700', '示范县', 'estates_20.gpkg', None, 'straight')]
+    >>> _ = manifest.write_text("name,code,estates,services\\nA,1,a.gpkg,b.gpkg\\n")
+    >>> read_manifest(manifest, out_dir=Path(tmp.name) / "out")
+    Traceback (most recent call last):
+    gis.errors.InputError: .../cities.csv: row 2 has no streets layer; fill it in.
+    >>> tmp.cleanup()
     """
     from gis.layers import find_field, read_table, rows_phrase
 
@@ -334,6 +357,28 @@ def run_city(task: CityTask) -> CityResult:
 
     Never raises for bad data: a `GisError` (or any other failure) comes back as a
     ``failed`` result with a one-line message, so the other cities go on.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import geopandas as gpd
+    >>> from gis.sources import demo_folder
+    >>> demo = demo_folder()
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> small = Path(tmp.name) / "estates_20.gpkg"  # a small town: the demo's first 20 estates
+    >>> gpd.read_file(demo / "estates.gpkg", rows=20).to_file(small)
+    >>> manifest = Path(tmp.name) / "cities.csv"
+    >>> _ = manifest.write_text("城市,代码,小区,设施,模式\\n"
+    ...                         f"示范县,320700,{small},{demo / 'services.gpkg'},straight\\n",
+    ...                         encoding="utf-8")
+    >>> tasks = read_manifest(manifest, out_dir=Path(tmp.name) / "out")
+    >>> r = run_city(tasks[0])  # in this process; `run_batch` sends it to a worker
+    >>> r.status, r.estates, round(r.score, 3), r.units, r.outputs[:3]
+    ('done', 20, 0.986, 8, ['coverage.csv', 'coverage.gpkg', 'gap_report.md'])
+    >>> broken = run_city(replace(tasks[0], estates=str(demo / "gates.gpkg")))
+    >>> broken.status, broken.message  # doctest: +ELLIPSIS
+    ('failed', 'gates.gpkg: rows 1, 2, 3, 4, 5 … (88 in all) are Point, not polygons; ...')
+    >>> tmp.cleanup()
     """
     t0 = time.perf_counter()
     try:
@@ -435,7 +480,7 @@ def _run_city(task: CityTask, t0: float) -> CityResult:
         if task.make_map and cov.graph is not None:
             from gis.maps import coverage_map, write_map
 
-            name = "coverage_map.html" if task.lang == "zh" else "coverage_map_en.html"
+            name = tr("batch.file.coverage_map", task.lang)
             write_map(coverage_map(cov, lang=task.lang), stage / name)
             names.append(name)
         result.seconds = round(time.perf_counter() - t0, 3)
@@ -483,6 +528,34 @@ def run_batch(
         Run cities whose fingerprint is unchanged too.
     on_city : callable, optional
         ``on_city(result, done, total)`` as each city finishes (progress).
+
+    Examples
+    --------
+    On a cluster of one in-process worker (a real run would pass ``scheduler`` or let
+    ``run_batch`` start a `LocalCluster` of worker processes):
+
+    >>> import tempfile
+    >>> import geopandas as gpd
+    >>> from gis.sources import demo_folder
+    >>> demo = demo_folder()
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> small = Path(tmp.name) / "estates_20.gpkg"  # a small town: the demo's first 20 estates
+    >>> gpd.read_file(demo / "estates.gpkg", rows=20).to_file(small)
+    >>> manifest = Path(tmp.name) / "cities.csv"
+    >>> _ = manifest.write_text("城市,代码,小区,设施,模式\\n"
+    ...                         f"示范县,320700,{small},{demo / 'services.gpkg'},straight\\n",
+    ...                         encoding="utf-8")
+    >>> tasks = read_manifest(manifest, out_dir=Path(tmp.name) / "out")
+    >>> tasks = [replace(t, units=False) for t in tasks]  # coverage only: a faster example
+    >>> from distributed import Client, LocalCluster
+    >>> with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+    ...                   dashboard_address=None) as cluster, Client(cluster) as client:
+    ...     first = run_batch(tasks, client=client)
+    >>> again = run_batch(tasks)  # unchanged inputs: the recorded result, no cluster needed
+    >>> [(r.code, r.status, r.estates) for r in first + again]
+    [('320700', 'done', 20), ('320700', 'unchanged', 20)]
+    >>> run_batch(tasks, scheduler="tcp://scheduler.example:8786", force=True)  # doctest: +SKIP
+    >>> tmp.cleanup()
     """
     tasks = [replace(t, fingerprint=fingerprint(t)) for t in tasks]
     results: dict[str, CityResult] = {}
@@ -544,34 +617,35 @@ def _start_client(scheduler: str | None, workers: int | None, n_tasks: int) -> t
 # ---------------------------------------------------------------------------
 # summary
 
-_TEXT = {
-    "zh": {"code": "代码", "name": "城市/区县", "status": "状态", "estates": "小区数",
-           "households": "户数", "score": "平均覆盖度", "with_gaps": "有缺口小区数",
-           "gaps": "缺口数（小区×类别）", "seconds": "用时（秒）", "message": "说明",
-           "estate_rate": "小区覆盖率", "household_rate": "户数覆盖率",
-           "done": "完成", "unchanged": "未变化（沿用上次结果）", "failed": "失败",
-           "title": "15分钟生活圈覆盖汇总", "failed_head": "失败的城市",
-           "map_title": "各城市15分钟生活圈平均覆盖度", "legend": "平均覆盖度（各类设施）",
-           "total": "合计", "eligible": "纳入改造小区数", "units": "改造单元数",
-           "joint": "联动单元数"},
-    "en": {"code": "Code", "name": "City/district", "status": "Status", "estates": "Estates",
-           "households": "Households", "score": "Mean coverage", "with_gaps": "Estates with gaps",
-           "gaps": "Gaps (estate × category)", "seconds": "Seconds", "message": "Message",
-           "estate_rate": "by estates", "household_rate": "by households",
-           "done": "done", "unchanged": "unchanged (previous result kept)", "failed": "failed",
-           "title": "15-minute living-circle coverage summary", "failed_head": "Cities that failed",
-           "map_title": "Mean living-circle coverage by city",
-           "legend": "Mean coverage (all categories)",
-           "total": "Total", "eligible": "Eligible estates", "units": "Renovation units",
-           "joint": "Joint units"},
-}
+#: Words of the summary (table columns, statuses, titles): ids ``batch.<word>``.
+_WORDS = ("code", "name", "status", "estates", "households", "score", "with_gaps", "gaps",
+          "seconds", "message", "estate_rate", "household_rate", "done", "unchanged", "failed",
+          "title", "failed_head", "map_title", "legend", "total", "eligible", "units", "joint")
 _BINS = [(0.9, "#1a9850"), (0.75, "#91cf60"), (0.6, "#fee08b"), (0.4, "#fc8d59"), (0.0, "#d73027")]
 
 
 def summary_table(results: list[CityResult], standard: Standard, *,
                   lang: str = "zh") -> pd.DataFrame:
-    """One row per city: counts, mean coverage and each category's rates (0–1)."""
-    t = _TEXT[lang]
+    """One row per city: counts, mean coverage and each category's rates (0–1).
+
+    Examples
+    --------
+    >>> from gis.standards import load_standard
+    >>> std = load_standard("lianyungang_15min")
+    >>> results = [CityResult("320700", "示范县", "done", seconds=1.2, estates=150,
+    ...                       households=31203.0, estates_with_gaps=37, gaps=47, score=0.955,
+    ...                       rates={"clinic": {"estate_rate": 0.967, "household_rate": 0.904}},
+    ...                       lonlat=(119.2, 34.6)),
+    ...            CityResult("999999", "坏数据县", "failed", message="duplicate ids")]
+    >>> table = summary_table(results, std, lang="en")
+    >>> table.columns[:6].tolist(), table["Status"].tolist()  # doctest: +NORMALIZE_WHITESPACE
+    (['Code', 'City/district', 'Status', 'Estates', 'Households', 'Mean coverage'],
+     ['done', 'failed'])
+    >>> zh = summary_table(results, std)
+    >>> zh.columns[:4].tolist(), zh.iloc[0, :3].tolist(), float(zh.iloc[0]["户数"])
+    (['代码', '城市/区县', '状态', '小区数'], ['320700', '示范县', '完成'], 31203.0)
+    """
+    t = _words(lang)
     rows = []
     for r in results:
         row: dict[str, Any] = {
@@ -599,13 +673,31 @@ def write_summary(results: list[CityResult], standard: Standard, out_dir: str | 
     """Write ``summary.xlsx``, ``summary.md`` and the city map, all together or not at all.
 
     ``cities``: optional GeoDataFrame of city polygons with a ``code`` column for the map.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from gis.standards import load_standard
+    >>> std = load_standard("lianyungang_15min")
+    >>> results = [CityResult("320700", "示范县", "done", seconds=1.2, estates=150,
+    ...                       households=31203.0, estates_with_gaps=37, gaps=47, score=0.955,
+    ...                       rates={"clinic": {"estate_rate": 0.967, "household_rate": 0.904}},
+    ...                       lonlat=(119.2, 34.6)),
+    ...            CityResult("999999", "坏数据县", "failed", message="duplicate ids")]
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     paths = write_summary(results, std, tmp, lang="en")
+    ...     md = paths["markdown"].read_text(encoding="utf-8")
+    >>> {k: p.name for k, p in paths.items()}
+    {'xlsx': 'summary_en.xlsx', 'markdown': 'summary_en.md', 'map': 'summary_map_en.html'}
+    >>> md.splitlines()[2]
+    'Total: 2 · done/unchanged (previous result kept): 1 · failed: 1 · Estates: 150'
     """
     from openpyxl import Workbook
 
     from gis.maps import write_map
     from gis.report._files import autofit, staged_outputs
 
-    t = _TEXT[lang]
+    t = _words(lang)
     table = summary_table(results, standard, lang=lang)
     from gis.postgis import is_postgis, write_tables
 
@@ -616,13 +708,13 @@ def write_summary(results: list[CityResult], standard: Standard, out_dir: str | 
             "command": "batch summary", "cities": len(results),
             "failed": [r.code for r in results if r.status == "failed"]})
         return {"summary": written[0]}  # type: ignore[dict-item]
-    suffix = "" if lang == "zh" else "_en"
-    names = {"xlsx": f"summary{suffix}.xlsx", "markdown": f"summary{suffix}.md",
-             "map": f"summary_map{suffix}.html"}
+    names = {"xlsx": tr("batch.file.summary_xlsx", lang),
+             "markdown": tr("batch.file.summary_md", lang),
+             "map": tr("batch.file.summary_map", lang)}
     with staged_outputs(out_dir) as stage:
         book = Workbook()
         ws = book.active
-        ws.title = "汇总" if lang == "zh" else "Summary"
+        ws.title = tr("batch.sheet", lang)
         ws.append(list(table.columns))
         for rec in table.itertuples(index=False):
             ws.append([_cell(v) for v in rec])
@@ -642,6 +734,11 @@ def write_summary(results: list[CityResult], standard: Standard, out_dir: str | 
     return {k: Path(out_dir) / v for k, v in names.items()}
 
 
+def _words(lang: str) -> dict[str, str]:
+    """The summary's words in ``lang``, by key (`_WORDS`)."""
+    return {k: tr(f"batch.{k}", lang) for k in _WORDS}
+
+
 def _cell(v: Any) -> Any:
     """Numbers stay numbers; every text value is a text cell (never a formula)."""
     if v is None or (isinstance(v, float) and math.isnan(v)):
@@ -656,7 +753,7 @@ def _cell(v: Any) -> Any:
 def _markdown(results: list[CityResult], table: pd.DataFrame, lang: str) -> str:
     from gis.report._files import md_table
 
-    t = _TEXT[lang]
+    t = _words(lang)
 
     def fmt(v: Any, col: str) -> str:
         if v is None or (isinstance(v, float) and math.isnan(v)):
@@ -686,13 +783,27 @@ def _markdown(results: list[CityResult], table: pd.DataFrame, lang: str) -> str:
 def summary_map(results: list[CityResult], *, lang: str = "zh", cities: Any = None) -> Any:
     """Cities coloured by mean coverage: circles at their estates' centre, or the
     polygons of a ``cities`` layer (GeoDataFrame with a ``code`` column). Names reach the
-    page only as text."""
+    page only as text.
+
+    Examples
+    --------
+    >>> from gis.standards import load_standard
+    >>> std = load_standard("lianyungang_15min")
+    >>> results = [CityResult("320700", "示范县", "done", seconds=1.2, estates=150,
+    ...                       households=31203.0, estates_with_gaps=37, gaps=47, score=0.955,
+    ...                       rates={"clinic": {"estate_rate": 0.967, "household_rate": 0.904}},
+    ...                       lonlat=(119.2, 34.6)),
+    ...            CityResult("999999", "坏数据县", "failed", message="duplicate ids")]
+    >>> page = summary_map(results, lang="en").get_root().render()
+    >>> page.count('"type": "Point"'), "Mean living-circle coverage by city" in page
+    (1, True)
+    """
     import folium
     from folium.utilities import JsCode
 
     from gis.maps._page import JS_ESCAPE, leaflet_style, legend_html, new_page, title_html
 
-    t = _TEXT[lang]
+    t = _words(lang)
     placed = [r for r in results if r.lonlat is not None and r.status != "failed"]
     shapes: dict[str, Any] = {}
     if cities is not None and len(cities):
@@ -756,7 +867,7 @@ def read_cities(path: str, *, crs: Any = None) -> Any:
 
 def describe(result: CityResult, lang: str = "zh") -> str:
     """One progress line for a city (names printed as plain text)."""
-    t = _TEXT[lang]
+    t = _words(lang)
     if result.status == "failed":
         return f"{result.code} {result.name}: {t['failed']} — {result.message}"
     return (f"{result.code} {result.name}: {t[result.status]}, {result.estates} {t['estates']}, "

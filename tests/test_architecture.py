@@ -66,6 +66,8 @@ ALLOWED |= {
     # outputs
     "report": _ANALYSIS,
     "maps": _ANALYSIS | {"report"},
+    # one node for the package: catalogue, survey, priority, schedule, plan (the plan from
+    # frames in memory), ledger, bulletin, progress_map, demo and the click group (cli)
     "programme": _ANALYSIS | {"report", "maps"},
     # adapters
     "batch": _ANALYSIS | {"report", "maps"},

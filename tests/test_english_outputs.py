@@ -43,7 +43,7 @@ KNOWN = {
 }
 #: Simulated district submissions the demo imports (`gis programme update` input, in the
 #: import format districts fill in): inputs, not reports.
-INPUT_SHEETS = re.compile(r"programme/进度表_.*\.xlsx$")
+INPUT_SHEETS = re.compile(r"programme/(进度表|progress)_.*\.xlsx$")
 
 
 def _data_values() -> list[str]:

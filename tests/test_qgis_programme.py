@@ -27,7 +27,7 @@ from click.testing import CliRunner
 
 from gis.cli import cli
 from gis.programme._xlsx import write_book
-from gis.programme.cli import simulated_progress
+from gis.programme.demo import simulated_progress
 from gis.programme.ledger import ledger_events, ledger_meta, ledger_state
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,7 +8,12 @@ Modules, in the order data flows:
 * `survey` — survey fields per estate (摸底调查), the blank template, content lists;
 * `priority` — the documented priority score;
 * `schedule` — renovation units to years against targets (exact MILP, greedy otherwise);
+* `plan` — the annual plan from frames in memory (survey → priority → units → schedule →
+  content lists) and its writer; `make_plan` for files, as the CLI and QGIS call it;
 * `ledger` — the GeoPackage ledger (台账): statuses, items, append-only history, imports;
 * `bulletin` — monthly bulletin (月通报) and yearly evaluation (年度考评), charts and map;
-* `cli` — the ``gis programme`` command group.
+* `progress_map` — the offline HTML map of plan years and statuses;
+* `demo` — `gis demo`'s programme step (simulated district progress) and a small ledger
+  for examples;
+* `cli` — the ``gis programme`` command group (parse, call, write, print).
 """

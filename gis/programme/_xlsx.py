@@ -19,6 +19,16 @@ def write_book(path: str | Path, sheets: dict[str, pd.DataFrame],
 
     Every string cell is stored as an inline string (data type ``s``), so text that starts
     with ``=`` is never evaluated by Excel or WPS.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from openpyxl import load_workbook
+    >>> table = pd.DataFrame({"小区名称": ["=1+1", "建业小区"], "户数": [142, None]})
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     ws = load_workbook(write_book(Path(tmp) / "t.xlsx", {"小区": table})).active
+    >>> ws.title, ws["A2"].value, ws["A2"].data_type, ws["B2"].value, ws["B3"].value
+    ('小区', '=1+1', 's', 142, None)
     """
     from openpyxl import Workbook
     from openpyxl.drawing.image import Image

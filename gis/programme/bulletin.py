@@ -32,8 +32,8 @@ import numpy as np
 import pandas as pd
 
 from gis.i18n import MESSAGES, tr
-from gis.programme.catalogue import CLASSES, Catalogue
-from gis.programme.ledger import STATUS_EN, STATUSES, ledger_meta, ledger_state
+from gis.programme.catalogue import CLASSES, Catalogue, in_lang
+from gis.programme.ledger import STATUSES, find_ledger, ledger_meta, ledger_state, status_label
 from gis.report._files import md_table, staged_outputs
 
 __all__ = ["bulletin_figures", "write_bulletin"]
@@ -42,16 +42,7 @@ logger = logging.getLogger(__name__)
 _ORDER = {s: i for i, s in enumerate(STATUSES)}
 _FONTS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
           "SimHei", "Microsoft YaHei", "PingFang SC", "DejaVu Sans"]
-_EN = {"县区": "district", "合计": "total", "计划小区": "planned", "计划户数": "planned households",
-       "计划建筑面积m2": "planned floor area m2", "已开工": "started", "已完工": "finished",
-       "已验收": "accepted", "完工户数": "finished households", "完工建筑面积m2":
-       "finished floor area m2", "完工率": "finished rate", "小区编号": "estate_id",
-       "小区名称": "name", "计划年度": "plan year", "状态": "status", "原因": "reason",
-       "类别": "class", "内容项": "items", "已完成": "done", "分组": "group", "标准": "line",
-       "完工小区": "finished estates", "街道": "subdistrict", "开工户数": "started households",
-       "开工建筑面积m2": "started floor area m2", "达标": "met", "年度": "year", "目标": "target",
-       "是否达标": "target met", "月份": "month", "累计开工": "started to date",
-       "累计完工": "finished to date", "依据": "source"}
+
 
 
 def bulletin_figures(ledger: str | Path, as_of: dt.date, catalogue: Catalogue,
@@ -66,6 +57,25 @@ def bulletin_figures(ledger: str | Path, as_of: dt.date, catalogue: Catalogue,
         ``behind``, ``items`` (by class),
         ``checklist``, ``monthly`` (cumulative started/finished by month of the year),
         ``target`` (the year's estate target or None), ``year``, ``estates`` (state).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from gis.programme.catalogue import load_catalogue
+    >>> from gis.programme.demo import demo_ledger, simulated_progress
+    >>> from gis.programme.ledger import import_progress
+    >>> from gis.programme._xlsx import write_book
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = demo_ledger(tmp)
+    ...     sheet = write_book(Path(tmp) / "p.xlsx", {"进度表": simulated_progress(path, "城关区")})
+    ...     _ = import_progress(path, sheet, today=dt.date(2022, 6, 30))
+    ...     f = bulletin_figures(path, dt.date(2021, 12, 31), load_catalogue(), "en")
+    >>> f["progress"][["县区", "计划小区", "已开工", "已完工", "已验收"]].values.tolist()
+    [['东城区', 1, 0, 0, 0], ['城关区', 2, 2, 1, 1], ['total', 3, 2, 1, 1]]
+    >>> f["target"], len(f["behind"]), [int(n) for n in f["monthly"].iloc[-1, 1:]]
+    (10, 3, [2, 1])
+    >>> f["behind"]["原因"].iloc[0]
+    'planned for 2021, not finished by 2021-12-31'
     """
     meta = ledger_meta(ledger)
     est, items = ledger_state(ledger, as_of.isoformat())
@@ -73,8 +83,7 @@ def bulletin_figures(ledger: str | Path, as_of: dt.date, catalogue: Catalogue,
     est["rank"] = est["status"].map(_ORDER)
     est["district"] = est["district"].fillna("").replace("", "—")
     this = est[est["plan_year"] == year]
-    en = lang == "en"
-    progress = _progress(this, "district", "县区", "total" if en else "合计")
+    progress = _progress(this, "district", "县区", tr("programme.total", lang))
     est["subdistrict"] = est["subdistrict"].fillna("").replace("", "—")
     by_street = _progress(est[est["plan_year"] == year], ["district", "subdistrict"],
                           ["县区", "街道"], None)
@@ -85,15 +94,14 @@ def bulletin_figures(ledger: str | Path, as_of: dt.date, catalogue: Catalogue,
     slow = est[(est["plan_year"] == year) & (as_of.month > start_by)
                & (est["rank"] < _ORDER["开工"])]
     behind = pd.concat([
-        late.assign(原因=[(f"planned for {int(y)}, not finished by {as_of}" if en else
-                          f"{int(y)}年计划，截至{as_of}未完工") for y in late["plan_year"]]),
-        slow.assign(原因=(f"planned for {year}, to start by the end of month {start_by}, not "
-                        f"started by {as_of}" if en else
-                        f"{year}年计划，{start_by}月底前应开工，截至{as_of}未开工")),
+        late.assign(原因=[tr("programme.behind.not_finished", lang, year=int(y), as_of=as_of)
+                          for y in late["plan_year"]]),
+        slow.assign(原因=tr("programme.behind.not_started", lang, year=year, start_by=start_by,
+                          as_of=as_of)),
     ])
     behind = pd.DataFrame({"县区": behind["district"], "小区编号": behind["estate_id"],
                            "小区名称": behind["name"], "计划年度": behind["plan_year"],
-                           "状态": behind["status"].map(STATUS_EN) if en else behind["status"],
+                           "状态": behind["status"].map(lambda s: status_label(s, lang)),
                            "原因": behind["原因"]})
     behind["计划年度"] = behind["计划年度"].astype("Int64")
     behind = behind.sort_values(["县区", "计划年度", "小区编号"]).reset_index(drop=True)
@@ -118,7 +126,7 @@ def bulletin_figures(ledger: str | Path, as_of: dt.date, catalogue: Catalogue,
                 ok = ok and any((eid, k) in done_set for k in chk.items)
             met += ok
         checks.append({"分组": tr("check_group." + chk.group, lang) if "check_group." + chk.group
-                       in MESSAGES else chk.group, "标准": chk.name_en if en else chk.name_zh,
+                       in MESSAGES else chk.group, "标准": in_lang(chk.name_zh, chk.name_en, lang),
                        "完工小区": len(finished),
                        "达标": met, "依据": chk.source})
     target = next((t.get("estates") for t in meta.get("years", []) if t["year"] == year), None)
@@ -174,6 +182,22 @@ def write_bulletin(ledger: str | Path, out_dir: str | Path, catalogue: Catalogue
     -------
     dict
         Output kind → path.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from gis.programme.catalogue import load_catalogue
+    >>> from gis.programme.demo import demo_ledger
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     paths = write_bulletin(demo_ledger(tmp), Path(tmp) / "out", load_catalogue(),
+    ...                            month="2021-06", lang="en")
+    ...     md = paths["md"].read_text(encoding="utf-8")
+    >>> sorted(p.name for p in paths.values())  # doctest: +NORMALIZE_WHITESPACE
+    ['bulletin_2021-06.md', 'bulletin_2021-06.xlsx', 'bulletin_2021-06_by_district.png',
+     'bulletin_2021-06_by_month.png', 'bulletin_2021-06_map.html', 'bulletin_2021-06_map.png']
+    >>> print(md.splitlines()[2])  # doctest: +NORMALIZE_WHITESPACE
+    As of 2021-06-30: 3 estates planned for 2021 (target 10), 0 started, 0 finished,
+    0 accepted; 0 behind schedule.
     """
     from gis.programme._xlsx import write_book
 
@@ -184,62 +208,53 @@ def write_bulletin(ledger: str | Path, out_dir: str | Path, catalogue: Catalogue
     else:
         as_of = dt.date(int(year), 12, 31)  # type: ignore[arg-type]
         stem = f"evaluation_{year}"
+    ledger = find_ledger(ledger)
     f = bulletin_figures(ledger, as_of, catalogue, lang)
-    en = lang == "en"
     meta = f["meta"]
-    title_name = meta.get("name_en" if en else "name_zh", "")
-    if month:
-        title = (f"Monthly bulletin {as_of:%Y-%m} — {title_name}" if en
-                 else f"{title_name} 月通报（{as_of.year}年{as_of.month}月）")
-    else:
-        title = (f"Yearly evaluation {as_of.year} — {title_name}" if en
-                 else f"{title_name} 年度考评（{as_of.year}年）")
+    title_name = in_lang(meta.get("name_zh", ""), meta.get("name_en", ""), lang)
+    title = tr("programme.bulletin.title_month" if month else "programme.bulletin.title_year",
+               lang, name=title_name, year=as_of.year, month=as_of.month)
     total = f["progress"].iloc[-1]
-    tables = {"进度": f["progress"], "街道进度": f["by_subdistrict"], "滞后": f["behind"], "内容": f["items"],
-              "完成标准": f["checklist"], "逐月": f["monthly"]}
+    tables = {"progress": f["progress"], "by_subdistrict": f["by_subdistrict"],
+              "behind": f["behind"], "items": f["items"], "checklist": f["checklist"],
+              "monthly": f["monthly"]}
     if not month:
         # the programme's target for the whole; each district against its own plan
-        yes, no = ("yes", "no") if en else ("是", "否")
+        yes, no = tr("programme.yes", lang), tr("programme.no", lang)
         rows = [{"县区": r["县区"], "年度": as_of.year,
                  "目标": (f["target"] if i == len(f["progress"]) - 1 else int(r["计划小区"])),
                  "计划小区": int(r["计划小区"]), "已完工": int(r["已完工"])}
                 for i, r in enumerate(f["progress"].to_dict("records"))]
         for r in rows:
             r["是否达标"] = "—" if r["目标"] is None else (yes if r["已完工"] >= r["目标"] else no)
-        tables["考评"] = pd.DataFrame(rows)
-    if en:
-        tables = {k: t.rename(columns=_EN) for k, t in tables.items()}
-    names = {"进度": "progress", "街道进度": "by subdistrict", "滞后": "behind", "内容": "items", "完成标准": "checklist",
-             "逐月": "monthly", "考评": "evaluation"}
+        tables["evaluation"] = pd.DataFrame(rows)
+    # The tables are built with Chinese column names; shown in ``lang`` from the catalogue.
+    tables = {k: t.rename(columns=lambda c: _column(c, lang)) for k, t in tables.items()}
+    names = {k: tr(f"programme.bulletin.{k}", lang) for k in tables}
     paths: dict[str, Path] = {}
     with staged_outputs(out_dir) as stage:
-        mark = ("" if not illustrative else
-                " (ILLUSTRATIVE demo data)" if en else "（示例数据，虚构县城）")
-        charts = _charts(f, stage, stem, en, mark)
-        map_png = _map(ledger, f["estates"], stage / f"{stem}_map.png", en, mark)
+        mark = tr("programme.demo_mark", lang) if illustrative else ""
+        charts = _charts(f, stage, stem, lang, mark)
+        map_png = _map(ledger, f["estates"], stage / f"{stem}_map.png", lang, mark)
         _html_map(ledger, f["estates"], stage / f"{stem}_map.html", lang, illustrative)
         lines = [f"# {title}", ""]
         if illustrative:
             lines += [tr("demo_banner_md", lang), ""]
         target = f["target"]
-        lines += [
-            (f"As of {as_of}: {int(total['计划小区'])} estates planned for {as_of.year}"
-             f"{'' if target is None else f' (target {target})'}, "
-             f"{int(total['已开工'])} started, {int(total['已完工'])} finished, "
-             f"{int(total['已验收'])} accepted; {len(f['behind'])} behind schedule.") if en else
-            (f"截至{as_of}，{as_of.year}年计划改造{int(total['计划小区'])}个小区"
-             f"{'' if target is None else f'（目标{target}个）'}，已开工{int(total['已开工'])}个，"
-             f"已完工{int(total['已完工'])}个，已验收{int(total['已验收'])}个；"
-             f"进度滞后{len(f['behind'])}个。"), ""]
+        lines += [tr("programme.bulletin.summary", lang, as_of=as_of, year=as_of.year,
+                     planned=int(total["计划小区"]),
+                     target=("" if target is None else
+                             tr("programme.bulletin.summary_target", lang, target=target)),
+                     started=int(total["已开工"]), finished=int(total["已完工"]),
+                     accepted=int(total["已验收"]), behind=len(f["behind"])), ""]
         for key, table in tables.items():
-            head = names[key] if en else key
-            lines += [f"## {head}", "", md_table([str(c) for c in table.columns],
+            lines += [f"## {names[key]}", "", md_table([str(c) for c in table.columns],
                                                  [[_fmt(v) for v in r] for r in
                                                   table.itertuples(index=False)]), ""]
         for png in [*charts, map_png]:
             lines += [f"![{png.stem}]({png.name})", ""]
         (stage / f"{stem}.md").write_text("\n".join(lines), encoding="utf-8")
-        sheets = {(names[k] if en else k): t for k, t in tables.items()}
+        sheets = {names[k]: t for k, t in tables.items()}
         first = next(iter(sheets))
         write_book(stage / f"{stem}.xlsx", sheets, images={first: [*charts, map_png]})
         out = Path(out_dir)
@@ -247,6 +262,12 @@ def write_bulletin(ledger: str | Path, out_dir: str | Path, catalogue: Catalogue
                  "html_map": out / f"{stem}_map.html",
                  **{p.stem.removeprefix(stem + "_"): out / p.name for p in [*charts, map_png]}}
     return paths
+
+
+def _column(name: str, lang: str) -> str:
+    """A bulletin table's column (named in Chinese where it is built) in ``lang``."""
+    key = f"programme.col.{name}"
+    return tr(key, lang) if key in MESSAGES else name
 
 
 def _fmt(v: Any) -> str:
@@ -280,32 +301,33 @@ def _save(fig: Any, path: Path) -> None:
                        "fonts-noto-cjk (Debian) or use --lang en.", path.name)
 
 
-def _charts(f: dict, stage: Path, stem: str, en: bool, mark: str = "") -> list[Path]:
+def _charts(f: dict, stage: Path, stem: str, lang: str, mark: str = "") -> list[Path]:
     prog = f["progress"].iloc[:-1]
     out = []
     fig, ax = _figure((7, 3.6))
     x = np.arange(len(prog))
-    for k, (col, label) in enumerate([("计划小区", "planned" if en else "计划"),
-                                      ("已开工", "started" if en else "已开工"),
-                                      ("已完工", "finished" if en else "已完工")]):
+    for k, (col, label) in enumerate([("计划小区", tr("programme.chart.planned", lang)),
+                                      ("已开工", tr("programme.chart.started", lang)),
+                                      ("已完工", tr("programme.chart.finished", lang))]):
         ax.bar(x + (k - 1) * 0.27, prog[col].to_numpy(dtype=float), 0.27, label=label)
     ax.set_xticks(x, [str(d) for d in prog["县区"]])
-    ax.set_ylabel("estates" if en else "小区数")
-    ax.set_title((f"Progress against plan by district, {f['year']}" if en
-                  else f"{f['year']}年各县区计划与进度") + mark)
+    ax.set_ylabel(tr("programme.chart.estates", lang))
+    ax.set_title(tr("programme.chart.by_district", lang, year=f["year"]) + mark)
     ax.legend()
     p = stage / f"{stem}_by_district.png"
     _save(fig, p)
     out.append(p)
     fig, ax = _figure((7, 3.6))
     mon = f["monthly"]
-    ax.plot(mon["月份"], mon["累计开工"], marker="o", label="started" if en else "累计开工")
-    ax.plot(mon["月份"], mon["累计完工"], marker="s", label="finished" if en else "累计完工")
+    ax.plot(mon["月份"], mon["累计开工"], marker="o",
+            label=tr("programme.chart.started_to_date", lang))
+    ax.plot(mon["月份"], mon["累计完工"], marker="s",
+            label=tr("programme.chart.finished_to_date", lang))
     if f["target"] is not None:
         ax.axhline(f["target"], color="red", ls="--",
-                   label=(f"target {f['target']}" if en else f"年度目标 {f['target']}"))
-    ax.set_ylabel("estates" if en else "小区数")
-    ax.set_title((f"Month by month, {f['year']}" if en else f"{f['year']}年逐月进度") + mark)
+                   label=tr("programme.chart.target", lang, target=f["target"]))
+    ax.set_ylabel(tr("programme.chart.estates", lang))
+    ax.set_title(tr("programme.chart.by_month", lang, year=f["year"]) + mark)
     ax.tick_params(axis="x", rotation=45)
     ax.legend()
     p = stage / f"{stem}_by_month.png"
@@ -328,7 +350,7 @@ def _html_map(ledger: str | Path, est: pd.DataFrame, path: Path, lang: str,
     return write_map(programme_map(geo, lang=lang, illustrative=illustrative), path)
 
 
-def _map(ledger: str | Path, est: pd.DataFrame, path: Path, en: bool, mark: str = "") -> Path:
+def _map(ledger: str | Path, est: pd.DataFrame, path: Path, lang: str, mark: str = "") -> Path:
     import geopandas as gpd
     import shapely
     from matplotlib import colormaps
@@ -362,13 +384,13 @@ def _map(ledger: str | Path, est: pd.DataFrame, path: Path, en: bool, mark: str 
     if len(done):
         draw(done, facecolor="none", edgecolor="red", linewidth=1.2, hatch="///")
         handles.append(Patch(facecolor="none", edgecolor="red", hatch="///",
-                             label="finished" if en else "已完工"))
+                             label=tr("programme.chart.finished", lang)))
     started = geo[(geo["rank"] >= _ORDER["开工"]) & (geo["rank"] < _ORDER["完工"])]
     if len(started):
         draw(started, facecolor="none", edgecolor="orange", linewidth=1.2)
         handles.append(Patch(facecolor="none", edgecolor="orange",
-                             label="started" if en else "已开工"))
-    handles.append(Patch(color="#dddddd", label="reserve" if en else "储备"))
+                             label=tr("programme.chart.started", lang)))
+    handles.append(Patch(color="#dddddd", label=tr("programme.chart.reserve", lang)))
     minx, miny, maxx, maxy = geo.total_bounds
     ax.set_xlim(minx, maxx)
     ax.set_ylim(miny, maxy)
@@ -377,6 +399,6 @@ def _map(ledger: str | Path, est: pd.DataFrame, path: Path, en: bool, mark: str 
                   else 1)
     ax.legend(handles=handles, loc="lower left", fontsize=8)
     ax.set_axis_off()
-    ax.set_title(("Estates by plan year and status" if en else "小区计划年度与进度") + mark)
+    ax.set_title(tr("programme.chart.map_title", lang) + mark)
     _save(fig, path)
     return path

@@ -14,12 +14,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gis.errors import StandardsError
+from gis.i18n import LANGS
 
 __all__ = ["CLASSES", "Catalogue", "Check", "Item", "Programme", "YearTarget",
-           "bundled_programmes", "load_catalogue", "load_programme"]
+           "bundled_programmes", "in_lang", "load_catalogue", "load_programme"]
 
 DATA = Path(__file__).parent / "data"
 CLASSES = ("basic", "improve", "upgrade")
+
+
+def in_lang(zh: str, en: str, lang: str = "zh") -> str:
+    """A name a data file gives in both languages (catalogue items, checks, programmes),
+    in ``lang``. The tool's own words come from `gis.i18n.tr`; these come from the TOML.
+
+    Examples
+    --------
+    >>> cat = load_catalogue()
+    >>> it = cat.items[0]
+    >>> in_lang(it.name_zh, it.name_en, "zh"), in_lang(it.name_zh, it.name_en, "en")
+    ('供水', 'Water supply')
+    """
+    return (zh, en)[LANGS.index(lang)]
 
 
 @dataclass(frozen=True)
@@ -37,7 +52,7 @@ class Item:
 
     def label(self, lang: str = "zh") -> str:
         """Display name in ``lang``."""
-        return self.name_en if lang == "en" else self.name_zh
+        return in_lang(self.name_zh, self.name_en, lang)
 
 
 @dataclass(frozen=True)
@@ -74,8 +89,7 @@ class Catalogue:
 
     def class_label(self, cls: str, lang: str = "zh") -> str:
         """基础类 / Basic … for a class key."""
-        zh, en = self.classes[cls]
-        return en if lang == "en" else zh
+        return in_lang(*self.classes[cls], lang)
 
 
 @dataclass(frozen=True)
@@ -142,6 +156,15 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
     ------
     StandardsError
         Missing fields or sources, unknown classes, repeated keys, checks naming unknown items.
+
+    Examples
+    --------
+    >>> cat = load_catalogue()
+    >>> len(cat.items), len(cat.checks), cat.class_label("improve", "en")
+    (33, 18, 'Improvement')
+    >>> it = cat.items[0]
+    >>> it.key, it.label("zh"), it.cls
+    ('water_supply', '供水', 'basic')
     """
     path = Path(path) if path else DATA / "catalogue.toml"
     data = _read(path, "Catalogue")
@@ -186,7 +209,13 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
 
 
 def bundled_programmes() -> list[str]:
-    """Names of the programme files shipped with the package."""
+    """Names of the programme files shipped with the package.
+
+    Examples
+    --------
+    >>> bundled_programmes()
+    ['lianyungang_2021_2023', 'qinshui_2021_2024']
+    """
     return sorted(p.stem for p in DATA.glob("*.toml") if p.stem != "catalogue")
 
 
@@ -197,6 +226,14 @@ def load_programme(name_or_path: str | Path) -> Programme:
     ------
     StandardsError
         Unknown name, missing years, years out of order, non-positive targets.
+
+    Examples
+    --------
+    >>> prog = load_programme("qinshui_2021_2024")
+    >>> [(t.year, t.estates) for t in prog.years]
+    [(2021, 10), (2022, 16), (2023, 7), (2024, None)]
+    >>> prog.standard, prog.start_by_month, prog.max_estates(2022)
+    ('lianyungang_15min', 6, 18)
     """
     path = Path(name_or_path)
     if not path.suffix and not path.exists():

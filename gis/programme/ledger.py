@@ -31,16 +31,21 @@ import numpy as np
 import pandas as pd
 
 from gis.errors import InputError
+from gis.i18n import LANGS, tr
 from gis.layers import find_field, norm_text, read_table
 
-__all__ = ["ITEM_DONE", "ITEM_OPEN", "SCHEMA_VERSION", "STATUSES", "STATUS_EN", "ImportResult",
-           "LedgerError", "create_ledger", "export_progress", "import_progress", "ledger_events",
-           "ledger_meta", "ledger_state", "parse_status"]
+__all__ = ["ITEM_DONE", "ITEM_OPEN", "LEDGER_NAMES", "SCHEMA_VERSION", "STATUSES", "STATUS_EN",
+           "ImportResult", "LedgerError", "create_ledger", "export_progress", "find_ledger",
+           "import_progress", "ledger_events", "ledger_meta", "ledger_name", "ledger_state",
+           "parse_status", "status_label"]
 
 SCHEMA_VERSION = 1
 STATUSES = ("储备", "计划", "设计", "审查", "开工", "完工", "验收")
-STATUS_EN = dict(zip(STATUSES, ("reserve", "planned", "design", "review", "started",
-                                "finished", "accepted")))
+#: English status words, from the catalogue (also accepted in progress sheets).
+STATUS_EN = {s: tr(f"programme.status.{s}", "en") for s in STATUSES}
+#: The names the tool gives a ledger it names itself (台账.gpkg, ledger.gpkg), one per
+#: language; a reader finds a ledger under any of them.
+LEDGER_NAMES = tuple(tr("programme.file.ledger", lang) for lang in LANGS)
 _STATUS_ALIASES = {**{s: s for s in STATUSES}, **{v: k for k, v in STATUS_EN.items()},
                    "已开工": "开工", "在建": "开工", "施工": "开工", "已完工": "完工",
                    "竣工": "完工", "已验收": "验收", "设计中": "设计", "审查中": "审查",
@@ -97,8 +102,72 @@ class ImportResult:
 
 
 def parse_status(text: Any) -> str | None:
-    """The status a cell names (Chinese, English or a common alias), or None."""
+    """The status a cell names (Chinese, English or a common alias), or None.
+
+    Examples
+    --------
+    >>> parse_status("已完工"), parse_status(" started "), parse_status("开公")
+    ('完工', '开工', None)
+    """
     return _STATUS_ALIASES.get(str(text).strip()) or _STATUS_ALIASES.get(norm_text(text))
+
+
+def status_label(status: str, lang: str = "zh") -> str:
+    """A ledger status (one of `STATUSES`) as shown in ``lang``.
+
+    Examples
+    --------
+    >>> status_label("开工", "en"), status_label("开工", "zh")
+    ('started', '开工')
+    """
+    return tr(f"programme.status.{status}", lang)
+
+
+def ledger_name(lang: str = "zh") -> str:
+    """The file name the tool gives a ledger it names itself (`gis demo`).
+
+    Examples
+    --------
+    >>> ledger_name("zh"), ledger_name("en")
+    ('台账.gpkg', 'ledger.gpkg')
+    """
+    return tr("programme.file.ledger", lang)
+
+
+def find_ledger(path: str | Path) -> Path:
+    """The ledger ``path`` means: the file itself; in a folder, the ledger under one of
+    `LEDGER_NAMES`; for a missing ``台账.gpkg`` / ``ledger.gpkg``, the ledger of the other
+    language's name beside it (a ledger written by a Chinese run is found by an English
+    one, and back). Otherwise ``path`` unchanged (opening it then says it is missing).
+
+    Raises
+    ------
+    LedgerError
+        A folder holding ledgers under both names (say which one).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     _ = (Path(tmp) / "台账.gpkg").write_bytes(b"")
+    ...     found = find_ledger(Path(tmp) / "ledger.gpkg"), find_ledger(tmp)
+    >>> [p.name for p in found]
+    ['台账.gpkg', '台账.gpkg']
+    """
+    path = Path(path)
+    if path.is_file():
+        return path
+    if path.is_dir():
+        found = [path / n for n in LEDGER_NAMES if (path / n).is_file()]
+        if len(found) > 1:
+            msg = (f"{path}: holds {' and '.join(p.name for p in found)}; give the ledger file "
+                   "itself.")
+            raise LedgerError(msg)
+        return found[0] if found else path / LEDGER_NAMES[0]
+    if path.name in LEDGER_NAMES:
+        other = [path.with_name(n) for n in LEDGER_NAMES if n != path.name]
+        return next((p for p in other if p.is_file()), path)
+    return path
 
 
 def create_ledger(path: str | Path, register: Any, items: pd.DataFrame, meta: dict[str, Any],
@@ -119,6 +188,28 @@ def create_ledger(path: str | Path, register: Any, items: pd.DataFrame, meta: di
         Programme description stored as JSON (targets, names, start_by_month, checks).
     plan_date : str
         ISO date the initial statuses take effect (the programme's start).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import geopandas as gpd
+    >>> from gis.sources import demo_folder
+    >>> est = gpd.read_file(demo_folder() / "estates.gpkg", rows=3)
+    >>> register = gpd.GeoDataFrame({"estate_id": est["小区编号"], "name": est["小区名称"],
+    ...                              "district": "城关区", "plan_year": [2021, 2022, None]},
+    ...                             geometry=est.geometry)
+    >>> items = pd.DataFrame({"estate_id": ["XQ001"], "item_key": ["drainage"],
+    ...                       "item_class": ["basic"], "name_zh": ["排水"],
+    ...                       "origin_text": ["摸底调查缺项"]})
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = create_ledger(Path(tmp) / "台账.gpkg", register, items, {"years": []},
+    ...                          plan_date="2021-01-01")
+    ...     est, items = ledger_state(path)
+    ...     create_ledger(path, register, items, {}, plan_date="2021-01-01")
+    Traceback (most recent call last):
+    gis.programme.ledger.LedgerError: .../台账.gpkg: the ledger already exists; ...
+    >>> est["status"].tolist(), est["plan_year"].astype("Int64").tolist()
+    (['计划', '计划', '储备'], [2021, 2022, <NA>])
     """
     import geopandas as gpd
 
@@ -177,7 +268,7 @@ def create_ledger(path: str | Path, register: Any, items: pd.DataFrame, meta: di
 
 
 def _connect(path: str | Path) -> sqlite3.Connection:
-    path = Path(path)
+    path = find_ledger(path)
     if not path.is_file():
         raise LedgerError(f"{path}: no such ledger; create one with `gis programme plan`.")
     try:
@@ -201,7 +292,17 @@ def _connect(path: str | Path) -> sqlite3.Connection:
 
 
 def ledger_meta(path: str | Path) -> dict[str, Any]:
-    """The programme description stored in the ledger."""
+    """The programme description stored in the ledger.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from gis.programme.demo import demo_ledger
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     meta = ledger_meta(demo_ledger(tmp))
+    >>> meta["name_en"], meta["plan_date"], [y["estates"] for y in meta["years"]]
+    ('Qinshui county old-estate renovation 2021–2024', '2021-01-01', [10, 16, 7, None])
+    """
     con = _connect(path)
     try:
         return {k: json.loads(v) for k, v in con.execute("SELECT key, value FROM programme_meta")}
@@ -210,7 +311,20 @@ def ledger_meta(path: str | Path) -> dict[str, Any]:
 
 
 def ledger_events(path: str | Path) -> pd.DataFrame:
-    """The whole history, oldest first."""
+    """The whole history, oldest first.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from gis.programme.demo import demo_ledger
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     events = ledger_events(demo_ledger(tmp, estates=3))
+    >>> events[["estate_id", "field", "old_value", "new_value", "note"]].values.tolist()
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [['XQ001', 'status', None, '计划', 'plan year 2021'], ['XQ001', 'plan_year', None, '2021', ''],
+     ['XQ002', 'status', None, '计划', 'plan year 2022'], ['XQ002', 'plan_year', None, '2022', ''],
+     ['XQ003', 'status', None, '储备', 'reserve']]
+    """
     con = _connect(path)
     try:
         return pd.read_sql_query("SELECT * FROM programme_events ORDER BY event_id", con)
@@ -228,6 +342,17 @@ def ledger_state(path: str | Path, as_of: str | None = None) -> tuple[pd.DataFra
         Estates (the ``programme_estates`` columns, ``status`` and ``status_date`` as of
         the date, plus ``started_date`` and ``finished_date``) and items (``done`` bool,
         ``done_date``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from gis.programme.demo import demo_ledger
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = demo_ledger(tmp)
+    ...     before = bool(ledger_state(path, "2020-12-31")[0]["status"].isna().all())
+    ...     est, items = ledger_state(path)
+    >>> before, est["status"].tolist()[:3], int(items["done"].sum()), len(items)
+    (True, ['计划', '计划', '计划'], 0, 86)
     """
     con = _connect(path)
     try:
@@ -282,6 +407,23 @@ def import_progress(ledger: str | Path, sheet: str | Path, *, district: str | No
         unreadable, in the future or before the plan, duplicate rows, rows of another
         district, invalid transitions; `LedgerError` for a missing or newer ledger. The
         ledger is unchanged whenever anything is raised.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from gis.programme.demo import demo_ledger, simulated_progress
+    >>> from gis.programme._xlsx import write_book
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = demo_ledger(tmp)
+    ...     sheet = write_book(Path(tmp) / "进度表.xlsx",
+    ...                        {"进度表": simulated_progress(path, "城关区")})
+    ...     first = import_progress(path, sheet, district="城关区", today=dt.date(2022, 6, 30))
+    ...     again = import_progress(path, sheet, district="城关区", today=dt.date(2022, 6, 30))
+    ...     import_progress(path, sheet, district="东城区", today=dt.date(2022, 6, 30))
+    Traceback (most recent call last):
+    gis.errors.InputError: 进度表.xlsx: the sheet names 县区 城关区, not 东城区; ...
+    >>> first.rows, first.status_changes, first.items_done, again.events
+    (12, 12, 9, 0)
     """
     sheet = Path(sheet)
     if force and not note.strip():
@@ -507,7 +649,21 @@ def _apply(con: sqlite3.Connection, table: pd.DataFrame, cols: dict, src: str,
 def export_progress(ledger: str | Path, out: str | Path, *, district: str | None = None,
                     lang: str = "zh") -> Path:
     """Write the progress sheet districts fill in and send back: one row per estate with its
-    current status and date (importing it unchanged changes nothing)."""
+    current status and date (importing it unchanged changes nothing).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from openpyxl import load_workbook
+    >>> from gis.programme.demo import demo_ledger
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = demo_ledger(tmp)
+    ...     sheet = export_progress(path, Path(tmp) / "progress.xlsx", lang="en")
+    ...     ws = load_workbook(sheet).active
+    ...     unchanged = import_progress(path, sheet)
+    >>> ws.title, [c.value for c in ws[1]][:6], ws.max_row, unchanged.events
+    ('progress', ['estate_id', 'name', 'district', 'plan_year', 'status', 'date'], 9, 0)
+    """
     from gis.programme._xlsx import write_book
 
     est, items = ledger_state(ledger)
@@ -518,21 +674,18 @@ def export_progress(ledger: str | Path, out: str | Path, *, district: str | None
         est = est[est["district"] == district]
     done = items[items["done"]].groupby("estate_id")["name_zh"].agg("、".join)
     todo = items[~items["done"]].groupby("estate_id")["name_zh"].agg("、".join)
-    en = lang == "en"
-    table = pd.DataFrame({
-        "estate_id" if en else "小区编号": est["estate_id"],
-        "name" if en else "小区名称": est["name"],
-        "district" if en else "县区": est["district"],
-        "plan_year" if en else "计划年度": est["plan_year"],
-        "status" if en else "进度状态": est["status"],
-        "date" if en else "日期": est["status_date"],
-        "items_done" if en else "完成内容": done.reindex(est["estate_id"]).fillna("").to_numpy(),
-        "items_open" if en else "待实施内容": todo.reindex(est["estate_id"]).fillna("").to_numpy(),
-        "note" if en else "备注": "",
-    })
+    columns = {
+        "estate_id": est["estate_id"], "name": est["name"], "district": est["district"],
+        "plan_year": est["plan_year"], "status": est["status"], "date": est["status_date"],
+        "items_done": done.reindex(est["estate_id"]).fillna("").to_numpy(),
+        "items_open": todo.reindex(est["estate_id"]).fillna("").to_numpy(),
+        "note": "",
+    }
+    # Headers in ``lang``; every one is also a name `import_progress` reads back.
+    table = pd.DataFrame({tr(f"programme.progress.{k}", lang): v for k, v in columns.items()})
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    return write_book(out, {"progress" if en else "进度表": table})
+    return write_book(out, {tr("programme.progress.sheet", lang): table})
 
 
 def _event(con: sqlite3.Connection, now: str, when: str, eid: str, field: str, old: Any,

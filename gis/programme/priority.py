@@ -38,6 +38,25 @@ def estate_priority(estates: pd.DataFrame, survey: pd.DataFrame | None, catalogu
     DataFrame
         Index ``estate_id``; ``prio_<part>`` (0–1) for each of `PARTS`, ``priority`` (0–1)
         and ``priority_unknown`` (comma-joined parts that were unknown).
+
+    Examples
+    --------
+    >>> from gis.layers import read_estates
+    >>> from gis.programme.catalogue import load_catalogue, load_programme
+    >>> from gis.programme.survey import read_survey
+    >>> from gis.sources import demo_folder
+    >>> from gis.standards import load_standard
+    >>> est = read_estates(demo_folder() / "estates.gpkg")
+    >>> cat, prog = load_catalogue(), load_programme("qinshui_2021_2024")
+    >>> survey = read_survey(demo_folder() / "survey.xlsx", cat)
+    >>> prio = estate_priority(est, survey, cat, load_standard(prog.standard), prog)
+    >>> parts = prio.loc["XQ002", ["prio_age", "prio_basic_lacking", "priority"]]
+    >>> parts.astype(float).round(3).to_dict()
+    {'prio_age': 0.75, 'prio_basic_lacking': 0.429, 'priority': 0.428}
+    >>> prio.loc["XQ002", "priority_unknown"]  # no coverage columns: living-circle gaps unknown
+    'circle_gaps'
+    >>> len(prio), round(float(prio["priority"].max()), 3)
+    (150, 0.646)
     """
     ids = estates["estate_id"].astype(str).to_numpy()
     n = len(ids)

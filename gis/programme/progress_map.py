@@ -12,7 +12,8 @@ import pandas as pd
 
 from gis.crs import metric_crs
 from gis.maps._page import display_frame, leaflet_style, legend_html, new_page, title_html
-from gis.programme.ledger import STATUS_EN, STATUSES
+from gis.i18n import tr
+from gis.programme.ledger import STATUSES, status_label
 
 __all__ = ["programme_map"]
 
@@ -37,8 +38,24 @@ def programme_map(estates: gpd.GeoDataFrame, *, lang: str = "zh", illustrative: 
         ``estate_id``, ``name``, ``district``, ``plan_year`` (missing = reserve),
         ``status`` and geometry (any CRS), e.g. the ledger's layer joined with
         `gis.programme.ledger.ledger_state`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from gis.maps import write_map
+    >>> from gis.programme.demo import demo_ledger
+    >>> from gis.programme.ledger import ledger_state
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = demo_ledger(tmp)
+    ...     geo = gpd.read_file(path, layer="estates").drop(columns=["name", "district"])
+    ...     est = ledger_state(path)[0][["estate_id", "name", "district", "plan_year", "status"]]
+    ...     page = write_map(programme_map(geo.merge(est, on="estate_id"), lang="en"),
+    ...                      Path(tmp) / "programme_map.html")
+    ...     html_text = page.read_text(encoding="utf-8")
+    >>> page.name, html_text.count('"_kind": "estate"'), "Plan year" in html_text
+    ('programme_map.html', 8, True)
     """
-    en = lang == "en"
     page = new_page(tuple(estates.to_crs(4326).total_bounds), offline=offline, lang=lang)
     fmap = page.map
     shown = display_frame(estates.to_crs(metric_crs(estates)), page)
@@ -49,7 +66,7 @@ def programme_map(estates: gpd.GeoDataFrame, *, lang: str = "zh", illustrative: 
 
     def tip(r: dict) -> str:
         year = "—" if pd.isna(r["plan_year"]) else str(int(r["plan_year"]))
-        st = STATUS_EN.get(r["status"], r["status"]) if en else r["status"]
+        st = status_label(r["status"], lang) if r["status"] in _ORDER else r["status"]
         text = f"{r['name']} ({r['estate_id']}) · {r['district'] or ''} · {year} · {st}"
         return html.escape(text)  # folium's tooltip writes values as HTML: names stay text
 
@@ -59,19 +76,19 @@ def programme_map(estates: gpd.GeoDataFrame, *, lang: str = "zh", illustrative: 
          "tip": [tip(r) for r in shown.assign(status=status).to_dict("records")]},
         geometry=shown.geometry.values, crs=4326)
     folium.GeoJson(
-        props.to_json(drop_id=True), name="Estates" if en else "小区",
+        props.to_json(drop_id=True), name=tr("programme.map.layer", lang),
         style=leaflet_style({"fillOpacity": 0.7}, fillColor="fill", color="line", weight="w"),
         tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
     ).add_to(fmap)
     if title is None:
-        title = "Renovation programme: plan year and status" if en else "改造计划年度与进度"
+        title = tr("programme.map.title", lang)
         if illustrative:
-            title += " (ILLUSTRATIVE demo data)" if en else "（示例数据，虚构县城）"
+            title += tr("programme.demo_mark", lang)
     root = fmap.get_root().html
     root.add_child(title_html(title))
     items = [(colour[y], str(y)) for y in years] + [
-        (_RESERVE, "reserve" if en else "储备"),
-        ("#fd8d3c", "outline: started" if en else "橙色边框：已开工"),
-        ("#d7301f", "outline: finished" if en else "红色边框：已完工")]
-    root.add_child(legend_html("Plan year" if en else "计划年度", items))
+        (_RESERVE, tr("programme.map.reserve", lang)),
+        ("#fd8d3c", tr("programme.map.started", lang)),
+        ("#d7301f", tr("programme.map.finished", lang))]
+    root.add_child(legend_html(tr("programme.map.legend", lang), items))
     return fmap

@@ -135,7 +135,25 @@ def _feasible(assign: list[int | None], a: dict, programme: Programme) -> bool:
 
 def explain_infeasible(units: pd.DataFrame, programme: Programme) -> list[str]:
     """Reasons the targets cannot be met, found by counting; may be empty when only a
-    search could tell (sizes of whole units that cannot add up to a year's range)."""
+    search could tell (sizes of whole units that cannot add up to a year's range).
+
+    Examples
+    --------
+    >>> from dataclasses import replace
+    >>> from gis.programme.catalogue import YearTarget, load_programme
+    >>> prog = replace(load_programme("qinshui_2021_2024"), all_eligible_by=2022,
+    ...                years=(YearTarget(2021, 3, None, None, ""),
+    ...                       YearTarget(2022, None, None, None, "")))
+    >>> units = pd.DataFrame({"unit_id": ["U1", "U2"], "n_estates": [1, 1],
+    ...                       "households": [100.0, 80.0], "floor_area_m2": [9e3, 7e3],
+    ...                       "priority": [0.5, 0.4], "fixed_year": pd.array([2023, None], "Int64"),
+    ...                       "required": [True, True]})
+    >>> for reason in explain_infeasible(units, prog):
+    ...     print(reason)
+    unit U1 is fixed to 2023, which is not a plan year (2021–2022)
+    2021: target 3 estates but only 1 eligible estates in units that fit the year could go there
+    the yearly targets add up to 3 estates but only 2 eligible estates exist
+    """
     a = _arrays(units, programme)
     ids = units["unit_id"].astype(str).to_numpy()
     years = a["years"]
@@ -214,6 +232,34 @@ def schedule(units: pd.DataFrame, programme: Programme, *, method: str = "auto")
     ------
     InfeasibleTargets
         With every reason found (counting checks first; then what the search proved).
+
+    Examples
+    --------
+    Two years: 2021 takes exactly 3 estates (``over_target_estates`` = 0), 2022 the rest.
+    The joint unit U3 (2 estates) is never split; 2021 gets U1, U4 and U2 (priorities
+    0.9 + 0.5 + 0.2 = 1.6), which beats U1 and U3 (0.9 + 0.6 = 1.5).
+
+    >>> from dataclasses import replace
+    >>> from gis.programme.catalogue import YearTarget, load_programme
+    >>> prog = replace(load_programme("qinshui_2021_2024"), all_eligible_by=2022,
+    ...                over_target_estates=0,
+    ...                years=(YearTarget(2021, 3, None, None, ""),
+    ...                       YearTarget(2022, None, None, None, "")))
+    >>> units = pd.DataFrame({"unit_id": ["U1", "U2", "U3", "U4"], "n_estates": [1, 1, 2, 1],
+    ...                       "households": [100.0, 80.0, 300.0, 60.0],
+    ...                       "floor_area_m2": [9e3, 7e3, 25e3, 5e3],
+    ...                       "priority": [0.9, 0.2, 0.6, 0.5],
+    ...                       "fixed_year": pd.array([None] * 4, "Int64"),
+    ...                       "required": [True] * 4})
+    >>> plan = schedule(units, prog)
+    >>> plan.units[["unit_id", "plan_year", "rank_in_year"]].values.tolist()
+    [['U1', 2021, 1], ['U2', 2021, 3], ['U3', 2022, 1], ['U4', 2021, 2]]
+    >>> print(plan.years[["year", "estates", "households"]].to_string(index=False))
+     year  estates  households
+     2021        3       240.0
+     2022        2       300.0
+    >>> plan.method
+    'exact (scipy.optimize.milp)'
     """
     units = units.reset_index(drop=True)
     reasons = explain_infeasible(units, programme)
@@ -407,6 +453,21 @@ def units_for_plan(assessed: pd.DataFrame, membership: pd.DataFrame, priority: p
         Supplies ``fixed_year``.
     built_by : int
         Units with a member built by this year are required.
+
+    Examples
+    --------
+    >>> assessed = pd.DataFrame({"estate_id": ["XQ1", "XQ2", "XQ3", "XQ4"],
+    ...                          "eligible": [True, True, True, False],
+    ...                          "build_year": [1990, 1995, 2003, 2015],
+    ...                          "households": [100, 80, 60, 200],
+    ...                          "floor_area_m2": [9e3, 7e3, 5e3, 2e4]})
+    >>> membership = pd.DataFrame({"estate_id": ["XQ1", "XQ2"], "unit_id": ["U1", "U1"]})
+    >>> priority = pd.DataFrame({"priority": [0.8, 0.4, 0.5, 0.1]},
+    ...                         index=pd.Index(["XQ1", "XQ2", "XQ3", "XQ4"], name="estate_id"))
+    >>> units = units_for_plan(assessed, membership, priority, None, built_by=2000)
+    >>> units[["unit_id", "members", "n_estates", "households", "priority", "required"]
+    ...       ].values.tolist()
+    [['U-XQ3', 'XQ3', 1, 60.0, 0.5, False], ['U1', 'XQ1、XQ2', 2, 180.0, 0.6000000000000001, True]]
     """
     est = assessed[assessed["eligible"]].copy()
     est["estate_id"] = est["estate_id"].astype(str)

@@ -24,7 +24,8 @@ import pandas as pd
 
 from gis.errors import InputError
 from gis.layers import find_field, id_text, list_items, norm_text, read_table
-from gis.programme.catalogue import Catalogue
+from gis.i18n import tr
+from gis.programme.catalogue import Catalogue, Item, in_lang
 from gis.standards import Standard
 
 __all__ = ["SURVEY_FIELDS", "content_lists", "read_survey", "survey_from_table",
@@ -61,6 +62,19 @@ def survey_from_table(table: pd.DataFrame, catalogue: Catalogue, src: str) -> pd
     InputError
         No 小区编号 column, repeated ids, support outside 0–100 or not a number, item
         cells that are neither lacking nor not, a fixed year that is not a year.
+
+    Examples
+    --------
+    >>> from gis.programme.catalogue import load_catalogue
+    >>> table = pd.DataFrame({"小区编号": ["XQ1", "XQ2"], "居民改造意愿": ["85%", 0.6],
+    ...                       "物业管理": ["无", "物业服务企业"], "排水": ["缺", ""],
+    ...                       "加装电梯": ["", "√"]})
+    >>> s = survey_from_table(table, load_catalogue(), "survey.csv")
+    >>> s[["support_pct", "has_property_management", "lacking"]].values.tolist()
+    [[85.0, False, ('drainage',)], [60.0, True, ('lifts',)]]
+    >>> survey_from_table(table.assign(排水=["缺", "maybe"]), load_catalogue(), "survey.csv")
+    Traceback (most recent call last):
+    gis.errors.InputError: survey.csv: row 3, column 排水: 'maybe' is neither 缺 (lacking) ...
     """
     cols = {k: find_field(table.columns, a) for k, a in SURVEY_FIELDS.items()}
     if cols["estate_id"] is None:
@@ -147,6 +161,17 @@ def read_survey(path: str | Path, catalogue: Catalogue, *, encoding: str | None 
 
     ``known_ids``: the estates layer's ids; survey rows naming others are an error
     (with the nearest known id suggested).
+
+    Examples
+    --------
+    >>> from gis.programme.catalogue import load_catalogue
+    >>> from gis.sources import demo_folder
+    >>> s = read_survey(demo_folder() / "survey.xlsx", load_catalogue())
+    >>> len(s), s["district"].value_counts().to_dict(), float(s.loc["XQ001", "support_pct"])
+    (150, {'城关区': 75, '东城区': 51, '新城区': 24}, 56.0)
+    >>> read_survey(demo_folder() / "survey.xlsx", load_catalogue(), known_ids={"XQ001"})
+    Traceback (most recent call last):
+    gis.errors.InputError: survey.xlsx: 149 小区编号 not in the estates layer (...); ...
     """
     path = Path(path)
     if not path.is_file():
@@ -168,13 +193,26 @@ def survey_template(estates: pd.DataFrame, catalogue: Catalogue, path: str | Pat
 
     Identity columns are filled from ``estates`` (``estate_id``, ``name``, ``subdistrict``,
     ``district`` where known); the rest is left for the survey team.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from openpyxl import load_workbook
+    >>> from gis.layers import read_estates
+    >>> from gis.programme.catalogue import load_catalogue
+    >>> from gis.sources import demo_folder
+    >>> est = read_estates(demo_folder() / "estates.gpkg")
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     book = load_workbook(survey_template(est, load_catalogue(), Path(tmp) / "s.xlsx"))
+    >>> book.sheetnames, book.active.max_row, [c.value for c in book.active[1]][:8]
+    (['摸底调查', '填表说明'], 151, ['小区编号', '小区名称', '所属县区', '所属街道', '居民改造意愿', '物业管理', '指定年度', '供水'])
     """
     from gis.programme._xlsx import write_book
 
-    en = lang == "en"
-    head = (["estate_id", "name", "district", "subdistrict", "support_pct",
-             "property_management", "fixed_year"] if en else
-            ["小区编号", "小区名称", "所属县区", "所属街道", "居民改造意愿", "物业管理", "指定年度"])
+    # Headers in ``lang``; each is also a name `survey_from_table` reads back.
+    head = [tr(f"programme.survey.{k}", lang) for k in
+            ("estate_id", "name", "district", "subdistrict", "support_pct",
+             "property_management", "fixed_year")]
     rows = pd.DataFrame({
         head[0]: estates["estate_id"].astype(str).to_numpy(),
         head[1]: estates.get("name", estates["estate_id"]).astype(str).to_numpy(),
@@ -185,19 +223,23 @@ def survey_template(estates: pd.DataFrame, catalogue: Catalogue, path: str | Pat
     for h in head[4:]:
         rows[h] = ""
     for it in catalogue.items:
-        rows[it.key if en else it.name_zh] = ""
+        rows[_item_column(it, lang)] = ""
     guide = pd.DataFrame({
-        ("column" if en else "列"): [it.key if en else it.name_zh for it in catalogue.items],
-        ("class" if en else "类别"): [catalogue.class_label(it.cls, lang) for it in catalogue.items],
-        ("source" if en else "依据"): [it.source for it in catalogue.items],
+        tr("programme.survey.guide_column", lang): [_item_column(it, lang)
+                                                    for it in catalogue.items],
+        tr("programme.survey.guide_class", lang): [catalogue.class_label(it.cls, lang)
+                                                   for it in catalogue.items],
+        tr("programme.survey.guide_source", lang): [it.source for it in catalogue.items],
     })
-    how = ("Mark 缺 where the estate lacks the item; leave blank otherwise. support_pct: share of "
-           "households in favour, 0–100. fixed_year: only for decided estates." if en else
-           "缺项列：缺少该项填“缺”，否则留空。居民改造意愿：同意改造户数占比（0–100）。"
-           "物业管理：有/无/物业服务企业/社区托管/居民自管。指定年度：已确定改造年度的小区才填。")
-    guide.loc[len(guide)] = [how, "", ""]
-    return write_book(path, {"摸底调查" if not en else "survey": rows,
-                             "填表说明" if not en else "guide": guide})
+    guide.loc[len(guide)] = [tr("programme.survey.how", lang), "", ""]
+    return write_book(path, {tr("programme.survey.sheet", lang): rows,
+                             tr("programme.survey.guide_sheet", lang): guide})
+
+
+def _item_column(item: Item, lang: str) -> str:
+    """An item's column in the survey sheet: its Chinese name, or in English its key (both
+    read back by `survey_from_table`; an English name is not an accepted header)."""
+    return in_lang(item.name_zh, item.key, lang)
 
 
 def content_lists(estates: pd.DataFrame, survey: pd.DataFrame | None, catalogue: Catalogue,
@@ -218,6 +260,21 @@ def content_lists(estates: pd.DataFrame, survey: pd.DataFrame | None, catalogue:
         ``estate_id``, ``item_key``, ``item_class``, ``name_zh``, ``origin`` ("survey" or
         "gap"), ``origin_text`` (Chinese: 摸底调查缺项 / 生活圈缺口：… 1,320 m > 1,000 m),
         ``origin_text_en``; in estate then catalogue order.
+
+    Examples
+    --------
+    >>> from gis.programme.catalogue import load_catalogue
+    >>> from gis.standards import load_standard
+    >>> cat, std = load_catalogue(), load_standard("lianyungang_15min")
+    >>> survey = survey_from_table(pd.DataFrame({"小区编号": ["XQ1"], "充电设施": ["缺"]}),
+    ...                            cat, "survey.csv")
+    >>> estates = pd.DataFrame({"estate_id": ["XQ1"], "covered_charging": [False],
+    ...                         "dist_m_charging": [1320.0]})
+    >>> lists = content_lists(estates, survey, cat, std)
+    >>> lists[["item_key", "origin", "origin_text"]].values.tolist()
+    [['charging', 'survey+gap', '摸底调查缺项；生活圈缺口：充电设施 1,320 m > 1,000 m']]
+    >>> lists.loc[0, "origin_text_en"]
+    'survey: lacking; living-circle gap: EV / e-bike charging 1,320 m > 1,000 m'
     """
     rows = []
     order = {it.key: i for i, it in enumerate(catalogue.items)}

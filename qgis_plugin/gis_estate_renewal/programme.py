@@ -1,7 +1,7 @@
 """The renovation programme in QGIS: ``programme_plan`` and ``programme_update``.
 
 Both call the library functions behind `gis programme plan` / `gis programme update`
-(`gis.programme.cli.make_plan`, `gis.programme.ledger.import_progress`), so the plan,
+(`gis.programme.plan.make_plan`, `gis.programme.ledger.import_progress`), so the plan,
 the ledger and the import are the command line's. The plan also writes
 ``plan_estates.gpkg`` (the ledger's estates with their plan year and status, styled by
 plan year) for the map; a plan's outputs appear together or not at all.
@@ -29,8 +29,8 @@ from qgis.core import (
 
 from gis.layers import read_estates
 from gis.programme.catalogue import bundled_programmes, load_catalogue
-from gis.programme.cli import _with_coverage, make_plan, survey_in_layer
-from gis.programme.ledger import import_progress, ledger_state
+from gis.programme.ledger import find_ledger, import_progress, ledger_state
+from gis.programme.plan import estates_with_coverage, make_plan, survey_in_layer
 from gis.report.qgis_styles import LayerStyle, StyleRule, write_layer_styles
 
 from .algorithms import INVALID, LANGS, _GisAlgorithm, default, doc
@@ -57,6 +57,7 @@ def write_plan_estates(ledger: Path, out: Path, lang: str = "zh") -> Path:
     """The ledger's estates with plan year and status into ``out`` (styled), atomically."""
     import geopandas as gpd
 
+    ledger = find_ledger(ledger)  # 台账.gpkg or ledger.gpkg, whichever is there
     state, _ = ledger_state(ledger)
     geo = gpd.read_file(ledger, layer="estates")[["estate_id", "geometry"]]
     geo["estate_id"] = geo["estate_id"].astype(str)
@@ -140,7 +141,7 @@ class ProgrammePlanAlgorithm(_GisAlgorithm):
                                                           raw.attrs.get("source", "estates"))
         coverage = self._file(parameters, "COVERAGE", context)
         if coverage:
-            estates = _with_coverage(estates, coverage)
+            estates = estates_with_coverage(estates, coverage)
         programme = (self._file(parameters, "PROGRAMME_FILE", context)
                      or bundled_programmes()[self.parameterAsEnum(parameters, "PROGRAMME",
                                                                   context)])
@@ -154,7 +155,7 @@ class ProgrammePlanAlgorithm(_GisAlgorithm):
                           catalogue=catalogue,
                           programme_name=programme, ledger=ledger, out_dir=str(out),
                           method=METHODS[self.parameterAsEnum(parameters, "METHOD", context)],
-                          lang=lang)
+                          lang=lang).paths
         self._step(feedback, 90, "Writing the plan layer 写出计划图层")
         write_plan_estates(Path(ledger), plan_gpkg, lang)
         uri = f"{plan_gpkg}|layername={PLAN_LAYER}"
