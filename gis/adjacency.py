@@ -221,12 +221,10 @@ def barrier_notes(layers: list[BarrierLayer], blocked: dict[str, int]) -> list[N
     out = []
     for b in layers:
         n = blocked.get(b.source, 0)
-        out.append(Note(
-            f"Barrier layer {b.source}: {b.barriers:,} of {b.features:,} features acted as "
-            f"barriers ({b.rule_en}); {n:,} neighbour pairs not linked across them.",
-            f"障碍图层 {b.source}：{b.features:,} 个要素中 {b.barriers:,} 个作为障碍"
-            f"（{b.rule_zh}）；因其未联动的相邻小区 {n:,} 对。",
-        ))
+        # The rule is described in both languages where it is chosen: a phrase in both.
+        out.append(Note.of("analysis.adjacency.barrier_layer", source=b.source,
+                           barriers=b.barriers, features=b.features, blocked=n,
+                           rule=Note(b.rule_en, b.rule_zh)))
     return out
 
 

@@ -3,12 +3,15 @@
 A `Note` is an English ``str`` (so logs and tests read it as text) that also carries
 its Chinese wording in ``.zh``. Its words come from the one catalogue, `gis.i18n`:
 ``Note.of(msg_id, **fields)`` renders the message in both languages, and keeps the id and
-fields so that a note can be told apart by kind without reading its words. Reports pick
+fields so that a note can be told apart by kind without reading its words. A field may
+itself be a `Note` (a phrase in both languages: a reason, ``Note.each`` for a list); each
+language's text gets that language's phrase. Reports pick
 the language with `note_text`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from gis.i18n import tr
@@ -53,11 +56,42 @@ class Note(str):
         >>> n.zh
         'XQ001–XQ002：间距3.5米，相邻边40米'
         """
-        return cls(tr(msg_id, "en", **fields), tr(msg_id, "zh", **fields), msg_id, fields)
+        return cls(tr(msg_id, "en", **_in(fields, "en")), tr(msg_id, "zh", **_in(fields, "zh")),
+                   msg_id, fields)
+
+    @classmethod
+    def each(cls, msg_id: str, /, rows: Iterable[dict[str, Any]],
+             join: Callable[[Iterable[str]], str] | str = ", ".join) -> Note:
+        """The message ``msg_id`` once per row of fields, joined by ``join``, in both
+        languages: a list of phrases to pass as one field of another note. ``join`` is a
+        function of the phrases, or the id of a separator message (each language its own).
+
+        Examples
+        --------
+        >>> pairs = Note.each("link_reason", [dict(a="A", b="B", gap_m=1, facing_m=20),
+        ...                                   dict(a="B", b="C", gap_m=2, facing_m=30)])
+        >>> str(pairs)
+        'A–B: gap 1 m, facing 20 m, B–C: gap 2 m, facing 30 m'
+        >>> pairs.zh
+        'A–B：间距1米，相邻边20米, B–C：间距2米，相邻边30米'
+        """
+        rows = [dict(r) for r in rows]
+
+        def text(lang: str) -> str:
+            glue = tr(join, lang).join if isinstance(join, str) else join
+            return glue(tr(msg_id, lang, **_in(r, lang)) for r in rows)
+
+        return cls(text("en"), text("zh"), msg_id, {"rows": rows})
 
     def __getnewargs__(self) -> tuple[str, str, str | None, dict[str, Any]]:  # type: ignore[override]
         # pandas deep-copies DataFrame.attrs, where notes travel with a layer.
         return (str(self), self.zh, self.msg_id, self.fields)
+
+
+def _in(fields: dict[str, Any], lang: str) -> dict[str, Any]:
+    """``fields`` for rendering in ``lang``: a field that is itself a `Note` (a phrase in
+    both languages, such as a reason or a list of rows) is put in as its ``lang`` text."""
+    return {k: note_text(v, lang) if isinstance(v, Note) else v for k, v in fields.items()}
 
 
 def note_text(note: str, lang: str = "zh") -> str:

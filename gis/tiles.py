@@ -371,14 +371,9 @@ def merge_tiles(
     hop_all = pd.concat(hops) if hops else pd.Series(dtype=float)
     used["hop_m"] = hop_all.groupby(level=0).min().reindex(used.index).to_numpy()
     notes = [*estates.attrs.get("notes", []), *services.attrs.get("notes", [])]
-    size_en = f" of {tile_m:,.0f} m" if tile_m else " (districts)"
-    size_zh = f" {tile_m:,.0f} 米" if tile_m else "按区划的"
-    notes.append(Note(
-        f"Computed in {n_tiles} tiles{size_en}; every estate's result equals the "
-        "untiled run (each tile's streets reach past the longest search).",
-        f"按 {n_tiles} 个{size_zh}分块计算；分块外扩范围覆盖最远搜索距离，"
-        "每个小区的结果与不分块计算完全一致。",
-    ))
+    size = (Note.of("analysis.tiles.size_m", tile_m=tile_m) if tile_m
+            else Note.of("analysis.tiles.size_districts"))
+    notes.append(Note.of("analysis.tiles.computed", n=n_tiles, size=size))
     for m in dict.fromkeys(messages):
         notes.append(m)
     return Coverage(estates=out, services=used, standard=standard,

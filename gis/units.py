@@ -550,7 +550,7 @@ def unit_gap_texts(gaps: pd.DataFrame, lang: str = "zh") -> pd.Series:
     >>> unit_gap_texts(gaps, "zh")["U-1"]
     '菜市场（2个小区，1,200户）；卫生服务站（1个小区，300户）'
     """
-    name = "name_en" if lang == "en" else "name_zh"
+    name = tr("analysis.units.gap_name_column", lang)
     text = [tr("unit_gap", lang, category=c, n=n, households=h)
             for c, n, h in zip(gaps[name], gaps["n_estates"], gaps["households"])]
     return pd.Series(text, index=gaps.index, dtype=object).groupby(
