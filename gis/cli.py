@@ -513,7 +513,7 @@ def map_units(**o: Any) -> None:
         import pyogrio
 
         from gis.maps import units_map
-        from gis.review import read_constraint
+        from gis.review import labelled_layer, read_constraint
 
         path = Path(o["units_path"])
         path = path / "units.gpkg" if path.is_dir() else path
@@ -531,7 +531,8 @@ def map_units(**o: Any) -> None:
             msg = f"{path}: lacks the units/estates/links layers; rerun `gis units`."
             raise GisError(msg)
         _check_columns(path, layers, _UNITS_COLUMNS, "gis units")
-        constraints = {kind: read_constraint(o[opt], kind, crs=o["input_crs"]).layer
+        constraints = {kind: labelled_layer(read_constraint(o[opt], kind, crs=o["input_crs"]),
+                                            o["lang"])
                        for opt, kind in _CONSTRAINT_OPTIONS.items() if o.get(opt)}
         if o["fmt"] != "html":
             from gis.maps.printmap import save_figure, units_print
@@ -789,7 +790,7 @@ def _write_units(review: bool, result: Any, assessed: Any, estates: Any, notes: 
     ``out_dir``, the staging folder; return the paths and the run's summary."""
     from gis.crs import metric_crs, to_metric
     from gis.report import write_review, write_units
-    from gis.review import Constraint, read_constraint
+    from gis.review import Constraint, labelled_layer, read_constraint, review_tables
     from gis.summary import units_summary
 
     kw = {"crs": o.get("input_crs"), "encoding": o.get("encoding"),
@@ -814,7 +815,7 @@ def _write_units(review: bool, result: Any, assessed: Any, estates: Any, notes: 
         if o.get("tree_crown_m") is not None:
             params = params.with_(tree_crown_m=o["tree_crown_m"])
         reviewed_run = review_run(to_metric(result.units, metric), constraints, None, params)
-        checks, conflicts = reviewed_run.checks, reviewed_run.conflicts
+        checks, conflicts = review_tables(reviewed_run.checks, reviewed_run.conflicts, lang)
         o["_record"] = {**o.get("_record", {}), "workflow": "review",
                         "params": params.as_dict(),
                         "review_inputs": reviewed_run.metadata["inputs"]}
@@ -845,7 +846,7 @@ def _write_units(review: bool, result: Any, assessed: Any, estates: Any, notes: 
             fmap = units_map(
                 reviewed, assessed.merge(result.membership, on="estate_id", how="left"),
                 result.links, conflicts=conflicts.to_crs(estates.crs),
-                constraints={c.kind: c.layer for c in constraints},
+                constraints={c.kind: labelled_layer(c, lang) for c in constraints},
                 basemap=o.get("basemap", "none"), token=o.get("token"),
                 offline=not o.get("cdn", False), lang=lang, illustrative=illustrative,
             )
