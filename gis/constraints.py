@@ -99,6 +99,14 @@ def constraint_kind(kind: str) -> str:
     ------
     InputError
         If ``kind`` names no constraint kind.
+
+    Examples
+    --------
+    >>> constraint_kind("古树名木"), constraint_kind("ancient or notable tree")
+    ('ancient_tree', 'ancient_tree')
+    >>> constraint_kind("控规单元")
+    'plan_unit'
+
     """
     wanted = norm_text(kind)
     for key, (zh, en) in KIND_LABELS.items():
@@ -217,6 +225,17 @@ def read_constraint(
         repaired.
     CRSError
         No CRS and none given, or ``crs`` contradicts the file's.
+
+    Examples
+    --------
+    >>> from gis.sources import demo_folder
+    >>> c = read_constraint(demo_folder() / "historic_districts.gpkg", "历史文化街区")
+    >>> c.kind, c.source, c.layer["name"].tolist(), c.layer.crs.to_epsg()
+    ('historic_district', 'historic_districts.gpkg', ['老城历史文化街区'], 4490)
+    >>> trees = read_constraint(demo_folder() / "ancient_trees.gpkg", "ancient_tree")
+    >>> trees.layer["crown_radius_m"].round(2).tolist()[:3]  # 冠幅 is a diameter: halved
+    [5.85, 7.95, 4.75]
+
     """
     kind = constraint_kind(kind)
     if not isinstance(path, gpd.GeoDataFrame):  # a layer in memory (QGIS plugin) has no file
@@ -240,7 +259,21 @@ def constraint_from(gdf: gpd.GeoDataFrame, notes: list[str], src: str, kind: str
                     name_field: str | None = None, crown_field: str | None = None,
                     invalid: str = "stop") -> Constraint:
     """The checks of `read_constraint` on a layer already read and given a CRS
-    (`gis.prepare.prepare_constraint` is the public way in)."""
+    (`gis.prepare.prepare_constraint` is the public way in).
+
+    Examples
+    --------
+    A layer already in memory (from QGIS, PostGIS or a notebook):
+
+    >>> import geopandas as gpd
+    >>> from gis.sources import demo_folder
+    >>> raw = gpd.read_file(demo_folder() / "plan_units.gpkg")
+    >>> c = constraint_from(raw, [], "plan_units.gpkg", "plan_unit")
+    >>> c.kind, len(c.layer), c.layer["name"].tolist()[:2]
+    ('plan_unit', 7, ['控规单元南-01', '控规单元北-02'])
+    >>> [str(n) for n in c.layer.attrs["notes"]]
+    ['plan_units.gpkg: features named by field 单元名称.']
+    """
     kind = constraint_kind(kind)
     zh, en = KIND_LABELS[kind]
     gdf = gdf.drop(columns="_row", errors="ignore")  # rows are numbered here

@@ -169,6 +169,33 @@ def check_units(
         No ``unit_id`` column, empty or repeated ids, negative parameters.
     GeometryError
         Units with empty or non-polygon geometry; constraint rows of the wrong type.
+
+    Examples
+    --------
+    Each demo estate checked as a unit of its own against the ancient trees and the
+    development boundary:
+
+    >>> from gis.sources import demo_folder
+    >>> from gis.crs import metric_crs, to_metric
+    >>> from gis.layers import read_estates
+    >>> demo = demo_folder()
+    >>> est = read_estates(demo / "estates.gpkg")
+    >>> crs = metric_crs(est)
+    >>> units = to_metric(est, crs)[["estate_id", "geometry"]].rename(
+    ...     columns={"estate_id": "unit_id"})
+    >>> trees = read_constraint(demo / "ancient_trees.gpkg", "古树名木").to_crs(crs)
+    >>> edge = read_constraint(demo / "development_boundary.gpkg",
+    ...                        "development_boundary").to_crs(crs)
+    >>> checks, conflicts = check_units(units, [trees, edge])
+    >>> int((checks["n_conflicts"] > 0).sum()), conflicts["kind"].value_counts().to_dict()
+    (15, {'ancient_tree': 11, 'development_boundary': 5})
+    >>> checks.loc["XQ032", ["ancient_tree_names", "conflict_summary"]].tolist()
+    ['GS-003（皂荚）、GS-004（侧柏）', '古树名木保护范围 2 处']
+    >>> print(checks.loc["XQ060", "conflict_summary_en"])
+    ≈10,881 m² outside the urban development boundary
+    >>> round(float(conflicts.set_index("unit_id").loc["XQ023", "overlap_m2"]), 1)
+    144.6
+
     """
     for label, value in (("tree_default_crown_m", tree_default_crown_m),
                          ("tree_margin_m", tree_margin_m), ("min_overlap_m2", min_overlap_m2)):
@@ -649,20 +676,25 @@ def review_tables(checks: pd.DataFrame, conflicts: gpd.GeoDataFrame,
 
     Examples
     --------
-    >>> import geopandas as gpd
     >>> from gis.sources import demo_folder
-    >>> trees = read_constraint(demo_folder() / "ancient_trees.gpkg", "ancient_tree")
-    >>> trees = trees.to_crs(4548)
-    >>> zones = trees.layer.buffer(12.0).iloc[:2]  # two units over the first two trees
-    >>> units = gpd.GeoDataFrame({"unit_id": ["U1", "U2"]}, geometry=zones.values, crs=4548)
-    >>> checks, conflicts = check_units(units, [trees])
-    >>> conflicts["feature_name"].tolist()
-    ['GS-001（国槐）', 'GS-002（银杏）']
+    >>> from gis.crs import metric_crs, to_metric
+    >>> from gis.layers import read_estates
+    >>> demo = demo_folder()
+    >>> est = read_estates(demo / "estates.gpkg")
+    >>> crs = metric_crs(est)
+    >>> units = to_metric(est, crs)[["estate_id", "geometry"]].rename(
+    ...     columns={"estate_id": "unit_id"})
+    >>> trees = read_constraint(demo / "ancient_trees.gpkg", "古树名木").to_crs(crs)
+    >>> edge = read_constraint(demo / "development_boundary.gpkg",
+    ...                        "development_boundary").to_crs(crs)
+    >>> checks, conflicts = check_units(units, [trees, edge])
     >>> en_checks, en_conflicts = review_tables(checks, conflicts, "en")
-    >>> en_conflicts["feature_name"].tolist(), en_checks["ancient_tree_names"].tolist()
-    (['GS-001 (国槐)', 'GS-002 (银杏)'], ['GS-001 (国槐)', 'GS-002 (银杏)'])
-    >>> "feature_id" in en_conflicts, en_checks.loc["U1", "conflict_summary_en"]
-    (False, 'ancient-tree protection zones ×1')
+    >>> en_checks.loc["XQ032", "ancient_tree_names"]
+    'GS-003 (皂荚), GS-004 (侧柏)'
+    >>> en_conflicts.set_index("unit_id").loc["XQ060", "feature_name"]
+    'outside the urban development boundary'
+    >>> "feature_id" in en_conflicts, review_tables(checks, conflicts)[1].columns.tolist()
+    (False, ['unit_id', 'kind', 'kind_zh', 'feature_name', 'source', 'overlap_m2', 'geometry'])
     """
     conflicts = conflicts.copy()
     checks = checks.copy()
