@@ -513,7 +513,7 @@ def map_units(**o: Any) -> None:
         import pyogrio
 
         from gis.maps import units_map
-        from gis.review import labelled_layer, read_constraint
+        from gis.review import labelled_layer, read_constraint, review_tables
 
         path = Path(o["units_path"])
         path = path / "units.gpkg" if path.is_dir() else path
@@ -531,6 +531,8 @@ def map_units(**o: Any) -> None:
             msg = f"{path}: lacks the units/estates/links layers; rerun `gis units`."
             raise GisError(msg)
         _check_columns(path, layers, _UNITS_COLUMNS, "gis units")
+        if "conflicts" in layers:  # labels in --lang where the file allows (gis.review)
+            layers["conflicts"] = review_tables(None, layers["conflicts"], o["lang"])[1]
         constraints = {kind: labelled_layer(read_constraint(o[opt], kind, crs=o["input_crs"]),
                                             o["lang"])
                        for opt, kind in _CONSTRAINT_OPTIONS.items() if o.get(opt)}

@@ -648,8 +648,8 @@ def _conflicts(pairs: pd.DataFrame, ids: np.ndarray, crs: CRS) -> gpd.GeoDataFra
 _LABEL_PARTS = ("feature_id", "species", "feature_row")
 
 
-def review_tables(checks: pd.DataFrame, conflicts: gpd.GeoDataFrame,
-                  lang: str = "zh") -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
+def review_tables(checks: pd.DataFrame | None, conflicts: gpd.GeoDataFrame,
+                  lang: str = "zh") -> tuple[pd.DataFrame | None, gpd.GeoDataFrame]:
     """The tables of `check_units` as written and shown in ``lang``.
 
     Feature labels are worded in ``lang`` through `gis.i18n` from what they are made of
@@ -666,7 +666,7 @@ def review_tables(checks: pd.DataFrame, conflicts: gpd.GeoDataFrame,
     Parameters
     ----------
     checks, conflicts : DataFrame, GeoDataFrame
-        From `check_units`.
+        From `check_units` (``checks`` may be None: only the conflicts are worded).
     lang : {"zh", "en"}
 
     Returns
@@ -697,7 +697,8 @@ def review_tables(checks: pd.DataFrame, conflicts: gpd.GeoDataFrame,
     (False, ['unit_id', 'kind', 'kind_zh', 'feature_name', 'source', 'overlap_m2', 'geometry'])
     """
     conflicts = conflicts.copy()
-    checks = checks.copy()
+    given = checks is not None
+    checks = checks.copy() if checks is not None else pd.DataFrame()
     kinds = conflicts["kind"].astype(str).to_numpy(dtype=object)
     n = len(conflicts)
     if "feature_id" in conflicts.columns:
@@ -719,4 +720,4 @@ def review_tables(checks: pd.DataFrame, conflicts: gpd.GeoDataFrame,
                                       sort=False).agg(lambda s: join(s, lang))
         checks[column] = listed.reindex(checks.index).fillna(checks[column]).to_numpy()
     conflicts = conflicts.drop(columns=[c for c in _LABEL_PARTS if c in conflicts.columns])
-    return checks, conflicts
+    return (checks if given else None), conflicts
