@@ -624,3 +624,23 @@ def test_feature_labels_of_layers_read_and_built(tmp_path):
     built = frame([box(0, 0, 1, 1), box(2, 0, 1, 1)], name=["东", None])
     assert feature_labels(built, "historic_district", "zh").tolist() == ["东", "历史文化街区第2行"]
     assert feature_labels(built, "历史文化街区", "en").tolist() == ["东", "historic district row 2"]
+
+
+def test_rows_left_out_of_a_constraint_layer_are_noted_in_both_languages(tmp_path):
+    path = tmp_path / "古树.gpkg"
+    frame([pt(0, 0), box(10, 0, 5, 5), pt(30, 0)], 古树编号=["A", "B", None]).to_file(path)
+    with pytest.raises(GeometryError, match="row 2 is Polygon"):
+        read_constraint(path, "ancient_tree")
+    c = read_constraint(path, "ancient_tree", invalid="skip")
+    assert c.layer["name"].tolist() == ["A", "古树名木第3行"]  # named by its file row
+    assert feature_labels(c.layer, "ancient_tree", "en").tolist() == [
+        "A", "ancient or notable tree row 3"]
+    (skipped,) = c.layer.attrs["skipped"]
+    assert (skipped["row"], skipped["reason"]) == (2, "Polygon, not points (one per tree)")
+    assert skipped["reason_zh"] == "几何类型不符（Polygon，应为点（每株古树一个点））"
+    note = next(n for n in c.layer.attrs["notes"] if getattr(n, "msg_id", "") ==
+                "analysis.constraints.left_out")
+    assert str(note) == ('古树.gpkg: row 2 left out (`invalid="skip"`): '
+                         "Polygon, not points (one per tree).")
+    assert note.zh == ('古树.gpkg：第 2 行几何类型不符（Polygon，应为点（每株古树一个点）），'
+                       '已跳过（`invalid="skip"`），未参与审查。')
