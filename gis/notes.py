@@ -11,12 +11,21 @@ the language with `note_text`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from gis.i18n import tr
+from gis.i18n import LANGS, tr
 
-__all__ = ["Note", "note_text"]
+__all__ = ["PARAMETER", "Note", "note_text", "pair_text", "rename_parameters"]
+
+#: A parameter named in a library message: `name`, `name=value` or `name="value"`, and
+#: for a per-layer parameter the layer after it (`coords="gcj02"` for the services).
+#: Library messages name parameters this way, never command-line flags; adapters (the CLI,
+#: the QGIS plugin) rename them to their own words with `rename_parameters`.
+PARAMETER = re.compile(r"""`(?P<name>[a-z_][a-z0-9_]*)"""
+                       r"""(?:=(?P<value>"[^"`]*"|'[^'`]*'|[^`\s"']+))?`"""
+                       r"""(?: for the (?P<layer>[a-z_]+))?""")
 
 
 class Note(str):
@@ -106,3 +115,46 @@ def note_text(note: str, lang: str = "zh") -> str:
     if lang != "en" and isinstance(note, Note):
         return note.zh
     return str(note)
+
+
+def pair_text(pair: tuple[str, str] | list[str], lang: str = "zh") -> str:
+    """The ``lang`` text of a ``(zh, en)`` pair held as data (a standard's category names,
+    a barrier rule, a row's reason): the catalogue's order of languages, `gis.i18n.LANGS`.
+
+    Examples
+    --------
+    >>> pair_text(("无几何图形", "no geometry"), "en"), pair_text(("无几何图形", "no geometry"))
+    ('no geometry', '无几何图形')
+    """
+    if lang not in LANGS:
+        msg = f"Language {lang!r} is not one of {', '.join(LANGS)}."
+        raise ValueError(msg)
+    return pair[LANGS.index(lang)]
+
+
+def rename_parameters(message: str,
+                      rename: Callable[[str, str | None, str | None], str | None]) -> str:
+    """``message`` with every parameter it names (`PARAMETER`) put in an adapter's words.
+
+    ``rename(name, value, layer)`` gets the parameter's name, its value without quotes
+    (None when only the name is given) and the layer it is for (None for most); it returns
+    the text that replaces the whole mention (layer included), or None to keep it.
+
+    Examples
+    --------
+    >>> def flag(name, value, layer):
+    ...     return f"--{name.replace('_', '-')}" + (f" {value}" if value else "")
+    >>> rename_parameters('rows 2, 5 left out (`invalid="skip"`); pass `input_crs`.', flag)
+    'rows 2, 5 left out (--invalid skip); pass --input-crs.'
+    >>> rename_parameters('Pass `coords="gcj02"` for the services.',
+    ...                   lambda name, value, layer: f"{name}[{layer}]={value}")
+    'Pass coords[services]=gcj02.'
+    """
+    def one(m: re.Match[str]) -> str:
+        value = m["value"]
+        if value is not None and value[:1] in "\"'" and value[-1:] == value[:1]:
+            value = value[1:-1]
+        new = rename(m["name"], value, m["layer"])
+        return m[0] if new is None else new
+
+    return PARAMETER.sub(one, message)
