@@ -75,6 +75,18 @@ def barrier_features(
     -------
     GeoDataFrame
         Columns ``kind``, ``name``, ``geometry``.
+
+    Examples
+    --------
+    The demo town's main roads (主干路):
+
+    >>> from gis.sources import demo_folder
+    >>> from gis.layers import read_streets
+    >>> streets = read_streets(demo_folder() / "streets.gpkg")
+    >>> main = barrier_features(streets, kind="主干路", road_classes=("主干路",))
+    >>> len(streets), len(main), main.columns.tolist()
+    (639, 154, ['kind', 'name', 'geometry'])
+
     """
     keep = np.ones(len(layer), dtype=bool)
     if road_classes or min_width_m is not None:
@@ -159,6 +171,20 @@ def select_barriers(
     ------
     InputError
         A line layer with no field the class/width options can use.
+
+    Examples
+    --------
+    >>> from gis.sources import demo_folder
+    >>> from gis.layers import read_barriers, read_streets
+    >>> rivers, info = select_barriers(read_barriers(demo_folder() / "rivers.gpkg"),
+    ...                                source="rivers.gpkg")
+    >>> len(rivers), info.rule_en
+    (1, 'every polygon')
+    >>> roads, info = select_barriers(read_streets(demo_folder() / "streets.gpkg"),
+    ...                               source="streets.gpkg", road_classes=("主干路",))
+    >>> info.features, info.barriers, info.rule_zh
+    (639, 154, '道路等级为主干路')
+
     """
     kind = Path(source).stem
     lines = bool(len(layer)) and layer.geometry.geom_type.str.contains("Line").all()
@@ -211,23 +237,52 @@ def select_barriers(
 
 
 def blocked_by_layer(links: gpd.GeoDataFrame, layers: list[BarrierLayer]) -> dict[str, int]:
-    """How many candidate links each barrier layer kept from linking (by layer source)."""
+    """How many candidate links each barrier layer kept from linking (by layer source).
+
+    Examples
+    --------
+    The demo's main roads keep no neighbouring estates apart (none lies within 15 m of
+    another across one):
+
+    >>> from gis.sources import demo_folder
+    >>> from gis.crs import metric_crs, to_metric
+    >>> from gis.layers import read_estates, read_streets
+    >>> est = read_estates(demo_folder() / "estates.gpkg")
+    >>> crs = metric_crs(est)
+    >>> roads, info = select_barriers(read_streets(demo_folder() / "streets.gpkg"),
+    ...                               source="streets.gpkg", road_classes=("主干路",))
+    >>> links = neighbour_links(to_metric(est, crs), barriers=to_metric(roads, crs))
+    >>> len(links), blocked_by_layer(links, [info])
+    (85, {'streets.gpkg': 0})
+    """
     crossed = links["crossed"].astype(str) if "crossed" in links else pd.Series(dtype=str)
     return {b.source: int(crossed.str.contains(f"(?:^|、){re.escape(b.kind)}：", regex=True).sum())
             for b in layers}
 
 
 def barrier_notes(layers: list[BarrierLayer], blocked: dict[str, int]) -> list[Note]:
-    """One note per barrier layer: features, how many acted and links they kept apart."""
+    """One note per barrier layer: features, how many acted and links they kept apart.
+
+    Examples
+    --------
+    >>> from gis.sources import demo_folder
+    >>> from gis.layers import read_barriers
+    >>> _, info = select_barriers(read_barriers(demo_folder() / "rivers.gpkg"),
+    ...                           source="rivers.gpkg")
+    >>> note = barrier_notes([info], {"rivers.gpkg": 0})[0]
+    >>> print(note)
+    Barrier layer rivers.gpkg: 1 of 1 features acted as barriers (every polygon);
+    0 neighbour pairs not linked across them.
+    >>> print(note.zh)
+    障碍图层 rivers.gpkg：1 个要素中 1 个作为障碍（面要素全部作为障碍）；因其未联动的相邻小区 0 对。
+    """
     out = []
     for b in layers:
         n = blocked.get(b.source, 0)
-        out.append(Note(
-            f"Barrier layer {b.source}: {b.barriers:,} of {b.features:,} features acted as "
-            f"barriers ({b.rule_en}); {n:,} neighbour pairs not linked across them.",
-            f"障碍图层 {b.source}：{b.features:,} 个要素中 {b.barriers:,} 个作为障碍"
-            f"（{b.rule_zh}）；因其未联动的相邻小区 {n:,} 对。",
-        ))
+        # The rule is described in both languages where it is chosen: a phrase in both.
+        out.append(Note.of("analysis.adjacency.barrier_layer", source=b.source,
+                           barriers=b.barriers, features=b.features, blocked=n,
+                           rule=Note(b.rule_en, b.rule_zh)))
     return out
 
 

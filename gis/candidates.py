@@ -95,14 +95,10 @@ def read_candidates(
         geoms = np.asarray(gdf.geometry.values).copy()
         geoms[other] = shapely.point_on_surface(geoms[other])
         gdf = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
-        notes.append(Note(
-            f"{src}: {int(other.sum())} candidate areas or lines placed at a point inside them.",
-            f"{src}：{int(other.sum())} 个面状或线状候选地块取其内部一点。",
-        ))
+        notes.append(Note.of("analysis.candidates.placed_inside", src=src, n=int(other.sum())))
     if "candidate_id" not in gdf.columns:
         gdf["candidate_id"] = [f"C{i + 1}" for i in range(len(gdf))]
-        notes.append(Note(f"{src}: no id field; candidates numbered C1 … C{len(gdf)} in row order.",
-                          f"{src}：无编号字段，候选点按行顺序编号为 C1 … C{len(gdf)}。"))
+        notes.append(Note.of("analysis.candidates.numbered", src=src, n=len(gdf)))
     else:
         # Duplicate ids would make a proposal ambiguous: refuse them, naming the rows.
         gdf = _ids(gdf, "candidate_id", src, notes, fallback="name")

@@ -525,6 +525,7 @@ def map_units(**o: Any) -> None:
 
         from gis.constraints import read_constraint
         from gis.maps import units_map
+        from gis.review import labelled_layer, review_tables
 
         path = Path(o["units_path"])
         path = path / "units.gpkg" if path.is_dir() else path
@@ -542,7 +543,10 @@ def map_units(**o: Any) -> None:
             msg = f"{path}: lacks the units/estates/links layers; rerun `gis units`."
             raise GisError(msg)
         _check_columns(path, layers, _UNITS_COLUMNS, "gis units")
-        constraints = {kind: read_constraint(o[opt], kind, crs=o["input_crs"]).layer
+        if "conflicts" in layers:  # labels in --lang where the file allows (gis.review)
+            layers["conflicts"] = review_tables(None, layers["conflicts"], o["lang"])[1]
+        constraints = {kind: labelled_layer(read_constraint(o[opt], kind, crs=o["input_crs"]),
+                                            o["lang"])
                        for opt, kind in _CONSTRAINT_OPTIONS.items() if o.get(opt)}
         if o["fmt"] != "html":
             from gis.maps.printmap import save_figure, units_print
@@ -855,6 +859,7 @@ def _write_units(run: Any, estates: Any, notes: list[str], out_dir: Path, lang: 
     """Write the units outputs (and for a review, the constraint checks and map) into
     ``out_dir``, the staging folder; return the paths and the run's summary."""
     from gis.report import write_review, write_units
+    from gis.review import labelled_layer, review_tables
     from gis.summary import units_summary
 
     result, assessed = run.units, run.assessed
@@ -864,8 +869,8 @@ def _write_units(run: Any, estates: Any, notes: list[str], out_dir: Path, lang: 
         paths = write_units(result, assessed, out_dir, lang=lang, summary=summary, notes=notes,
                             skipped=skipped)
         return paths, summary
-    checks, conflicts, constraints = run.review.checks, run.review.conflicts, \
-        run.review.constraints
+    checks, conflicts = review_tables(run.review.checks, run.review.conflicts, lang)
+    constraints = run.review.constraints
     figures = None
     if o.get("docx", True):
         from gis.maps.printmap import review_figures
@@ -888,7 +893,7 @@ def _write_units(run: Any, estates: Any, notes: list[str], out_dir: Path, lang: 
         fmap = units_map(
             reviewed, assessed.merge(result.membership, on="estate_id", how="left"),
             result.links, conflicts=conflicts.to_crs(estates.crs),
-            constraints={c.kind: c.layer for c in constraints},
+            constraints={c.kind: labelled_layer(c, lang) for c in constraints},
             basemap=o.get("basemap", "none"), token=o.get("token"),
             offline=not o.get("cdn", False), lang=lang, illustrative=illustrative,
         )

@@ -22,6 +22,7 @@ from pyproj import CRS
 
 from gis.errors import GeometryError, InputError
 from gis.geometry import repair_polygons
+from gis.i18n import tr
 from gis.layers import find_field, list_items, norm_text, read_layer, rows_phrase
 from gis.notes import Note
 from gis.skipped import skipped_record
@@ -33,6 +34,8 @@ __all__ = [
     "Constraint",
     "constraint_from",
     "constraint_kind",
+    "feature_labels",
+    "labelled_layer",
     "read_constraint",
 ]
 
@@ -46,15 +49,13 @@ CONSTRAINT_KINDS: tuple[str, ...] = (
     "development_boundary",
     "plan_unit",
 )
-# kind -> (Chinese label, English label)
+# kind -> (Chinese label, English label), from the catalogue (messages ``analysis.kind.<kind>``)
 KIND_LABELS: dict[str, tuple[str, str]] = {
-    "historic_district": ("历史文化街区", "historic district"),
-    "historic_building": ("历史建筑", "historic building"),
-    "ancient_tree": ("古树名木", "ancient or notable tree"),
-    "eco_redline": ("生态保护红线", "ecological protection red line"),
-    "development_boundary": ("城镇开发边界", "urban development boundary"),
-    "plan_unit": ("控规单元", "regulatory plan unit"),
+    k: (tr(f"analysis.kind.{k}", "zh"), tr(f"analysis.kind.{k}", "en")) for k in CONSTRAINT_KINDS
 }
+#: Machine columns of a layer whose feature labels are composed (a tree's id and species,
+#: a feature without a name named by its row): `feature_labels` renders them per language.
+LABEL_COLUMNS = ("feature_id", "species", "row")
 
 _POINT_TYPES = ("Point", "MultiPoint")
 _POLYGON_TYPES = ("Polygon", "MultiPolygon")
@@ -100,6 +101,14 @@ def constraint_kind(kind: str) -> str:
     ------
     InputError
         If ``kind`` names no constraint kind.
+
+    Examples
+    --------
+    >>> constraint_kind("古树名木"), constraint_kind("ancient or notable tree")
+    ('ancient_tree', 'ancient_tree')
+    >>> constraint_kind("控规单元")
+    'plan_unit'
+
     """
     wanted = norm_text(kind)
     for key, (zh, en) in KIND_LABELS.items():
@@ -218,6 +227,17 @@ def read_constraint(
         repaired.
     CRSError
         No CRS and none given, or ``crs`` contradicts the file's.
+
+    Examples
+    --------
+    >>> from gis.sources import demo_folder
+    >>> c = read_constraint(demo_folder() / "historic_districts.gpkg", "历史文化街区")
+    >>> c.kind, c.source, c.layer["name"].tolist(), c.layer.crs.to_epsg()
+    ('historic_district', 'historic_districts.gpkg', ['老城历史文化街区'], 4490)
+    >>> trees = read_constraint(demo_folder() / "ancient_trees.gpkg", "ancient_tree")
+    >>> trees.layer["crown_radius_m"].round(2).tolist()[:3]  # 冠幅 is a diameter: halved
+    [5.85, 7.95, 4.75]
+
     """
     kind = constraint_kind(kind)
     if not isinstance(path, gpd.GeoDataFrame):  # a layer in memory (QGIS plugin) has no file
@@ -241,7 +261,21 @@ def constraint_from(gdf: gpd.GeoDataFrame, notes: list[str], src: str, kind: str
                     name_field: str | None = None, crown_field: str | None = None,
                     invalid: str = "stop") -> Constraint:
     """The checks of `read_constraint` on a layer already read and given a CRS
-    (`gis.prepare.prepare_constraint` is the public way in)."""
+    (`gis.prepare.prepare_constraint` is the public way in).
+
+    Examples
+    --------
+    A layer already in memory (from QGIS, PostGIS or a notebook):
+
+    >>> import geopandas as gpd
+    >>> from gis.sources import demo_folder
+    >>> raw = gpd.read_file(demo_folder() / "plan_units.gpkg")
+    >>> c = constraint_from(raw, [], "plan_units.gpkg", "plan_unit")
+    >>> c.kind, len(c.layer), c.layer["name"].tolist()[:2]
+    ('plan_unit', 7, ['控规单元南-01', '控规单元北-02'])
+    >>> [str(n) for n in c.layer.attrs["notes"]]
+    ['plan_units.gpkg: features named by field 单元名称.']
+    """
     kind = constraint_kind(kind)
     zh, en = KIND_LABELS[kind]
     gdf = gdf.drop(columns="_row", errors="ignore")  # rows are numbered here
@@ -255,14 +289,11 @@ def constraint_from(gdf: gpd.GeoDataFrame, notes: list[str], src: str, kind: str
         msg = f"{src}: every row has an empty geometry; the {en} ({zh}) layer has nothing to check."
         raise GeometryError(msg)
     if empty.any():
-        listed = list_items(rows[empty].tolist())
         skipped.extend(skipped_record(layer=kind, source=src, row=r, feature_id=None,
                                       reason="no geometry", reason_zh="无几何图形")
                        for r in rows[empty])
-        notes.append(Note(
-            f"{src}: {_rows(rows[empty].tolist(), 'have')} no geometry and were skipped.",
-            f"{src}：第 {listed} 行无几何图形，已跳过。",
-        ))
+        notes.append(Note.of("analysis.constraints.no_geometry", src=src,
+                             rows=_rows_note(rows[empty].tolist(), "have")))
     keep = ~empty
     gdf, geoms, rows = gdf.loc[keep].reset_index(drop=True), geoms[keep], rows[keep]
 
@@ -270,11 +301,9 @@ def constraint_from(gdf: gpd.GeoDataFrame, notes: list[str], src: str, kind: str
     allowed = _ALLOWED_TYPES[kind]
     bad = ~np.isin(names_of_type, allowed)
     if bad.any():
-        want = {
-            _POINT_TYPES: "points (one per tree)",
-            _POLYGON_TYPES: "polygons",
-            _POINT_TYPES + _POLYGON_TYPES: "points or polygons",
-        }[allowed]
+        want_key = {_POINT_TYPES: "points", _POLYGON_TYPES: "polygons",
+                    _POINT_TYPES + _POLYGON_TYPES: "points_or_polygons"}[allowed]
+        want = Note.of(f"analysis.constraints.want.{want_key}")
         found = ", ".join(sorted(set(names_of_type[bad])))
         msg = (
             f"{src}: {_rows(rows[bad].tolist(), 'are')} {found}, but a {en} ({zh}) layer holds "
@@ -282,7 +311,8 @@ def constraint_from(gdf: gpd.GeoDataFrame, notes: list[str], src: str, kind: str
         )
         if invalid != "skip":
             raise GeometryError(msg)
-        _skip(bad, rows, geoms, kind, src, f"{found}, not {want}", f"几何类型不符（{found}）",
+        _skip(bad, rows, geoms, kind, src,
+              Note.of("analysis.constraints.reason.wrong_type", found=found, want=want),
               notes, skipped)
         gdf, geoms, rows = gdf.loc[~bad].reset_index(drop=True), geoms[~bad], rows[~bad]
     geoms = shapely.force_2d(geoms)
@@ -290,17 +320,20 @@ def constraint_from(gdf: gpd.GeoDataFrame, notes: list[str], src: str, kind: str
     lost = shapely.is_empty(geoms)
     if lost.any():  # only with invalid="skip": collapsed polygons
         _skip(lost, rows, np.asarray(gdf.geometry.values, dtype=object), kind, src,
-              "no area once repaired (collapsed ring)", "面积为零（边界退化），无法修复",
-              notes, skipped)
+              Note.of("analysis.constraints.reason.collapsed"), notes, skipped)
         gdf, geoms, rows = gdf.loc[~lost].reset_index(drop=True), geoms[~lost], rows[~lost]
     if not len(geoms):
         msg = f"{src}: no row of the {en} ({zh}) layer is usable; nothing to check."
         raise GeometryError(msg)
 
+    labels, composed = _names(gdf, kind, src, rows, notes, name_field)
     out = gpd.GeoDataFrame(
-        {"name": _names(gdf, kind, src, rows, notes, name_field)},
+        {"name": feature_labels(labels, kind, "zh").to_numpy()},
         geometry=gpd.GeoSeries(geoms, crs=gdf.crs),
     )
+    if composed:  # keep what the label was made of, so it can be put in English too
+        for col in LABEL_COLUMNS:
+            out[col] = labels[col].to_numpy()
     if kind == "ancient_tree":
         out.insert(1, "crown_radius_m", _crowns(gdf, src, rows, notes, crown_field))
     out.attrs["notes"] = list(notes)
@@ -309,14 +342,13 @@ def constraint_from(gdf: gpd.GeoDataFrame, notes: list[str], src: str, kind: str
 
 
 def _skip(mask: np.ndarray, rows: np.ndarray, geoms: np.ndarray, kind: str, src: str,
-          reason: str, reason_zh: str, notes: list[str], skipped: list[dict[str, Any]]) -> None:
-    """Record the rows ``--invalid skip`` leaves out of a constraint layer."""
-    skipped.extend(skipped_record(layer=kind, source=src, row=r, feature_id=None, reason=reason,
-                                  reason_zh=reason_zh, geometry=g)
+          reason: Note, notes: list[str], skipped: list[dict[str, Any]]) -> None:
+    """Record the rows ``invalid="skip"`` leaves out of a constraint layer."""
+    skipped.extend(skipped_record(layer=kind, source=src, row=r, feature_id=None,
+                                  reason=str(reason), reason_zh=reason.zh, geometry=g)
                    for r, g in zip(rows[mask], geoms[mask]))
-    listed = list_items(rows[mask].tolist())
-    notes.append(Note(f"{src}: {_rows(rows[mask].tolist())} left out (--invalid skip): {reason}.",
-                      f"{src}：第 {listed} 行{reason_zh}，已跳过（--invalid skip），未参与审查。"))
+    notes.append(Note.of("analysis.constraints.left_out", src=src,
+                         rows=_rows_note(rows[mask].tolist()), reason=reason))
 
 
 def _repair(geoms: np.ndarray, rows: np.ndarray, src: str, notes: list[str], *,
@@ -335,16 +367,25 @@ def _repair(geoms: np.ndarray, rows: np.ndarray, src: str, notes: list[str], *,
         return geoms
     listed = list_items(rows[invalid].tolist())
     detail = "; ".join(f"row {r}: {why}" for r, why in zip(rows[invalid][:5], reasons[:5]))
-    text = f"{src}: {len(invalid)} invalid polygons repaired with make_valid ({detail})."
-    notes.append(Note(text, f"{src}：{len(invalid)} 个无效多边形（自相交等）已用 make_valid 修复"
-                            f"（第 {listed} 行）；请核对边界。"))
-    warnings.warn(text, UserWarning, stacklevel=3)
+    # The rows as a phrase in both languages: in English each with GEOS's reason (the
+    # library's English words), in Chinese the numbers alone (the message says 第…行).
+    note = Note.of("analysis.constraints.repaired", src=src, n=len(invalid),
+                   rows=Note(detail, listed))
+    notes.append(note)
+    warnings.warn(str(note), UserWarning, stacklevel=3)
     return geoms
 
 
 def _rows(rows: Any, verb: str = "") -> str:
     """"row 3 has" or "rows 2, 5 have" (1-based file rows)."""
     return rows_phrase(list(rows), verb)
+
+
+def _rows_note(rows: list[Any], verb: str = "") -> Note:
+    """`_rows` in both languages: "rows 2, 5 have" in English, the numbers alone in
+    Chinese (its messages say 第…行 around them). ``verb`` is "" or "have"."""
+    number = "one" if len(rows) == 1 else "many"
+    return Note.of(f"analysis.rows{'_' + verb if verb else ''}.{number}", rows=list_items(rows))
 
 
 def _type_names(geoms: np.ndarray) -> np.ndarray:
@@ -355,7 +396,7 @@ def _type_names(geoms: np.ndarray) -> np.ndarray:
 def _cell_text(values: pd.Series) -> pd.Series:
     """Attribute values as text: 101.0 → "101", missing → NA."""
     def one(v: Any) -> Any:
-        if v is None or (isinstance(v, float) and np.isnan(v)):
+        if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
             return pd.NA
         return id_text(v) or pd.NA
     return values.map(one).astype(object)
@@ -368,8 +409,9 @@ def _names(
     rows: np.ndarray,
     notes: list[str],
     name_field: str | None,
-) -> pd.Series:
-    zh = KIND_LABELS[kind][0]
+) -> tuple[pd.DataFrame, bool]:
+    """What names each feature: `LABEL_COLUMNS` (id, species, file row), and whether a
+    label has to be composed from them (a species, or a feature named by its row)."""
     columns = [c for c in gdf.columns if c != gdf.geometry.name]
     if name_field is not None:
         if name_field not in columns:
@@ -383,31 +425,101 @@ def _names(
         field = find_field(columns, _KIND_NAME_FIELDS[kind] + _COMMON_NAME_FIELDS)
         if field is None and kind == "ancient_tree":
             field = find_field(columns, _TREE_SPECIES_FIELDS)
-    fallback = pd.Series([f"{zh}第{r}行" for r in rows], dtype=object)
+    none = pd.Series([pd.NA] * len(gdf), dtype=object)
     if field is None:
-        notes.append(Note(
-            f"{src}: no name field (名称/name/编号); features are named by row number.",
-            f"{src}：无名称字段（名称/编号），要素以行号命名。",
-        ))
-        return fallback
-    names = _cell_text(gdf[field])
+        notes.append(Note.of("analysis.constraints.no_name_field", src=src))
+        return pd.DataFrame({"feature_id": none, "species": none, "row": rows}), True
+    names = _cell_text(gdf[field].reset_index(drop=True))
+    sp = none
     if kind == "ancient_tree" and name_field is None:
         species = find_field([c for c in columns if c != field], _TREE_SPECIES_FIELDS)
         if species is not None:
-            sp = _cell_text(gdf[species])
-            both = names.notna() & sp.notna()
-            names = names.where(~both, names.astype(str) + "（" + sp.astype(str) + "）")
-            names = names.where(names.notna(), sp)
+            sp = _cell_text(gdf[species].reset_index(drop=True))
     if field != "name":
-        notes.append(Note(f"{src}: features named by field {field}.",
-                          f"{src}：要素名称取自字段 {field}。"))
-    missing = names.isna()
+        notes.append(Note.of("analysis.constraints.named_by", src=src, field=field))
+    missing = names.isna() & sp.isna()
     if missing.any():
-        notes.append(Note(
-            f"{src}: {_rows(rows[missing.values].tolist(), 'have')} no {field}; named by row number.",
-            f"{src}：第 {list_items(rows[missing.values].tolist())} 行{field}为空，以行号命名。",
-        ))
-    return names.where(~missing, fallback).astype(str)
+        notes.append(Note.of("analysis.constraints.names_missing", src=src, field=field,
+                             rows=_rows_note(rows[missing.values].tolist(), "have")))
+    labels = pd.DataFrame({"feature_id": names, "species": sp, "row": rows})
+    return labels, bool(missing.any() or sp.notna().any())
+
+
+def feature_labels(layer: pd.DataFrame, kind: str, lang: str = "zh") -> pd.Series:
+    """The label of each feature of a constraint layer, in ``lang``.
+
+    A layer from `read_constraint` keeps, where it had to compose a label, what the label
+    is made of (`LABEL_COLUMNS`: ``feature_id``, a tree's ``species``, the file ``row``):
+    a tree is "GS-001（国槐）" in Chinese and "GS-001 (国槐)" in English, a feature without
+    a name "古树名木第3行" / "ancient or notable tree row 3". Other layers are labelled by
+    their ``name`` as given, a feature without one by its position.
+
+    Parameters
+    ----------
+    layer : DataFrame
+        A constraint layer (`Constraint.layer`), or a frame of `LABEL_COLUMNS`.
+    kind : str
+        Its constraint kind (key or label).
+    lang : {"zh", "en"}
+
+    Returns
+    -------
+    Series of str, aligned with ``layer``.
+
+    Examples
+    --------
+    >>> from gis.sources import demo_folder
+    >>> trees = read_constraint(demo_folder() / "ancient_trees.gpkg", "ancient_tree")
+    >>> trees.layer["name"].tolist()[:2]
+    ['GS-001（国槐）', 'GS-002（银杏）']
+    >>> feature_labels(trees.layer, "ancient_tree", "en").tolist()[:2]
+    ['GS-001 (国槐)', 'GS-002 (银杏)']
+    >>> feature_labels(pd.DataFrame({"name": ["东片", None]}), "eco_redline", "en").tolist()
+    ['东片', 'ecological protection red line row 2']
+    """
+    kind = constraint_kind(kind)
+    n = len(layer)
+    none = pd.Series([pd.NA] * n, dtype=object)
+    if "feature_id" in layer.columns:
+        ids = _cell_text(layer["feature_id"].reset_index(drop=True))
+        sp = (_cell_text(layer["species"].reset_index(drop=True)) if "species" in layer.columns
+              else none)
+        rows = (layer["row"].to_numpy() if "row" in layer.columns else np.arange(1, n + 1))
+    else:
+        ids = _cell_text(layer["name"].reset_index(drop=True)) if "name" in layer.columns else none
+        sp, rows = none, np.arange(1, n + 1)
+    return pd.Series(label_values(kind, ids.to_numpy(), sp.to_numpy(), rows, lang),
+                     index=layer.index, dtype=object)
+
+
+def label_values(kind: str, ids: Any, species: Any, rows: Any, lang: str) -> list[str]:
+    """Labels from machine values (one kind): id with species, id, species, or the row."""
+    kind_text = tr(f"analysis.kind.{kind}", lang)
+    out = []
+    for i, s, r in zip(ids, species, rows):
+        has_id, has_sp = not pd.isna(i), not pd.isna(s)
+        if has_id and has_sp:
+            out.append(tr("analysis.constraints.tree_label", lang, id=i, species=s))
+        elif has_id or has_sp:
+            out.append(str(i if has_id else s))
+        else:
+            out.append(tr("analysis.constraints.row_label", lang, kind=kind_text, row=int(r)))
+    return out
+
+
+def labelled_layer(constraint: Constraint, lang: str = "zh") -> gpd.GeoDataFrame:
+    """The constraint's layer with ``name`` in ``lang`` (`feature_labels`), for a map.
+
+    Examples
+    --------
+    >>> from gis.sources import demo_folder
+    >>> trees = read_constraint(demo_folder() / "ancient_trees.gpkg", "古树名木")
+    >>> labelled_layer(trees, "en")["name"].iloc[0], labelled_layer(trees)["name"].iloc[0]
+    ('GS-001 (国槐)', 'GS-001（国槐）')
+    """
+    layer = constraint.layer.copy()
+    layer["name"] = feature_labels(layer, constraint.kind, lang)
+    return layer
 
 
 def _is_diameter(field: str) -> bool:
@@ -435,11 +547,7 @@ def _crowns(
     else:
         field = find_field(columns, _CROWN_RADIUS_FIELDS) or find_field(columns, _CROWN_DIAMETER_FIELDS)
     if field is None:
-        notes.append(Note(
-            f"{src}: no crown field (冠幅半径/冠幅); every tree's protection zone uses the "
-            "default crown radius.",
-            f"{src}：无冠幅字段，古树保护范围一律按默认冠幅半径计算。",
-        ))
+        notes.append(Note.of("analysis.constraints.no_crown_field", src=src))
         return np.full(len(gdf), np.nan)
     raw = gdf[field]
     text = raw.astype(str).str.strip()
@@ -464,20 +572,12 @@ def _crowns(
     radius = values.to_numpy(dtype=float)
     if _is_diameter(field):
         radius = radius / 2.0
-        notes.append(Note(
-            f"{src}: {field} read as the crown diameter (冠幅 in Chinese tree surveys) and "
-            "halved to a crown radius.",
-            f"{src}：字段 {field} 按冠幅（树冠直径）理解，除以 2 作为冠幅半径。",
-        ))
+        notes.append(Note.of("analysis.constraints.crown_diameter", src=src, field=field))
     elif field != "crown_radius_m":
-        notes.append(Note(f"{src}: {field} read as the crown radius in metres.",
-                          f"{src}：字段 {field} 按冠幅半径（米）读取。"))
+        notes.append(Note.of("analysis.constraints.crown_radius", src=src, field=field))
     unknown = np.isnan(radius)
     if unknown.any():
-        notes.append(Note(
-            f"{src}: {_rows(rows[unknown].tolist(), 'have')} no {field}; the default crown "
-            "radius is used.",
-            f"{src}：第 {list_items(rows[unknown].tolist())} 行{field}为空，按默认冠幅半径计算。",
-        ))
+        notes.append(Note.of("analysis.constraints.crowns_missing", src=src, field=field,
+                             rows=_rows_note(rows[unknown].tolist(), "have")))
     return radius
 

@@ -33,7 +33,7 @@ from gis import settings
 from gis.alignment import offset_notes
 from gis.crs import far_from_rest, metric_crs, to_metric
 from gis.errors import CRSError, InputError
-from gis.i18n import tr
+from gis.i18n import join, tr
 from gis.notes import Note
 from gis.access import Access, estate_access, snap_points
 from gis.network import WalkGraph
@@ -240,44 +240,28 @@ def living_circle(
         far = _far_from_streets(access, len(est_m))
         if len(far):
             ids = ", ".join(est_m["estate_id"].iloc[far[:5]])
-            notes.append(Note(
-                f"{len(far)} estates are more than 200 m from any street ({ids}); their "
-                "walking distances start with that straight hop. Check the streets layer.",
-                f"{len(far)} 个小区距最近道路超过 200 米（{ids}），步行距离含这段直线距离；"
-                "请检查路网是否完整。",
-            ))
+            notes.append(Note.of("analysis.coverage.far_from_streets", n=len(far), ids=ids))
         table, hops = nearest_by_network(
             graph, access, svc_m, standard, search_factor=search_factor, progress=progress
         )
         if graph.n_components > 1:
             share = np.bincount(graph.component).max() / graph.n_nodes
-            notes.append(Note(
-                f"The street network has {graph.n_components} disconnected parts; the largest "
-                f"holds {share:.0%} of nodes. Estates on small parts may show false gaps.",
-                f"路网由 {graph.n_components} 个互不连通的部分组成，最大部分含 {share:.0%} 的节点；"
-                "位于孤立小路网上的小区可能出现虚假缺口。",
-            ))
+            notes.append(Note.of("analysis.coverage.disconnected", parts=graph.n_components,
+                                 share=share))
     else:
         table = nearest_straight(est_m, svc_m, standard, search_factor=search_factor)
         hops = pd.Series(np.nan, index=svc_m.index)
-        notes.append(Note("Straight-line mode: distances ignore streets, rivers and walls.",
-                          "直线距离模式：未考虑道路、河流和围墙，结果偏乐观。"))
+        notes.append(Note.of("analysis.coverage.straight"))
     logger.info("Coverage (%s) for %d estates in %.2f s", mode, len(est_m), time.perf_counter() - t0)
     absent = [c for c in standard.categories if not (svc_m["category"] == c.key).any()]
     if absent:
-        notes.append(Note(
-            f"No service of {', '.join(c.name_en for c in absent)} in the input: every estate "
-            "lacks it. Check the services file and its categories.",
-            f"输入数据中没有任何{'、'.join(c.name_zh for c in absent)}：所有小区均缺此类设施，"
-            "请核对设施数据及其类别。",
-        ))
+        # The standard names each category in both languages: a phrase in both.
+        names = Note(join((c.name_en for c in absent), "en"),
+                     join((c.name_zh for c in absent), "zh"))
+        notes.append(Note.of("analysis.coverage.absent", names=names))
     hh_missing = int(estates["households"].isna().sum()) if "households" in estates else len(estates)
     if 0 < hh_missing < len(estates):
-        notes.append(Note(
-            f"{hh_missing} estates have no household count; household totals and rates cover "
-            "the others only.",
-            f"{hh_missing} 个小区缺少户数，户数合计与户数覆盖率仅统计其余小区。",
-        ))
+        notes.append(Note.of("analysis.coverage.households_missing", n=hh_missing))
     out = estates.copy()
     for c in standard.categories:
         # Decide on the stored (rounded) value so a report never shows 1,000 m as a gap.
@@ -368,6 +352,27 @@ def nearest_by_network(
         One row per estate position: ``dist_m_<key>`` (metres, NaN beyond
         ``search_factor × walk_m``) and ``nearest_<key>`` (row position in
         ``services`` of the nearest service, -1 if none); and each service's hop (metres).
+
+    Examples
+    --------
+    On the demo town's streets (a plain graph, without joining crossings):
+
+    >>> from gis.sources import demo_folder
+    >>> from gis.layers import read_estates, read_services, read_streets
+    >>> from gis.network import build_walk_graph
+    >>> from gis.standards import load_standard
+    >>> demo, std = demo_folder(), load_standard()
+    >>> est = read_estates(demo / "estates.gpkg")
+    >>> crs = metric_crs(est)
+    >>> graph = build_walk_graph(to_metric(read_streets(demo / "streets.gpkg"), crs))
+    >>> est_m = to_metric(est, crs)
+    >>> svc_m = to_metric(read_services(demo / "services.gpkg", standard=std), crs)
+    >>> table, hops = nearest_by_network(graph, estate_access(graph, est_m), svc_m, std)
+    >>> len(table), round(float(table["dist_m_community_service"].iloc[0]), 1)
+    (150, 763.5)
+    >>> round(float(hops.max()), 1)  # the longest straight hop of a service onto a street
+    24.7
+
     """
     n_est = access.n_estates
     svc_node, svc_hop = snap_points(graph, shapely.get_coordinates(services.geometry.values))
@@ -469,6 +474,20 @@ def nearest_straight(
     """Straight-line distance from each estate boundary to the nearest service per category.
 
     Zero when a service lies inside the estate. Same columns as `nearest_by_network`.
+
+    Examples
+    --------
+    >>> from gis.sources import demo_folder
+    >>> from gis.layers import read_estates, read_services
+    >>> from gis.standards import load_standard
+    >>> std = load_standard()
+    >>> est = read_estates(demo_folder() / "estates.gpkg")
+    >>> crs = metric_crs(est)
+    >>> svc_m = to_metric(read_services(demo_folder() / "services.gpkg", standard=std), crs)
+    >>> table = nearest_straight(to_metric(est, crs), svc_m, std)
+    >>> round(float(table["dist_m_community_service"].iloc[0]), 1)
+    580.6
+
     """
     polys = np.asarray(estates.geometry.values)
     cats = services["category"].to_numpy()
@@ -504,11 +523,7 @@ def _placement_warnings(
     area = shapely.buffer(shapely.box(*estates.total_bounds), 2000.0)
     outside = 1 - shapely.intersects(area, np.asarray(services.geometry.values)).mean()
     if outside > 0.5:
-        out.append(Note(
-            f"{outside:.0%} of services lie more than 2 km outside the estates' extent; "
-            "check that the services file covers the same town.",
-            f"{outside:.0%} 的设施位于小区范围 2 公里以外，请核对设施数据是否为同一地区。",
-        ))
+        out.append(Note.of("analysis.coverage.services_outside", share=outside))
     return out
 
 
@@ -543,6 +558,22 @@ def category_summary(cov: Coverage, *, lang: str = "zh") -> pd.DataFrame:
         ``estates_covered``, ``estate_rate`` (0–1), ``households``,
         ``households_covered``, ``household_rate`` (0–1); household figures count estates
         with a known household number and are NaN when none is known.
+
+    Examples
+    --------
+    Straight-line coverage of the demo town:
+
+    >>> from gis.sources import demo_folder
+    >>> from gis.layers import read_estates, read_services
+    >>> from gis.standards import load_standard
+    >>> std = load_standard()
+    >>> cov = living_circle(read_estates(demo_folder() / "estates.gpkg"),
+    ...                     read_services(demo_folder() / "services.gpkg", standard=std), std,
+    ...                     mode="straight")
+    >>> s = category_summary(cov, lang="en")
+    >>> str(s.loc[1, "name"]), int(s.loc[1, "estates_covered"]), round(float(s.loc[1, "estate_rate"]), 3)
+    ('Clinic / community health centre', 149, 0.993)
+
     """
     est = cov.estates
     known = est["households"].notna().to_numpy() if "households" in est else np.zeros(len(est), bool)
@@ -578,6 +609,21 @@ def gap_list(cov: Coverage, *, lang: str = "zh") -> pd.DataFrame:
         ``search_factor × walk_m``), ``excess_m`` (metres over the threshold, NaN when
         unknown), ``households``, ``nearest``, ``no_facility`` (the input has no service of
         that category at all); sorted by area, category, then largest excess.
+
+    Examples
+    --------
+    >>> from gis.sources import demo_folder
+    >>> from gis.layers import read_estates, read_services
+    >>> from gis.standards import load_standard
+    >>> std = load_standard()
+    >>> cov = living_circle(read_estates(demo_folder() / "estates.gpkg"),
+    ...                     read_services(demo_folder() / "services.gpkg", standard=std), std,
+    ...                     mode="straight")
+    >>> gaps = gap_list(cov, lang="en")
+    >>> first = gaps.iloc[0]
+    >>> len(gaps), first["estate_id"], first["category_name"], float(first["excess_m"])
+    (10, 'XQ007', 'EV / e-bike charging', 368.46)
+
     """
     est = cov.estates
     group_cols = [c for c in ("subdistrict", "community") if c in est.columns]
@@ -643,6 +689,24 @@ def service_areas(
     -------
     GeoDataFrame
         One row per category with services: ``category``, ``walk_m``, geometry (graph CRS).
+
+    Examples
+    --------
+    >>> from gis.sources import demo_folder
+    >>> from gis.layers import read_services, read_streets
+    >>> from gis.network import build_walk_graph
+    >>> from gis.standards import load_standard
+    >>> std = load_standard()
+    >>> streets = read_streets(demo_folder() / "streets.gpkg")
+    >>> crs = metric_crs(streets)
+    >>> graph = build_walk_graph(to_metric(streets, crs))
+    >>> svc_m = to_metric(read_services(demo_folder() / "services.gpkg", standard=std), crs)
+    >>> areas = service_areas(graph, svc_m, std)
+    >>> len(areas), areas.columns.tolist(), areas["category"].iloc[0]
+    (7, ['category', 'walk_m', 'geometry'], 'community_service')
+    >>> round(float(areas.area.iloc[0]) / 1e6, 2)  # km² around streets within 1,000 m
+    7.3
+
     """
     svc_node, svc_hop = snap_points(graph, shapely.get_coordinates(services.geometry.values))
     cats = services["category"].to_numpy()
@@ -708,12 +772,8 @@ def _check_analysis_crs(metric: CRS, estates: gpd.GeoDataFrame) -> list[str]:
                "(the Gauss-Krüger or UTM zone of the data).")
         raise CRSError(msg)
     if err > WARN_SCALE_ERROR_M_PER_KM:
-        note = Note(
-            f"The analysis CRS {name} has a scale error of up to {err:,.1f} m per km over the "
-            f"estates; {best.to_string()} would be more exact.",
-            f"分析坐标系 {name} 在小区范围内的长度变形最大为每公里 {err:,.1f} 米；"
-            f"{best.to_string()} 更为精确。",
-        )
+        note = Note.of("analysis.coverage.scale_error", name=name, err=err,
+                       best=best.to_string())
         logger.warning("%s", note)
         return [note]
     return []
@@ -729,21 +789,13 @@ def _far_notes(estates: gpd.GeoDataFrame, services: gpd.GeoDataFrame,
     if far.any():
         rows = (np.flatnonzero(far) + 1).tolist()
         shown = ", ".join(map(str, rows[:5])) + (f" … ({len(rows)} in all)" if len(rows) > 5 else "")
-        out.append(Note(
-            f"{len(rows)} services lie more than {far_m / 1000:.0f} km from every estate (rows "
-            f"{shown}); they cannot be walked to and are ignored. Check their coordinates.",
-            f"{len(rows)} 个设施距所有小区超过 {far_m / 1000:.0f} 公里（第 {shown} 行），不可能步行到达，"
-            "不参与计算；请核对其坐标。",
-        ))
+        out.append(Note.of("analysis.coverage.far_services", n=len(rows), far_km=far_m / 1000,
+                           rows=shown))
     if streets is not None and len(streets):
         sample = streets if len(streets) <= 5000 else streets.sample(5000, random_state=0)
         share = far_from_rest(sample, far_m=far_m, reference=estates).mean()
         if share > 0:
-            out.append(Note(
-                f"{share:.1%} of street lines lie more than {far_m / 1000:.0f} km from every "
-                "estate; they do not change any distance.",
-                f"{share:.1%} 的道路距所有小区超过 {far_m / 1000:.0f} 公里，不影响任何距离。",
-            ))
+            out.append(Note.of("analysis.coverage.far_streets", share=share, far_km=far_m / 1000))
     return out
 
 

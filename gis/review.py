@@ -62,12 +62,16 @@ from gis.constraints import (
     _type_names,
     constraint_from,
     constraint_kind,
+    feature_labels,
+    label_values,
+    labelled_layer,
     read_constraint,
 )
 from gis.crs import is_metric
 from gis.errors import CRSError, GeometryError, InputError
 from gis.geometry import polygonal as _polygonal
 from gis.geometry import repair_polygons
+from gis.i18n import clause_join, join, tr
 from gis.layers import list_items
 from gis.notes import Note
 
@@ -78,7 +82,10 @@ __all__ = [
     "check_units",
     "constraint_from",
     "constraint_kind",
+    "feature_labels",
+    "labelled_layer",
     "read_constraint",
+    "review_tables",
 ]
 
 logger = logging.getLogger(__name__)
@@ -132,7 +139,8 @@ def check_units(
           slivers below ``min_overlap_m2`` included); for ancient trees the overlap with
           their protection zones; historic-building *points* add 0 m².
         * ``<kind>_n`` — features in conflict with the unit.
-        * ``<kind>_names`` — their names, sorted, joined by "、" ("" when none).
+        * ``<kind>_names`` — their labels (`feature_labels`), sorted, joined by "、" (""
+          when none); `review_tables` words them in English.
         * ``development_boundary`` instead gives ``outside_boundary_m2``: unit area
           outside the union of the boundary polygons.
         * ``plan_unit`` instead gives ``plan_units_n`` (plan units the unit overlaps by
@@ -146,7 +154,9 @@ def check_units(
         constraint layers' notes and the assumptions made here.
     conflicts : GeoDataFrame
         One row per (unit, feature) conflict, in the units' CRS: ``unit_id``, ``kind``,
-        ``kind_zh``, ``feature_name``, ``source``, ``overlap_m2`` and geometry — the
+        ``kind_zh``, ``feature_name``, ``source``, ``overlap_m2``, what the label is made
+        of (``feature_id``, ``species``, ``feature_row``: `review_tables` words the labels
+        in a language from them and drops them before writing) and geometry — the
         overlap polygon; for a historic-building point, the point (0 m²); for the
         development boundary, the part of the unit outside it (feature_name
         "城镇开发边界以外"); for a straddled plan unit, the part of the unit in each plan
@@ -160,6 +170,33 @@ def check_units(
         No ``unit_id`` column, empty or repeated ids, negative parameters.
     GeometryError
         Units with empty or non-polygon geometry; constraint rows of the wrong type.
+
+    Examples
+    --------
+    Each demo estate checked as a unit of its own against the ancient trees and the
+    development boundary:
+
+    >>> from gis.sources import demo_folder
+    >>> from gis.crs import metric_crs, to_metric
+    >>> from gis.layers import read_estates
+    >>> demo = demo_folder()
+    >>> est = read_estates(demo / "estates.gpkg")
+    >>> crs = metric_crs(est)
+    >>> units = to_metric(est, crs)[["estate_id", "geometry"]].rename(
+    ...     columns={"estate_id": "unit_id"})
+    >>> trees = read_constraint(demo / "ancient_trees.gpkg", "古树名木").to_crs(crs)
+    >>> edge = read_constraint(demo / "development_boundary.gpkg",
+    ...                        "development_boundary").to_crs(crs)
+    >>> checks, conflicts = check_units(units, [trees, edge])
+    >>> int((checks["n_conflicts"] > 0).sum()), conflicts["kind"].value_counts().to_dict()
+    (15, {'ancient_tree': 11, 'development_boundary': 5})
+    >>> checks.loc["XQ032", ["ancient_tree_names", "conflict_summary"]].tolist()
+    ['GS-003（皂荚）、GS-004（侧柏）', '古树名木保护范围 2 处']
+    >>> print(checks.loc["XQ060", "conflict_summary_en"])
+    ≈10,881 m² outside the urban development boundary
+    >>> round(float(conflicts.set_index("unit_id").loc["XQ023", "overlap_m2"]), 1)
+    144.6
+
     """
     for label, value in (("tree_default_crown_m", tree_default_crown_m),
                          ("tree_margin_m", tree_margin_m), ("min_overlap_m2", min_overlap_m2)):
@@ -183,11 +220,7 @@ def check_units(
     frames = [f for f in frames if len(f)]  # concat of empty frames warns in pandas
     pairs = pd.concat(frames, ignore_index=True) if frames else _empty_pairs()
     if "historic_building" in kinds and (pairs["is_point"] & pairs["flagged"]).any():
-        notes.append(Note(
-            "Historic buildings given as points conflict with a unit when the point lies in it "
-            "or on its boundary; their overlap counts as 0 m².",
-            "以点表示的历史建筑：点位于改造单元内（含边界）即视为压占，压占面积计 0 m²。",
-        ))
+        notes.append(Note.of("analysis.review.points_as_buildings"))
 
     checks = _tabulate(ids, pairs, kinds)
     # Plan-unit pieces are conflicts only where the unit straddles plan units.
@@ -266,9 +299,9 @@ def _check_units_frame(
                 "repaired (collapsed rings); rebuild those units from their estates."
             )
             raise GeometryError(msg)
-        text = f"units: invalid polygons of unit_id {list_items(ids[invalid])} repaired with make_valid."
-        notes.append(Note(text, f"改造单元 {list_items(ids[invalid])} 的无效多边形已用 make_valid 修复。"))
-        warnings.warn(text, UserWarning, stacklevel=3)
+        note = Note.of("analysis.review.units_repaired", ids=list_items(ids[invalid]))
+        notes.append(note)
+        warnings.warn(str(note), UserWarning, stacklevel=3)
     return ids, geoms, crs
 
 
@@ -305,13 +338,34 @@ def _check_constraint(c: Constraint, crs: CRS) -> None:
         raise GeometryError(msg)
 
 
-def _feature_names(c: Constraint) -> np.ndarray:
-    if "name" in c.layer.columns:
-        names = _cell_text(c.layer["name"].reset_index(drop=True))
+def _feature_values(c: Constraint) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What labels each feature (`gis.constraints.LABEL_COLUMNS`): id, species, row."""
+    layer = c.layer.reset_index(drop=True)
+    n = len(layer)
+    if "feature_id" in layer.columns:
+        ids = _cell_text(layer["feature_id"])
+        species = (_cell_text(layer["species"]) if "species" in layer.columns
+                   else pd.Series([pd.NA] * n, dtype=object))
+        rows = layer["row"].to_numpy() if "row" in layer.columns else np.arange(1, n + 1)
     else:
-        names = pd.Series([pd.NA] * len(c.layer), dtype=object)
-    fallback = pd.Series([f"{c.label_zh}第{i + 1}行" for i in range(len(c.layer))], dtype=object)
-    return names.where(names.notna(), fallback).astype(str).to_numpy(dtype=object)
+        ids = (_cell_text(layer["name"]) if "name" in layer.columns
+               else pd.Series([pd.NA] * n, dtype=object))
+        species, rows = pd.Series([pd.NA] * n, dtype=object), np.arange(1, n + 1)
+    return (ids.to_numpy(dtype=object), species.to_numpy(dtype=object),
+            np.asarray(rows, dtype=float))
+
+
+def _labels(kinds: np.ndarray, ids: np.ndarray, species: np.ndarray, rows: np.ndarray,
+            lang: str) -> np.ndarray:
+    """Feature labels in ``lang``; the development boundary's is the part outside it."""
+    out = np.empty(len(kinds), dtype=object)
+    for kind in dict.fromkeys(kinds):
+        at = kinds == kind
+        if kind == "development_boundary":
+            out[at] = tr("analysis.review.outside_boundary", lang)
+        else:
+            out[at] = label_values(kind, ids[at], species[at], rows[at], lang)
+    return out
 
 
 def _empty_pairs() -> pd.DataFrame:
@@ -319,6 +373,9 @@ def _empty_pairs() -> pd.DataFrame:
         "unit": pd.Series([], dtype=np.int64),
         "kind": pd.Series([], dtype=object),
         "name": pd.Series([], dtype=object),
+        "feature_id": pd.Series([], dtype=object),
+        "species": pd.Series([], dtype=object),
+        "feature_row": pd.Series([], dtype=float),
         "source": pd.Series([], dtype=object),
         "area": pd.Series([], dtype=float),
         "is_point": pd.Series([], dtype=bool),
@@ -399,7 +456,8 @@ def _overlaps(
     """(unit, feature) pairs that intersect, with overlap geometry, area and conflict flag."""
     geoms = np.asarray(c.layer.geometry.values, dtype=object)
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    names = _feature_names(c)[present]
+    ids, species, rows = (v[present] for v in _feature_values(c))
+    names = _labels(np.full(len(ids), c.kind, dtype=object), ids, species, rows, "zh")
     geoms = shapely.force_2d(geoms[present])
     if c.kind == "ancient_tree":
         if "crown_radius_m" in c.layer.columns:
@@ -410,13 +468,8 @@ def _overlaps(
         defaulted = np.isnan(crown)
         crown = np.where(defaulted, default_crown, crown)
         geoms = shapely.buffer(geoms, crown + margin, quad_segs=_QUAD_SEGS)
-        notes.append(Note(
-            f"{c.source}: ancient-tree protection zone = crown radius + {margin:g} m "
-            f"({int(defaulted.sum())} of {len(crown)} trees without a crown value use "
-            f"{default_crown:g} m).",
-            f"{c.source}：古树名木保护范围按冠幅半径外扩 {margin:g} m 计算"
-            f"（{len(crown)} 株中 {int(defaulted.sum())} 株无冠幅，按 {default_crown:g} m 计）。",
-        ))
+        notes.append(Note.of("analysis.review.tree_zone", src=c.source, margin=margin,
+                             defaulted=int(defaulted.sum()), n=len(crown), default=default_crown))
     if not len(geoms):
         return _empty_pairs()
     is_point = np.isin(shapely.get_type_id(geoms), (0, 4))
@@ -441,6 +494,9 @@ def _overlaps(
         "unit": u_idx.astype(np.int64),
         "kind": c.kind,
         "name": names[f_idx],
+        "feature_id": ids[f_idx],
+        "species": species[f_idx],
+        "feature_row": rows[f_idx],
         "source": c.source,
         "area": area,
         "is_point": point,
@@ -478,8 +534,11 @@ def _outside(boundary: list[Constraint], units: np.ndarray, min_overlap: float) 
     return pd.DataFrame({
         "unit": np.arange(len(units), dtype=np.int64),
         "kind": "development_boundary",
-        "name": "城镇开发边界以外",
-        "source": "、".join(dict.fromkeys(c.source for c in boundary)),
+        "name": tr("analysis.review.outside_boundary", "zh"),
+        "feature_id": pd.NA,
+        "species": pd.NA,
+        "feature_row": np.nan,
+        "source": join(dict.fromkeys(c.source for c in boundary), "zh"),
         "area": area,
         "is_point": False,
         "flagged": flagged,
@@ -487,10 +546,15 @@ def _outside(boundary: list[Constraint], units: np.ndarray, min_overlap: float) 
     })
 
 
-def _join_names(hit: pd.DataFrame) -> pd.Series:
-    """Per unit, the sorted names of its features joined by "、"."""
+def _join_names(hit: pd.DataFrame, lang: str = "zh") -> pd.Series:
+    """Per unit, the labels of its features in ``lang`` (in the order of their Chinese
+    labels, so both languages list them alike), joined by the language's list separator."""
     hit = hit.sort_values(["unit", "name"], kind="stable")
-    return (hit["name"] + "、").groupby(hit["unit"]).sum().str.removesuffix("、")
+    labels = _labels(hit["kind"].to_numpy(dtype=object), hit["feature_id"].to_numpy(dtype=object),
+                     hit["species"].to_numpy(dtype=object),
+                     hit["feature_row"].to_numpy(dtype=float), lang)
+    return pd.Series(labels, index=hit.index, dtype=object).groupby(
+        hit["unit"].to_numpy()).agg(lambda s: join(s, lang))
 
 
 def _tabulate(ids: np.ndarray, pairs: pd.DataFrame, kinds: list[str]) -> pd.DataFrame:
@@ -498,71 +562,63 @@ def _tabulate(ids: np.ndarray, pairs: pd.DataFrame, kinds: list[str]) -> pd.Data
     index = pd.Index(ids, name="unit_id", dtype=object)
     checks = pd.DataFrame(index=index)
     n_conflicts = np.zeros(n_units, dtype=np.int64)
-    zh_parts: list[pd.Series] = []
-    en_parts: list[pd.Series] = []
-    blank = pd.Series([""] * n_units, index=index, dtype=object)
+    # Per kind in conflict: (kind, flag, count, area) per unit; worded once per language.
+    clauses: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]] = []
 
     def per_unit(values: pd.Series, fill: Any) -> np.ndarray:
         return values.reindex(range(n_units), fill_value=fill).to_numpy()
 
     for kind in kinds:
-        zh, en = KIND_LABELS[kind]
         rows = pairs[pairs["kind"] == kind]
         hit = rows[rows["flagged"]]
         total = per_unit(rows.groupby("unit")["area"].sum(), 0.0).astype(float)
         n = per_unit(hit.groupby("unit").size(), 0).astype(np.int64)
-        names = per_unit(_join_names(hit), "")
-        hit_area = pd.Series(per_unit(hit.groupby("unit")["area"].sum(), 0.0).astype(float),
-                             index=index)
-        area_text = hit_area.map("{:,.0f}".format)
+        hit_area = per_unit(hit.groupby("unit")["area"].sum(), 0.0).astype(float)
         if kind == "development_boundary":
             checks["outside_boundary_m2"] = total
             flag = n > 0
-            n_conflicts += flag
-            zh_parts.append(blank.where(~flag, "超出城镇开发边界约 " + area_text + " m²"))
-            en_parts.append(blank.where(~flag, "≈" + area_text + " m² outside the urban "
-                                                "development boundary"))
-            continue
-        if kind == "plan_unit":
+        elif kind == "plan_unit":
             checks["plan_units_n"] = n
             checks["straddles_plan_units"] = n > 1
-            checks["plan_unit_names"] = names
+            checks["plan_unit_names"] = per_unit(_join_names(hit), "")
             flag = n > 1
-            n_conflicts += flag
-            count = pd.Series(n, index=index).astype(str)
-            zh_parts.append(blank.where(~flag, "跨 " + count + " 个控规单元"))
-            en_parts.append(blank.where(~flag, "straddles " + count + " regulatory plan units"))
-            continue
-        checks[f"{kind}_m2"] = total
-        checks[f"{kind}_n"] = n
-        checks[f"{kind}_names"] = names
-        n_conflicts += n
-        flag = n > 0
-        count = pd.Series(n, index=index).astype(str)
-        with_area = hit_area > 0
-        zh_area = blank.where(~with_area, "（约 " + area_text + " m²）")
-        en_area = blank.where(~with_area, " (≈" + area_text + " m²)")
-        if kind == "ancient_tree":
-            zh_text = "古树名木保护范围 " + count + " 处"
-            en_text = "ancient-tree protection zones ×" + count
         else:
-            zh_text = f"压占{zh} " + count + " 处" + zh_area
-            en_text = f"overlaps {en} ×" + count + en_area
-        zh_parts.append(blank.where(~flag, zh_text))
-        en_parts.append(blank.where(~flag, en_text))
+            checks[f"{kind}_m2"] = total
+            checks[f"{kind}_n"] = n
+            checks[f"{kind}_names"] = per_unit(_join_names(hit), "")
+            flag = n > 0
+        n_conflicts += n if kind not in ("development_boundary", "plan_unit") else flag
+        clauses.append((kind, flag, n, hit_area))
 
     checks["n_conflicts"] = n_conflicts
-    checks["conflict_summary"] = _join_parts(zh_parts, "；", "无冲突", index)
-    checks["conflict_summary_en"] = _join_parts(en_parts, "; ", "no conflicts", index)
+    checks["conflict_summary"] = _summaries(clauses, n_units, "zh")
+    checks["conflict_summary_en"] = _summaries(clauses, n_units, "en")
     return checks
 
 
-def _join_parts(parts: list[pd.Series], sep: str, none: str, index: pd.Index) -> pd.Series:
-    text = pd.Series([""] * len(index), index=index, dtype=object)
-    for part in parts:
-        text = text + part.where(part == "", part + sep)
-    text = text.str.removesuffix(sep)
-    return text.where(text != "", none)
+def _clause(kind: str, n: int, area_m2: float, lang: str) -> str:
+    """One kind's conflicts with a unit, in words."""
+    if kind == "development_boundary":
+        return tr("analysis.review.summary.outside", lang, area_m2=area_m2)
+    if kind == "plan_unit":
+        return tr("analysis.review.summary.straddles", lang, n=n)
+    if kind == "ancient_tree":
+        return tr("analysis.review.summary.trees", lang, n=n)
+    area = tr("analysis.review.summary.area", lang, area_m2=area_m2) if area_m2 > 0 else ""
+    return tr("analysis.review.summary.overlaps", lang, kind=tr(f"analysis.kind.{kind}", lang),
+              n=n, area=area)
+
+
+def _summaries(clauses: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]], n_units: int,
+               lang: str) -> np.ndarray:
+    """Per unit, its conflicts clause by clause in ``lang`` ("no conflicts" when none)."""
+    none = tr("analysis.review.summary.none", lang)
+    out = np.empty(n_units, dtype=object)
+    for u in range(n_units):
+        parts = [_clause(kind, int(n[u]), float(area[u]), lang)
+                 for kind, flag, n, area in clauses if flag[u]]
+        out[u] = clause_join(parts, lang) if parts else none
+    return out
 
 
 def _conflicts(pairs: pd.DataFrame, ids: np.ndarray, crs: CRS) -> gpd.GeoDataFrame:
@@ -579,6 +635,90 @@ def _conflicts(pairs: pd.DataFrame, ids: np.ndarray, crs: CRS) -> gpd.GeoDataFra
             "feature_name": pairs["name"].to_numpy(dtype=object),
             "source": pairs["source"].to_numpy(dtype=object),
             "overlap_m2": pairs["area"].to_numpy(dtype=float),
+            # What the feature's label is made of, to word it in any language
+            # (`review_tables`); not written to files.
+            "feature_id": pairs["feature_id"].to_numpy(dtype=object),
+            "species": pairs["species"].to_numpy(dtype=object),
+            "feature_row": pairs["feature_row"].to_numpy(dtype=float),
         },
         geometry=gpd.GeoSeries(pairs["geometry"].to_numpy(dtype=object), crs=crs),
     )
+
+
+#: Columns of `check_units`' conflicts that hold what a label is made of (see `review_tables`).
+_LABEL_PARTS = ("feature_id", "species", "feature_row")
+
+
+def review_tables(checks: pd.DataFrame | None, conflicts: gpd.GeoDataFrame,
+                  lang: str = "zh") -> tuple[pd.DataFrame | None, gpd.GeoDataFrame]:
+    """The tables of `check_units` as written and shown in ``lang``.
+
+    Feature labels are worded in ``lang`` through `gis.i18n` from what they are made of
+    (the conflicts' ``feature_id``, ``species``, ``feature_row`` and ``kind``): the
+    conflicts' ``feature_name`` ("城镇开发边界以外" / "outside the urban development
+    boundary", "GS-001（国槐）" / "GS-001 (国槐)") and the units' ``<kind>_names`` lists
+    (joined by "、" / ", "). Those three columns are then dropped: the files keep their
+    columns. In Chinese the tables are those `check_units` returned.
+
+    Conflicts read back from a file have lost the three columns; the development
+    boundary's label is still worded from its ``kind``, other labels stay as stored. A
+    unit lying in a single plan unit is no conflict and keeps its ``plan_unit_names``.
+
+    Parameters
+    ----------
+    checks, conflicts : DataFrame, GeoDataFrame
+        From `check_units` (``checks`` may be None: only the conflicts are worded).
+    lang : {"zh", "en"}
+
+    Returns
+    -------
+    (checks, conflicts)
+        Copies; the inputs are not changed.
+
+    Examples
+    --------
+    >>> from gis.sources import demo_folder
+    >>> from gis.crs import metric_crs, to_metric
+    >>> from gis.layers import read_estates
+    >>> demo = demo_folder()
+    >>> est = read_estates(demo / "estates.gpkg")
+    >>> crs = metric_crs(est)
+    >>> units = to_metric(est, crs)[["estate_id", "geometry"]].rename(
+    ...     columns={"estate_id": "unit_id"})
+    >>> trees = read_constraint(demo / "ancient_trees.gpkg", "古树名木").to_crs(crs)
+    >>> edge = read_constraint(demo / "development_boundary.gpkg",
+    ...                        "development_boundary").to_crs(crs)
+    >>> checks, conflicts = check_units(units, [trees, edge])
+    >>> en_checks, en_conflicts = review_tables(checks, conflicts, "en")
+    >>> en_checks.loc["XQ032", "ancient_tree_names"]
+    'GS-003 (皂荚), GS-004 (侧柏)'
+    >>> en_conflicts.set_index("unit_id").loc["XQ060", "feature_name"]
+    'outside the urban development boundary'
+    >>> "feature_id" in en_conflicts, review_tables(checks, conflicts)[1].columns.tolist()
+    (False, ['unit_id', 'kind', 'kind_zh', 'feature_name', 'source', 'overlap_m2', 'geometry'])
+    """
+    conflicts = conflicts.copy()
+    given = checks is not None
+    checks = checks.copy() if checks is not None else pd.DataFrame()
+    kinds = conflicts["kind"].astype(str).to_numpy(dtype=object)
+    n = len(conflicts)
+    if "feature_id" in conflicts.columns:
+        ids = conflicts["feature_id"].to_numpy(dtype=object)
+        species = conflicts["species"].to_numpy(dtype=object)
+        rows = conflicts["feature_row"].to_numpy(dtype=float)
+    else:  # read back from a file: the stored label is all there is
+        ids = conflicts["feature_name"].to_numpy(dtype=object)
+        species, rows = np.full(n, None, dtype=object), np.full(n, np.nan)
+    labels = pd.Series(_labels(kinds, ids, species, rows, lang), index=conflicts.index,
+                       dtype=object)
+    conflicts["feature_name"] = labels.to_numpy()
+    for kind in CONSTRAINT_KINDS:
+        column = f"{kind}_names"
+        if column not in checks.columns or kind == "development_boundary":
+            continue
+        mine = (kinds == kind)
+        listed = labels[mine].groupby(conflicts["unit_id"].to_numpy(dtype=object)[mine],
+                                      sort=False).agg(lambda s: join(s, lang))
+        checks[column] = listed.reindex(checks.index).fillna(checks[column]).to_numpy()
+    conflicts = conflicts.drop(columns=[c for c in _LABEL_PARTS if c in conflicts.columns])
+    return (checks if given else None), conflicts

@@ -744,11 +744,7 @@ def site_facilities(
                "estates, so none can cover a gap. Check the candidates file's CRS and area.")
         raise InputError(msg)
     if (~inside).any():
-        notes.append(Note(
-            f"{int((~inside).sum())} candidates lie more than {reach_m:.0f} m outside the estates "
-            "and cannot cover any; they were left out.",
-            f"{int((~inside).sum())} 个候选点距所有小区超过 {reach_m:.0f} 米，无法覆盖任何小区，已剔除。",
-        ))
+        notes.append(Note.of("analysis.siting.outside", n=int((~inside).sum()), reach_m=reach_m))
         cand_m = cand_m[inside].reset_index(drop=True)
         xy = xy[inside]
     _, hop = snap_points(graph, xy)
@@ -762,11 +758,8 @@ def site_facilities(
                "move them to where they stand, drop them, or add the missing streets.")
         raise InputError(msg)
     if far.any():
-        notes.append(Note(
-            f"{int(far.sum())} generated candidates more than {far_from_street_m:.0f} m from any "
-            "street were left out.",
-            f"{int(far.sum())} 个自动生成的候选点距道路超过 {far_from_street_m:.0f} 米，已剔除。",
-        ))
+        notes.append(Note.of("analysis.siting.far_from_street", n=int(far.sum()),
+                             far_m=far_from_street_m))
         cand_m, xy, hop = cand_m[~far].reset_index(drop=True), xy[~far], hop[~far]
     n_cand = len(cand_m)
     for r in reqs:
@@ -782,11 +775,8 @@ def site_facilities(
     default_w = float(np.median(hh[known])) if known.any() else 1.0
     weight = np.where(known, hh, default_w)
     if (~known).any():
-        notes.append(Note(
-            f"{int((~known).sum())} estates have no household count; siting weighs each as "
-            f"{default_w:,.0f} households (the median of the others).",
-            f"{int((~known).sum())} 个小区缺少户数，选址时按其余小区户数中位数 {default_w:,.0f} 户计。",
-        ))
+        notes.append(Note.of("analysis.siting.households_unknown", n=int((~known).sum()),
+                             weight=default_w))
     capacity = cand_m["capacity_households"].to_numpy(dtype=float) \
         if use_capacity and "capacity_households" in cand_m else None
     if capacity is not None:

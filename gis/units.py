@@ -126,6 +126,12 @@ def unit_id(members: list[str] | tuple[str, ...]) -> str:
 
     ``U-<first id>`` for a unit of one; ``U-<first id>+<n-1>-<6 hex digits>`` otherwise,
     the digits hashing the sorted member ids, so any change of membership changes the id.
+
+    Examples
+    --------
+    >>> unit_id(["XQ002"]), unit_id(["XQ024", "XQ023"])
+    ('U-XQ002', 'U-XQ023+1-4f0521')
+
     """
     ids = sorted(str(m) for m in members)
     if len(ids) == 1:
@@ -165,6 +171,26 @@ def form_units(
     Returns
     -------
     Units
+
+    Examples
+    --------
+    The eligible estates of the demo town, linked by `gis.adjacency.neighbour_links`:
+
+    >>> from gis.sources import demo_folder
+    >>> from gis.adjacency import neighbour_links
+    >>> from gis.crs import metric_crs, to_metric
+    >>> from gis.eligibility import assess_eligibility
+    >>> from gis.layers import read_estates
+    >>> from gis.standards import load_standard
+    >>> est = assess_eligibility(read_estates(demo_folder() / "estates.gpkg"), load_standard())
+    >>> eligible = to_metric(est[est["eligible"]], metric_crs(est))
+    >>> units = form_units(eligible, neighbour_links(eligible))
+    >>> len(units.units), int((units.units["n_estates"] > 1).sum())
+    (48, 29)
+    >>> big = units.units.set_index("unit_id").loc["U-XQ080+3-1ac344"]
+    >>> big["members"], float(big["households"])
+    ('XQ080、XQ081、XQ097、XQ098', 458.0)
+
     """
     t0 = time.perf_counter()
     caps = caps or UnitCaps()
@@ -550,7 +576,7 @@ def unit_gap_texts(gaps: pd.DataFrame, lang: str = "zh") -> pd.Series:
     >>> unit_gap_texts(gaps, "zh")["U-1"]
     '菜市场（2个小区，1,200户）；卫生服务站（1个小区，300户）'
     """
-    name = "name_en" if lang == "en" else "name_zh"
+    name = tr("analysis.units.gap_name_column", lang)
     text = [tr("unit_gap", lang, category=c, n=n, households=h)
             for c, n, h in zip(gaps[name], gaps["n_estates"], gaps["households"])]
     return pd.Series(text, index=gaps.index, dtype=object).groupby(

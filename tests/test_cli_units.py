@@ -106,3 +106,27 @@ def test_demo_also_writes_the_review_package(tmp_path):
     units = gpd.read_file(review / "units.gpkg", layer="units")
     assert units["coverage_gaps"].notna().any()  # coverage summary carried into units
     assert "示例数据" in (review / "review.md").read_text(encoding="utf-8")
+
+
+def test_units_map_words_labels_in_its_language(tmp_path):
+    """A review written in Chinese, mapped in English: the development boundary's label and
+    the trees' (re-read from their layer) are worded in English; ids and species stay."""
+    import re
+
+    trees, edge = str(DEMO / "ancient_trees.gpkg"), str(DEMO / "development_boundary.gpkg")
+    out = tmp_path / "review"
+    result = run(["review", "--estates", str(DEMO / "estates.gpkg"), "--ancient-trees", trees,
+                  "--development-boundary", edge, "--out", str(out), "--no-map", "--no-docx",
+                  "-q"])
+    assert result.exit_code == 0, result.output
+    stored = gpd.read_file(out / "units.gpkg", layer="conflicts")
+    assert "城镇开发边界以外" in set(stored["feature_name"])  # the file keeps its words
+    assert "GS-001（国槐）" in set(stored["feature_name"])
+    page = tmp_path / "m.html"
+    result = run(["map", "units", "--units", str(out), "--ancient-trees", trees, "--lang", "en",
+                  "--out", str(page)])
+    assert result.exit_code == 0, result.output
+    text = re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)),
+                  page.read_text(encoding="utf-8"))
+    assert "outside the urban development boundary" in text and "城镇开发边界以外" not in text
+    assert '"tip": "GS-001 (国槐)"' in text  # the tree layer's own tooltip

@@ -31,16 +31,6 @@ from conftest import DEMO, ROOT
 
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]+")
 
-#: Leaks whose text is built in modules owned by another change (issue 12 items 1-4, 6:
-#: gis/review.py builds the conflict feature lists and the "outside the development
-#: boundary" label in Chinese). Kept exact so the list cannot rot: when one is fixed the
-#: test fails until it is removed here.
-KNOWN = {
-    "review/review_en.xlsx": {"、", "）、", "（", "）", "以外"},
-    "review/review_en.docx": {"（", "）", "以外"},
-    # Ancient-tree names "GS-001（国槐）" are composed in gis/review.py from id and species.
-    "review/units_map_en.html": {"（", "）", "以外"},
-}
 #: Simulated district submissions the demo imports (`gis programme update` input, in the
 #: import format districts fill in): inputs, not reports.
 INPUT_SHEETS = re.compile(r"programme/(进度表|progress)_.*\.xlsx$")
@@ -134,13 +124,8 @@ def test_english_outputs_have_no_chinese_outside_data_values(english_outputs):
     values = _data_values()
     written = {p.suffix for p in english_outputs.rglob("*")}
     assert {".md", ".csv", ".xlsx", ".html", ".docx"} <= written  # the check reads them all
-    left = untranslated(english_outputs, values)
-    known = {f"demo/{k}": v for k, v in KNOWN.items()}
-    leaks = {f: runs - known.get(f, set()) for f, runs in left.items()}
-    leaks = {f: sorted(r) for f, r in leaks.items() if r}
+    leaks = {f: sorted(r) for f, r in untranslated(english_outputs, values).items()}
     assert not leaks, f"untranslated Chinese in --lang en outputs: {leaks}"
-    stale = {f: sorted(v - left.get(f, set())) for f, v in known.items()}
-    assert not any(stale.values()), f"fixed, remove from KNOWN: {stale}"
 
 
 def test_the_check_finds_chinese_text_and_spares_data_values(tmp_path):
@@ -157,7 +142,7 @@ def test_every_message_has_both_languages_with_the_same_fields():
         zh, en = texts
         assert set(field.findall(zh)) == set(field.findall(en)), msg_id
         # Only the Chinese field names a planner types into the input stay in English text.
-        words = set(CJK.findall(en)) - {"户数", "建筑面积", "/"}
+        words = set(CJK.findall(en)) - {"户数", "建筑面积", "/", "名称", "编号", "冠幅半径", "冠幅"}
         assert not words, f"{msg_id}: English text has Chinese: {en!r}"
 
 

@@ -19,7 +19,10 @@ from gis.review import (
     Constraint,
     check_units,
     constraint_kind,
+    feature_labels,
+    labelled_layer,
     read_constraint,
+    review_tables,
 )
 
 X0, Y0 = 500_000.0, 3_800_000.0
@@ -541,3 +544,103 @@ def test_tree_table_in_lonlat_reprojected_to_the_units(tmp_path):
     assert checks.loc["U1", "ancient_tree_names"] == "320700-001（银杏）"
     # Crown diameter 10 m → radius 5 m, + 5 m margin: the whole 10 m circle lies inside.
     assert checks.loc["U1", "ancient_tree_m2"] == pytest.approx(math.pi * 100, rel=0.01)
+
+
+# ---------------------------------------------------------------------------
+# words in either language, from machine values (issue 12 item 5)
+
+
+def _reviewed_in_both(tmp_path):
+    """Two units over a tree with species, one with only a species, one without species,
+    and a red-line patch with no name; both partly outside the development boundary, one
+    straddling plan units."""
+    path = tmp_path / "古树.gpkg"
+    frame([pt(50, 50), pt(60, 60), pt(400, 50)], 古树编号=["GS-001", None, "GS-009"],
+          树种=["国槐", "银杏", None], 冠幅半径=[3.0, 3.0, 3.0]).to_file(path)
+    red = tmp_path / "红线.gpkg"
+    frame([box(300, 0, 150, 100), box(900, 900, 5, 5)], 类别=["a", "b"]).to_file(red)
+    units = units_frame(box(0, 0, 100, 100), box(300, 0, 150, 100))
+    constraints = [
+        read_constraint(path, "ancient_tree"),
+        read_constraint(red, "eco_redline"),
+        Constraint("development_boundary", frame([box(-5, -5, 110, 60)], name=["x"]), "d"),
+        Constraint("plan_unit", frame([box(250, -5, 100, 110), box(350, -5, 200, 110)],
+                                      name=["JD-01", "JD-02"]), "c"),
+    ]
+    return check_units(units, constraints)
+
+
+def test_labels_are_worded_from_machine_values_in_each_language(tmp_path):
+    checks, conflicts = _reviewed_in_both(tmp_path)
+    # The stored (Chinese) words, as every release wrote them.
+    assert conflicts["feature_name"].tolist() == [
+        "GS-001（国槐）", "银杏", "城镇开发边界以外", "GS-009", "生态保护红线第1行", "城镇开发边界以外", "JD-01",
+        "JD-02"]
+    assert checks.loc["U1", "ancient_tree_names"] == "GS-001（国槐）、银杏"
+    # The same conflicts worded in English: the data values (ids, species) unchanged.
+    en_checks, en = review_tables(checks, conflicts, "en")
+    assert en["feature_name"].tolist() == [
+        "GS-001 (国槐)", "银杏", "outside the urban development boundary", "GS-009",
+        "ecological protection red line row 1", "outside the urban development boundary",
+        "JD-01", "JD-02"]
+    assert en_checks.loc["U1", "ancient_tree_names"] == "GS-001 (国槐), 银杏"
+    assert en_checks.loc["U2", "plan_unit_names"] == "JD-01, JD-02"
+    assert en_checks.loc["U2", "eco_redline_names"] == "ecological protection red line row 1"
+    # Chinese: exactly the tables check_units returned, without the machine columns.
+    zh_checks, zh = review_tables(checks, conflicts, "zh")
+    pd.testing.assert_frame_equal(zh_checks, checks)
+    assert list(zh.columns) == ["unit_id", "kind", "kind_zh", "feature_name", "source",
+                                "overlap_m2", "geometry"]
+    pd.testing.assert_frame_equal(pd.DataFrame(zh.drop(columns="geometry")),
+                                  pd.DataFrame(conflicts[zh.columns].drop(columns="geometry")))
+    # Numbers and keys are the same in both languages.
+    for col in ("kind", "overlap_m2", "unit_id"):
+        assert en[col].tolist() == conflicts[col].tolist()
+
+
+def test_labels_read_back_from_a_file_keep_what_is_stored(tmp_path):
+    checks, conflicts = _reviewed_in_both(tmp_path)
+    _, stored = review_tables(checks, conflicts, "zh")
+    stored.to_file(tmp_path / "u.gpkg", layer="conflicts")
+    back = gpd.read_file(tmp_path / "u.gpkg", layer="conflicts")
+    _, en = review_tables(checks, back, "en")
+    # Only the boundary's label is worded from the kind alone; the others stay as stored.
+    assert en["feature_name"].tolist() == [
+        "GS-001（国槐）", "银杏", "outside the urban development boundary", "GS-009",
+        "生态保护红线第1行", "outside the urban development boundary", "JD-01", "JD-02"]
+
+
+def test_feature_labels_of_layers_read_and_built(tmp_path):
+    path = tmp_path / "古树.gpkg"
+    frame([pt(0, 0), pt(50, 0), pt(90, 0)], 古树编号=["GS01", "GS02", None],
+          树种=["银杏", None, None]).to_file(path)
+    c = read_constraint(path, "ancient_tree")
+    assert c.layer["name"].tolist() == ["GS01（银杏）", "GS02", "古树名木第3行"]
+    assert feature_labels(c.layer, "ancient_tree", "en").tolist() == [
+        "GS01 (银杏)", "GS02", "ancient or notable tree row 3"]
+    assert labelled_layer(c, "en")["name"].tolist() == [
+        "GS01 (银杏)", "GS02", "ancient or notable tree row 3"]
+    assert c.layer["name"].tolist()[0] == "GS01（银杏）"  # the layer itself is not changed
+    built = frame([box(0, 0, 1, 1), box(2, 0, 1, 1)], name=["东", None])
+    assert feature_labels(built, "historic_district", "zh").tolist() == ["东", "历史文化街区第2行"]
+    assert feature_labels(built, "历史文化街区", "en").tolist() == ["东", "historic district row 2"]
+
+
+def test_rows_left_out_of_a_constraint_layer_are_noted_in_both_languages(tmp_path):
+    path = tmp_path / "古树.gpkg"
+    frame([pt(0, 0), box(10, 0, 5, 5), pt(30, 0)], 古树编号=["A", "B", None]).to_file(path)
+    with pytest.raises(GeometryError, match="row 2 is Polygon"):
+        read_constraint(path, "ancient_tree")
+    c = read_constraint(path, "ancient_tree", invalid="skip")
+    assert c.layer["name"].tolist() == ["A", "古树名木第3行"]  # named by its file row
+    assert feature_labels(c.layer, "ancient_tree", "en").tolist() == [
+        "A", "ancient or notable tree row 3"]
+    (skipped,) = c.layer.attrs["skipped"]
+    assert (skipped["row"], skipped["reason"]) == (2, "Polygon, not points (one per tree)")
+    assert skipped["reason_zh"] == "几何类型不符（Polygon，应为点（每株古树一个点））"
+    note = next(n for n in c.layer.attrs["notes"] if getattr(n, "msg_id", "") ==
+                "analysis.constraints.left_out")
+    assert str(note) == ('古树.gpkg: row 2 left out (`invalid="skip"`): '
+                         "Polygon, not points (one per tree).")
+    assert note.zh == ('古树.gpkg：第 2 行几何类型不符（Polygon，应为点（每株古树一个点）），'
+                       '已跳过（`invalid="skip"`），未参与审查。')

@@ -467,6 +467,9 @@ class UnitsAlgorithm(_GisAlgorithm):
                 tree_default_crown_m=self.parameterAsDouble(parameters, "TREE_CROWN_M", context))
             for c in constraints:
                 notes.extend(c.layer.attrs.get("notes", []))
+            from gis.review import review_tables  # feature labels in the output language
+
+            checks, conflicts = review_tables(checks, conflicts, lang)
             self._step(feedback, 85, "Writing 写出结果")
             summary = units_summary(result, assessed, barriers=barrier_layers, blocked=blocked,
                                     skipped=skipped, lang=lang)
