@@ -155,7 +155,7 @@ def prepare_constraint(gdf: gpd.GeoDataFrame, kind: str, *, standard: Standard |
     >>> raw = read_source(demo_folder() / "ancient_trees.gpkg").frame
     >>> trees = prepare_constraint(raw, "古树名木", source_name="ancient_trees.gpkg")
     >>> trees.kind, len(trees.layer), list(trees.layer.columns)
-    ('ancient_tree', 8, ['name', 'crown_radius_m', 'geometry'])
+    ('ancient_tree', 8, ['name', 'crown_radius_m', 'geometry', 'feature_id', 'species', 'row'])
     """
     kind = constraint_kind(kind)
     frame, notes, src = _checked(gdf, source_name or kind, kind, crs, None, invalid)

@@ -49,6 +49,8 @@ READERS = {
     "gis.decisions": {"read_decisions"},
     "gis.standards": {"load_standard", "bundled_standards"},
     "gis.crs": {"parse_crs"},
+    # Renderers kept beside the review: conflict labels and tables in the output language.
+    "gis.review": {"review_tables", "labelled_layer"},
 }
 
 
