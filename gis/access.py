@@ -14,8 +14,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from gis import settings
 from gis.network import WalkGraph
+from gis.params import default
 
 __all__ = ["Access", "estate_access", "snap_points"]
 
@@ -120,7 +120,7 @@ def estate_access(
         Estates without a gate fall back to the polygon rule.
     access_radius_m : float, optional
         Nodes within this many metres of the boundary count. Default:
-        ``settings.access_radius_m`` (30 m).
+        ``Params.access_radius_m`` (30 m).
 
     Returns
     -------
@@ -149,7 +149,7 @@ def estate_access(
     30.0
     """
     if access_radius_m is None:
-        access_radius_m = settings.access_radius_m
+        access_radius_m = default("access_radius_m")
     polys = np.asarray(estates.geometry.values)
     n = len(polys)
     if n == 0:

@@ -39,6 +39,7 @@ from gis.access import Access, estate_access, snap_points
 from gis.network import WalkGraph
 from gis.search import reachable_nodes, search_graph, thin_access, with_sources
 from gis.noding import walk_graph
+from gis.params import default
 from gis.standards import Standard
 
 __all__ = [
@@ -143,19 +144,19 @@ def living_circle(
         ``None``) does so only when the layer is detectably unnoded (see `gis.noding`),
         never for bridge/tunnel/layer features; every run counts the crossings and warns.
     search_factor : float, optional
-        Searches reach this many times each threshold. Default ``settings.search_factor`` (2).
+        Searches reach this many times each threshold. Default ``Params.search_factor`` (2).
     access_radius_m : float, optional
         Street nodes within this many metres of an estate are its access points.
-        Default ``settings.access_radius_m`` (30 m).
+        Default ``Params.access_radius_m`` (30 m).
     progress : bool or callable, optional
         Show a progress bar over categories, or call ``progress(done, total, key)`` after
         each category (network mode). Default ``settings.progress``.
     gate_tolerance_m : float, optional
         Largest distance of a gate from its estate's boundary, metres. Default
-        ``settings.gate_tolerance_m`` (50 m).
+        ``Params.gate_tolerance_m`` (50 m).
     max_edge_m, vertex_snap_m : float, optional
         Graph-building rules passed to `gis.network.build_walk_graph` (defaults from
-        `gis.settings`); batch and tile tasks pass them explicitly.
+        `gis.params.Params`); batch and tile tasks pass them explicitly.
 
     Returns
     -------
@@ -193,7 +194,7 @@ def living_circle(
     783.86
     """
     if search_factor is None:
-        search_factor = settings.search_factor
+        search_factor = default("search_factor")
     if progress is None:
         progress = settings.progress
     if mode not in ("network", "straight"):
@@ -783,7 +784,7 @@ def _far_notes(estates: gpd.GeoDataFrame, services: gpd.GeoDataFrame,
                streets: gpd.GeoDataFrame | None, far_m: float | None = None) -> list[str]:
     """Services and streets beyond walking range of every estate are harmless (the CRS is
     chosen from the estates) but worth a note: a stray point or the wrong file."""
-    far_m = settings.far_feature_m if far_m is None else far_m
+    far_m = default("far_feature_m") if far_m is None else far_m
     out: list[str] = []
     far = far_from_rest(services, far_m=far_m, reference=estates)
     if far.any():
@@ -803,7 +804,7 @@ def _refuse_far_gates(estates_m: gpd.GeoDataFrame, gates_m: gpd.GeoDataFrame,
                       tolerance_m: float | None) -> None:
     """A gate far from its estate would replace the estate's walk with the gate's."""
     if tolerance_m is None:
-        tolerance_m = settings.gate_tolerance_m
+        tolerance_m = default("gate_tolerance_m")
     if not (np.isfinite(tolerance_m) and tolerance_m >= 0):
         msg = f"The gate tolerance must be a finite number of metres >= 0, not {tolerance_m!r}."
         raise InputError(msg)

@@ -1341,9 +1341,9 @@ def _refuse_far_estates(gdf: gpd.GeoDataFrame, src: str, notes: list[str], *,
     An OpenStreetMap extract legitimately holds towns far apart (a provincial download):
     there the distant groups are only noted.
     """
-    from gis import settings
+    from gis.params import default
 
-    far_m = settings.far_feature_m
+    far_m = default("far_feature_m")
     far = far_from_rest(gdf, far_m=far_m)
     if far.any() and from_osm:
         notes.append(Note.of("inputs.far_osm_areas", src=src, n=int(far.sum()),

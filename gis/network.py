@@ -6,10 +6,10 @@ The rules below hold across the three.
 Distance semantics (every length in metres, in the metric analysis CRS):
 
 * The graph is undirected; an edge joins two consecutive vertices of a street line and
-  weighs its straight length. Edges longer than ``settings.max_edge_m`` (20 m) are split
+  weighs its straight length. Edges longer than ``Params.max_edge_m`` (20 m) are split
   into equal pieces through nodes of their own, so that a point beside a long straight
   road joins it where it stands (these nodes never join another street). Lines meet only where they share a vertex (within
-  ``settings.vertex_snap_m``), so a bridge or tunnel that crosses another street without
+  ``Params.vertex_snap_m``), so a bridge or tunnel that crosses another street without
   a shared vertex stays unconnected unless ``node_crossings=True``.
 * A service point attaches to its nearest graph node at the straight-line length of
   that hop (`snap_points`).
@@ -38,8 +38,8 @@ from pyproj import CRS
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from gis import settings
 from gis.errors import NetworkError
+from gis.params import default
 
 __all__ = ["WalkGraph", "build_walk_graph"]  # and, re-exported lazily, see _MOVED
 
@@ -241,10 +241,10 @@ def build_walk_graph(
         junctions digitised without a vertex). Leave off where bridges and tunnels exist.
     vertex_snap_m : float, optional
         Vertices closer than this share a node, in metres. Default:
-        ``settings.vertex_snap_m`` (0.01 m).
+        ``Params.vertex_snap_m`` (0.01 m).
     max_edge_m : float, optional
         Split lines so no edge is longer, in metres; 0 keeps the drawn vertices. Default:
-        ``settings.max_edge_m`` (20 m).
+        ``Params.max_edge_m`` (20 m).
 
     Returns
     -------
@@ -280,9 +280,9 @@ def build_walk_graph(
     118
     """
     if vertex_snap_m is None:
-        vertex_snap_m = settings.vertex_snap_m
+        vertex_snap_m = default("vertex_snap_m")
     if max_edge_m is None:
-        max_edge_m = settings.max_edge_m
+        max_edge_m = default("max_edge_m")
     lines = np.asarray(streets.geometry.values)
     if shapely.has_z(lines).any():
         lines = shapely.force_2d(lines)

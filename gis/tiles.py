@@ -65,12 +65,11 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from gis import settings
 from gis.coverage import Coverage, living_circle
 from gis.crs import metric_crs, to_metric
 from gis.errors import InputError
 from gis.notes import Note
-from gis.params import Params
+from gis.params import Params, default
 from gis.standards import Standard
 
 __all__ = [
@@ -92,28 +91,28 @@ HALO_MARGIN_M = 1.0
 class CoverageParams:
     """Every knob of a coverage run, resolved once on the client.
 
-    A task on a worker (another process or machine) reads no `gis.settings`: whatever it
+    A task on a worker (another process or machine) reads no module state: whatever it
     needs travels inside this object.
     """
 
     mode: str = "network"
     crs: str | None = None
     node_crossings: bool | str = "auto"
-    search_factor: float = 2.0
-    access_radius_m: float = 30.0
-    max_edge_m: float = 20.0
-    vertex_snap_m: float = 0.01
-    gate_tolerance_m: float = 50.0
+    search_factor: float = default("search_factor")
+    access_radius_m: float = default("access_radius_m")
+    max_edge_m: float = default("max_edge_m")
+    vertex_snap_m: float = default("vertex_snap_m")
+    gate_tolerance_m: float = default("gate_tolerance_m")
 
     @classmethod
     def resolve(cls, **given: Any) -> CoverageParams:
-        """Fill every value not given (or None) from `gis.settings`, here on the client."""
+        """Fill every value not given (or None) with its `gis.params.Params` default."""
         values = {
-            "search_factor": settings.search_factor,
-            "access_radius_m": settings.access_radius_m,
-            "max_edge_m": settings.max_edge_m,
-            "vertex_snap_m": settings.vertex_snap_m,
-            "gate_tolerance_m": settings.gate_tolerance_m,
+            "search_factor": default("search_factor"),
+            "access_radius_m": default("access_radius_m"),
+            "max_edge_m": default("max_edge_m"),
+            "vertex_snap_m": default("vertex_snap_m"),
+            "gate_tolerance_m": default("gate_tolerance_m"),
         }
         values.update({k: v for k, v in given.items() if v is not None})
         if values.get("crs") is not None:

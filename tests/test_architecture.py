@@ -28,13 +28,13 @@ ALLOWED: dict[str, set[str]] = {
     "osm": BASE | {"crs"},
     "postgis": BASE | {"crs"},
     # sources -> preparation
-    "layers": BASE | {"standards", "crs", "osm", "postgis"},
+    "layers": BASE | {"standards", "params", "crs", "osm", "postgis"},
     "sources": BASE | {"layers", "osm", "postgis"},
     # network: graph building (network), noding of crossings, snapping and access points
     # (access), searching (search); none of them knows the analyses downstream
-    "network": BASE | {"crs"},
+    "network": BASE | {"crs", "params"},
     "noding": BASE | {"crs", "layers", "network"},
-    "access": BASE | {"crs", "network"},
+    "access": BASE | {"crs", "params", "network"},
     "search": BASE | {"network", "access"},
     "alignment": BASE | {"crs"},
     # analysis

@@ -27,9 +27,11 @@ from conftest import DEMO, ROOT
 from gis import settings
 from gis.candidates import network_candidates
 from gis.cli import cli
+from gis.coverage import living_circle
 from gis.params import Params
 from gis.siting import site_facilities
 from gis.standards import load_standard
+from gis.tiles import CoverageParams
 from gis.workflows import read_metadata, read_record_sheet, record_rows
 
 CLI = ROOT / "gis" / "cli.py"
@@ -125,9 +127,14 @@ def test_params_defaults_are_the_library_defaults():
     p = Params()
     assert p.spacing_m == inspect.signature(network_candidates).parameters["spacing_m"].default
     assert p.time_limit_s == inspect.signature(site_facilities).parameters["time_limit_s"].default
+    sig = inspect.signature(living_circle).parameters
+    assert p.gate_tolerance_m == CoverageParams().gate_tolerance_m
+    # gis.settings holds no result-changing number any more: one home for each default.
     for name in ("access_radius_m", "search_factor", "vertex_snap_m", "max_edge_m",
                  "gate_tolerance_m", "far_feature_m"):
-        assert getattr(p, name) == getattr(settings, name), name
+        assert not hasattr(settings, name), name
+        assert getattr(CoverageParams(), name, getattr(p, name)) == getattr(p, name), name
+        assert name not in sig or sig[name].default is None, name
 
 
 def _standard_with(tmp_path: Path, table: str) -> Path:

@@ -274,6 +274,7 @@ def test_parameters_come_from_the_library(qgis):
     import inspect
 
     from gis import settings
+    from gis.params import Params
     from gis.review import check_units
     from gis.standards import bundled_standards
     from gis.units import UnitCaps, renovation_units
@@ -291,7 +292,7 @@ def test_parameters_come_from_the_library(qgis):
         assert p["INCLUDE_EXTENDED"] == sig["include_extended"].default
     assert params["review"]["TREE_CROWN_M"] == \
         inspect.signature(check_units).parameters["tree_default_crown_m"].default
-    assert params["coverage"]["GATE_TOLERANCE_M"] == settings.gate_tolerance_m
+    assert params["coverage"]["GATE_TOLERANCE_M"] == Params().gate_tolerance_m
     names = bundled_standards()
     assert qgis["out"]["enums"]["STANDARD"] == names
     # Help text is the library's docstrings, not a copy.

@@ -6,7 +6,7 @@ the command line (`gis coverage`, `gis units`, `gis review`, `gis siting`), and 
 GeoPackage layers (styled: they carry their QGIS style) to be added to the project.
 
 Parameters are declared from the library's own definitions: defaults from function
-signatures, `gis.units.UnitCaps`, `gis.settings` and the bundled standards; help text from
+signatures, `gis.units.UnitCaps`, `gis.params.Params` and the bundled standards; help text from
 the library's docstrings. Nothing here restates a planning number.
 """
 
@@ -44,6 +44,7 @@ from gis.candidates import network_candidates, read_candidates
 from gis.coverage import living_circle
 from gis.crs import metric_crs, to_metric
 from gis.errors import GisError
+from gis.params import default as param_default
 from gis.layers import read_barriers, read_estates, read_gates, read_services, read_streets
 from gis.decisions import read_decisions
 from gis.report import write_coverage, write_review, write_units
@@ -164,8 +165,9 @@ class _GisAlgorithm(QgsProcessingAlgorithm):
             defaultValue=NODING.index({True: "on", False: "off"}.get(node, "auto")))
         p.setHelp(doc(living_circle, "node_crossings"))
         self.addParameter(p)
-        self._number("GATE_TOLERANCE_M", "Gate tolerance (m) 出入口容差", settings.gate_tolerance_m,
-                     help_text=doc(settings, "gate_tolerance_m") or "gis.settings.gate_tolerance_m")
+        self._number("GATE_TOLERANCE_M", "Gate tolerance (m) 出入口容差",
+                     param_default("gate_tolerance_m"),
+                     help_text=doc(living_circle, "gate_tolerance_m"))
 
     def _noding(self, parameters, context):
         return {"auto": "auto", "on": True, "off": False}[
