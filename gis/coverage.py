@@ -152,8 +152,9 @@ def living_circle(
         Show a progress bar over categories, or call ``progress(done, total, key)`` after
         each category (network mode). Default ``settings.progress``.
     gate_tolerance_m : float, optional
-        Largest distance of a gate from its estate's boundary, metres. Default
-        ``Params.gate_tolerance_m`` (50 m).
+        A gate may lie at most this many metres from its estate's boundary (digitising
+        slack, a gate set back across a forecourt); farther gates stop the run naming their
+        rows. Default ``Params.gate_tolerance_m`` (50 m).
     max_edge_m, vertex_snap_m : float, optional
         Graph-building rules passed to `gis.network.build_walk_graph` (defaults from
         `gis.params.Params`); batch and tile tasks pass them explicitly.
