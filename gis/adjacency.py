@@ -20,10 +20,10 @@ linked, so reviewers can see the pairs that were not linked as well.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import warnings
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,10 +34,12 @@ import shapely
 
 from gis.crs import is_metric
 from gis.errors import CRSError, InputError
+from gis.i18n import join, tr
 from gis.notes import Note
 
 __all__ = ["ALL_FEATURES", "BarrierLayer", "barrier_features", "barrier_notes",
-           "blocked_by_layer", "neighbour_links", "select_barriers"]
+           "blocked_by_layer", "crossed_barriers", "crossed_text", "neighbour_links",
+           "select_barriers"]
 
 logger = logging.getLogger(__name__)
 
@@ -255,9 +257,75 @@ def blocked_by_layer(links: gpd.GeoDataFrame, layers: list[BarrierLayer]) -> dic
     >>> len(links), blocked_by_layer(links, [info])
     (85, {'streets.gpkg': 0})
     """
-    crossed = links["crossed"].astype(str) if "crossed" in links else pd.Series(dtype=str)
-    return {b.source: int(crossed.str.contains(f"(?:^|、){re.escape(b.kind)}：", regex=True).sum())
-            for b in layers}
+    crossed = links["crossed"] if "crossed" in links else pd.Series(dtype=object)
+    kinds = [{kind for kind, _ in crossed_barriers(v)} for v in crossed]
+    return {b.source: sum(b.kind in k for k in kinds) for b in layers}
+
+
+def crossed_barriers(crossed: object) -> list[tuple[str, str]]:
+    """The barriers a link's ``crossed`` value names, as ``(kind, name)`` pairs.
+
+    `neighbour_links` stores them as JSON text, ``[{"kind": …, "name": …}, …]`` (sorted,
+    each once), so the column survives a GeoPackage and holds no words of either
+    language; ``""`` (or a missing value) when the link crosses nothing.
+
+    Parameters
+    ----------
+    crossed : str or None
+        One value of the ``crossed`` column.
+
+    Returns
+    -------
+    list of (str, str)
+        ``[]`` for no barrier, and for a text that is not such JSON (the words an older
+        release wrote there), which names no barrier this release can count.
+
+    Examples
+    --------
+    >>> crossed_barriers('[{"kind": "rivers", "name": "龙河"}]')
+    [('rivers', '龙河')]
+    >>> crossed_barriers(""), crossed_barriers(None)
+    ([], [])
+    """
+    if not isinstance(crossed, str) or not crossed.startswith("["):
+        return []
+    return [(str(item["kind"]), str(item["name"])) for item in json.loads(crossed)]
+
+
+def crossed_text(crossed: object, lang: str = "zh") -> str:
+    """A link's ``crossed`` value in words: each barrier as kind and name, in ``lang``.
+
+    The words are composed here, when a table or map is rendered (messages
+    ``analysis.crossed.item`` and ``list_sep``); the column keeps the machine value.
+
+    Parameters
+    ----------
+    crossed : str or None
+        One value of the ``crossed`` column (from `neighbour_links`).
+    lang : {"zh", "en"}
+
+    Returns
+    -------
+    str
+        ``""`` when nothing was crossed; a text that is not the JSON `neighbour_links`
+        writes (an older release's ``units.gpkg``) is returned as it is.
+
+    Examples
+    --------
+    >>> two = ('[{"kind": "道路", "name": "人民路"}, {"kind": "道路", "name": "解放路"}]')
+    >>> crossed_text(two, "zh")
+    '道路：人民路、道路：解放路'
+    >>> crossed_text(two, "en")
+    '道路: 人民路, 道路: 解放路'
+    >>> crossed_text("", "en")
+    ''
+    """
+    if not isinstance(crossed, str):
+        return ""
+    if not crossed.startswith("["):
+        return crossed
+    return join((tr("analysis.crossed.item", lang, kind=kind, name=name)
+                 for kind, name in crossed_barriers(crossed)), lang)
 
 
 def barrier_notes(layers: list[BarrierLayer], blocked: dict[str, int]) -> list[Note]:
@@ -317,7 +385,8 @@ def neighbour_links(
     -------
     GeoDataFrame
         One row per candidate pair, ``estate_a < estate_b``: ``gap_m``, ``facing_m``
-        (metres), ``crossed`` (barrier names, "" if none), ``linked`` (bool), ``reason``
+        (metres), ``crossed`` (the barriers crossed as JSON text, see `crossed_barriers`;
+        "" if none; `crossed_text` puts it in words), ``linked`` (bool), ``reason``
         ("" when linked, else ``short_facing``, ``barrier``, ``overlap`` — the two
         boundaries overlap by more than `OVERLAP_MIN_M2` — or ``inside`` — one lies at least
         `OVERLAP_INSIDE_SHARE` inside the other: not linked, fix the boundaries); geometry: a line between
@@ -389,8 +458,10 @@ def neighbour_links(
             corridor, predicate="intersects"
         )
         if len(ci):
-            labels = (barriers["kind"].astype(str) + "：" + barriers["name"].astype(str)).to_numpy()
-            hits = pd.Series(labels[bi]).groupby(ci).agg(lambda s: "、".join(sorted(set(s))))
+            # Machine values, not words: `crossed_text` composes them per language.
+            kinds = barriers["kind"].astype(str).to_numpy()
+            names = barriers["name"].astype(str).to_numpy()
+            hits = pd.Series(list(zip(kinds[bi], names[bi]))).groupby(ci).agg(_crossed_json)
             crossed[hits.index.to_numpy()] = hits.to_numpy()
     reason = np.where(crossed != "", "barrier", np.where(facing < min_facing_m, "short_facing", ""))
     # Overlapping boundaries (or one estate drawn inside another) are a data error, not a
@@ -429,6 +500,12 @@ def neighbour_links(
         time.perf_counter() - t0,
     )
     return links.sort_values(["estate_a", "estate_b"], ignore_index=True)
+
+
+def _crossed_json(pairs: pd.Series) -> str:
+    """The ``crossed`` value of one link: its barriers' (kind, name), sorted, each once."""
+    return json.dumps([{"kind": k, "name": n} for k, n in sorted(set(pairs))],
+                      ensure_ascii=False)
 
 
 def _overlap_along_walls(part_a: np.ndarray, part_b: np.ndarray) -> np.ndarray:

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import DEMO, METRIC, random_town
-from gis.adjacency import neighbour_links, select_barriers
+from gis.adjacency import crossed_barriers, neighbour_links, select_barriers
 from gis.cli import cli
 from gis.coverage import living_circle
 from gis.eligibility import assess_eligibility
@@ -227,7 +227,7 @@ def test_barrier_classes_all_uses_every_feature_and_counts_them(tmp_path):
     assert "障碍图层 lane.gpkg：2 个要素中 2 个作为障碍（全部要素（--barrier-classes all）），1 对相邻小区因此未联动" in ok.output
     links = gpd.read_file(tmp_path / "o" / "units.gpkg", layer="links")
     assert len(links) == 1 and not links["linked"].iloc[0]
-    assert links["crossed"].iloc[0] == "lane：小巷"
+    assert crossed_barriers(links["crossed"].iloc[0]) == [("lane", "小巷")]
     report = (tmp_path / "o" / "units_report.md").read_text(encoding="utf-8")
     assert "障碍图层 lane.gpkg：2 个要素中 2 个作为障碍" in report
 

@@ -58,6 +58,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "因其未联动的相邻小区 {blocked:,} 对。",
         "Barrier layer {source}: {barriers:,} of {features:,} features acted as barriers "
         "({rule}); {blocked:,} neighbour pairs not linked across them."),
+    # One barrier a neighbour link crosses (`gis.adjacency.crossed_text`): its layer's kind
+    # and its name, both data values; the list is joined with ``list_sep``.
+    "analysis.crossed.item": ("{kind}：{name}", "{kind}: {name}"),
     # gis.units: which column of `Units.gaps` names a category in each language.
     "analysis.units.gap_name_column": ("name_zh", "name_en"),
     # gis.tiles

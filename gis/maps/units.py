@@ -14,6 +14,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from gis.adjacency import crossed_text
 from gis.crs import metric_crs
 from gis.i18n import LANGS, join, tr
 from gis.standards import bundled_standards, load_standard
@@ -311,7 +312,7 @@ def _label(r: dict, lang: str) -> str:
 
 def _link_tip(r: dict, lang: str) -> str:
     gap, facing = float(r["gap_m"]), float(r["facing_m"])
-    crossed = str(r.get("crossed") or "")
+    crossed = crossed_text(r.get("crossed"), lang)
     text = tr("units_map.link_tip", lang, a=r["estate_a"], b=r["estate_b"], gap_m=gap,
               facing_m=facing)
     return text + (tr("units_map.crosses", lang, crossed=crossed) if crossed else "")

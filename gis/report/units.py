@@ -16,6 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from gis.adjacency import crossed_text
 from gis.eligibility import FILL_IN_HINT
 from gis.i18n import LANGS, MESSAGES, join, tr
 from gis.notes import note_text
@@ -212,6 +213,8 @@ def _estate_sheet(estates: gpd.GeoDataFrame, units: Units, lang: str) -> pd.Data
 def _link_sheet(units: Units, lang: str) -> pd.DataFrame:
     links = units.links.drop(columns="geometry").copy()
     links["reason_text"] = links["reason"].map(lambda r: _reason_text(r, lang))
+    if "crossed" in links:
+        links["crossed"] = links["crossed"].map(lambda v: crossed_text(v, lang))
     links["linked"] = np.where(links["linked"], tr("review.yes", lang), tr("review.no", lang))
     cols = [c for c in _LINK_COLUMNS if c in links.columns]
     return links[cols].rename(columns=_label("review.link_col", _LINK_COLUMNS, lang))
