@@ -35,6 +35,7 @@ import pandas as pd
 from gis.errors import GisError, InputError
 from gis.i18n import tr
 from gis.standards import Standard, load_standard
+from gis.text import id_text
 from gis.tiles import CoverageParams
 
 __all__ = [
@@ -861,7 +862,7 @@ def read_cities(path: str, *, crs: Any = None) -> Any:
     if code is None:
         msg = f"{src}: the cities layer needs a code (代码) column matching the manifest's codes."
         raise InputError(msg)
-    text = gdf[code].astype(str).str.strip().str.removesuffix(".0")
+    text = gdf[code].map(id_text)  # the one id rule: a code read as 320700.0 is 320700
     return gdf.assign(code=text)[["code", "geometry"]]
 
 

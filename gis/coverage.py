@@ -758,11 +758,12 @@ def _check_analysis_crs(metric: CRS, estates: gpd.GeoDataFrame) -> list[str]:
     from gis.crs import (
         MAX_SCALE_ERROR_M_PER_KM,
         WARN_SCALE_ERROR_M_PER_KM,
+        is_metric,
         lonlat_sample,
         scale_error_m_per_km,
     )
 
-    if not metric.is_projected:
+    if not is_metric(metric):
         return []  # to_metric refuses it with its own message
     err = scale_error_m_per_km(metric, lonlat_sample(estates))
     best = metric_crs(estates.to_crs(4326))

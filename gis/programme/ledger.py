@@ -33,6 +33,7 @@ import pandas as pd
 from gis.errors import InputError
 from gis.i18n import LANGS, tr
 from gis.layers import find_field, norm_text, read_table
+from gis.text import id_text
 
 __all__ = ["ITEM_DONE", "ITEM_OPEN", "LEDGER_NAMES", "SCHEMA_VERSION", "STATUSES", "STATUS_EN",
            "ImportResult", "LedgerError", "create_ledger", "export_progress", "find_ledger",
@@ -496,9 +497,7 @@ def _apply(con: sqlite3.Connection, table: pd.DataFrame, cols: dict, src: str,
         v = rec.get(cols[name]) if cols.get(name) else None
         if v is None or (isinstance(v, float) and np.isnan(v)):
             return ""
-        if isinstance(v, float) and v.is_integer():
-            return str(int(v))
-        return str(v).strip()
+        return id_text(v)  # the one id rule: Excel's 101.0 is the id 101
 
     seen: dict[tuple, int] = {}
     districts = set()
