@@ -603,7 +603,7 @@ def _start_client(scheduler: str | None, workers: int | None, n_tasks: int) -> t
         try:
             return None, Client(scheduler, timeout="20s")
         except OSError as err:
-            msg = f"--scheduler {scheduler}: cannot reach the dask scheduler ({err})."
+            msg = f"`scheduler={scheduler}`: cannot reach the dask scheduler ({err})."
             raise GisError(msg) from err
     n = workers or max(1, min(os.cpu_count() or 1, n_tasks))
     # One thread per process: the work is numpy/scipy/GEOS, and processes keep a city's

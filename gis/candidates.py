@@ -143,7 +143,7 @@ def network_candidates(
     (['N1', 'N2', 'N3', 'N4', 'N5'], [0.0, 100.0, 200.0, 300.0, 400.0])
     """
     if spacing_m <= 0:
-        msg = f"--spacing-m {spacing_m}: must be a positive number of metres."
+        msg = f"`spacing_m={spacing_m}`: must be a positive number of metres."
         raise InputError(msg)
     lines = np.asarray(shapely.get_parts(np.asarray(streets.geometry.values)))
     lines = lines[~shapely.is_empty(lines)]

@@ -954,7 +954,7 @@ def _refuse_truncated_names(path: Path) -> None:
     """UTF-8 field names cut at the Shapefile's 10-byte limit in mid-character.
 
     No encoding reads them (each is a Chinese name minus a byte or two of its last
-    character), so advising ``--encoding`` would only loop; say what happened instead.
+    character), so advising ``encoding`` would only loop; say what happened instead.
     """
     head, cpg = _dbf_header(path)
     if len(head) < 64:

@@ -321,7 +321,7 @@ def make_plan(*, estates_path: str | None = None, survey_path: str | None = None
 def _refuse_existing(ledger: str | Path) -> None:
     if Path(ledger).exists():
         raise GisError(f"{ledger}: the ledger already exists; a plan never overwrites a ledger. "
-                       "Choose a new --ledger file, or import progress with `gis programme "
+                       "Choose a new `ledger` file, or import progress with `gis programme "
                        "update`.")
 
 
@@ -384,7 +384,7 @@ def read_unit_membership(path: str | Path, ids: set[str]) -> pd.DataFrame:
     est["estate_id"] = est["estate_id"].astype(str)
     unknown = sorted(set(est["estate_id"]) - ids)
     if unknown:
-        raise InputError(f"{path}: {len(unknown)} estates are not in --estates (e.g. "
+        raise InputError(f"{path}: {len(unknown)} estates are not in `estates_path` (e.g. "
                          f"{', '.join(unknown[:5])}); use the units made from the same estates.")
     return est.loc[est["unit_id"].notna(), ["estate_id", "unit_id"]]
 
