@@ -403,7 +403,7 @@ def _run_city(task: CityTask, t0: float) -> CityResult:
     from gis.report._files import staged_outputs
     from gis.tiles import living_circle_tiled
 
-    kw = {"crs": task.input_crs}
+    kw = {"input_crs": task.input_crs}
     with warnings.catch_warnings():
         # Warnings become the report's notes; a worker has no one to show them to.
         warnings.simplefilter("ignore", UserWarning)
@@ -414,8 +414,9 @@ def _run_city(task: CityTask, t0: float) -> CityResult:
         if task.tile_m or task.districts:
             from gis.layers import read_layer
 
-            districts = (read_layer(task.districts, role="districts", layer=None, crs=kw["crs"],
-                                    encoding=None)[0] if task.districts else None)
+            districts = (read_layer(task.districts, role="districts", layer=None,
+                                    input_crs=task.input_crs, encoding=None)[0]
+                         if task.districts else None)
             cov = living_circle_tiled(estates, services, task.standard, streets=streets,
                                       gates=gates, tile_m=task.tile_m, params=task.params,
                                       districts=districts)
@@ -852,11 +853,11 @@ def summary_map(results: list[CityResult], *, lang: str = "zh", cities: Any = No
     return page.map
 
 
-def read_cities(path: str, *, crs: Any = None) -> Any:
+def read_cities(path: str, *, input_crs: Any = None) -> Any:
     """A polygon layer of cities for the summary map, keyed by its code (代码) column."""
     from gis.layers import find_field, read_layer
 
-    gdf, _, src = read_layer(path, role="cities", layer=None, crs=crs, encoding=None)
+    gdf, _, src = read_layer(path, role="cities", layer=None, input_crs=input_crs, encoding=None)
     code = find_field(gdf.columns, MANIFEST_FIELDS["code"])
     if code is None:
         msg = f"{src}: the cities layer needs a code (代码) column matching the manifest's codes."

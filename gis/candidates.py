@@ -49,7 +49,7 @@ def read_candidates(
     path: str | Path,
     *,
     layer: str | None = None,
-    crs: Any = None,
+    input_crs: Any = None,
     encoding: str | None = None,
     coords: str | None = None,
 ) -> gpd.GeoDataFrame:
@@ -59,7 +59,7 @@ def read_candidates(
     ----------
     path : str or Path
         GeoPackage, GeoJSON, Shapefile, or CSV/XLSX with lon/lat, as for services.
-    layer, crs, encoding, coords
+    layer, input_crs, encoding, coords
         As in `gis.layers.read_services`.
 
     Returns
@@ -84,7 +84,7 @@ def read_candidates(
     >>> len(sites), sites["source"].unique().tolist(), sites.geom_type.unique().tolist()
     (3, ['file'], ['Point'])
     """
-    gdf, notes, src = read_layer(path, role="candidates", layer=layer, crs=crs,
+    gdf, notes, src = read_layer(path, role="candidates", layer=layer, input_crs=input_crs,
                                  encoding=encoding, coords=coords)
     gdf = _rename(gdf, CANDIDATE_FIELDS, src, notes)
     gdf = _drop_empty(gdf, src, notes)

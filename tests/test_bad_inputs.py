@@ -111,12 +111,12 @@ def _read_with_library(name, role, extra):
     crs = extra[extra.index("--input-crs") + 1] if "--input-crs" in extra else None
     path = str(BAD / name)
     if role == "estates":
-        return read_estates(path, crs=crs)
+        return read_estates(path, input_crs=crs)
     if role == "services":
-        return read_services(path, load_standard(None), crs=crs)
+        return read_services(path, load_standard(None), input_crs=crs)
     if role == "streets":
-        return read_streets(path, crs=crs)
-    return read_gates(path, read_estates(str(DEMO / "estates.gpkg")), crs=crs)
+        return read_streets(path, input_crs=crs)
+    return read_gates(path, read_estates(str(DEMO / "estates.gpkg")), input_crs=crs)
 
 
 @pytest.mark.parametrize(("name", "role", "extra", "message"),
@@ -258,3 +258,27 @@ def test_library_errors_beyond_the_readers_name_parameters_and_the_cli_their_fla
         assert parameter in text and not FLAG.search(text), text
         shown = _as_flags(text)
         assert flag in shown and parameter not in shown, shown
+
+
+def test_the_parameter_the_messages_name_is_the_readers_parameter():
+    """"Pass `input_crs`" names a parameter every reader and preparer has (none calls it
+    `crs`), and following the advice reads the file the message refused."""
+    import inspect
+
+    from gis import batch, candidates, constraints, layers, prepare, sources
+    from gis.errors import CRSError
+
+    readers = [layers.read_estates, layers.read_services, layers.read_streets,
+               layers.read_barriers, layers.read_gates, layers.read_layer, sources.read_source,
+               constraints.read_constraint, candidates.read_candidates, batch.read_cities,
+               *(getattr(prepare, name) for name in prepare.__all__)]
+    for read in readers:
+        params = inspect.signature(read).parameters
+        assert "input_crs" in params and "crs" not in params, read.__qualname__
+    with pytest.raises(CRSError, match=r"Pass `input_crs`") as caught:
+        layers.read_estates(str(BAD / "no_prj.shp"))
+    assert "input_crs" in str(caught.value)
+    est = layers.read_estates(str(BAD / "no_prj.shp"), input_crs="EPSG:4548")
+    assert est.crs.to_epsg() == 4548 and len(est) > 0
+    with pytest.raises(TypeError):
+        layers.read_estates(str(BAD / "no_prj.shp"), crs="EPSG:4548")  # no alias

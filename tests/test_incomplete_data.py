@@ -329,8 +329,8 @@ def test_invalid_skip_applies_to_every_layer_type(tmp_path, standard):
                         "经度": ["117.6", "", "117.61"], "纬度": ["34.4", "34.41", "34.42"]})
     svc.to_csv(tmp_path / "svc.csv", index=False)
     with pytest.raises(InputError, match="1 rows have no numeric"):
-        read_services(tmp_path / "svc.csv", standard, crs="EPSG:4326")
-    v = read_services(tmp_path / "svc.csv", standard, crs="EPSG:4326", invalid="skip")
+        read_services(tmp_path / "svc.csv", standard, input_crs="EPSG:4326")
+    v = read_services(tmp_path / "svc.csv", standard, input_crs="EPSG:4326", invalid="skip")
     assert len(v) == 2 and [r["row"] for r in v.attrs["skipped"]] == [2]
 
     eco = gpd.read_file(DEMO / "eco_redline.gpkg")
