@@ -106,7 +106,7 @@ def barrier_features(
     )
 
 
-# ``--barrier-classes all``: every feature of a layer separates estates.
+# ``barrier_classes="all"``: every feature of a layer separates estates.
 ALL_FEATURES = ("all", "全部", "*")
 
 
@@ -193,7 +193,7 @@ def select_barriers(
     every = any(c.strip().lower() in ALL_FEATURES for c in road_classes)
     if not lines or every:
         chosen = barrier_features(layer, kind=kind)
-        rule = (("全部要素（--barrier-classes all）", "every feature (--barrier-classes all)")
+        rule = (('全部要素（`barrier_classes="all"`）', 'every feature (`barrier_classes="all"`)')
                 if lines else ("面要素全部作为障碍", "every polygon"))
         return chosen, BarrierLayer(source, kind, len(layer), len(chosen), *rule)
     has_class = "road_class" in layer and layer["road_class"].notna().any()
@@ -204,14 +204,14 @@ def select_barriers(
                   if str(f) != "geometry"]
         asked = []
         if road_classes:
-            asked.append(f"--barrier-classes {','.join(road_classes)} needs a road-class field "
+            asked.append(f"`barrier_classes=\"{','.join(road_classes)}\"` needs a road-class field "
                          "(道路等级/road_class/highway/fclass)")
         if min_width_m is not None:
-            asked.append("--barrier-min-width-m needs a width field (道路宽度/width_m)")
+            asked.append("`barrier_min_width_m` needs a width field (道路宽度/width_m)")
         msg = (
             f"{source}: {' and '.join(asked) or 'no class or width option was given'}, but the "
             f"layer's fields are: {', '.join(fields) or '(none)'}; as asked no feature would "
-            "act as a barrier. Pass `--barrier-classes all` to use every feature of the layer "
+            "act as a barrier. Pass `barrier_classes=\"all\"` to use every feature of the layer "
             "as a barrier, or add the 道路等级 field."
         )
         raise InputError(msg)
@@ -232,7 +232,7 @@ def select_barriers(
         listed = ", ".join(f"{k} ×{v}" for k, v in values.items()) or "none"
         text = (f"{source}: no feature matches {info.rule_en} (road classes in the layer: "
                 f"{listed}); this barrier layer separates no estates. Name its classes with "
-                "--barrier-classes, or pass --barrier-classes all.")
+                "`barrier_classes`, or pass `barrier_classes=\"all\"`.")
         warnings.warn(text, UserWarning, stacklevel=2)
         logger.warning(text)
     return chosen, info

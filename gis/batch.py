@@ -404,7 +404,7 @@ def _run_city(task: CityTask, t0: float) -> CityResult:
     from gis.report._files import staged_outputs
     from gis.tiles import living_circle_tiled
 
-    kw = {"crs": task.input_crs}
+    kw = {"input_crs": task.input_crs}
     with warnings.catch_warnings():
         # Warnings become the report's notes; a worker has no one to show them to.
         warnings.simplefilter("ignore", UserWarning)
@@ -415,8 +415,9 @@ def _run_city(task: CityTask, t0: float) -> CityResult:
         if task.tile_m or task.districts:
             from gis.layers import read_layer
 
-            districts = (read_layer(task.districts, role="districts", layer=None, crs=kw["crs"],
-                                    encoding=None)[0] if task.districts else None)
+            districts = (read_layer(task.districts, role="districts", layer=None,
+                                    input_crs=task.input_crs, encoding=None)[0]
+                         if task.districts else None)
             cov = living_circle_tiled(estates, services, task.standard, streets=streets,
                                       gates=gates, tile_m=task.tile_m, params=task.params,
                                       districts=districts)
@@ -604,7 +605,7 @@ def _start_client(scheduler: str | None, workers: int | None, n_tasks: int) -> t
         try:
             return None, Client(scheduler, timeout="20s")
         except OSError as err:
-            msg = f"--scheduler {scheduler}: cannot reach the dask scheduler ({err})."
+            msg = f"`scheduler={scheduler}`: cannot reach the dask scheduler ({err})."
             raise GisError(msg) from err
     n = workers or max(1, min(os.cpu_count() or 1, n_tasks))
     # One thread per process: the work is numpy/scipy/GEOS, and processes keep a city's
@@ -853,11 +854,11 @@ def summary_map(results: list[CityResult], *, lang: str = "zh", cities: Any = No
     return page.map
 
 
-def read_cities(path: str, *, crs: Any = None) -> Any:
+def read_cities(path: str, *, input_crs: Any = None) -> Any:
     """A polygon layer of cities for the summary map, keyed by its code (代码) column."""
     from gis.layers import find_field, read_layer
 
-    gdf, _, src = read_layer(path, role="cities", layer=None, crs=crs, encoding=None)
+    gdf, _, src = read_layer(path, role="cities", layer=None, input_crs=input_crs, encoding=None)
     code = find_field(gdf.columns, MANIFEST_FIELDS["code"])
     if code is None:
         msg = f"{src}: the cities layer needs a code (代码) column matching the manifest's codes."

@@ -49,7 +49,7 @@ def read_candidates(
     path: str | Path,
     *,
     layer: str | None = None,
-    crs: Any = None,
+    input_crs: Any = None,
     encoding: str | None = None,
     coords: str | None = None,
 ) -> gpd.GeoDataFrame:
@@ -59,7 +59,7 @@ def read_candidates(
     ----------
     path : str or Path
         GeoPackage, GeoJSON, Shapefile, or CSV/XLSX with lon/lat, as for services.
-    layer, crs, encoding, coords
+    layer, input_crs, encoding, coords
         As in `gis.layers.read_services`.
 
     Returns
@@ -84,7 +84,7 @@ def read_candidates(
     >>> len(sites), sites["source"].unique().tolist(), sites.geom_type.unique().tolist()
     (3, ['file'], ['Point'])
     """
-    gdf, notes, src = read_layer(path, role="candidates", layer=layer, crs=crs,
+    gdf, notes, src = read_layer(path, role="candidates", layer=layer, input_crs=input_crs,
                                  encoding=encoding, coords=coords)
     gdf = _rename(gdf, CANDIDATE_FIELDS, src, notes)
     gdf = _drop_empty(gdf, src, notes)
@@ -143,7 +143,7 @@ def network_candidates(
     (['N1', 'N2', 'N3', 'N4', 'N5'], [0.0, 100.0, 200.0, 300.0, 400.0])
     """
     if spacing_m <= 0:
-        msg = f"--spacing-m {spacing_m}: must be a positive number of metres."
+        msg = f"`spacing_m={spacing_m}`: must be a positive number of metres."
         raise InputError(msg)
     lines = np.asarray(shapely.get_parts(np.asarray(streets.geometry.values)))
     lines = lines[~shapely.is_empty(lines)]

@@ -171,7 +171,7 @@ def _data_basemap(o: dict[str, Any]) -> dict[str, Any]:
     from gis.constraints import read_constraint
     from gis.layers import read_barriers
 
-    kw = {"crs": o.get("input_crs")}
+    kw = {"input_crs": o.get("input_crs")}
     water = read_barriers(o["water_path"], **kw) if o.get("water_path") else None
     boundary = (read_constraint(o["boundary_path"], "development_boundary", **kw).layer
                 if o.get("boundary_path") else None)
@@ -480,7 +480,7 @@ def map_coverage(**o: Any) -> None:
                    "coverage was computed with.")
             raise GisError(msg)
         _check_coverage_layers(path, estates, services, std)
-        streets = read_streets(o["streets_path"], crs=o["input_crs"]) \
+        streets = read_streets(o["streets_path"], input_crs=o["input_crs"]) \
             if o["streets_path"] else None
         # The run's own numbers (search factor, CRS, noding, edge length) from its record;
         # a file from an older version has none and gets the `Params` defaults.
@@ -545,7 +545,7 @@ def map_units(**o: Any) -> None:
         _check_columns(path, layers, _UNITS_COLUMNS, "gis units")
         if "conflicts" in layers:  # labels in --lang where the file allows (gis.review)
             layers["conflicts"] = review_tables(None, layers["conflicts"], o["lang"])[1]
-        constraints = {kind: labelled_layer(read_constraint(o[opt], kind, crs=o["input_crs"]),
+        constraints = {kind: labelled_layer(read_constraint(o[opt], kind, input_crs=o["input_crs"]),
                                             o["lang"])
                        for opt, kind in _CONSTRAINT_OPTIONS.items() if o.get(opt)}
         if o["fmt"] != "html":
@@ -717,7 +717,7 @@ def _coverage(
         _check_out_dir(out_dir)
     std = load_standard(standard)
     metric = parse_crs(analysis_crs, what="--crs") if analysis_crs else None
-    kw = {"crs": input_crs, "encoding": encoding, "invalid": invalid}
+    kw = {"input_crs": input_crs, "encoding": encoding, "invalid": invalid}
     sys_of = _coords_map(coords)
     estates = read_estates(estates_path, **kw, coords=sys_of.get("estates"))
     services = read_services(services_path, std, **kw, coords=sys_of.get("services"))
@@ -805,7 +805,7 @@ def _units(*, review: bool, illustrative: bool = False, estates: Any = None,
     # Read first: a decisions file that cannot be used stops the run before any work.
     decisions = read_decisions(o["decisions_path"], encoding=o.get("encoding")) \
         if o.get("decisions_path") else None
-    kw = {"crs": o.get("input_crs"), "encoding": o.get("encoding"),
+    kw = {"input_crs": o.get("input_crs"), "encoding": o.get("encoding"),
           "invalid": o.get("invalid", "stop")}
     if estates is None:
         estates = read_estates(o["estates_path"], **kw,
@@ -1299,7 +1299,7 @@ def _siting(*, illustrative: bool = False, cov: Any = None, gates: Any = None,
     for c, _ in demands:
         std.category(c)
     params = Params.from_standard(std, **{k: o.get(k) for k in _SITING_PARAMS})
-    kw = {"crs": o.get("input_crs"), "encoding": o.get("encoding")}
+    kw = {"input_crs": o.get("input_crs"), "encoding": o.get("encoding")}
     sys_of = _coords_map(tuple(o.get("coords") or ()), roles=(*_LAYER_ROLES, "candidates"))
     estates = services = streets = metric = path = None
     if cov is None:

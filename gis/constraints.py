@@ -172,7 +172,7 @@ def read_constraint(
     path: str | Path,
     kind: str,
     *,
-    crs: Any = None,
+    input_crs: Any = None,
     layer: str | None = None,
     encoding: str | None = None,
     name_field: str | None = None,
@@ -189,7 +189,7 @@ def read_constraint(
         经度/纬度 (lon/lat) columns.
     kind : str
         One of `CONSTRAINT_KINDS`, or its Chinese (古树名木) or English label.
-    crs : str, int or CRS, optional
+    input_crs : str, int or CRS, optional
         CRS of a file that has none (CSV, Shapefile without ``.prj``). Never guessed.
     layer : str, optional
         Layer name inside a multi-layer file (GeoPackage).
@@ -226,7 +226,7 @@ def read_constraint(
         Rows of the wrong geometry type for the kind, or polygons with no area once
         repaired.
     CRSError
-        No CRS and none given, or ``crs`` contradicts the file's.
+        No CRS and none given, or ``input_crs`` contradicts the file's.
 
     Examples
     --------
@@ -251,7 +251,7 @@ def read_constraint(
         )
         raise InputError(msg)
     # read_layer: format and encoding detection, then gis.crs.require_crs (never guesses).
-    gdf, notes, src = read_layer(path, role=f"{en} ({zh})", layer=layer, crs=crs,
+    gdf, notes, src = read_layer(path, role=f"{en} ({zh})", layer=layer, input_crs=input_crs,
                                 encoding=encoding)
     return constraint_from(gdf, notes, src, kind, name_field=name_field,
                            crown_field=crown_field, invalid=invalid)

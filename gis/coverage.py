@@ -227,7 +227,7 @@ def living_circle(
     t0 = time.perf_counter()
     if mode == "network":
         if streets is None:
-            msg = "Network mode needs a streets layer (`--streets`); or use `--mode straight`."
+            msg = 'Network mode needs a streets layer (`streets`); or use `mode="straight"`.'
             raise InputError(msg)
         streets_m = to_metric(streets, metric)
         _same_place(est_m, streets_m, "streets")
@@ -770,7 +770,7 @@ def _check_analysis_crs(metric: CRS, estates: gpd.GeoDataFrame) -> list[str]:
     name = metric.to_string()
     if err > MAX_SCALE_ERROR_M_PER_KM:
         msg = (f"The analysis CRS {name} ({metric.name}) has a scale error of up to {err:,.1f} m "
-               f"per km over the estates: every distance would be off by that much. Leave `--crs` "
+               f"per km over the estates: every distance would be off by that much. Leave `crs` "
                f"out to use {best.to_string()} ({best.name}), or give a local conformal projection "
                "(the Gauss-Krüger or UTM zone of the data).")
         raise CRSError(msg)
@@ -826,5 +826,5 @@ def _refuse_far_gates(estates_m: gpd.GeoDataFrame, gates_m: gpd.GeoDataFrame,
         msg = (f"{src}: {'row' if len(rows) == 1 else 'rows'} {shown}{more} "
                f"{'lies' if len(rows) == 1 else 'lie'} farther than {tolerance_m:g} m from "
                "the estate's boundary; a gate sits on its estate's boundary. Fix the gate's "
-               "position or its 小区编号, or raise `--gate-tolerance-m`.")
+               "position or its 小区编号, or raise `gate_tolerance_m`.")
         raise InputError(msg)

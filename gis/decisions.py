@@ -3,7 +3,7 @@
 A row names either a link (``estate_a``, ``estate_b``) or a unit (``unit_id``, with
 optional ``members``), a ``decision`` — ``approve`` (通过), ``reject`` (否决) or
 ``split`` (拆分) — and a ``comment``. The review workbook written by ``gis review`` has
-these columns, so reviewers can fill it in and pass it back with ``--decisions``.
+these columns, so reviewers can fill it in and pass it back as ``decisions``.
 In a workbook every sheet that has a decision column is read (the review workbook's
 审查表 for units and 相邻关系 for links); the same target decided differently in two
 places is an error, and so is a formula cell whose value was never saved (a workbook

@@ -32,8 +32,8 @@ STATUSES: dict[str, tuple[str, str]] = {
         "built {by1}–{by2} ({year}), included where needed",
     ),
     "extended_not_included": (
-        "{by1}–{by2}年建成（{year}年），未选择纳入（--include-2001-2005）",
-        "built {by1}–{by2} ({year}); not included (--include-2001-2005)",
+        "{by1}–{by2}年建成（{year}年），未选择纳入（`include_extended`）",
+        "built {by1}–{by2} ({year}); not included (`include_extended`)",
     ),
     "too_new": ("{by2}年后建成（{year}年），不在改造范围", "built after {by2} ({year})"),
     "shantytown": ("已纳入棚改计划，不属于老旧小区改造范畴", "in a shantytown-redevelopment plan"),
@@ -43,8 +43,8 @@ STATUSES: dict[str, tuple[str, str]] = {
         "unknown: no build year, so eligibility cannot be decided; fill in the year",
     ),
     "assumed_eligible": (
-        "建成年份缺失，按假定纳入（--assume-unknown-eligible），须核实",
-        "no build year; ASSUMED eligible (--assume-unknown-eligible), to be verified",
+        "建成年份缺失，按假定纳入（`assume_unknown_eligible`），须核实",
+        "no build year; ASSUMED eligible (`assume_unknown_eligible`), to be verified",
     ),
 }
 # Statuses that put an estate into the programme, and those that decide nothing yet.
@@ -53,9 +53,9 @@ UNDECIDED_STATUSES = ("unknown", "assumed_eligible")
 # How to turn "unknown" into a decision, for consoles and reports (zh, en).
 FILL_IN_HINT = (
     "在小区图层中补录建成年份（建成年份/build_year 字段，按小区编号逐一填写），"
-    "或使用 --assume-unknown-eligible 将年份未知的小区假定纳入（各成果中均会标注）",
+    "或使用 `assume_unknown_eligible` 将年份未知的小区假定纳入（各成果中均会标注）",
     "fill in the build year (建成年份/build_year field of the estates layer, one value per "
-    "小区编号), or pass --assume-unknown-eligible to take estates without a year as eligible "
+    "小区编号), or pass `assume_unknown_eligible` to take estates without a year as eligible "
     "(marked as assumed in every output)",
 )
 

@@ -115,7 +115,7 @@ def read_estates(
     path: str | Path,
     *,
     layer: str | None = None,
-    crs: Any = None,
+    input_crs: Any = None,
     encoding: str | None = None,
     coords: str | None = None,
     invalid: str = "stop",
@@ -128,7 +128,7 @@ def read_estates(
         Polygon layer; see the module docstring for formats.
     layer : str, optional
         Layer name inside a multi-layer file (GeoPackage).
-    crs : str, int or CRS, optional
+    input_crs : str, int or CRS, optional
         CRS of a file that has none (CSV has none; a Shapefile without ``.prj``).
     encoding : str, optional
         Text encoding of attributes; detected when not given.
@@ -170,8 +170,8 @@ def read_estates(
     >>> print(est.attrs["notes"][0])  # doctest: +ELLIPSIS
     estates.gpkg: fields mapped 小区编号→estate_id, 小区名称→name, 建成年份→build_year, ...
     """
-    gdf, notes, src = read_layer(path, role="estates", layer=layer, crs=crs, encoding=encoding,
-                                 coords=coords, invalid=invalid)
+    gdf, notes, src = read_layer(path, role="estates", layer=layer, input_crs=input_crs,
+                                 encoding=encoding, coords=coords, invalid=invalid)
     return estates_from(gdf, notes, src, invalid=invalid, from_osm=_is_osm(path))
 
 
@@ -273,7 +273,7 @@ def read_services(
     standard: Standard,
     *,
     layer: str | None = None,
-    crs: Any = None,
+    input_crs: Any = None,
     encoding: str | None = None,
     coords: str | None = None,
     invalid: str = "stop",
@@ -290,7 +290,7 @@ def read_services(
         Point or polygon layer; see the module docstring for formats.
     standard : Standard
         Gives the categories and the words and tags that identify them.
-    layer, crs, encoding, coords, invalid
+    layer, input_crs, encoding, coords, invalid
         As in `read_estates`. Rows without geometry are always left out (and listed);
         with ``invalid="skip"`` so are table rows without numeric coordinates.
 
@@ -318,8 +318,8 @@ def read_services(
     >>> svc["category"].value_counts().head(3).to_dict()
     {'convenience_store': 52, 'express': 38, 'parking': 20}
     """
-    gdf, notes, src = read_layer(path, role="services", layer=layer, crs=crs, encoding=encoding,
-                                 coords=coords, invalid=invalid)
+    gdf, notes, src = read_layer(path, role="services", layer=layer, input_crs=input_crs,
+                                 encoding=encoding, coords=coords, invalid=invalid)
     return services_from(gdf, notes, src, standard)
 
 
@@ -366,7 +366,7 @@ def read_streets(
     path: str | Path,
     *,
     layer: str | None = None,
-    crs: Any = None,
+    input_crs: Any = None,
     encoding: str | None = None,
     coords: str | None = None,
     invalid: str = "stop",
@@ -396,8 +396,8 @@ def read_streets(
     >>> len(streets), list(streets.columns), streets.crs.to_string()
     (639, ['name', 'road_class', 'width_m', 'geometry'], 'EPSG:4490')
     """
-    gdf, notes, src = read_layer(path, role="streets", layer=layer, crs=crs, encoding=encoding,
-                                 coords=coords, invalid=invalid)
+    gdf, notes, src = read_layer(path, role="streets", layer=layer, input_crs=input_crs,
+                                 encoding=encoding, coords=coords, invalid=invalid)
     return streets_from(gdf, notes, src, invalid=invalid)
 
 
@@ -430,7 +430,7 @@ def read_barriers(
     path: str | Path,
     *,
     layer: str | None = None,
-    crs: Any = None,
+    input_crs: Any = None,
     encoding: str | None = None,
     coords: str | None = None,
     invalid: str = "stop",
@@ -457,8 +457,8 @@ def read_barriers(
     >>> len(rivers), list(rivers.columns), rivers.geom_type.iloc[0]
     (1, ['name', 'geometry'], 'Polygon')
     """
-    gdf, notes, src = read_layer(path, role="barriers", layer=layer, crs=crs, encoding=encoding,
-                                 coords=coords, invalid=invalid)
+    gdf, notes, src = read_layer(path, role="barriers", layer=layer, input_crs=input_crs,
+                                 encoding=encoding, coords=coords, invalid=invalid)
     return barriers_from(gdf, notes, src, invalid=invalid)
 
 
@@ -489,7 +489,7 @@ def read_gates(
     estates: gpd.GeoDataFrame,
     *,
     layer: str | None = None,
-    crs: Any = None,
+    input_crs: Any = None,
     encoding: str | None = None,
     coords: str | None = None,
     invalid: str = "stop",
@@ -517,8 +517,8 @@ def read_gates(
     >>> len(gates), gates["estate_id"].nunique(), list(gates.columns)
     (88, 62, ['estate_id', 'name', 'geometry'])
     """
-    gdf, notes, src = read_layer(path, role="gates", layer=layer, crs=crs, encoding=encoding,
-                                 coords=coords, invalid=invalid)
+    gdf, notes, src = read_layer(path, role="gates", layer=layer, input_crs=input_crs,
+                                 encoding=encoding, coords=coords, invalid=invalid)
     return gates_from(gdf, notes, src, estates, invalid=invalid)
 
 
@@ -739,7 +739,7 @@ def split_layer(path: str | Path) -> tuple[Path, str | None]:
 
 
 def read_layer(
-    path: str | Path | gpd.GeoDataFrame, *, role: str, layer: str | None, crs: Any,
+    path: str | Path | gpd.GeoDataFrame, *, role: str, layer: str | None, input_crs: Any,
     encoding: str | None, coords: str | None = None, invalid: str = "stop",
 ) -> tuple[gpd.GeoDataFrame, list[str], str]:
     """Read any supported file (or take a GeoDataFrame already in memory, see
@@ -755,7 +755,7 @@ def read_layer(
     --------
     >>> from gis.sources import demo_folder
     >>> gdf, notes, src = read_layer(demo_folder() / "estates.gpkg", role="estates", layer=None,
-    ...                              crs=None, encoding=None)
+    ...                              input_crs=None, encoding=None)
     >>> src, len(gdf), list(gdf.columns[:3]), int(gdf["_row"].iloc[-1])
     ('estates.gpkg', 150, ['小区编号', '小区名称', '建成年份'], 150)
     """
@@ -763,22 +763,22 @@ def read_layer(
     if isinstance(path, gpd.GeoDataFrame):
         # An in-memory layer (e.g. a QGIS layer in the Processing plugin): the same checks
         # as a file's from here on, under the name it carries, with no file written.
-        return checked_layer(path.copy(), role=role, crs=crs, coords=coords)
-    gdf, notes, src, where = read_raw(path, role=role, layer=layer, crs=crs, encoding=encoding,
-                                      invalid=invalid)
-    return checked_layer(gdf, role=role, crs=crs, coords=coords, source=src, notes=notes,
-                         where=where)
+        return checked_layer(path.copy(), role=role, input_crs=input_crs, coords=coords)
+    gdf, notes, src, where = read_raw(path, role=role, layer=layer, input_crs=input_crs,
+                                      encoding=encoding, invalid=invalid)
+    return checked_layer(gdf, role=role, input_crs=input_crs, coords=coords, source=src,
+                         notes=notes, where=where)
 
 
 def read_raw(
-    path: str | Path, *, role: str | None, layer: str | None = None, crs: Any = None,
+    path: str | Path, *, role: str | None, layer: str | None = None, input_crs: Any = None,
     encoding: str | None = None, invalid: str = "stop",
 ) -> tuple[gpd.GeoDataFrame, list[str], str, str | None]:
     """Read any supported source as it is: the layer, notes on reading (encoding), the
     name to use in messages and where it is (a path; None for a database table).
     No checks beyond what reading needs (`gis.sources.read_source` is the public way in)."""
     if is_postgis(path):  # a PostGIS table or query (gis.postgis); the same checks follow
-        gdf, src = read_postgis_layer(str(path), crs=crs)
+        gdf, src = read_postgis_layer(str(path), crs=input_crs)
         return gdf, [], src, None
     path, named = split_layer(path)
     layer = layer or named
@@ -811,7 +811,7 @@ def read_raw(
 
 
 def checked_layer(
-    gdf: gpd.GeoDataFrame, *, role: str, crs: Any = None, coords: str | None = None,
+    gdf: gpd.GeoDataFrame, *, role: str, input_crs: Any = None, coords: str | None = None,
     source: str | None = None, notes: list[str] | None = None, where: str | None = None,
 ) -> tuple[gpd.GeoDataFrame, list[str], str]:
     """The checks `read_layer` makes once a layer is read, on a GeoDataFrame.
@@ -827,7 +827,7 @@ def checked_layer(
         raise InputError(msg)
     _refuse_non_finite(gdf, src)
     gdf["_row"] = np.arange(1, len(gdf) + 1)  # file rows, for rows left out by invalid="skip"
-    gdf = require_crs(gdf, source=src, crs=crs)
+    gdf = require_crs(gdf, source=src, crs=input_crs)
     gdf = _from_web_coords(gdf, coords, src, notes)
     gdf.attrs["coords"] = coords or "as labelled"
     gdf.attrs["source"] = src
@@ -954,7 +954,7 @@ def _refuse_truncated_names(path: Path) -> None:
     """UTF-8 field names cut at the Shapefile's 10-byte limit in mid-character.
 
     No encoding reads them (each is a Chinese name minus a byte or two of its last
-    character), so advising ``--encoding`` would only loop; say what happened instead.
+    character), so advising ``encoding`` would only loop; say what happened instead.
     """
     head, cpg = _dbf_header(path)
     if len(head) < 64:

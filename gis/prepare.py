@@ -9,7 +9,7 @@ Each function returns the canonical layer in the frame's own CRS; ``attrs["notes
 lists the field mapping and every repair, ``attrs["skipped"]`` the rows left out with
 ``invalid="skip"``. Broken data raises `gis.errors.InputError` (or `CRSError`,
 `GeometryError`) naming the source, the rows and the fix; messages name parameters
-(``crs``), which the CLI maps to its flags (``--input-crs``).
+(``input_crs``), which the CLI shows as its own options.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ __all__ = ["prepare_barriers", "prepare_constraint", "prepare_estates", "prepare
            "prepare_services", "prepare_streets"]
 
 
-def _checked(gdf: gpd.GeoDataFrame, source_name: str, role: str, crs: Any, coords: str | None,
-             invalid: str) -> tuple[gpd.GeoDataFrame, list[str], str]:
+def _checked(gdf: gpd.GeoDataFrame, source_name: str, role: str, input_crs: Any,
+             coords: str | None, invalid: str) -> tuple[gpd.GeoDataFrame, list[str], str]:
     """The checks every source gets (rows, finite coordinates, CRS, web offsets, 2D) on a
     copy, so the caller's frame is never changed."""
     check_invalid_mode(invalid)
@@ -40,17 +40,17 @@ def _checked(gdf: gpd.GeoDataFrame, source_name: str, role: str, crs: Any, coord
     notes = list(gdf.attrs.get("notes", []))
     frame = gdf.drop(columns="_row", errors="ignore").copy()
     frame.attrs = {}
-    return _layers.checked_layer(frame, role=role, crs=crs, coords=coords, source=source_name,
-                                 notes=notes)
+    return _layers.checked_layer(frame, role=role, input_crs=input_crs, coords=coords,
+                                 source=source_name, notes=notes)
 
 
 def prepare_estates(gdf: gpd.GeoDataFrame, *, standard: Standard | None = None,
-                    source_name: str = "estates", crs: Any = None, coords: str | None = None,
+                    source_name: str = "estates", input_crs: Any = None, coords: str | None = None,
                     invalid: str = "stop", from_osm: bool = False) -> gpd.GeoDataFrame:
     """Checked estates (小区) from a raw frame; see `gis.layers.read_estates` for columns.
 
     ``standard`` is accepted for a uniform signature (eligibility is judged later, in
-    `gis.eligibility`); ``crs`` is the CRS of a frame that has none; ``from_osm`` relaxes
+    `gis.eligibility`); ``input_crs`` is the CRS of a frame that has none; ``from_osm`` relaxes
     the checks OpenStreetMap polygons need relaxed (as for an ``.osm`` file).
 
     Examples
@@ -62,20 +62,20 @@ def prepare_estates(gdf: gpd.GeoDataFrame, *, standard: Standard | None = None,
     >>> len(est), list(est.columns[:4]), list(raw.columns[:2])  # the raw frame is untouched
     (150, ['estate_id', 'name', 'build_year', 'households'], ['小区编号', '小区名称'])
 
-    A frame built in memory, with no CRS of its own: ``crs`` says what it is in.
+    A frame built in memory, with no CRS of its own: ``input_crs`` says what it is in.
 
     >>> town = gpd.GeoDataFrame({"小区编号": [101.0, 102.0], "户数": ["1,200", "80"]},
     ...                         geometry=[shapely.box(0, 0, 100, 80), shapely.box(150, 0, 220, 60)])
-    >>> est = prepare_estates(town, crs="EPSG:4547")
+    >>> est = prepare_estates(town, input_crs="EPSG:4547")
     >>> est["estate_id"].tolist(), est["households"].tolist(), est.crs.to_epsg()
     (['101', '102'], [1200.0, 80.0], 4547)
     """
-    frame, notes, src = _checked(gdf, source_name, "estates", crs, coords, invalid)
+    frame, notes, src = _checked(gdf, source_name, "estates", input_crs, coords, invalid)
     return _layers.estates_from(frame, notes, src, invalid=invalid, from_osm=from_osm)
 
 
 def prepare_services(gdf: gpd.GeoDataFrame, *, standard: Standard, source_name: str = "services",
-                     crs: Any = None, coords: str | None = None,
+                     input_crs: Any = None, coords: str | None = None,
                      invalid: str = "stop") -> gpd.GeoDataFrame:
     """Checked and classified services; see `gis.layers.read_services`.
 
@@ -88,12 +88,12 @@ def prepare_services(gdf: gpd.GeoDataFrame, *, standard: Standard, source_name: 
     >>> len(svc), int(svc["category"].notna().sum()), sorted(svc["category"].unique())[:3]
     (164, 164, ['charging', 'clinic', 'community_service'])
     """
-    frame, notes, src = _checked(gdf, source_name, "services", crs, coords, invalid)
+    frame, notes, src = _checked(gdf, source_name, "services", input_crs, coords, invalid)
     return _layers.services_from(frame, notes, src, standard)
 
 
 def prepare_streets(gdf: gpd.GeoDataFrame, *, standard: Standard | None = None,
-                    source_name: str = "streets", crs: Any = None, coords: str | None = None,
+                    source_name: str = "streets", input_crs: Any = None, coords: str | None = None,
                     invalid: str = "stop") -> gpd.GeoDataFrame:
     """Checked street centre-lines; see `gis.layers.read_streets`.
 
@@ -104,13 +104,13 @@ def prepare_streets(gdf: gpd.GeoDataFrame, *, standard: Standard | None = None,
     >>> len(streets), list(streets.columns)
     (639, ['name', 'road_class', 'width_m', 'geometry'])
     """
-    frame, notes, src = _checked(gdf, source_name, "streets", crs, coords, invalid)
+    frame, notes, src = _checked(gdf, source_name, "streets", input_crs, coords, invalid)
     return _layers.streets_from(frame, notes, src, invalid=invalid)
 
 
 def prepare_barriers(gdf: gpd.GeoDataFrame, *, standard: Standard | None = None,
-                     source_name: str = "barriers", crs: Any = None, coords: str | None = None,
-                     invalid: str = "stop") -> gpd.GeoDataFrame:
+                     source_name: str = "barriers", input_crs: Any = None,
+                     coords: str | None = None, invalid: str = "stop") -> gpd.GeoDataFrame:
     """Checked barrier lines/polygons; see `gis.layers.read_barriers`.
 
     Examples
@@ -120,13 +120,14 @@ def prepare_barriers(gdf: gpd.GeoDataFrame, *, standard: Standard | None = None,
     >>> len(rivers), list(rivers.columns)
     (1, ['name', 'geometry'])
     """
-    frame, notes, src = _checked(gdf, source_name, "barriers", crs, coords, invalid)
+    frame, notes, src = _checked(gdf, source_name, "barriers", input_crs, coords, invalid)
     return _layers.barriers_from(frame, notes, src, invalid=invalid)
 
 
 def prepare_gates(gdf: gpd.GeoDataFrame, estates: gpd.GeoDataFrame, *,
-                  standard: Standard | None = None, source_name: str = "gates", crs: Any = None,
-                  coords: str | None = None, invalid: str = "stop") -> gpd.GeoDataFrame:
+                  standard: Standard | None = None, source_name: str = "gates",
+                  input_crs: Any = None, coords: str | None = None,
+                  invalid: str = "stop") -> gpd.GeoDataFrame:
     """Checked gates naming known estates (a prepared estates layer); see
     `gis.layers.read_gates`.
 
@@ -138,12 +139,12 @@ def prepare_gates(gdf: gpd.GeoDataFrame, estates: gpd.GeoDataFrame, *,
     >>> len(gates), gates["estate_id"].nunique()
     (88, 62)
     """
-    frame, notes, src = _checked(gdf, source_name, "gates", crs, coords, invalid)
+    frame, notes, src = _checked(gdf, source_name, "gates", input_crs, coords, invalid)
     return _layers.gates_from(frame, notes, src, estates, invalid=invalid)
 
 
 def prepare_constraint(gdf: gpd.GeoDataFrame, kind: str, *, standard: Standard | None = None,
-                       source_name: str | None = None, crs: Any = None,
+                       source_name: str | None = None, input_crs: Any = None,
                        invalid: str = "stop", name_field: str | None = None,
                        crown_field: str | None = None) -> Constraint:
     """A constraint layer (历史文化街区 …) checked for its kind; see
@@ -158,6 +159,6 @@ def prepare_constraint(gdf: gpd.GeoDataFrame, kind: str, *, standard: Standard |
     ('ancient_tree', 8, ['name', 'crown_radius_m', 'geometry', 'feature_id', 'species', 'row'])
     """
     kind = constraint_kind(kind)
-    frame, notes, src = _checked(gdf, source_name or kind, kind, crs, None, invalid)
+    frame, notes, src = _checked(gdf, source_name or kind, kind, input_crs, None, invalid)
     return constraint_from(frame, notes, src, kind, name_field=name_field,
                            crown_field=crown_field, invalid=invalid)

@@ -592,7 +592,7 @@ def solve(
     greedy = g_val = g_bound = None
     capped = capacity is not None and bool(np.isfinite(capacity).any())
     if solver == "greedy" and capped:
-        msg = "Capacities need the exact solver: use --solver exact or auto."
+        msg = 'Capacities need the exact solver: use `solver="exact"` or `solver="auto"`.'
         raise InputError(msg)
     if not capped:
         # Greedy ignores capacities, so it is neither a fallback nor a bound with them.
@@ -617,11 +617,11 @@ def solve(
     if greedy is None:
         if "infeasible" in message.lower():
             msg = ("The candidates' capacities (capacity_households) cannot serve every gap "
-                   "estate they reach; raise the capacities, add candidates, or ask for --k "
+                   "estate they reach; raise the capacities, add candidates, or ask for `k` "
                    "sites instead of covering all.")
         else:
             msg = (f"The exact solver found no solution within {time_limit_s:.0f} s ({message}); "
-                   "raise --time-limit or drop --capacity.")
+                   "raise `time_limit_s` or drop `use_capacity`.")
         raise InputError(msg)
     return Solution(model, "greedy", greedy, g_val, bound, _gap(g_val, bound, k), False,
                     g_val, value if chosen is not None else math.nan,
@@ -709,7 +709,8 @@ def site_facilities(
     std = cov.standard
     reqs = [d if isinstance(d, Demand) else Demand(*d) for d in demands]
     if not reqs:
-        msg = "Name at least one category to site (--category KEY with --k N or --cover-all)."
+        msg = ("Name at least one category to site: `demands` holds (category, k) pairs, "
+               "k None to cover all reachable gaps.")
         raise InputError(msg)
     cats = [std.category(r.category) for r in reqs]  # StandardsError names the keys
     seen = [r.category for r in reqs]
@@ -764,7 +765,7 @@ def site_facilities(
     n_cand = len(cand_m)
     for r in reqs:
         if r.k is not None and (r.k < 1 or r.k > n_cand):
-            msg = (f"--k {r.k} for {r.category}: must be between 1 and the {n_cand} usable "
+            msg = (f"`k={r.k}` for {r.category}: must be between 1 and the {n_cand} usable "
                    "candidates; add candidates or ask for fewer sites.")
             raise InputError(msg)
     gates_m = to_metric(gates, metric) if gates is not None else None

@@ -41,7 +41,7 @@ class Source:
 
 
 def read_source(src: str | Path, layer: str | None = None, *, role: str | None = None,
-                crs: Any = None, encoding: str | None = None,
+                input_crs: Any = None, encoding: str | None = None,
                 invalid: str = "stop") -> Source:
     """Read one layer from a file or database as it is.
 
@@ -53,7 +53,7 @@ def read_source(src: str | Path, layer: str | None = None, *, role: str | None =
         Layer inside a multi-layer file.
     role : {"estates", "services", "streets", "gates", "barriers"}, optional
         What the layer is: needed for OpenStreetMap files, which hold every kind.
-    crs : optional
+    input_crs : optional
         Only for database queries without a registered SRID; files get theirs in
         `gis.prepare` (a CRS is never guessed).
     encoding : str, optional
@@ -91,8 +91,8 @@ def read_source(src: str | Path, layer: str | None = None, *, role: str | None =
     check_invalid_mode(invalid)
     from gis.layers import _is_osm  # one test of "is this OpenStreetMap", shared with layers
 
-    gdf, notes, name, where = read_raw(src, role=role, layer=layer, crs=crs, encoding=encoding,
-                                       invalid=invalid)
+    gdf, notes, name, where = read_raw(src, role=role, layer=layer, input_crs=input_crs,
+                                       encoding=encoding, invalid=invalid)
     gdf.attrs["notes"] = list(notes)
     return Source(gdf, name, where, from_osm=where is not None and _is_osm(where))
 

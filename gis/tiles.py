@@ -496,7 +496,7 @@ def living_circle_tiled(
     """
     params = params or CoverageParams.resolve()
     if params.mode == "network" and streets is None:
-        msg = "Network mode needs a streets layer (`--streets`); or use `--mode straight`."
+        msg = 'Network mode needs a streets layer (`streets`); or use `mode="straight"`.'
         raise InputError(msg)
     metric = CRS.from_user_input(params.crs) if params.crs else metric_crs(estates)
     noding_notes: list = []

@@ -654,7 +654,7 @@ def renovation_units(
 
 
 def _with_not_analysed(assessed: gpd.GeoDataFrame, skipped: list[dict]) -> gpd.GeoDataFrame:
-    """Every estate read, the ones left out by ``--invalid skip`` as "not analysed"."""
+    """Every estate read, the ones left out by ``invalid="skip"`` as "not analysed"."""
     assessed = assessed.copy()
     assessed["analysed"] = True
     rows = not_analysed_estates(skipped, assessed.crs)

@@ -111,12 +111,12 @@ def _read_with_library(name, role, extra):
     crs = extra[extra.index("--input-crs") + 1] if "--input-crs" in extra else None
     path = str(BAD / name)
     if role == "estates":
-        return read_estates(path, crs=crs)
+        return read_estates(path, input_crs=crs)
     if role == "services":
-        return read_services(path, load_standard(None), crs=crs)
+        return read_services(path, load_standard(None), input_crs=crs)
     if role == "streets":
-        return read_streets(path, crs=crs)
-    return read_gates(path, read_estates(str(DEMO / "estates.gpkg")), crs=crs)
+        return read_streets(path, input_crs=crs)
+    return read_gates(path, read_estates(str(DEMO / "estates.gpkg")), input_crs=crs)
 
 
 @pytest.mark.parametrize(("name", "role", "extra", "message"),
@@ -171,3 +171,114 @@ def test_console_warnings_name_flags_and_reports_keep_parameters(tmp_path):
     report = (out / "gap_report_en.md").read_text(encoding="utf-8")
     assert 'empty_geometry.gpkg: row 4 left out (`invalid="skip"`): no geometry.' in report
     assert "--invalid" not in report
+
+
+FLAG = re.compile(r"(?<![\w-])--[a-z]")  # `--input-crs`, not an en dash or "a--b"
+LIBRARY_CATALOGUES = ("inputs", "analysis", "report", "review", "maps", "programme")
+
+
+@pytest.mark.parametrize("module", LIBRARY_CATALOGUES)
+def test_library_catalogues_name_no_flag(module):
+    """The words of the library's messages, notes and reports name parameters: only
+    gis/i18n/cli.py (the CLI's own text) may name its flags."""
+    import importlib
+
+    messages = importlib.import_module(f"gis.i18n.{module}").MESSAGES
+    flagged = {k: v for k, pair in messages.items() for v in pair if FLAG.search(v)}
+    assert not flagged, flagged
+
+
+@pytest.mark.parametrize(("name", "role", "extra"),
+                         [(n, r, e) for n, r, e, x, _ in CASES if x == "ok"],
+                         ids=[c[0] for c in CASES if c[3] == "ok"])
+def test_library_notes_name_no_flag(name, role, extra):
+    """The notes and warnings of every repaired file of the corpus name no flag either."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        layer = _read_with_library(name, role, extra)
+    texts = [str(n) for n in layer.attrs.get("notes", [])] + [str(w.message) for w in caught]
+    zh = [getattr(n, "zh", "") for n in layer.attrs.get("notes", [])]
+    assert not [t for t in texts + zh if FLAG.search(t)], texts
+
+
+def _library_errors(tmp_path):
+    """(call raising a GisError, the parameter the library names, the flag the CLI shows)."""
+    import geopandas as gpd
+    import numpy as np
+    import scipy.sparse as sp
+    import shapely
+
+    from gis.adjacency import select_barriers
+    from gis.candidates import network_candidates
+    from gis.coverage import living_circle
+    from gis.maps import check_basemap
+    from gis.prepare import prepare_estates, prepare_services
+    from gis.programme.ledger import import_progress
+    from gis.siting import solve
+    from gis.standards import load_standard
+
+    crs = "EPSG:4547"
+    estates = gpd.GeoDataFrame({"estate_id": ["A"]}, geometry=[shapely.box(0, 0, 50, 50)],
+                               crs=crs).translate(500_000, 3_800_000)
+    estates = gpd.GeoDataFrame({"estate_id": ["A"]}, geometry=estates.values, crs=crs)
+    services = gpd.GeoDataFrame({"category": ["clinic"]}, geometry=[shapely.Point(500_100, 3_800_100)],
+                                crs=crs)
+    lane = gpd.GeoDataFrame({"名称": ["小巷"]}, geometry=[shapely.LineString([(0, 0), (100, 0)])],
+                            crs=crs)
+    std = load_standard(None)
+    estates, services = prepare_estates(estates), prepare_services(services, standard=std)
+    return [
+        (lambda: living_circle(estates, services, std, mode="network"),
+         "`streets`", "`--streets`"),
+        (lambda: check_basemap("tianditu", None), "`token`", "`--token`"),
+        (lambda: network_candidates(lane, shapely.box(-1, -1, 101, 1), spacing_m=-5.0),
+         "`spacing_m=-5.0`", "`--spacing-m -5.0`"),
+        (lambda: solve(sp.csc_array(np.ones((1, 1), bool)), np.ones(1), None, solver="greedy",
+                       capacity=np.array([1.0])),
+         '`solver="exact"`', "`--solver exact`"),
+        (lambda: select_barriers(lane, source="roads.gpkg", road_classes=("主干路", "快速路")),
+         '`barrier_classes="主干路,快速路"`', "`--barrier-classes 主干路,快速路`"),
+        (lambda: import_progress(tmp_path / "ledger.gpkg", tmp_path / "sheet.xlsx", force=True),
+         "`force` needs a `note`", "`--force` needs a `--note`"),
+    ]
+
+
+def test_library_errors_beyond_the_readers_name_parameters_and_the_cli_their_flags(tmp_path):
+    """Errors of the analysis, siting, maps and programme code name the parameter a
+    notebook user passes; `_as_flags` turns each into the flag a console user types."""
+    from gis.cli import _as_flags
+    from gis.errors import GisError
+
+    for call, parameter, flag in _library_errors(tmp_path):
+        with pytest.raises(GisError) as caught:
+            call()
+        text = str(caught.value)
+        assert parameter in text and not FLAG.search(text), text
+        shown = _as_flags(text)
+        assert flag in shown and parameter not in shown, shown
+
+
+def test_the_parameter_the_messages_name_is_the_readers_parameter():
+    """"Pass `input_crs`" names a parameter every reader and preparer has (none calls it
+    `crs`), and following the advice reads the file the message refused."""
+    import inspect
+
+    from gis import batch, candidates, constraints, layers, prepare, sources
+    from gis.errors import CRSError
+
+    readers = [layers.read_estates, layers.read_services, layers.read_streets,
+               layers.read_barriers, layers.read_gates, layers.read_layer, sources.read_source,
+               constraints.read_constraint, candidates.read_candidates, batch.read_cities,
+               *(getattr(prepare, name) for name in prepare.__all__)]
+    for read in readers:
+        params = inspect.signature(read).parameters
+        assert "input_crs" in params and "crs" not in params, read.__qualname__
+    with pytest.raises(CRSError, match=r"Pass `input_crs`") as caught:
+        layers.read_estates(str(BAD / "no_prj.shp"))
+    assert "input_crs" in str(caught.value)
+    est = layers.read_estates(str(BAD / "no_prj.shp"), input_crs="EPSG:4548")
+    assert est.crs.to_epsg() == 4548 and len(est) > 0
+    with pytest.raises(TypeError):
+        layers.read_estates(str(BAD / "no_prj.shp"), crs="EPSG:4548")  # no alias

@@ -154,7 +154,7 @@ def bad_cases(tmp_path):
         (["--candidates", str(away), "--category", "clinic", "--k", "1"],
          r"away.gpkg: none of the 3 candidates lies within 1000 m of the estates"),
         (["--candidates", str(good), "--category", "clinic", "--k", "5"],
-         r"--k 5 for clinic: must be between 1 and the 3 usable candidates"),
+         r"`--k 5` for clinic: must be between 1 and the 3 usable candidates"),
         (["--candidates", str(good), "--category", "cinema", "--k", "1"],
          r"Unknown category 'cinema'"),
         (["--candidates", str(far), "--category", "clinic", "--k", "1"],

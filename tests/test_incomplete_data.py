@@ -83,7 +83,7 @@ def test_units_without_build_years_say_so_first_and_how_to_fix(tmp_path):
     n, shanty = len(est), int((est["棚改计划"] == "是").sum())
     # Most are unknown: the first summary line says so, with the fix.
     assert summary[0].strip().startswith(f"{n} 个小区中 {n - shanty} 个无法判定是否纳入改造")
-    assert "补录建成年份" in summary[0] and "--assume-unknown-eligible" in summary[0]
+    assert "补录建成年份" in summary[0] and "`--assume-unknown-eligible`" in summary[0]
     assert f"未知 {n - shanty} 个" in summary[1]
     members = pd.read_csv(tmp_path / "o" / "unit_members.csv", encoding="utf-8-sig")
     assert members["改造资格"].str.startswith("未知").sum() == n - shanty
@@ -202,8 +202,8 @@ def test_barrier_layer_without_class_field_stops_naming_its_fields(tmp_path):
     assert result.exit_code == 2
     error = [line for line in result.output.splitlines() if line.startswith("错误 Error:")]
     assert len(error) == 1
-    assert re.search(r"roads.gpkg: --barrier-classes 主干路,快速路 needs a road-class field .* "
-                     r"the layer's fields are: 道路名称; .*--barrier-classes all", error[0])
+    assert re.search(r"roads.gpkg: `--barrier-classes 主干路,快速路` needs a road-class field .* "
+                     r"the layer's fields are: 道路名称; .*`--barrier-classes all`", error[0])
     assert not out.exists() or not any(out.iterdir())
 
 
@@ -224,7 +224,7 @@ def test_barrier_classes_all_uses_every_feature_and_counts_them(tmp_path):
     assert stopped.exit_code == 2
     ok = run([*base, "--barrier-classes", "all", "--out", tmp_path / "o"])
     assert ok.exit_code == 0, ok.output
-    assert "障碍图层 lane.gpkg：2 个要素中 2 个作为障碍（全部要素（--barrier-classes all）），1 对相邻小区因此未联动" in ok.output
+    assert "障碍图层 lane.gpkg：2 个要素中 2 个作为障碍（全部要素（`--barrier-classes all`）），1 对相邻小区因此未联动" in ok.output
     links = gpd.read_file(tmp_path / "o" / "units.gpkg", layer="links")
     assert len(links) == 1 and not links["linked"].iloc[0]
     assert crossed_barriers(links["crossed"].iloc[0]) == [("lane", "小巷")]
@@ -329,8 +329,8 @@ def test_invalid_skip_applies_to_every_layer_type(tmp_path, standard):
                         "经度": ["117.6", "", "117.61"], "纬度": ["34.4", "34.41", "34.42"]})
     svc.to_csv(tmp_path / "svc.csv", index=False)
     with pytest.raises(InputError, match="1 rows have no numeric"):
-        read_services(tmp_path / "svc.csv", standard, crs="EPSG:4326")
-    v = read_services(tmp_path / "svc.csv", standard, crs="EPSG:4326", invalid="skip")
+        read_services(tmp_path / "svc.csv", standard, input_crs="EPSG:4326")
+    v = read_services(tmp_path / "svc.csv", standard, input_crs="EPSG:4326", invalid="skip")
     assert len(v) == 2 and [r["row"] for r in v.attrs["skipped"]] == [2]
 
     eco = gpd.read_file(DEMO / "eco_redline.gpkg")

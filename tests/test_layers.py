@@ -79,7 +79,7 @@ def test_shapefile_without_prj_needs_a_crs(tmp_path):
     path.with_suffix(".prj").unlink()
     with pytest.raises(CRSError, match=r"estates.shp: the layer has no CRS. Pass `input_crs`"):
         read_estates(path)
-    assert read_estates(path, crs="EPSG:4548").crs.to_epsg() == 4548
+    assert read_estates(path, input_crs="EPSG:4548").crs.to_epsg() == 4548
 
 
 def test_gbk_csv_services_with_lon_lat(tmp_path, standard):
@@ -91,7 +91,7 @@ def test_gbk_csv_services_with_lon_lat(tmp_path, standard):
     ).to_csv(path, index=False, encoding="gbk")
     with pytest.raises(CRSError, match="no CRS"):
         read_services(path, standard)
-    svc = read_services(path, standard, crs="EPSG:4490")
+    svc = read_services(path, standard, input_crs="EPSG:4490")
     assert svc["category"].tolist() == ["clinic", "express", "convenience_store", None]
     assert any("GBK" in n for n in svc.attrs["notes"])
     assert any("1 of 4 services match no category" in n and "某某公司" in n
@@ -103,7 +103,7 @@ def test_utf8_bom_csv_and_xlsx(tmp_path, standard):
     df.to_csv(tmp_path / "a.csv", index=False, encoding="utf-8-sig")
     df.to_excel(tmp_path / "a.xlsx", index=False)
     for name in ("a.csv", "a.xlsx"):
-        svc = read_services(tmp_path / name, standard, crs=4326)
+        svc = read_services(tmp_path / name, standard, input_crs=4326)
         assert svc["category"].tolist() == ["toilet"]
 
 

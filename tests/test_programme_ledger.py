@@ -102,7 +102,7 @@ def test_transitions_are_validated_unless_forced_with_a_note(ledger, tmp_path):
     with pytest.raises(InputError, match=r"B1 计划→开工 skips 设计、审查; record each step"):
         import_progress(ledger, skip, today=TODAY)
     assert digest(ledger) == h
-    with pytest.raises(InputError, match="--force needs --note"):
+    with pytest.raises(InputError, match="`force` needs a `note`"):
         import_progress(ledger, skip, force=True, today=TODAY)
     r = import_progress(ledger, skip, force=True, note="区住建局确认已完成设计审查", today=TODAY)
     assert r.status_changes == 1
@@ -276,7 +276,7 @@ def test_plan_year_changes_through_the_sheet(ledger, tmp_path):
         import_progress(ledger, sheet(tmp_path, [("B3", "东城区", "计划", "2022-03-01", 2030)],
                                       cols=cols), today=TODAY)
     with pytest.raises(InputError, match=r"A1 计划年度 2021 differs from the ledger's 2022; "
-                                         r"changing a plan year needs --force"):
+                                         r"changing a plan year needs `force`"):
         import_progress(ledger, sheet(tmp_path, [("A1", "城关区", "计划", "2022-01-01", 2021)],
                                       cols=cols), today=TODAY)
     assert digest(ledger) == h

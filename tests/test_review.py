@@ -369,7 +369,7 @@ def test_missing_crs_is_refused(tmp_path):
     path.with_suffix(".prj").unlink()
     with pytest.raises(CRSError, match=r"red\.shp: the layer has no CRS"):
         read_constraint(path, "eco_redline")
-    c = read_constraint(path, "eco_redline", crs=METRIC)
+    c = read_constraint(path, "eco_redline", input_crs=METRIC)
     assert c.layer.crs == METRIC
 
 
@@ -535,7 +535,7 @@ def test_tree_table_in_lonlat_reprojected_to_the_units(tmp_path):
         path, index=False, encoding="utf-8-sig")
     with pytest.raises(CRSError, match="no CRS"):
         read_constraint(path, "古树名木")
-    trees = read_constraint(path, "古树名木", crs="EPSG:4490")
+    trees = read_constraint(path, "古树名木", input_crs="EPSG:4490")
     assert trees.layer.crs == "EPSG:4490"
     units = units_frame(box(0, 0, 100, 100))
     with pytest.raises(CRSError, match="reproject it first"):

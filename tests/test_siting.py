@@ -278,7 +278,7 @@ def test_bad_requests_fail_with_one_clear_message(standard):
     streets, estates, services = random_town(3)
     cov = living_circle(estates, services, standard, streets=streets)
     cands = town_candidates(estates, streets, spacing_m=200.0)
-    with pytest.raises(InputError, match=r"--k 100000 for clinic: must be between 1 and"):
+    with pytest.raises(InputError, match=r"`k=100000` for clinic: must be between 1 and"):
         site_facilities(cov, cands, [("clinic", 100_000)])
     with pytest.raises(GisError, match="Unknown category 'cinema'"):
         site_facilities(cov, cands, [("cinema", 2)])

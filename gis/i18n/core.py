@@ -62,8 +62,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{n:,} 个小区中 {unknown:,} 个无法判定是否纳入改造：建成年份缺失。请{hint}。",
         "Could not decide {unknown:,} of {n:,} estates: no build year. To decide, {hint}."),
     "summary.assumed": (
-        "假定纳入：{n:,} 个小区建成年份缺失，按 --assume-unknown-eligible 假定纳入，须核实。",
-        "ASSUMED eligible without a build year: {n:,} estates (--assume-unknown-eligible); "
+        "假定纳入：{n:,} 个小区建成年份缺失，按 `assume_unknown_eligible` 假定纳入，须核实。",
+        "ASSUMED eligible without a build year: {n:,} estates (`assume_unknown_eligible`); "
         "verify them."),
     "summary.units": ("改造单元 {n:,} 个，其中联动单元 {joint:,} 个。",
                       "{n:,} renovation units, {joint:,} joint."),

@@ -104,7 +104,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "inputs.and_sep": ("、", " and "),
     "inputs.offset_gap": ("{a}距{b} {before:,.0f} 米 → {after:,.0f} 米",
                           "{a} to {b} {before:,.0f} m → {after:,.0f} m"),
-    # The reader parameter for one layer (the CLI shows it as ``--coords LAYER=SYSTEM``).
+    # The reader parameter for one layer (the CLI shows it as its ``coords`` option, per layer).
     "inputs.coords_for": ('`coords="{system}"`（{layer}）', '`coords="{system}"` for the {layer}'),
     "inputs.offset_convert": ("{what}与其他图层的偏差符合 {labels} 坐标特征（距离中位数，原样 → 转换后："
                               "{detail}），疑似互联网地图导出的偏移坐标，请使用 {fix}。",

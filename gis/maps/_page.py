@@ -122,10 +122,10 @@ def check_basemap(basemap: str, token: str | None) -> None:
     >>> check_basemap("tianditu", None)
     Traceback (most recent call last):
     ...
-    gis.errors.InputError: The tianditu basemap needs a key: pass `--token` (天地图 tk).
+    gis.errors.InputError: The tianditu basemap needs a key: pass `token` (天地图 tk).
     """
     if basemap == "tianditu" and not token:
-        msg = "The tianditu basemap needs a key: pass `--token` (天地图 tk)."
+        msg = "The tianditu basemap needs a key: pass `token` (天地图 tk)."
         raise InputError(msg)
     url = basemap.startswith(("http://", "https://")) and "{z}" in basemap
     if basemap not in BASEMAPS and not url:

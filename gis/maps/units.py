@@ -35,7 +35,7 @@ __all__ = ["units_map"]
 
 _ELIGIBLE = {"eligible": "#4575b4", "eligible_extended": "#91bfdb"}
 _OTHER = "#d9d9d9"
-# Eligibility not decided from data: unknown year, assumed eligible, left out (--invalid skip).
+# Eligibility not decided from data: unknown year, assumed eligible, left out (`invalid="skip"`).
 _UNDECIDED = {"unknown": "#fdae61", "assumed_eligible": "#b2abd2", "not_analysed": "#000000"}
 _CONSTRAINT_COLOURS = {
     "historic_district": "#8c510a",

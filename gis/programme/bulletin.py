@@ -298,7 +298,7 @@ def _save(fig: Any, path: Path) -> None:
         fig.savefig(path, dpi=110, bbox_inches="tight")
     if any("Glyph" in str(w.message) for w in caught):
         logger.warning("No CJK font found: Chinese labels in %s show as boxes; install "
-                       "fonts-noto-cjk (Debian) or use --lang en.", path.name)
+                       "fonts-noto-cjk (Debian) or use `lang=\"en\"`.", path.name)
 
 
 def _charts(f: dict, stage: Path, stem: str, lang: str, mark: str = "") -> list[Path]:

@@ -177,7 +177,7 @@ def template(kind: str, estates_path: str | None, ledger: str | None, district: 
             from gis.layers import read_estates
             from gis.programme.survey import survey_template
 
-            est = read_estates(estates_path, crs=input_crs)
+            est = read_estates(estates_path, input_crs=input_crs)
             click.echo(str(survey_template(est, load_catalogue(catalogue), out_path, lang=lang)))
         else:
             if not ledger:

@@ -217,7 +217,7 @@ def create_ledger(path: str | Path, register: Any, items: pd.DataFrame, meta: di
     path = Path(path)
     if path.exists():
         msg = (f"{path}: the ledger already exists; import progress with `gis programme update` "
-               "or choose a new --ledger file (a plan never overwrites a ledger).")
+               "or choose a new `ledger` file (a plan never overwrites a ledger).")
         raise LedgerError(msg)
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.gpkg")
     now = _now()
@@ -428,7 +428,7 @@ def import_progress(ledger: str | Path, sheet: str | Path, *, district: str | No
     """
     sheet = Path(sheet)
     if force and not note.strip():
-        raise InputError("--force needs --note saying why the refused steps are accepted.")
+        raise InputError("`force` needs a `note` saying why the refused steps are accepted.")
     today = today or dt.date.today()
     con = _connect(ledger)  # version check before reading anything else
     try:
@@ -462,8 +462,9 @@ def _read_progress(sheet: Path, encoding: str | None) -> pd.DataFrame:
                        f"row(s); delete the title rows so 小区编号 heads row 1, then import again. "
                        "The ledger is unchanged.")
                 raise InputError(msg)
-        raise InputError(f"{sheet.name}: no 小区编号 (estate_id) column; use the sheet written "
-                         "by `gis programme template --kind progress`. The ledger is unchanged.")
+        raise InputError(f"{sheet.name}: no 小区编号 (estate_id) column; use the progress sheet "
+                         "`export_progress` writes (`gis programme template` with "
+                         '`kind="progress"`). The ledger is unchanged.')
     for need in ("date",):
         if find_field(table.columns, PROGRESS_FIELDS[need]) is None:
             raise InputError(f"{sheet.name}: no 日期 (date) column; every row needs the date "
@@ -589,8 +590,8 @@ def _apply(con: sqlite3.Connection, table: pd.DataFrame, cols: dict, src: str,
                 year_changes.append((first, have, new_year, have is not None))
             else:
                 problems.append(f"row {first['line']}: {eid} 计划年度 {new_year} differs from the "
-                                f"ledger's {have}; changing a plan year needs --force with "
-                                "--note (joint estates share one year)")
+                                f"ledger's {have}; changing a plan year needs `force` with "
+                                "a `note` (joint estates share one year)")
         elif enters and not said_years:
             problems.append(f"row {first['line']}: {eid} enters the plan (储备→计划) without a "
                             "计划年度; fill it in")
@@ -610,7 +611,7 @@ def _apply(con: sqlite3.Connection, table: pd.DataFrame, cols: dict, src: str,
                 kind = "goes back" if step < 0 else "skips " + "、".join(
                     STATUSES[order[current] + 1:order[new]])
                 problems.append(f"row {r['line']}: {eid} {current}→{new} {kind}; record each "
-                                "step, or pass --force with --note")
+                                "step, or pass `force` with a `note`")
                 continue
             changes.append((r, current, new, step != 1))
             current, cur_date = new, r["date"]
@@ -669,7 +670,7 @@ def export_progress(ledger: str | Path, out: str | Path, *, district: str | None
     if district:
         if district not in set(est["district"].dropna()):
             known = ", ".join(sorted(set(est["district"].dropna())))
-            raise InputError(f"--district {district!r} is not in the ledger (districts: {known}).")
+            raise InputError(f"`district={district!r}` is not in the ledger (districts: {known}).")
         est = est[est["district"] == district]
     done = items[items["done"]].groupby("estate_id")["name_zh"].agg("、".join)
     todo = items[~items["done"]].groupby("estate_id")["name_zh"].agg("、".join)

@@ -285,7 +285,7 @@ def make_plan(*, estates_path: str | None = None, survey_path: str | None = None
     prog = load_programme(programme_name)
     cat = load_catalogue(catalogue)
     if estates is None:
-        estates = read_estates(estates_path, crs=input_crs)  # type: ignore[arg-type]
+        estates = read_estates(estates_path, input_crs=input_crs)  # type: ignore[arg-type]
         if coverage_path:
             estates = estates_with_coverage(estates, coverage_path)
     ids = set(estates["estate_id"].astype(str))
@@ -296,7 +296,7 @@ def make_plan(*, estates_path: str | None = None, survey_path: str | None = None
     elif estates_path:
         from gis.layers import read_layer
 
-        raw, _, src = read_layer(estates_path, role="estates", layer=None, crs=input_crs,
+        raw, _, src = read_layer(estates_path, role="estates", layer=None, input_crs=input_crs,
                                  encoding=None)
         survey = survey_in_layer(raw, cat, src)
     membership = barriers = None
@@ -306,7 +306,7 @@ def make_plan(*, estates_path: str | None = None, survey_path: str | None = None
         classes = tuple(c.strip() for c in barrier_classes.split(",") if c.strip())
         parts = []
         for p in barrier_paths:
-            layer = read_barriers(p, crs=input_crs)
+            layer = read_barriers(p, input_crs=input_crs)
             lines = layer.geometry.geom_type.str.contains("Line").all()
             parts.append(barrier_features(layer, kind=Path(p).stem,
                                           road_classes=classes if lines else ())
@@ -321,7 +321,7 @@ def make_plan(*, estates_path: str | None = None, survey_path: str | None = None
 def _refuse_existing(ledger: str | Path) -> None:
     if Path(ledger).exists():
         raise GisError(f"{ledger}: the ledger already exists; a plan never overwrites a ledger. "
-                       "Choose a new --ledger file, or import progress with `gis programme "
+                       "Choose a new `ledger` file, or import progress with `gis programme "
                        "update`.")
 
 
@@ -384,7 +384,7 @@ def read_unit_membership(path: str | Path, ids: set[str]) -> pd.DataFrame:
     est["estate_id"] = est["estate_id"].astype(str)
     unknown = sorted(set(est["estate_id"]) - ids)
     if unknown:
-        raise InputError(f"{path}: {len(unknown)} estates are not in --estates (e.g. "
+        raise InputError(f"{path}: {len(unknown)} estates are not in `estates_path` (e.g. "
                          f"{', '.join(unknown[:5])}); use the units made from the same estates.")
     return est.loc[est["unit_id"].notna(), ["estate_id", "unit_id"]]
 

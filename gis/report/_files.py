@@ -250,7 +250,7 @@ def refuse_overwriting_inputs(outputs: Iterable[str | Path], inputs: Iterable[st
                 with contextlib.suppress(OSError):
                     same = os.path.samefile(o, i)
             if same:
-                # `out_dir`: a parameter, shown as its flag (--out) by the command line.
+                # `out_dir`: a parameter; the command line shows its own option for it.
                 msg = (f"`out_dir` would overwrite the input {i} with {o.name}; outputs never "
                        "replace inputs: choose another `out_dir` (or copy the input elsewhere "
                        "first).")

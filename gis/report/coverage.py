@@ -102,7 +102,7 @@ def write_coverage(
     table = _estate_table(cov, lang)
     left_out = not_analysed_estates(cov.skipped, cov.estates.crs)
     if len(left_out):
-        # Estates left out by --invalid skip stay in the tables, marked, with the reason.
+        # Estates left out by `invalid="skip"` stay in the tables, marked, with the reason.
         reason = left_out[in_lang(lang, "not_analysed_reason", "not_analysed_reason_en")]
         extra = pd.DataFrame({table.columns[0]: left_out["estate_id"].to_numpy(),
                               table.columns[1]: left_out["name"].to_numpy()})
@@ -163,7 +163,7 @@ def _estate_table(cov: Coverage, lang: str) -> pd.DataFrame:
 
 
 def _skipped_md(skipped: list[dict], lang: str) -> str:
-    """The rows left out by ``--invalid skip``, each with its reason ("" when none)."""
+    """The rows left out by ``invalid="skip"``, each with its reason ("" when none)."""
     if not skipped:
         return ""
     table = skipped_table(skipped, lang=lang)

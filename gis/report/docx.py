@@ -366,7 +366,7 @@ def review_docx(
 
     Each unit's sheet starts on a new page with its totals, members, link reasons,
     living-circle gaps, conflicts, a map of the unit and blank 决定/说明 fields for the
-    reviewer (the same decisions ``review.xlsx`` takes back with ``--decisions``).
+    reviewer (the same decisions ``review.xlsx`` takes back as ``decisions``).
 
     Parameters
     ----------

@@ -2,8 +2,8 @@
 
 The review package is what the natural resources bureau (自然资源局) opens: GeoPackages
 in CGCS2000 (EPSG:4490) and in the data's own CRS, a workbook with one row per unit and
-every check (plus blank 决定 / 说明 columns reviewers fill in and pass back with
-``--decisions``), and a Markdown summary.
+every check (plus blank 决定 / 说明 columns reviewers fill in and pass back as
+``decisions``), and a Markdown summary.
 """
 
 from __future__ import annotations

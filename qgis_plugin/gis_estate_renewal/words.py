@@ -17,7 +17,8 @@ from collections.abc import Callable
 from gis.notes import rename_parameters
 
 #: Library parameter → the Processing parameter that sets it, where the name differs.
-PARAMETER_OF = {"node_crossings": "NODING", "tree_default_crown_m": "TREE_CROWN_M"}
+PARAMETER_OF = {"node_crossings": "NODING", "tree_default_crown_m": "TREE_CROWN_M",
+                "estates_path": "ESTATES"}
 #: Library values → the Processing enum's option, where they differ.
 VALUE_OF = {"node_crossings": {"True": "on", "False": "off", "auto": "auto"}}
 
