@@ -706,6 +706,7 @@ def _coverage(
     from gis.workflows import coverage_run
     from gis.maps import coverage_map, write_map
     from gis.report import staged_outputs, write_coverage
+    from gis.report._files import record_outputs
     from gis.standards import load_standard
 
     t0 = time.perf_counter()
@@ -750,7 +751,7 @@ def _coverage(
         with staged_outputs(out_dir, stale=stale, inputs=inputs) as stage:
             paths = write_coverage(cov, stage, lang=lang, illustrative=illustrative,
                                    figures=figures)
-            _record_outputs(paths, run.metadata, lang, ("gpkg",))  # `gis map` reads it back
+            record_outputs(paths, run.metadata, lang, ("gpkg",))  # `gis map` reads it back
             if make_map:
                 paths["map"] = write_map(
                     coverage_map(cov, lang=lang, illustrative=illustrative, basemap=basemap,
@@ -791,6 +792,7 @@ def _units(*, review: bool, illustrative: bool = False, estates: Any = None,
     from gis.layers import read_barriers, read_estates
     from gis.params import Params
     from gis.report import staged_outputs
+    from gis.report._files import record_outputs
     from gis.standards import load_standard
     from gis.workflows import units_run
 
@@ -843,7 +845,7 @@ def _units(*, review: bool, illustrative: bool = False, estates: Any = None,
     with staged_outputs(out_dir, stale=stale, inputs=inputs) as stage:
         paths, summary = _write_units(run, estates, notes, stage, lang, illustrative, map_name,
                                       o, skipped=skipped)
-        _record_outputs(paths, run.metadata, lang, ("gpkg", "gpkg_source"))
+        record_outputs(paths, run.metadata, lang, ("gpkg", "gpkg_source"))
     paths = {k: Path(out_dir) / p.name for k, p in paths.items()}
     if decisions is not None:
         applied = run.units.decisions["status"].str.startswith("applied").sum()
@@ -1059,20 +1061,6 @@ def _check_map_out(out_path: str, basemap: str, token: str | None, inputs: list[
     return path
 
 
-def _record_outputs(paths: dict[str, Path], record: dict[str, Any], lang: str,
-                    gpkgs: tuple[str, ...]) -> None:
-    """The run's record in every output that can hold one: the ``gis_metadata`` table of
-    each GeoPackage (``gpkgs``: keys of ``paths``) and a 运行记录 sheet in the XLSX."""
-    from gis.report._files import add_run_record_sheet
-    from gis.workflows import write_metadata
-
-    for key in gpkgs:
-        if key in paths:
-            write_metadata(paths[key], record)
-    if "xlsx" in paths:
-        add_run_record_sheet(paths["xlsx"], record, lang)
-
-
 def _write_one_map(fmap: Any, path: Path, inputs: list[Any]) -> Path:
     """Save a map through the same staging as every other output."""
     from gis.maps import write_map
@@ -1277,6 +1265,7 @@ def _siting(*, illustrative: bool = False, cov: Any = None, gates: Any = None,
     from gis.maps import coverage_map, write_map
     from gis.params import Params
     from gis.report import staged_outputs
+    from gis.report._files import record_outputs
     from gis.report.siting import write_siting
     from gis.standards import load_standard
     from gis.workflows import siting_run
@@ -1339,7 +1328,7 @@ def _siting(*, illustrative: bool = False, cov: Any = None, gates: Any = None,
     with staged_outputs(o["out_dir"], stale=stale, inputs=inputs) as stage:
         paths = write_siting(result, stage, lang=lang, illustrative=illustrative,
                              spacing_m=params.spacing_m)
-        _record_outputs(paths, run.metadata, lang, ("gpkg",))
+        record_outputs(paths, run.metadata, lang, ("gpkg",))
         if make_map:
             fmap = coverage_map(result.coverage, lang=lang, illustrative=illustrative,
                                 siting=result, basemap=o.get("basemap", "none"),
