@@ -860,31 +860,24 @@ def _write_units(run: Any, estates: Any, notes: list[str], out_dir: Path, lang: 
                  skipped: list[dict]) -> tuple[dict[str, Path], Any]:
     """Write the units outputs (and for a review, the constraint checks and map) into
     ``out_dir``, the staging folder; return the paths and the run's summary."""
-    from gis.report import write_review, write_units
-    from gis.review import labelled_layer, review_tables
-    from gis.summary import units_summary
+    from gis.report.runs import write_units_run
+    from gis.review import labelled_layer
 
     result, assessed = run.units, run.assessed
-    summary = units_summary(result, assessed, barriers=run.barrier_layers, blocked=run.blocked,
-                            skipped=skipped, lang=lang)
-    if run.review is None:
-        paths = write_units(result, assessed, out_dir, lang=lang, summary=summary, notes=notes,
-                            skipped=skipped)
-        return paths, summary
-    checks, conflicts = review_tables(run.review.checks, run.review.conflicts, lang)
-    constraints = run.review.constraints
-    figures = None
-    if o.get("docx", True):
+
+    def figures(checks: Any, conflicts: Any) -> Any:  # review.docx's maps
         from gis.maps.printmap import review_figures
 
-        figures = review_figures(
+        return review_figures(
             result.units.merge(checks, left_on="unit_id", right_index=True, how="left"),
-            assessed, result.links, conflicts=conflicts, lang=lang,
-            illustrative=illustrative)
-    paths = write_review(result, assessed, checks, conflicts.to_crs(estates.crs), out_dir,
-                         lang=lang, illustrative=illustrative, notes=notes,
-                         constraint_sources=[c.source for c in constraints],
-                         summary=summary, skipped=skipped, figures=figures)
+            assessed, result.links, conflicts=conflicts, lang=lang, illustrative=illustrative)
+
+    paths, summary, checks, conflicts = write_units_run(
+        run, out_dir, lang=lang, notes=notes, skipped=skipped, illustrative=illustrative,
+        figures=figures if o.get("docx", True) else None)
+    if run.review is None:
+        return paths, summary
+    constraints = run.review.constraints
     if o.get("make_map", True):
         from gis.maps import units_map, write_map
         from gis.report.units import link_reasons

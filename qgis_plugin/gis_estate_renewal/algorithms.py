@@ -49,13 +49,12 @@ from gis.errors import GisError
 from gis.params import default as param_default
 from gis.layers import read_barriers, read_estates, read_gates, read_services, read_streets
 from gis.decisions import read_decisions
-from gis.report import staged_outputs, write_coverage, write_review, write_units
+from gis.report import staged_outputs, write_coverage
 from gis.params import Params
 from gis.report._files import record_outputs
+from gis.report.runs import write_units_run
 from gis.report.siting import write_siting
-from gis.review import review_tables
 from gis.standards import bundled_standards, load_standard
-from gis.summary import units_summary
 from gis.workflows import coverage_run, siting_run, units_run
 
 # Declarations only: the defaults, help texts and labels of the tool's parameters are the
@@ -471,19 +470,13 @@ class UnitsAlgorithm(_GisAlgorithm):
             skipped.extend(c.layer.attrs.get("skipped", []))
             notes.extend(c.layer.attrs.get("notes", []))
         self._step(feedback, 85, "Writing 写出结果")
-        summary = units_summary(run.units, run.assessed, barriers=run.barrier_layers,
-                                blocked=run.blocked, skipped=skipped, lang=lang)
-        if run.review is None:
-            paths = self._write(out_dir, lambda stage: write_units(
-                run.units, run.assessed, stage, lang=lang, summary=summary, notes=notes,
-                skipped=skipped), run.metadata, lang)
-        else:
-            checks, conflicts = review_tables(run.review.checks, run.review.conflicts, lang)
-            paths = self._write(out_dir, lambda stage: write_review(
-                run.units, run.assessed, checks, conflicts.to_crs(estates.crs), stage,
-                lang=lang, notes=notes,
-                constraint_sources=[c.source for c in run.review.constraints],
-                summary=summary, skipped=skipped), run.metadata, lang, ("gpkg", "gpkg_source"))
+        # The command line's write step (without its Word report and HTML map), the run
+        # record staged with the files as in `_write`.
+        with staged_outputs(out_dir) as stage:
+            paths, summary, _, _ = write_units_run(run, stage, lang=lang, notes=notes,
+                                                   skipped=skipped)
+            record_outputs(paths, run.metadata, lang, ("gpkg", "gpkg_source"))
+        paths = {k: out_dir / p.name for k, p in paths.items()}
         feedback.setProgress(100)
         for line in summary:
             feedback.pushInfo(line)
