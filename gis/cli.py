@@ -706,6 +706,7 @@ def _coverage(
     from gis.workflows import coverage_run
     from gis.maps import coverage_map, write_map
     from gis.report import staged_outputs, write_coverage
+    from gis.report._files import record_outputs
     from gis.standards import load_standard
 
     t0 = time.perf_counter()
@@ -750,7 +751,7 @@ def _coverage(
         with staged_outputs(out_dir, stale=stale, inputs=inputs) as stage:
             paths = write_coverage(cov, stage, lang=lang, illustrative=illustrative,
                                    figures=figures)
-            _record_outputs(paths, run.metadata, lang, ("gpkg",))  # `gis map` reads it back
+            record_outputs(paths, run.metadata, lang, ("gpkg",))  # `gis map` reads it back
             if make_map:
                 paths["map"] = write_map(
                     coverage_map(cov, lang=lang, illustrative=illustrative, basemap=basemap,
@@ -791,6 +792,7 @@ def _units(*, review: bool, illustrative: bool = False, estates: Any = None,
     from gis.layers import read_barriers, read_estates
     from gis.params import Params
     from gis.report import staged_outputs
+    from gis.report._files import record_outputs
     from gis.standards import load_standard
     from gis.workflows import units_run
 
@@ -843,7 +845,7 @@ def _units(*, review: bool, illustrative: bool = False, estates: Any = None,
     with staged_outputs(out_dir, stale=stale, inputs=inputs) as stage:
         paths, summary = _write_units(run, estates, notes, stage, lang, illustrative, map_name,
                                       o, skipped=skipped)
-        _record_outputs(paths, run.metadata, lang, ("gpkg", "gpkg_source"))
+        record_outputs(paths, run.metadata, lang, ("gpkg", "gpkg_source"))
     paths = {k: Path(out_dir) / p.name for k, p in paths.items()}
     if decisions is not None:
         applied = run.units.decisions["status"].str.startswith("applied").sum()
@@ -858,31 +860,24 @@ def _write_units(run: Any, estates: Any, notes: list[str], out_dir: Path, lang: 
                  skipped: list[dict]) -> tuple[dict[str, Path], Any]:
     """Write the units outputs (and for a review, the constraint checks and map) into
     ``out_dir``, the staging folder; return the paths and the run's summary."""
-    from gis.report import write_review, write_units
-    from gis.review import labelled_layer, review_tables
-    from gis.summary import units_summary
+    from gis.report.runs import write_units_run
+    from gis.review import labelled_layer
 
     result, assessed = run.units, run.assessed
-    summary = units_summary(result, assessed, barriers=run.barrier_layers, blocked=run.blocked,
-                            skipped=skipped, lang=lang)
-    if run.review is None:
-        paths = write_units(result, assessed, out_dir, lang=lang, summary=summary, notes=notes,
-                            skipped=skipped)
-        return paths, summary
-    checks, conflicts = review_tables(run.review.checks, run.review.conflicts, lang)
-    constraints = run.review.constraints
-    figures = None
-    if o.get("docx", True):
+
+    def figures(checks: Any, conflicts: Any) -> Any:  # review.docx's maps
         from gis.maps.printmap import review_figures
 
-        figures = review_figures(
+        return review_figures(
             result.units.merge(checks, left_on="unit_id", right_index=True, how="left"),
-            assessed, result.links, conflicts=conflicts, lang=lang,
-            illustrative=illustrative)
-    paths = write_review(result, assessed, checks, conflicts.to_crs(estates.crs), out_dir,
-                         lang=lang, illustrative=illustrative, notes=notes,
-                         constraint_sources=[c.source for c in constraints],
-                         summary=summary, skipped=skipped, figures=figures)
+            assessed, result.links, conflicts=conflicts, lang=lang, illustrative=illustrative)
+
+    paths, summary, checks, conflicts = write_units_run(
+        run, out_dir, lang=lang, notes=notes, skipped=skipped, illustrative=illustrative,
+        figures=figures if o.get("docx", True) else None)
+    if run.review is None:
+        return paths, summary
+    constraints = run.review.constraints
     if o.get("make_map", True):
         from gis.maps import units_map, write_map
         from gis.report.units import link_reasons
@@ -1057,20 +1052,6 @@ def _check_map_out(out_path: str, basemap: str, token: str | None, inputs: list[
     refuse_overwriting_inputs([path], inputs)
     _check_out_dir(str(path.parent))
     return path
-
-
-def _record_outputs(paths: dict[str, Path], record: dict[str, Any], lang: str,
-                    gpkgs: tuple[str, ...]) -> None:
-    """The run's record in every output that can hold one: the ``gis_metadata`` table of
-    each GeoPackage (``gpkgs``: keys of ``paths``) and a 运行记录 sheet in the XLSX."""
-    from gis.report._files import add_run_record_sheet
-    from gis.workflows import write_metadata
-
-    for key in gpkgs:
-        if key in paths:
-            write_metadata(paths[key], record)
-    if "xlsx" in paths:
-        add_run_record_sheet(paths["xlsx"], record, lang)
 
 
 def _write_one_map(fmap: Any, path: Path, inputs: list[Any]) -> Path:
@@ -1277,6 +1258,7 @@ def _siting(*, illustrative: bool = False, cov: Any = None, gates: Any = None,
     from gis.maps import coverage_map, write_map
     from gis.params import Params
     from gis.report import staged_outputs
+    from gis.report._files import record_outputs
     from gis.report.siting import write_siting
     from gis.standards import load_standard
     from gis.workflows import siting_run
@@ -1339,7 +1321,7 @@ def _siting(*, illustrative: bool = False, cov: Any = None, gates: Any = None,
     with staged_outputs(o["out_dir"], stale=stale, inputs=inputs) as stage:
         paths = write_siting(result, stage, lang=lang, illustrative=illustrative,
                              spacing_m=params.spacing_m)
-        _record_outputs(paths, run.metadata, lang, ("gpkg",))
+        record_outputs(paths, run.metadata, lang, ("gpkg",))
         if make_map:
             fmap = coverage_map(result.coverage, lang=lang, illustrative=illustrative,
                                 siting=result, basemap=o.get("basemap", "none"),

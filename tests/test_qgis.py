@@ -13,6 +13,7 @@ QGIS missing: skipped locally, a failure under CI (scripts/test installs python3
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import shutil
@@ -542,3 +543,163 @@ def test_decisions_file_gives_the_clis_result(qgis):
         assert sorted(alg_u["decision"].fillna("").tolist()) == \
             sorted(cli_u["decision"].fillna("").tolist())
     assert (cli_u["decision"] == "split").sum() >= 2
+
+
+# -- the run record (issue 12 items 3-4): the tools call the CLI's workflows -----------------
+
+#: (algorithm output folder, CLI output folder, GeoPackages holding the record, XLSX)
+RECORDED = {
+    "coverage": ("alg_cov", "cli_cov", ("coverage.gpkg",), None),
+    "units": ("alg_units", "cli_units", ("units.gpkg",), None),
+    "review": ("alg_review", "cli_review", ("units.gpkg", "units_source_crs.gpkg"),
+               "review_en.xlsx"),
+    "siting": ("alg_siting", "cli_siting", ("sites.gpkg",), "siting_report.xlsx"),
+}
+
+
+def _same_run(alg: dict, cli_record: dict) -> None:
+    """The records of two runs on the same inputs: same workflow, parameters, standard
+    (name and file digest), analysis CRS, options, and inputs (names, sources, row counts
+    and digests: the layers QGIS copied reached the workflow as the files the CLI read)."""
+    def options(record):  # the CLI's unset --node-crossings (None) is the tool's "auto"
+        return {k: "auto" if k == "node_crossings" and v is None else v
+                for k, v in record["options"].items()}
+
+    assert alg["workflow"] == cli_record["workflow"]
+    assert alg["params"] == cli_record["params"]
+    assert alg["standard"] == cli_record["standard"] and alg["standard"]["name"]
+    assert alg["crs"] == cli_record["crs"]
+    assert options(alg) == options(cli_record)
+    for key in ("inputs", "review_inputs"):
+        a, c = alg.get(key) or {}, cli_record.get(key) or {}
+        assert sorted(a) == sorted(c), key
+        for name in c:
+            assert (a[name]["rows"], a[name]["source"], a[name]["sha256"]) == \
+                (c[name]["rows"], c[name]["source"], c[name]["sha256"]), name
+            assert c[name]["rows"] > 0
+
+
+@pytest.mark.parametrize("algorithm", sorted(RECORDED))
+def test_outputs_carry_the_clis_run_record(qgis, algorithm):
+    """Each output of the tool holds the run record, equal to the command line's record
+    for the same inputs (the oracle: `gis coverage/units/review/siting` on the same files,
+    read back with `read_metadata` / `read_record_sheet`), its time apart."""
+    from gis.workflows import read_metadata, read_record_sheet
+
+    base = qgis["base"]
+    alg_dir, cli_dir, gpkgs, xlsx = RECORDED[algorithm]
+    cli_record = read_metadata(base / cli_dir / gpkgs[0])
+    assert cli_record is not None and cli_record["workflow"] == algorithm
+    for name in gpkgs:
+        alg = read_metadata(base / alg_dir / name)
+        assert alg is not None, name
+        _same_run(alg, cli_record)
+    if xlsx:
+        cli_sheet = read_record_sheet(base / cli_dir / xlsx)
+        alg_sheet = read_record_sheet(base / alg_dir / xlsx)
+        assert alg_sheet is not None and cli_sheet is not None
+        _same_run(alg_sheet, cli_sheet)
+        assert alg_sheet["params"] == read_metadata(base / alg_dir / gpkgs[0])["params"]
+
+
+def test_units_record_names_the_barrier_classes_set_in_the_tool(qgis):
+    """The record says what the run used: the tool's barrier classes (主干路 only, not the
+    default 主干路 + 快速路) and the reviewed constraint layers with their rows."""
+    from gis.params import Params
+    from gis.workflows import read_metadata
+
+    base = qgis["base"]
+    for folder in ("alg_units", "alg_review"):
+        record = read_metadata(base / folder / "units.gpkg")
+        assert record["params"]["barrier_classes"] == ["主干路"]
+        assert list(Params().barrier_classes) != ["主干路"]
+    review = read_metadata(base / "alg_review" / "units.gpkg")
+    assert sorted(k for k in review["review_inputs"] if k != "units") == sorted(CONSTRAINTS)
+    for kind, f in CONSTRAINTS.items():
+        assert review["review_inputs"][kind]["rows"] == len(gpd.read_file(DEMO / f"{f}.gpkg"))
+
+
+PLUGIN = ROOT / "qgis_plugin" / "gis_estate_renewal"
+#: What the plugin may import from `gis`: what the command line may (workflows, readers,
+#: writers, parameters, errors, text, console summaries; tests/test_cli_workflows.py) ...
+#: and the runtime knobs (the default standard) ...
+PLUGIN_WHOLE = {"gis.settings"}
+#: ... and, from analysis modules, names that only DECLARE the tools' parameters (defaults,
+#: help text, labels): never called (`plugin_calls_declarations`).
+DECLARATIONS = {
+    "gis.adjacency": {"select_barriers"},
+    "gis.candidates": {"network_candidates"},
+    "gis.coverage": {"living_circle"},
+    "gis.review": {"CONSTRAINT_KINDS", "KIND_LABELS", "check_units"},
+    "gis.units": {"CAP_LABELS", "UnitCaps", "renovation_units"},
+    "gis": {"siting"},  # `from gis import siting as siting_lib`: Solver, docstrings
+}
+#: The programme tools run the plan on frames (`gis.programme.plan`): the programme has no
+#: workflow yet (issue 12: "later siting and programme runs").
+NOT_YET = {"programme.py"}
+
+
+def plugin_analysis_imports(source: str) -> list[str]:
+    """Imports of ``source`` the plugin may not make (see the sets above)."""
+    from test_cli_workflows import READERS, WHOLE
+
+    bad = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "gis":
+            whole = any(node.module == m or node.module.startswith(m + ".")
+                        for m in WHOLE | PLUGIN_WHOLE)
+            allowed = READERS.get(node.module, set()) | DECLARATIONS.get(node.module, set())
+            if node.module == "gis":  # `from gis import settings`: a whole module
+                allowed |= {m.removeprefix("gis.") for m in WHOLE | PLUGIN_WHOLE}
+            bad += [f"{node.module}.{a.name}" for a in node.names
+                    if not whole and a.name not in allowed]
+        elif isinstance(node, ast.Import):
+            bad += [a.name for a in node.names if a.name.startswith("gis.")
+                    and not any(a.name == m or a.name.startswith(m + ".")
+                                for m in WHOLE | PLUGIN_WHOLE)]
+    return bad
+
+
+def plugin_calls_declarations(source: str) -> list[str]:
+    """Calls of a declaration-only name (or of anything reached through it:
+    ``siting_lib.site_facilities(...)``) in ``source``."""
+    names = {}
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module in DECLARATIONS:
+            names.update({a.asname or a.name: a.name for a in node.names
+                          if a.name in DECLARATIONS[node.module]})
+    bad = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call):
+            root = node.func
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            if isinstance(root, ast.Name) and root.id in names:
+                bad.append(ast.unparse(node.func))
+    return bad
+
+
+def test_the_plugin_calls_no_analysis_module():
+    """No QGIS needed: the plugin parses parameters, converts layers, calls a workflow and
+    writes; the analysis is the library's (the same check as the command line's)."""
+    files = sorted(p for p in PLUGIN.glob("*.py") if p.name not in NOT_YET)
+    assert {p.name for p in files} >= {"algorithms.py", "frames.py", "library.py", "words.py"}
+    for path in files:
+        source = path.read_text(encoding="utf-8")
+        assert plugin_analysis_imports(source) == [], path.name
+        assert plugin_calls_declarations(source) == [], path.name
+
+
+def test_the_plugin_check_finds_analysis_calls():
+    """The checks above can fail: an analysis import, a call of a declaration-only name,
+    a call through a declared module."""
+    assert plugin_analysis_imports(
+        "from gis.coverage import living_circle, Coverage\nfrom gis.crs import to_metric\n"
+        "import gis.units\nfrom gis.workflows import units_run\nfrom gis import tiles\n"
+        "from gis.layers import read_estates\nfrom gis import settings\n") == [
+        "gis.coverage.Coverage", "gis.crs.to_metric", "gis.units", "gis.tiles"]
+    assert plugin_calls_declarations(
+        "from gis.coverage import living_circle\nfrom gis import siting as s\n"
+        "from gis.units import UnitCaps\n"
+        "doc(living_circle, 'mode')\nliving_circle(a, b)\ns.site_facilities(c)\n"
+        "UnitCaps().max_estates\n") == ["living_circle", "s.site_facilities", "UnitCaps"]

@@ -36,6 +36,7 @@ __all__ = [
     "in_lang",
     "md_table",
     "md_text",
+    "record_outputs",
     "refuse_overwriting_inputs",
     "staged_outputs",
     "stop_on_signals",
@@ -446,3 +447,36 @@ def add_run_record_sheet(path: str | Path, record: dict[str, Any], lang: str = "
     sheet.column_dimensions["B"].width = 80
     book.save(path)
     return Path(path)
+
+
+def record_outputs(paths: dict[str, Path], record: dict[str, Any], lang: str = "zh",
+                   gpkgs: tuple[str, ...] = ("gpkg",)) -> None:
+    """The run's record in every output that can hold one: the ``gis_metadata`` table of
+    each GeoPackage (``gpkgs``: keys of ``paths``; `gis.workflows.write_metadata`) and a
+    运行记录 sheet in the XLSX (key ``"xlsx"``; `add_run_record_sheet`). The write step
+    every adapter shares (the command line, the QGIS tools), inside its staging folder.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import geopandas as gpd
+    >>> import openpyxl
+    >>> import shapely
+    >>> from gis.workflows import read_metadata
+    >>> record = {"workflow": "units", "params": {"gap_m": 15.0}}
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     paths = {"gpkg": Path(tmp) / "units.gpkg", "xlsx": Path(tmp) / "review.xlsx"}
+    ...     gpd.GeoDataFrame({"unit_id": ["U1"]}, geometry=[shapely.box(0, 0, 1, 1)],
+    ...                      crs="EPSG:4548").to_file(paths["gpkg"], layer="units")
+    ...     pd.DataFrame({"unit_id": ["U1"]}).to_excel(paths["xlsx"], index=False)
+    ...     record_outputs(paths, record, "en")
+    ...     read_metadata(paths["gpkg"]), openpyxl.load_workbook(paths["xlsx"]).sheetnames
+    ({'workflow': 'units', 'params': {'gap_m': 15.0}}, ['Sheet1', 'Run record'])
+    """
+    from gis.workflows import write_metadata
+
+    for key in gpkgs:
+        if key in paths:
+            write_metadata(paths[key], record)
+    if "xlsx" in paths:
+        add_run_record_sheet(paths["xlsx"], record, lang)

@@ -1,12 +1,16 @@
 """The Processing algorithms: coverage, units, review, siting.
 
 Each one converts its input layers to GeoDataFrames in memory (`frames.layer_frame`),
-runs them through the same `gis` readers' checks and the same analysis and writers as
-the command line (`gis coverage`, `gis units`, `gis review`, `gis siting`), and returns the written
-GeoPackage layers (styled: they carry their QGIS style) to be added to the project.
+runs them through the same `gis` readers' checks, calls the same workflow as the command
+line (`gis.workflows`: `coverage_run`, `units_run`, `review_run` through `units_run`,
+`siting_run`; `gis coverage`, `gis units`, `gis review`, `gis siting`) with `Params`
+built from the tool's parameters, writes with the same writers and stores the run
+record in every GeoPackage and XLSX (`gis.report._files.record_outputs`), and returns
+the written GeoPackage layers (styled: they carry their QGIS style) to be added to the
+project. No analysis happens here (tests/test_qgis.py checks the imports).
 
 Parameters are declared from the library's own definitions: defaults from function
-signatures, `gis.units.UnitCaps`, `gis.params.Params` and the bundled standards; help text from
+signatures, `gis.params.Params` and the bundled standards; help text from
 the library's docstrings. Nothing here restates a planning number.
 """
 
@@ -39,23 +43,27 @@ from qgis.core import (
 
 from gis import settings
 from gis import siting as siting_lib
-from gis.adjacency import barrier_notes, blocked_by_layer, select_barriers
-from gis.candidates import network_candidates, read_candidates
-from gis.coverage import living_circle
-from gis.crs import metric_crs, to_metric
+from gis.candidates import read_candidates
+from gis.constraints import read_constraint
 from gis.errors import GisError
 from gis.params import default as param_default
 from gis.layers import read_barriers, read_estates, read_gates, read_services, read_streets
 from gis.decisions import read_decisions
-from gis.report import write_coverage, write_review, write_units
+from gis.report import staged_outputs, write_coverage
 from gis.params import Params
-from gis.report._files import add_run_record_sheet
+from gis.report._files import record_outputs
+from gis.report.runs import write_units_run
 from gis.report.siting import write_siting
-from gis.review import CONSTRAINT_KINDS, KIND_LABELS, Constraint, check_units, read_constraint
 from gis.standards import bundled_standards, load_standard
-from gis.summary import units_summary
+from gis.workflows import coverage_run, siting_run, units_run
+
+# Declarations only: the defaults, help texts and labels of the tool's parameters are the
+# library's own (never called here: tests/test_qgis.py checks).
+from gis.adjacency import select_barriers
+from gis.candidates import network_candidates
+from gis.coverage import living_circle
+from gis.review import CONSTRAINT_KINDS, KIND_LABELS, check_units
 from gis.units import CAP_LABELS, UnitCaps, renovation_units
-from gis.workflows import siting_run, write_metadata
 
 from .frames import layer_frame
 from .words import in_qgis_words
@@ -203,15 +211,24 @@ class _GisAlgorithm(QgsProcessingAlgorithm):
         return out
 
     def _coverage(self, parameters, context, feedback, std, mode="network"):
-        """Read the coverage inputs and measure the walks, as `gis coverage` does."""
+        """Read the coverage inputs and measure the walks: `coverage_run`, as `gis coverage`."""
         estates, services, streets, gates = self._coverage_layers(parameters, context,
                                                                   feedback, std, mode)
         self._step(feedback, 20, "Measuring walks 计算步行距离")
-        cov = living_circle(estates, services, std, streets=streets, gates=gates, mode=mode,
-                            node_crossings=self._noding(parameters, context), progress=False,
-                            gate_tolerance_m=self.parameterAsDouble(parameters, "GATE_TOLERANCE_M",
-                                                                    context))
-        return cov, gates
+        params = Params.from_standard(
+            std, gate_tolerance_m=self.parameterAsDouble(parameters, "GATE_TOLERANCE_M", context))
+        return coverage_run(estates, services, std, params, streets=streets, gates=gates,
+                            mode=mode, node_crossings=self._noding(parameters, context),
+                            progress=False)
+
+    @staticmethod
+    def _write(out_dir: Path, write, record, lang, gpkgs=("gpkg",)):
+        """``write(stage)`` and the run record (`record_outputs`, as the command line),
+        staged together: every file appears with its record, or none does."""
+        with staged_outputs(out_dir) as stage:
+            paths = write(stage)
+            record_outputs(paths, record, lang, gpkgs)
+        return {k: out_dir / p.name for k, p in paths.items()}
 
     def _coverage_layers(self, parameters, context, feedback, std, mode="network"):
         """The coverage inputs read and checked: estates, services, streets, gates."""
@@ -305,9 +322,11 @@ class CoverageAlgorithm(_GisAlgorithm):
         mode = ("network", "straight")[self.parameterAsEnum(parameters, "MODE", context)]
         out_dir = Path(self.parameterAsString(parameters, "OUTPUT", context))
         self._step(feedback, 2, "Reading layers 读取图层")
-        cov, _gates = self._coverage(parameters, context, feedback, std, mode)
+        run = self._coverage(parameters, context, feedback, std, mode)
         self._step(feedback, 85, "Writing 写出结果")
-        paths = write_coverage(cov, out_dir, lang=self._lang(parameters, context))
+        lang = self._lang(parameters, context)
+        paths = self._write(out_dir, lambda stage: write_coverage(run.coverage, stage, lang=lang),
+                            run.metadata, lang)
         feedback.setProgress(100)
         return {"OUTPUT": str(out_dir),
                 **self._outputs(context, paths["gpkg"], ["estates", "services"])}
@@ -339,7 +358,7 @@ class UnitsAlgorithm(_GisAlgorithm):
         self.addParameter(p)
         p = QgsProcessingParameterString(
             "BARRIER_CLASSES", "Barrier road classes 作为障碍的道路等级 (comma-separated; all)",
-            defaultValue=",".join(default(select_barriers, "road_classes")), optional=True)
+            defaultValue=",".join(param_default("barrier_classes")), optional=True)
         p.setHelp(doc(select_barriers, "road_classes"))
         self.addParameter(p)
         self._number("BARRIER_MIN_WIDTH_M", "Barrier roads at least this wide (m)",
@@ -364,11 +383,10 @@ class UnitsAlgorithm(_GisAlgorithm):
             p.setHelp(doc(renovation_units, name))
             self.addParameter(p)
         for name in ("gap_m", "min_facing_m"):
-            self._number(name.upper(), name.replace("_", " "), default(renovation_units, name),
+            self._number(name.upper(), name.replace("_", " "), param_default(name),
                          help_text=doc(renovation_units, name))
-        caps = UnitCaps()
         for name in ("max_households", "max_floor_area_m2", "max_estates", "min_households"):
-            value = getattr(caps, name)
+            value = param_default(name)
             self._number(name.upper(), name.replace("_", " ") + " (0 = no cap)", value,
                          optional=value is None, integer=name == "max_estates",
                          help_text=" ".join([f"{CAP_LABELS[name][1]} ({CAP_LABELS[name][0]}).",
@@ -380,7 +398,7 @@ class UnitsAlgorithm(_GisAlgorithm):
                     kind.upper(), f"{en} {zh}", [QgsProcessing.TypeVectorAnyGeometry],
                     optional=True))
             self._number("TREE_CROWN_M", "Tree crown radius when unknown (m)",
-                         default(check_units, "tree_default_crown_m"),
+                         param_default("tree_crown_m"),
                          help_text=doc(check_units, "tree_default_crown_m"))
         self.addParameter(QgsProcessingParameterFolderDestination("OUTPUT", "Output folder 输出"))
         for layer in self._layers():
@@ -389,11 +407,19 @@ class UnitsAlgorithm(_GisAlgorithm):
     def _layers(self):
         return ["units", "estates", "links", *(["conflicts"] if self.review else [])]
 
-    def _cap(self, parameters, name, context):
-        if parameters.get(name.upper()) is None:
-            return None
-        value = self.parameterAsDouble(parameters, name.upper(), context)
-        return None if value <= 0 else value
+    def _params(self, parameters, context, std):
+        """`Params` from the tool's parameters, as `gis units` / `gis review` build them
+        from their options (`Params.from_standard`); a cap of 0 means no cap, an optional
+        cap left empty keeps the standard's value."""
+        number = {name: (self.parameterAsInt if name == "max_estates" else
+                         self.parameterAsDouble)(parameters, name.upper(), context)
+                  for name in ("gap_m", "min_facing_m", "max_households", "max_floor_area_m2",
+                               "max_estates", "min_households", *(["tree_crown_m"]
+                                                                  if self.review else []))
+                  if parameters.get(name.upper()) is not None}
+        classes = tuple(c.strip() for c in (self.parameterAsString(
+            parameters, "BARRIER_CLASSES", context) or "").split(",") if c.strip())
+        return Params.from_standard(std, **number, barrier_classes=classes)
 
     def analyse(self, parameters, context, feedback):
         std = self._standard(parameters, context)
@@ -413,72 +439,44 @@ class UnitsAlgorithm(_GisAlgorithm):
                                invalid=invalid)
         skipped = list(estates.attrs.get("skipped", []))
         notes = list(estates.attrs.get("notes", []))
-        classes = tuple(c.strip() for c in (self.parameterAsString(
-            parameters, "BARRIER_CLASSES", context) or "").split(",") if c.strip())
         width = (self.parameterAsDouble(parameters, "BARRIER_MIN_WIDTH_M", context)
                  if parameters.get("BARRIER_MIN_WIDTH_M") is not None else None)
-        parts, barrier_layers = [], []
-        for layer in self.parameterAsLayerList(parameters, "BARRIERS", context) or []:
-            frame = read_barriers(layer_frame(layer, layer, layer.name(), feedback),
-                                  invalid=invalid)
-            notes.extend(frame.attrs.get("notes", []))
-            skipped.extend(frame.attrs.get("skipped", []))
-            chosen, info = select_barriers(frame, source=layer.name(), road_classes=classes,
-                                           min_width_m=width)
-            parts.append(chosen.to_crs(estates.crs))
-            barrier_layers.append(info)
-        import pandas as pd
-
-        barriers = pd.concat(parts, ignore_index=True) if parts else None
-        caps = UnitCaps(
-            max_households=self._cap(parameters, "max_households", context),
-            max_floor_area_m2=self._cap(parameters, "max_floor_area_m2", context),
-            max_estates=(int(v) if (v := self._cap(parameters, "max_estates", context)) else None),
-            min_households=self._cap(parameters, "min_households", context),
-        )
-        self._step(feedback, 25, "Forming units 形成改造单元")
-        result, assessed = renovation_units(
-            estates, std,
-            include_extended=self.parameterAsBoolean(parameters, "INCLUDE_EXTENDED", context),
-            assume_unknown_eligible=self.parameterAsBoolean(parameters,
-                                                            "ASSUME_UNKNOWN_ELIGIBLE", context),
-            gap_m=self.parameterAsDouble(parameters, "GAP_M", context),
-            min_facing_m=self.parameterAsDouble(parameters, "MIN_FACING_M", context),
-            barriers=barriers, caps=caps, decisions=decisions)
-        blocked = blocked_by_layer(result.links, barrier_layers)
-        notes.extend(barrier_notes(barrier_layers, blocked))
-        if not self.review:
-            self._step(feedback, 85, "Writing 写出结果")
-            summary = units_summary(result, assessed, barriers=barrier_layers, blocked=blocked,
-                                    skipped=skipped, lang=lang)
-            paths = write_units(result, assessed, out_dir, lang=lang, summary=summary,
-                                notes=notes, skipped=skipped)
-        else:
-            self._step(feedback, 55, "Checking constraints 审查约束")
-            metric = metric_crs(estates)
+        barrier_layers = [
+            (layer.name(), read_barriers(layer_frame(layer, layer, layer.name(), feedback),
+                                         invalid=invalid))
+            for layer in self.parameterAsLayerList(parameters, "BARRIERS", context) or []]
+        constraints = None
+        if self.review:
             constraints = []
             for kind in CONSTRAINT_KINDS:
                 frame = self._layer(parameters, kind.upper(), context, feedback, required=False)
-                if frame is None:
-                    continue
-                c = read_constraint(frame, kind, invalid=invalid)
-                skipped.extend(c.layer.attrs.get("skipped", []))
-                constraints.append(Constraint(kind, to_metric(c.layer, metric), c.source))
-            checks, conflicts = check_units(
-                to_metric(result.units, metric), constraints,
-                tree_default_crown_m=self.parameterAsDouble(parameters, "TREE_CROWN_M", context))
-            for c in constraints:
-                notes.extend(c.layer.attrs.get("notes", []))
-            from gis.review import review_tables  # feature labels in the output language
-
-            checks, conflicts = review_tables(checks, conflicts, lang)
-            self._step(feedback, 85, "Writing 写出结果")
-            summary = units_summary(result, assessed, barriers=barrier_layers, blocked=blocked,
-                                    skipped=skipped, lang=lang)
-            paths = write_review(result, assessed, checks, conflicts.to_crs(estates.crs), out_dir,
-                                 lang=lang, notes=notes,
-                                 constraint_sources=[c.source for c in constraints],
-                                 summary=summary, skipped=skipped)
+                if frame is not None:
+                    constraints.append(read_constraint(frame, kind, invalid=invalid))
+        params = self._params(parameters, context, std)
+        # The same workflow as `gis units` / `gis review`: barriers chosen, units formed,
+        # (reviewed against the constraint layers), run record.
+        self._step(feedback, 25, "Forming units 形成改造单元" + (
+            ", checking constraints 审查约束" if self.review else ""))
+        run = units_run(
+            estates, std, params, barrier_layers=barrier_layers, barrier_min_width_m=width,
+            decisions=decisions,
+            include_extended=self.parameterAsBoolean(parameters, "INCLUDE_EXTENDED", context),
+            assume_unknown_eligible=self.parameterAsBoolean(parameters,
+                                                            "ASSUME_UNKNOWN_ELIGIBLE", context),
+            constraints=constraints)
+        notes.extend(run.notes)
+        skipped.extend(run.skipped)
+        for c in constraints or ():
+            skipped.extend(c.layer.attrs.get("skipped", []))
+            notes.extend(c.layer.attrs.get("notes", []))
+        self._step(feedback, 85, "Writing 写出结果")
+        # The command line's write step (without its Word report and HTML map), the run
+        # record staged with the files as in `_write`.
+        with staged_outputs(out_dir) as stage:
+            paths, summary, _, _ = write_units_run(run, stage, lang=lang, notes=notes,
+                                                   skipped=skipped)
+            record_outputs(paths, run.metadata, lang, ("gpkg", "gpkg_source"))
+        paths = {k: out_dir / p.name for k, p in paths.items()}
         feedback.setProgress(100)
         for line in summary:
             feedback.pushInfo(line)
@@ -648,9 +646,8 @@ class SitingAlgorithm(_GisAlgorithm):
             progress=False)
         result = run.siting
         self._step(feedback, 85, "Writing 写出结果")
-        paths = write_siting(result, out_dir, lang=lang, spacing_m=params.spacing_m)
-        write_metadata(paths["gpkg"], run.metadata)
-        add_run_record_sheet(paths["xlsx"], run.metadata, lang)
+        paths = self._write(out_dir, lambda stage: write_siting(
+            result, stage, lang=lang, spacing_m=params.spacing_m), run.metadata, lang)
         feedback.setProgress(100)
         for r in result.summary.itertuples(index=False):
             feedback.pushInfo(

@@ -19,7 +19,7 @@ def library_error() -> str | None:
     """``None`` when `gis` imports; otherwise the message to show (with the import error)."""
     try:
         import gis  # noqa: F401
-        import gis.coverage  # noqa: F401  (pulls numpy, geopandas, shapely, scipy …)
+        import gis.workflows  # noqa: F401  (pulls numpy, geopandas, shapely, scipy …)
     except ImportError as err:
         return f"{MISSING_MESSAGE} ({err})"
     return None
