@@ -547,13 +547,15 @@ def test_decisions_file_gives_the_clis_result(qgis):
 
 # -- the run record (issue 12 items 3-4): the tools call the CLI's workflows -----------------
 
-#: (algorithm output folder, CLI output folder, GeoPackages holding the record, XLSX)
+#: run → (workflow, algorithm output folder, CLI output folder, GeoPackages holding the
+#: record, XLSX holding it)
 RECORDED = {
-    "coverage": ("alg_cov", "cli_cov", ("coverage.gpkg",), None),
-    "units": ("alg_units", "cli_units", ("units.gpkg",), None),
-    "review": ("alg_review", "cli_review", ("units.gpkg", "units_source_crs.gpkg"),
+    "coverage": ("coverage", "alg_cov", "cli_cov", ("coverage.gpkg",), None),
+    "units": ("units", "alg_units", "cli_units", ("units.gpkg",), None),
+    "units_decisions": ("units", "alg_units_dec", "cli_units_dec", ("units.gpkg",), None),
+    "review": ("review", "alg_review", "cli_review", ("units.gpkg", "units_source_crs.gpkg"),
                "review_en.xlsx"),
-    "siting": ("alg_siting", "cli_siting", ("sites.gpkg",), "siting_report.xlsx"),
+    "siting": ("siting", "alg_siting", "cli_siting", ("sites.gpkg",), "siting_report.xlsx"),
 }
 
 
@@ -579,17 +581,18 @@ def _same_run(alg: dict, cli_record: dict) -> None:
             assert c[name]["rows"] > 0
 
 
-@pytest.mark.parametrize("algorithm", sorted(RECORDED))
-def test_outputs_carry_the_clis_run_record(qgis, algorithm):
+@pytest.mark.parametrize("run", sorted(RECORDED))
+def test_outputs_carry_the_clis_run_record(qgis, run):
     """Each output of the tool holds the run record, equal to the command line's record
     for the same inputs (the oracle: `gis coverage/units/review/siting` on the same files,
     read back with `read_metadata` / `read_record_sheet`), its time apart."""
     from gis.workflows import read_metadata, read_record_sheet
 
     base = qgis["base"]
-    alg_dir, cli_dir, gpkgs, xlsx = RECORDED[algorithm]
+    workflow, alg_dir, cli_dir, gpkgs, xlsx = RECORDED[run]
     cli_record = read_metadata(base / cli_dir / gpkgs[0])
-    assert cli_record is not None and cli_record["workflow"] == algorithm
+    assert cli_record is not None and cli_record["workflow"] == workflow
+    assert cli_record["options"].get("decisions", False) == (run == "units_decisions")
     for name in gpkgs:
         alg = read_metadata(base / alg_dir / name)
         assert alg is not None, name
@@ -613,6 +616,10 @@ def test_units_record_names_the_barrier_classes_set_in_the_tool(qgis):
         record = read_metadata(base / folder / "units.gpkg")
         assert record["params"]["barrier_classes"] == ["主干路"]
         assert list(Params().barrier_classes) != ["主干路"]
+    # Left at its default, the tool's classes are the command line's (`Params`).
+    assert qgis["out"]["params"]["units"]["BARRIER_CLASSES"] == ",".join(Params().barrier_classes)
+    memory = read_metadata(base / "alg_units_memory" / "units.gpkg")
+    assert memory["params"]["barrier_classes"] == list(Params().barrier_classes)
     review = read_metadata(base / "alg_review" / "units.gpkg")
     assert sorted(k for k in review["review_inputs"] if k != "units") == sorted(CONSTRAINTS)
     for kind, f in CONSTRAINTS.items():

@@ -177,6 +177,14 @@ class _GisAlgorithm(QgsProcessingAlgorithm):
                      param_default("gate_tolerance_m"),
                      help_text=doc(living_circle, "gate_tolerance_m"))
 
+    def _given(self, parameters, context, *names):
+        """The `Params` values set by the tool's parameters NAME (``name.upper()``), as
+        ``{name: value}``: a parameter the call leaves out is not passed, so the standard's
+        table (or the `Params` default) applies, as for an unset command-line option."""
+        return {name: (self.parameterAsInt if name == "max_estates" else
+                       self.parameterAsDouble)(parameters, name.upper(), context)
+                for name in names if parameters.get(name.upper()) is not None}
+
     def _noding(self, parameters, context):
         return {"auto": "auto", "on": True, "off": False}[
             NODING[self.parameterAsEnum(parameters, "NODING", context)]]
@@ -215,8 +223,7 @@ class _GisAlgorithm(QgsProcessingAlgorithm):
         estates, services, streets, gates = self._coverage_layers(parameters, context,
                                                                   feedback, std, mode)
         self._step(feedback, 20, "Measuring walks 计算步行距离")
-        params = Params.from_standard(
-            std, gate_tolerance_m=self.parameterAsDouble(parameters, "GATE_TOLERANCE_M", context))
+        params = Params.from_standard(std, **self._given(parameters, context, "gate_tolerance_m"))
         return coverage_run(estates, services, std, params, streets=streets, gates=gates,
                             mode=mode, node_crossings=self._noding(parameters, context),
                             progress=False)
@@ -411,12 +418,9 @@ class UnitsAlgorithm(_GisAlgorithm):
         """`Params` from the tool's parameters, as `gis units` / `gis review` build them
         from their options (`Params.from_standard`); a cap of 0 means no cap, an optional
         cap left empty keeps the standard's value."""
-        number = {name: (self.parameterAsInt if name == "max_estates" else
-                         self.parameterAsDouble)(parameters, name.upper(), context)
-                  for name in ("gap_m", "min_facing_m", "max_households", "max_floor_area_m2",
-                               "max_estates", "min_households", *(["tree_crown_m"]
-                                                                  if self.review else []))
-                  if parameters.get(name.upper()) is not None}
+        number = self._given(parameters, context, "gap_m", "min_facing_m", "max_households",
+                             "max_floor_area_m2", "max_estates", "min_households",
+                             *(["tree_crown_m"] if self.review else []))
         classes = tuple(c.strip() for c in (self.parameterAsString(
             parameters, "BARRIER_CLASSES", context) or "").split(",") if c.strip())
         return Params.from_standard(std, **number, barrier_classes=classes)
@@ -620,10 +624,8 @@ class SitingAlgorithm(_GisAlgorithm):
         demands = self._demands(parameters, context)
         for c, _ in demands:
             std.category(c)  # an unknown key stops here, naming the standard's keys
-        params = Params.from_standard(
-            std, spacing_m=self.parameterAsDouble(parameters, "SPACING_M", context),
-            time_limit_s=self.parameterAsDouble(parameters, "TIME_LIMIT_S", context),
-            gate_tolerance_m=self.parameterAsDouble(parameters, "GATE_TOLERANCE_M", context))
+        params = Params.from_standard(std, **self._given(
+            parameters, context, "spacing_m", "time_limit_s", "gate_tolerance_m"))
         self._step(feedback, 2, "Reading layers 读取图层")
         estates, services, streets, gates = self._coverage_layers(parameters, context,
                                                                   feedback, std)
