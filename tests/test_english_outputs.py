@@ -154,3 +154,17 @@ def test_catalogue_lookup():
         tr("list_sep", "fr")
     with pytest.raises(KeyError):
         tr("no such message", "en")
+
+
+def test_english_tables_show_words_not_status_keys(english_outputs):
+    """Machine values stay in the data; a table that counts them shows their words. The
+    review's eligibility table printed the status keys (``extended_not_included``) in
+    English while the Chinese one printed words."""
+    from gis.eligibility import STATUSES
+
+    md = next(english_outputs.rglob("review_en.md")).read_text(encoding="utf-8")
+    table = md.split("## Eligibility", 1)[1].split("\n## ", 1)[0]
+    labels = [row.split("|")[1].strip() for row in table.splitlines()
+              if row.startswith("| ") and not row.startswith("| Status")]
+    assert labels and not set(labels) & set(STATUSES), labels
+    assert "built 2001–2005: not included" in labels
