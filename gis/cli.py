@@ -833,11 +833,8 @@ def _units(*, review: bool, illustrative: bool = False, estates: Any = None,
                     include_extended=o.get("include_extended", False),
                     assume_unknown_eligible=o.get("assume_unknown_eligible", False),
                     constraints=constraints)
-    notes.extend(run.notes)
+    notes.extend(run.notes)  # the constraint layers' notes and set-aside rows included
     skipped.extend(run.skipped)
-    for c in constraints or ():
-        skipped.extend(c.layer.attrs.get("skipped", []))
-        notes.extend(c.layer.attrs.get("notes", []))
     out_dir = o["out_dir"]
     lang = o.get("lang", "zh")
     map_name = _MAP_FILES["review"].format(en=_en_suffix(lang))

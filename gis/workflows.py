@@ -253,6 +253,11 @@ def units_run(estates: gpd.GeoDataFrame, standard: Standard, params: Params | No
     if constraints is not None:
         metric = metric_crs(estates)
         review = review_run(to_metric(units.units, metric), constraints, None, params, crs=metric)
+        # What reading the constraint layers noted or set aside belongs to this run's
+        # record too (each adapter used to gather it itself).
+        for c in constraints:
+            notes.extend(c.layer.attrs.get("notes", []))
+            skipped.extend(c.layer.attrs.get("skipped", []))
         record = {**record, "workflow": "review", "review_inputs": review.metadata["inputs"]}
     return UnitsRun(units, assessed, record, infos, blocked, notes, skipped, review)
 

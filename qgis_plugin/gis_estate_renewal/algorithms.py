@@ -468,11 +468,8 @@ class UnitsAlgorithm(_GisAlgorithm):
             assume_unknown_eligible=self.parameterAsBoolean(parameters,
                                                             "ASSUME_UNKNOWN_ELIGIBLE", context),
             constraints=constraints)
-        notes.extend(run.notes)
+        notes.extend(run.notes)  # the constraint layers' notes and set-aside rows included
         skipped.extend(run.skipped)
-        for c in constraints or ():
-            skipped.extend(c.layer.attrs.get("skipped", []))
-            notes.extend(c.layer.attrs.get("notes", []))
         self._step(feedback, 85, "Writing 写出结果")
         # The command line's write step (without its Word report and HTML map), the run
         # record staged with the files as in `_write`.
