@@ -22,14 +22,13 @@ from pathlib import Path
 
 import geopandas as gpd
 import openpyxl
-import pyogrio
 import pytest
 import shapely
 from click.testing import CliRunner
 
 from gis.adjacency import crossed_barriers
 from gis.cli import cli
-from test_english_outputs import CJK, _data_values, untranslated
+from test_english_outputs import CJK, _data_values, layer_strings, untranslated
 
 X, Y = 500_000, 3_800_000
 
@@ -57,14 +56,7 @@ def _town(folder: Path) -> None:
 
 def _input_values(folder: Path) -> list[str]:
     """Every Chinese string of the town's layers (names, fields, layer names)."""
-    values: set[str] = set()
-    for path in folder.glob("*.gpkg"):
-        for layer, _ in pyogrio.list_layers(path):
-            frame = gpd.read_file(path, layer=layer)
-            values |= {layer, *map(str, frame.columns)}
-            for col in frame.columns.drop("geometry", errors="ignore"):
-                values |= {str(v) for v in frame[col].dropna()}
-    return [v for v in values if CJK.search(v)]
+    return [v for v in layer_strings(folder) if CJK.search(v)]
 
 
 @pytest.fixture(scope="module")

@@ -36,15 +36,21 @@ CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]+")
 INPUT_SHEETS = re.compile(r"programme/(进度表|progress)_.*\.xlsx$")
 
 
-def _data_values() -> list[str]:
-    """Every string of the demo inputs and every policy citation, longest first."""
+def layer_strings(folder: Path) -> set[str]:
+    """Every string of the GeoPackages in ``folder``: layer names, field names, values."""
     values: set[str] = set()
-    for path in DEMO.glob("*.gpkg"):
+    for path in folder.glob("*.gpkg"):
         for layer, _ in pyogrio.list_layers(path):
             frame = gpd.read_file(path, layer=layer)
             values |= {layer, *map(str, frame.columns)}
             for col in frame.columns.drop("geometry", errors="ignore"):
                 values |= {str(v) for v in frame[col].dropna()}
+    return values
+
+
+def _data_values() -> list[str]:
+    """Every string of the demo inputs and every policy citation, longest first."""
+    values = layer_strings(DEMO)
     for sheet in openpyxl.load_workbook(DEMO / "survey.xlsx"):
         for row in sheet.iter_rows(values_only=True):
             values |= {str(v) for v in row if isinstance(v, str)}
