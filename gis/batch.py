@@ -803,7 +803,7 @@ def summary_map(results: list[CityResult], *, lang: str = "zh", cities: Any = No
     import folium
     from folium.utilities import JsCode
 
-    from gis.maps._page import JS_ESCAPE, leaflet_style, legend_html, new_page, title_html
+    from gis.maps._page import JS_ESCAPE, GeoJson, leaflet_style, legend_html, new_page, title_html
 
     t = _words(lang)
     placed = [r for r in results if r.lonlat is not None and r.status != "failed"]
@@ -839,7 +839,7 @@ def summary_map(results: list[CityResult], *, lang: str = "zh", cities: Any = No
         "W.estates + ': ' + gisEsc(p.estates) + ' · ' + W.gaps + ': ' + gisEsc(p.gaps)); }"
         % (JS_ESCAPE.replace("\n", " "), words)
     )
-    folium.GeoJson(
+    GeoJson(
         {"type": "FeatureCollection", "features": features},
         name=t["map_title"],
         marker=folium.CircleMarker(radius=9),

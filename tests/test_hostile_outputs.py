@@ -6,6 +6,7 @@ The browser side is in test_hostile_maps_browser.py."""
 from __future__ import annotations
 
 import csv
+import json
 import importlib.util
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gis.cli import cli
+from gis.maps._page import jinja_inert, js_json
 
 HOSTILE_DIR = Path(__file__).resolve().parent / "hostile_inputs"
 NAMES = HOSTILE_DIR / "names"
@@ -204,3 +206,41 @@ def test_md_text_is_one_line_without_tags(value):
     # Nothing else changes: line breaks become spaces, "<" becomes "&lt;".
     squeeze = str.maketrans("", "", " \r\n\u2028\u2029")
     assert text.translate(squeeze) == value.translate(squeeze).replace("<", "&lt;")
+
+
+#: Names that are Jinja template syntax: folium builds pages with Jinja, and text handed
+#: to ``folium.Element`` is parsed as a template (found by attacking the maps with braces:
+#: a service named ``{}{{}}`` stopped `gis coverage` with a TemplateSyntaxError, and
+#: ``{{ … }}`` would have been evaluated while the map was written).
+TEMPLATE_NAMES = ["{{ 7 * 7 }}", "{% raw %}", "{# x", "{}{{}}`crs`", "{households:,} {0}"]
+
+
+def test_template_syntax_in_names_is_shown_as_written(tmp_path):
+    from gis.sources import demo_folder
+
+    demo = demo_folder()
+    estates = gpd.read_file(demo / "estates.gpkg")
+    services = gpd.read_file(demo / "services.gpkg")
+    for i, name in enumerate(TEMPLATE_NAMES):
+        estates.loc[i, "小区名称"] = name
+        services.loc[i, "名称"] = name
+    estates.to_file(tmp_path / "estates.gpkg")
+    services.to_file(tmp_path / "services.gpkg")
+    for lang in ("zh", "en"):
+        out = tmp_path / lang
+        result = CliRunner().invoke(cli, [
+            "coverage", "--estates", str(tmp_path / "estates.gpkg"),
+            "--services", str(tmp_path / "services.gpkg"), "--streets",
+            str(demo / "streets.gpkg"), "--out", str(out), "--lang", lang, "-q"])
+        assert result.exit_code == 0, result.output
+        page = next(out.glob("coverage_map*.html")).read_text(encoding="utf-8")
+        # Every name reaches the page as written, its Jinja openers broken by an invisible
+        # U+200B (layer data) or written as a JSON escape (popup data), never evaluated.
+        for name in TEMPLATE_NAMES:
+            assert json.dumps(jinja_inert(name))[1:-1] in page, name
+            assert js_json(name)[1:-1] in page, name
+        result = CliRunner().invoke(cli, [
+            "review", "--estates", str(tmp_path / "estates.gpkg"), "--ancient-trees",
+            str(demo / "ancient_trees.gpkg"), "--out", str(out / "review"), "--lang", lang,
+            "-q"])
+        assert result.exit_code == 0, result.output

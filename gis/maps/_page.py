@@ -21,6 +21,7 @@ import tempfile
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import folium
 from folium.template import Template as FoliumTemplate
@@ -28,15 +29,15 @@ from folium.utilities import JsCode
 import geopandas as gpd
 import numpy as np
 import shapely
-from branca.element import MacroElement
+from branca.element import Element, MacroElement
 from jinja2 import Template
 
 from gis.crs import wgs84_to_gcj02
 from gis.errors import InputError
 from gis.i18n import tr
 
-__all__ = ["BASEMAPS", "Page", "TextTooltip", "check_basemap", "display_frame", "js_json",
-           "layer_name", "new_page", "write_map"]
+__all__ = ["BASEMAPS", "GeoJson", "Page", "RawHtml", "TextTooltip", "check_basemap", "display_frame",
+           "jinja_inert", "js_json", "layer_name", "new_page", "write_map"]
 
 logger = logging.getLogger(__name__)
 
@@ -172,6 +173,27 @@ def display_frame(
     return gpd.GeoDataFrame(gdf.drop(columns=gdf.geometry.name), geometry=values, crs=4326)
 
 
+#: ``{{``, ``{%`` or ``{#``: where Jinja starts an expression, a statement or a comment.
+_JINJA_OPENER = re.compile(r"\{(?=[{%#])")
+
+
+def jinja_inert(text: str) -> str:
+    """``text`` with a zero-width space after each ``{`` that would open Jinja syntax.
+
+    folium writes a page by rendering each layer's script and then parsing the result
+    *again* as a Jinja template (branca's ``Element``), so a name in a layer's data that
+    holds ``{{ … }}`` would be evaluated while the map is written, and ``{% raw %}`` stops
+    it. The invisible U+200B breaks the opener and shows the name as written; tables,
+    GeoPackages and reports keep the name unchanged.
+
+    Examples
+    --------
+    >>> jinja_inert("{{ 7 * 7 }} {% raw %} {a}")
+    '{\\u200b{ 7 * 7 }} {\\u200b% raw %} {a}'
+    """
+    return _JINJA_OPENER.sub("{\u200b", text)
+
+
 def js_json(value: object) -> str:
     """``value`` as JSON that is safe inside an inline ``<script>``.
 
@@ -190,7 +212,68 @@ def js_json(value: object) -> str:
     for char, code in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
                        ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
         text = text.replace(char, code)
-    return text
+    # A Jinja opener can only stand inside a JSON string (never between tokens), where
+    # the escape is read back as "{": folium re-parses rendered scripts as templates.
+    return _JINJA_OPENER.sub("\\\\u007b", text)
+
+
+class RawHtml(Element):
+    """HTML or script put into the page exactly as given.
+
+    ``folium.Element(text)`` takes ``text`` as a Jinja template: a name that reached it
+    holding ``{{ … }}`` or ``{% … %}`` would be *evaluated* while the map is written (or
+    stop it with a syntax error). Everything this package writes into a page goes through
+    here instead; data values in it are escaped for HTML (`html.escape`) or JavaScript
+    (`js_json`) by the caller.
+
+    Examples
+    --------
+    >>> RawHtml("<b>{{ 7 * 7 }}</b>").render()
+    '<b>{{ 7 * 7 }}</b>'
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._text = text
+
+    def render(self, **kwargs: Any) -> str:
+        return self._text
+
+
+class GeoJson(folium.GeoJson):
+    """`folium.GeoJson` whose feature properties cannot open Jinja syntax.
+
+    folium renders a layer's script and parses the result again as a Jinja template, so
+    a name such as ``{{ 7 * 7 }}`` in the layer's data would be evaluated, and ``{# x``
+    stops the map with a syntax error. Every text property is passed through
+    `jinja_inert`; every layer of this package's maps is made with this class.
+
+    Examples
+    --------
+    >>> import json
+    >>> layer = GeoJson({"type": "FeatureCollection", "features": [{"type": "Feature",
+    ...     "properties": {"name": "{# x", "n": 3}, "geometry": None}]})
+    >>> layer.data["features"][0]["properties"]
+    {'name': '{\\u200b# x', 'n': 3}
+    """
+
+    def __init__(self, data: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(data, *args, **kwargs)
+        if isinstance(self.data, dict):
+            for feature in self.data.get("features", []):
+                if feature.get("properties"):
+                    feature["properties"] = _inert(feature["properties"])
+
+
+def _inert(value: Any) -> Any:
+    """`jinja_inert` on every string inside lists and dicts (popup rows are lists)."""
+    if isinstance(value, str):
+        return jinja_inert(value)
+    if isinstance(value, list):
+        return [_inert(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _inert(v) for k, v in value.items()}
+    return value
 
 
 def layer_name(text: str) -> str:
@@ -202,7 +285,7 @@ def layer_name(text: str) -> str:
     >>> layer_name("<b>卫生站</b> & 药店")
     '&lt;b&gt;卫生站&lt;/b&gt; &amp; 药店'
     """
-    return html.escape(text, quote=False)
+    return html.escape(jinja_inert(text), quote=False)
 
 
 class TextTooltip(folium.GeoJsonTooltip):
@@ -244,16 +327,16 @@ def leaflet_style(style: dict, **from_properties: str) -> JsCode:
     return JsCode(f"function (f) {{ var s = {json.dumps(style)}; {picks}return s; }}")
 
 
-def title_html(title: str) -> folium.Element:
+def title_html(title: str) -> RawHtml:
     """A fixed title box at the top of the map."""
-    return folium.Element(
+    return RawHtml(
         "<div style='position:fixed;top:10px;left:50px;z-index:9999;background:white;"
         "padding:6px 12px;border:1px solid #999;border-radius:4px;font-size:16px;"
         f"font-weight:bold'>{html.escape(title)}</div>"
     )
 
 
-def legend_html(head: str, items: list[tuple[str, str]], note: str = "") -> folium.Element:
+def legend_html(head: str, items: list[tuple[str, str]], note: str = "") -> RawHtml:
     """A fixed legend box: ``items`` are (colour, label) pairs."""
     rows = "".join(
         f"<div><span style='background:{c};width:14px;height:14px;display:inline-block;"
@@ -261,7 +344,7 @@ def legend_html(head: str, items: list[tuple[str, str]], note: str = "") -> foli
         f"{html.escape(label)}</div>" for c, label in items
     )
     sub = f"<div style='color:#555;font-size:11px'>{html.escape(note)}</div>" if note else ""
-    return folium.Element(
+    return RawHtml(
         "<div style='position:fixed;bottom:30px;left:10px;z-index:9999;background:white;"
         "padding:6px 10px;border:1px solid #999;border-radius:4px;font-size:13px'>"
         f"<b>{html.escape(head)}</b>{sub}{rows}</div>"
@@ -338,8 +421,8 @@ def _inline_leaflet(fmap: folium.Map) -> None:
     fmap.default_css = []
     js, css = _leaflet_assets()
     header = fmap.get_root().header
-    header.add_child(folium.Element(f"<style>{css}</style>"), name="leaflet_css_inline")
-    header.add_child(folium.Element(f"<script>{js}</script>"), name="leaflet_js_inline")
+    header.add_child(RawHtml(f"<style>{css}</style>"), name="leaflet_css_inline")
+    header.add_child(RawHtml(f"<script>{js}</script>"), name="leaflet_js_inline")
 
 
 def write_map(fmap: folium.Map, path: str | Path) -> Path:

@@ -30,7 +30,7 @@ from jinja2 import Template
 
 from gis.coverage import Coverage
 from gis.i18n import tr
-from gis.maps._page import Page, display_frame, js_json, leaflet_style
+from gis.maps._page import GeoJson, Page, RawHtml, display_frame, js_json, leaflet_style
 
 __all__ = ["CategorySelector", "add_selector", "data_basemap", "road_rank"]
 
@@ -108,9 +108,9 @@ def data_basemap(
     [0, 1, 2, 3]
     """
     fmap = page.map
-    fmap.get_root().header.add_child(folium.Element(
+    fmap.get_root().header.add_child(RawHtml(
         f"<style>.leaflet-container {{ background: {_GROUND}; }}</style>"), name="gis_ground")
-    layers: list[folium.GeoJson] = []
+    layers: list[GeoJson] = []
     if boundary is None and extent is not None and len(extent):
         hull = shapely.convex_hull(shapely.union_all(shapely.convex_hull(
             np.asarray(extent.geometry.values))))
@@ -121,14 +121,14 @@ def data_basemap(
     if boundary is not None and len(boundary):
         b = display_frame(boundary.assign(_kind="boundary")[["_kind", "geometry"]], page,
                           simplify_m=2.0)
-        layers.append(folium.GeoJson(
+        layers.append(GeoJson(
             b.to_json(drop_id=True), name=name, interactive=False,
             style=leaflet_style({"color": "#6b6b6b", "weight": 2, "dashArray": "8 5",
                                  "fillColor": "#ffffff", "fillOpacity": 0.35})))
     if water is not None and len(water):
         w = water.to_crs(extent.crs) if extent is not None else water
         w = display_frame(w.assign(_kind="water")[["_kind", "geometry"]], page, simplify_m=2.0)
-        layers.append(folium.GeoJson(
+        layers.append(GeoJson(
             w.to_json(drop_id=True), name=tr("maps.basemap.water", lang), interactive=False,
             style=leaflet_style({"color": "#5dade2", "weight": 2, "fillColor": _WATER,
                                  "fillOpacity": 0.9})))
@@ -144,7 +144,7 @@ def data_basemap(
             rows.append({"_kind": "street", "c": colour, "w": weight, "geometry": one})
         lines = display_frame(gpd.GeoDataFrame(rows, geometry="geometry", crs=streets.crs),
                               page, simplify_m=0)
-        layers.append(folium.GeoJson(
+        layers.append(GeoJson(
             lines.to_json(drop_id=True), name=tr("maps.basemap.streets", lang),
             interactive=False,
             style=leaflet_style({"opacity": 1.0, "lineCap": "round"}, color="c", weight="w")))

@@ -20,6 +20,8 @@ from gis.coverage import Coverage, service_areas
 from gis.i18n import tr
 from gis.maps._page import (
     JS_ESCAPE,
+    GeoJson,
+    RawHtml,
     SearchBox,
     TextTooltip,
     display_frame,
@@ -152,7 +154,7 @@ def coverage_map(
                 continue
             colour = CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)]
             name = tr("maps.coverage.area_layer", lang, category=c.label(lang), walk_m=c.walk_m)
-            area_layers[c.key] = folium.GeoJson(
+            area_layers[c.key] = GeoJson(
                 sub.assign(_kind="area")[["_kind", "geometry"]].to_json(drop_id=True),
                 name=layer_name(name), show=chosen is not None and chosen.key == c.key,
                 style=leaflet_style({"color": colour, "weight": 1, "fillColor": colour,
@@ -173,7 +175,7 @@ def coverage_map(
     _layer_name = layer_name(
         tr("maps.coverage.estates_layer_category", lang, category=chosen.label(lang)) if chosen
         else tr("maps.coverage.estates_layer", lang))
-    estates_layer = folium.GeoJson(
+    estates_layer = GeoJson(
         props.to_json(drop_id=True), name=_layer_name,
         style=leaflet_style({"color": "#333333", "weight": 1, "fillOpacity": 0.65},
                             fillColor="fill"),
@@ -187,7 +189,7 @@ def coverage_map(
     )
     estates_layer.add_to(fmap)
     fmap.get_root().header.add_child(
-        folium.Element(_popup_script(cov, names, lang)), name="gis_popup_script")
+        RawHtml(_popup_script(cov, names, lang)), name="gis_popup_script")
 
     svc = display_frame(cov.services.to_crs(cov.analysis_crs), page, simplify_m=0)
     for i, c in enumerate(std.categories):
@@ -201,7 +203,7 @@ def coverage_map(
             {"_kind": "service",
              "tip": names + tr("maps.coverage.service_tip", lang, category=c.label(lang))},
             geometry=sub.geometry.values, crs=4326)
-        service_layers[c.key] = folium.GeoJson(
+        service_layers[c.key] = GeoJson(
             points.to_json(drop_id=True), name=layer_name(label),
             marker=folium.CircleMarker(radius=5, fill=True, weight=1),
             style=leaflet_style({"color": "#ffffff", "fillColor": colour, "fillOpacity": 0.95,
@@ -233,7 +235,7 @@ def coverage_map(
     return fmap
 
 
-def _legend(cov: Coverage, est: gpd.GeoDataFrame, chosen, lang: str) -> folium.Element:
+def _legend(cov: Coverage, est: gpd.GeoDataFrame, chosen, lang: str) -> RawHtml:
     dist = tr("maps.legend.dist_network" if cov.mode == "network"
               else "maps.legend.dist_straight", lang)
     if chosen is not None:
@@ -273,7 +275,7 @@ def _street_layer(cov: Coverage, page, lang: str) -> folium.GeoJson:
     one = shapely.multilinestrings(shapely.simplify(shapely.get_parts(geoms), 1.0))
     lines = display_frame(gpd.GeoDataFrame({"_kind": ["street"]}, geometry=[one],
                                            crs=cov.analysis_crs), page, simplify_m=0)
-    return folium.GeoJson(
+    return GeoJson(
         lines.to_json(drop_id=True), name=tr("maps.coverage.streets", lang),
         style=leaflet_style({"color": "#9e9e9e", "weight": 1.5, "opacity": 0.9}),
         interactive=False,
@@ -398,7 +400,7 @@ def siting_layers(siting: Any, page: Any, lang: str = "zh") -> None:
         area = siting.areas[siting.areas["category"] == row.category]
         if len(area):
             area = display_frame(area.to_crs(siting.coverage.analysis_crs), page, simplify_m=0)
-            folium.GeoJson(
+            GeoJson(
                 area.assign(_kind="site_area")[["_kind", "geometry"]].to_json(drop_id=True),
                 name=layer_name(tr("maps.siting.area_layer", lang, category=label,
                                    walk_m=row.walk_m)),
@@ -418,7 +420,7 @@ def siting_layers(siting: Any, page: Any, lang: str = "zh") -> None:
         ]
         points = gpd.GeoDataFrame({"_kind": "site", "tip": tips}, geometry=shown.geometry.values,
                                   crs=4326)
-        folium.GeoJson(
+        GeoJson(
             points.to_json(drop_id=True),
             name=layer_name(tr("maps.siting.sites_layer", lang, category=label, n=len(sites))),
             marker=folium.CircleMarker(radius=9, fill=True, weight=3),

@@ -21,6 +21,8 @@ from gis.standards import bundled_standards, load_standard
 from gis.units import CAP_LABELS, link_reason_texts, unit_gap_texts
 from gis.maps._page import (
     JS_ESCAPE,
+    GeoJson,
+    RawHtml,
     SearchBox,
     TextTooltip,
     display_frame,
@@ -135,7 +137,7 @@ def units_map(
         names = shown["name"].astype(str) if "name" in shown else pd.Series([name] * len(shown))
         gj = gpd.GeoDataFrame({"_kind": "constraint", "tip": names.to_numpy()},
                               geometry=shown.geometry.values, crs=4326)
-        folium.GeoJson(
+        GeoJson(
             gj.to_json(drop_id=True), name=name,
             marker=folium.CircleMarker(radius=4, fill=True),
             style=leaflet_style({
@@ -157,7 +159,7 @@ def units_map(
          "fill": [_ELIGIBLE.get(s, _UNDECIDED.get(s, _OTHER)) for s in status],
          "tip": (est["name"].astype(str) + " · " + reason.astype(str)).to_numpy()},
         geometry=est.geometry.values, crs=4326)
-    folium.GeoJson(
+    GeoJson(
         est_props.to_json(drop_id=True), name=tr("units_map.layer_estates", lang),
         style=leaflet_style({"color": "#555555", "weight": 0.8, "fillOpacity": 0.55},
                             fillColor="fill"),
@@ -180,7 +182,7 @@ def units_map(
          # Dashed outline: a cap could not be checked (members' values unknown).
          "dash": np.where(unchecked, "8 5", None)},
         geometry=u.geometry.values, crs=4326)
-    units_layer = folium.GeoJson(
+    units_layer = GeoJson(
         unit_props.to_json(drop_id=True), name=tr("units_map.layer_units", lang),
         style=leaflet_style({"fill": True, "fillOpacity": 0.0}, color="colour", weight="w",
                             dashArray="dash"),
@@ -194,7 +196,7 @@ def units_map(
     )
     units_layer.add_to(fmap)
     fmap.get_root().header.add_child(
-        folium.Element(_popup_script(lang)), name="gis_unit_popup_script")
+        RawHtml(_popup_script(lang)), name="gis_unit_popup_script")
 
     ln = display_frame(links.to_crs(metric), page, simplify_m=0)
     decision = ln["decision"].fillna("") if "decision" in ln else pd.Series("", index=ln.index)
@@ -203,7 +205,7 @@ def units_map(
     tips = [_link_tip(r, lang) for r in ln.to_dict("records")]
     link_props = gpd.GeoDataFrame({"_kind": "link", "tip": tips, "colour": colour},
                                   geometry=ln.geometry.values, crs=4326)
-    folium.GeoJson(
+    GeoJson(
         link_props.to_json(drop_id=True), name=tr("units_map.layer_links", lang),
         style=leaflet_style({"weight": 2.5}, color="colour"),
         tooltip=TextTooltip("tip"),
@@ -219,7 +221,7 @@ def units_map(
              "tip": (cf["unit_id"].astype(str) + " · " + kind_text + " · "
                      + cf["feature_name"].astype(str)).to_numpy()},
             geometry=cf.geometry.values, crs=4326)
-        folium.GeoJson(
+        GeoJson(
             cprops.to_json(drop_id=True), name=tr("units_map.layer_conflicts", lang),
             marker=folium.CircleMarker(radius=6, fill=True),
             style=leaflet_style({"color": "#d7301f", "weight": 2, "fillColor": "#d7301f",

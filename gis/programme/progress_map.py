@@ -11,7 +11,8 @@ import geopandas as gpd
 import pandas as pd
 
 from gis.crs import metric_crs
-from gis.maps._page import display_frame, leaflet_style, legend_html, new_page, title_html
+from gis.maps._page import (GeoJson, display_frame, leaflet_style, legend_html, new_page,
+                            title_html)
 from gis.i18n import tr
 from gis.programme.ledger import STATUSES, status_label
 
@@ -75,7 +76,7 @@ def programme_map(estates: gpd.GeoDataFrame, *, lang: str = "zh", illustrative: 
          "w": [2.5 if _ORDER.get(s, 0) >= _ORDER["开工"] else 0.8 for s in status],
          "tip": [tip(r) for r in shown.assign(status=status).to_dict("records")]},
         geometry=shown.geometry.values, crs=4326)
-    folium.GeoJson(
+    GeoJson(
         props.to_json(drop_id=True), name=tr("programme.map.layer", lang),
         style=leaflet_style({"fillOpacity": 0.7}, fillColor="fill", color="line", weight="w"),
         tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
